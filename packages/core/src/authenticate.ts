@@ -1,0 +1,83 @@
+import type { JWTPayload } from 'jose';
+import { attachRealm, type AuthInfo } from './auth-info.js';
+import { resolveConfig } from './config.js';
+import { AuthError, type AuthErrorCode } from './errors.js';
+import type { JwtAuthOptions } from './options.js';
+import { isPreflight, type RequestLike } from './request.js';
+import { toErrorResponse, type AuthErrorResponse } from './response.js';
+import { parseScopes } from './scopes.js';
+import { findToken } from './token-source.js';
+import { verifyError, verifyToken } from './verify.js';
+
+/** The outcome of authenticating one request. Failures are values, never thrown. */
+export type AuthResult<Payload extends JWTPayload = JWTPayload, User = Payload> =
+  | { ok: true; auth: AuthInfo<Payload>; user: User }
+  /** No token, and none required (or a CORS preflight): the request goes on unauthenticated. */
+  | { ok: true; auth: undefined; user: undefined }
+  | { ok: false; error: AuthError };
+
+/** The framework-neutral engine every adapter wraps. */
+export interface Authenticator<Payload extends JWTPayload = JWTPayload, User = Payload, Request = unknown> {
+  /**
+   * Authenticates a request. `input` is the request as core reads it (a Node `IncomingMessage` or
+   * a Fetch `Request`); `request` is the framework's own object, handed to `getToken` and
+   * `resolveUser`. Rejects only when one of your hooks throws.
+   */
+  authenticate(input: RequestLike, request: Request): Promise<AuthResult<Payload, User>>;
+  /** Whether failures go down the framework's error path instead of being answered. */
+  readonly forwardErrors: boolean;
+  /** The status, headers and body to answer a failure with. */
+  respond(error: AuthError, method?: string): AuthErrorResponse;
+}
+
+const ANONYMOUS = { ok: true, auth: undefined, user: undefined } as const;
+
+/**
+ * Creates an authenticator. Every option is checked here, so a mistake throws a `TypeError` at
+ * start-up rather than on the first request.
+ */
+export function createAuthenticator<Payload extends JWTPayload = JWTPayload, User = Payload, Request = unknown>(
+  options: JwtAuthOptions<Payload, User, Request>,
+): Authenticator<Payload, User, Request> {
+  const config = resolveConfig(options);
+  const failure = (code: AuthErrorCode, description?: string) =>
+    ({ ok: false, error: new AuthError(code, { realm: config.realm, description }) }) as const;
+
+  async function tokenOf(input: RequestLike, request: Request) {
+    if (config.getToken === undefined) return findToken(input, config.tokenFrom);
+    const token = await config.getToken(request);
+    if (token === undefined || token === null || token === '') return { kind: 'none' } as const;
+    if (typeof token !== 'string') throw new TypeError('jwtAuth: "getToken" must return a string or undefined.');
+    return { kind: 'token', token } as const;
+  }
+
+  return {
+    forwardErrors: config.forwardErrors,
+    respond: toErrorResponse,
+    async authenticate(input, request) {
+      if (isPreflight(input)) return ANONYMOUS;
+      const found = await tokenOf(input, request);
+      if (found.kind === 'none') return config.credentialsRequired ? failure('missing_token') : ANONYMOUS;
+      if (found.kind !== 'token') return failure(found.kind);
+
+      const verified = await verifyToken<Payload>(found.token, config);
+      if (!verified.ok) return { ok: false, error: verifyError(verified, config.realm) };
+      const { header, payload } = verified;
+      if (payload.token_type === 'refresh') return failure('wrong_token_type');
+      const scopes = parseScopes(payload);
+      if (scopes === undefined) return failure('claim_invalid', 'The scope claim is invalid');
+      if (config.isRevoked !== undefined && (await config.isRevoked(payload, header)) === true) {
+        return failure('token_revoked');
+      }
+      let user = payload as unknown as User;
+      if (config.resolveUser !== undefined) {
+        const resolved = await config.resolveUser(payload, request);
+        if (resolved === null || resolved === undefined) return failure('user_not_found');
+        user = resolved;
+      }
+      const auth: AuthInfo<Payload> = { token: found.token, header, payload, scopes };
+      attachRealm(auth, config.realm);
+      return { ok: true, auth, user };
+    },
+  };
+}

@@ -1,0 +1,32 @@
+/** Parameters of an RFC 6750 §3 `WWW-Authenticate: Bearer` challenge. */
+export interface ChallengeParams {
+  realm?: string | undefined;
+  error?: string | undefined;
+  description?: string | undefined;
+  scopes?: readonly string[] | undefined;
+}
+
+/** RFC 7230 quoted-string: backslash-escape `"` and `\`. */
+function quote(value: string): string {
+  return `"${value.replace(/["\\]/g, '\\$&')}"`;
+}
+
+/** Printable ASCII only: the challenge is a header value, so control characters would break it. */
+export function isChallengeSafe(value: string): boolean {
+  return /^[\x20-\x7e]*$/.test(value);
+}
+
+/**
+ * Serialises a Bearer challenge. With no `error` it is the bare challenge RFC 6750 §3.1 asks for
+ * when a request carried no credentials.
+ */
+export function buildChallenge(params: ChallengeParams): string {
+  const parts: string[] = [];
+  if (params.realm !== undefined) parts.push(`realm=${quote(params.realm)}`);
+  if (params.error !== undefined) parts.push(`error=${quote(params.error)}`);
+  if (params.error !== undefined && params.description !== undefined) {
+    parts.push(`error_description=${quote(params.description)}`);
+  }
+  if (params.scopes !== undefined && params.scopes.length > 0) parts.push(`scope=${quote(params.scopes.join(' '))}`);
+  return parts.length === 0 ? 'Bearer' : `Bearer ${parts.join(', ')}`;
+}

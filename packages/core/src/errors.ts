@@ -1,0 +1,129 @@
+import { buildChallenge } from './challenge.js';
+
+/** Every way authentication or authorization can fail; stable across releases. */
+export type AuthErrorCode =
+  | 'missing_token'
+  | 'malformed_header'
+  | 'multiple_tokens'
+  | 'malformed_token'
+  | 'invalid_signature'
+  | 'algorithm_not_allowed'
+  | 'token_expired'
+  | 'token_not_yet_valid'
+  | 'token_too_old'
+  | 'claim_invalid'
+  | 'wrong_token_type'
+  | 'token_revoked'
+  | 'user_not_found'
+  | 'insufficient_scope'
+  | 'key_unavailable';
+
+/** The `error` values of RFC 6750 §3.1 (plus `unauthorized` and `temporarily_unavailable`). */
+export type OAuthErrorValue =
+  | 'unauthorized'
+  | 'invalid_request'
+  | 'invalid_token'
+  | 'insufficient_scope'
+  | 'temporarily_unavailable';
+
+interface ErrorRow {
+  status: 400 | 401 | 403 | 503;
+  error: OAuthErrorValue;
+  description: string;
+  /** Whether the `WWW-Authenticate` challenge carries `error` / `error_description`. */
+  challenge: 'plain' | 'detailed' | 'none';
+}
+
+/** The contract's error table: the single place that maps a code to its HTTP meaning. */
+const ERROR_TABLE: Record<AuthErrorCode, ErrorRow> = {
+  missing_token: { status: 401, error: 'unauthorized', challenge: 'plain', description: 'Authentication is required: send a Bearer token' },
+  malformed_header: { status: 400, error: 'invalid_request', challenge: 'detailed', description: 'The Authorization header is not a valid Bearer credential' },
+  multiple_tokens: { status: 400, error: 'invalid_request', challenge: 'detailed', description: 'More than one token was sent; send exactly one' },
+  malformed_token: { status: 401, error: 'invalid_token', challenge: 'detailed', description: 'The token is not a well-formed JWT' },
+  invalid_signature: { status: 401, error: 'invalid_token', challenge: 'detailed', description: 'The token signature is invalid' },
+  algorithm_not_allowed: { status: 401, error: 'invalid_token', challenge: 'detailed', description: 'The token is signed with an algorithm that is not allowed' },
+  token_expired: { status: 401, error: 'invalid_token', challenge: 'detailed', description: 'The token has expired' },
+  token_not_yet_valid: { status: 401, error: 'invalid_token', challenge: 'detailed', description: 'The token is not valid yet' },
+  token_too_old: { status: 401, error: 'invalid_token', challenge: 'detailed', description: 'The token was issued too long ago' },
+  claim_invalid: { status: 401, error: 'invalid_token', challenge: 'detailed', description: 'The token has an invalid claim' },
+  wrong_token_type: { status: 401, error: 'invalid_token', challenge: 'detailed', description: 'A refresh token cannot be used as an access token' },
+  token_revoked: { status: 401, error: 'invalid_token', challenge: 'detailed', description: 'The token has been revoked' },
+  user_not_found: { status: 401, error: 'invalid_token', challenge: 'detailed', description: 'The user of this token was not found' },
+  insufficient_scope: { status: 403, error: 'insufficient_scope', challenge: 'detailed', description: 'The token does not grant the access this resource requires' },
+  key_unavailable: { status: 503, error: 'temporarily_unavailable', challenge: 'none', description: 'The keys needed to verify the token are temporarily unavailable' },
+};
+
+/** Seconds a client is asked to wait when keys cannot be obtained. */
+export const KEY_UNAVAILABLE_RETRY_AFTER = 30;
+
+/** Extra detail for an {@link AuthError}. */
+export interface AuthErrorDetails {
+  /** Replaces the table's standard description. Must never contain the token or key material. */
+  description?: string;
+  /** `realm` of the challenge. */
+  realm?: string;
+  /** Scopes named in the `scope` parameter of an `insufficient_scope` challenge. */
+  scopes?: readonly string[];
+  /** The underlying error; kept for logs, never serialised. */
+  cause?: unknown;
+}
+
+/**
+ * An authentication or authorization failure, in the `http-errors` shape (`status`,
+ * `statusCode`, `expose`, `headers`) so the error handlers of Express, Koa and Fastify answer it
+ * correctly when errors are forwarded to them.
+ */
+export class AuthError extends Error {
+  override readonly name = 'AuthError';
+  /** Stable machine-readable code. */
+  readonly code: AuthErrorCode;
+  /** HTTP status: 400, 401, 403 or 503. */
+  readonly status: 400 | 401 | 403 | 503;
+  /** Same as `status`, for frameworks that read `statusCode`. */
+  readonly statusCode: 400 | 401 | 403 | 503;
+  /** The RFC 6750 `error` value. */
+  readonly error: OAuthErrorValue;
+  /** Human-readable text, safe to show to clients. */
+  readonly description: string;
+  /** Response headers this failure requires (`WWW-Authenticate` or `Retry-After`). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The message is safe to send to clients. */
+  readonly expose = true;
+
+  constructor(code: AuthErrorCode, details: AuthErrorDetails = {}) {
+    const row = ERROR_TABLE[code];
+    const description = details.description ?? row.description;
+    super(description, details.cause === undefined ? undefined : { cause: details.cause });
+    this.code = code;
+    this.status = row.status;
+    this.statusCode = row.status;
+    this.error = row.error;
+    this.description = description;
+    this.headers = buildHeaders(row, description, details);
+  }
+
+  /** The JSON body of the contract; never includes `cause` or a stack. */
+  toJSON(): { error: OAuthErrorValue; error_description: string; code: AuthErrorCode } {
+    return { error: this.error, error_description: this.description, code: this.code };
+  }
+}
+
+function buildHeaders(row: ErrorRow, description: string, details: AuthErrorDetails): Record<string, string> {
+  if (row.challenge === 'none') return { 'Retry-After': String(KEY_UNAVAILABLE_RETRY_AFTER) };
+  const challenge =
+    row.challenge === 'plain'
+      ? buildChallenge({ realm: details.realm })
+      : buildChallenge({ realm: details.realm, error: row.error, description, scopes: details.scopes });
+  return { 'WWW-Authenticate': challenge };
+}
+
+/**
+ * True for an {@link AuthError}, also when it comes from another copy of this package (ESM and
+ * CJS builds loaded side by side), where `instanceof` fails.
+ */
+export function isAuthError(value: unknown): value is AuthError {
+  if (value instanceof AuthError) return true;
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as { name?: unknown; code?: unknown };
+  return candidate.name === 'AuthError' && typeof candidate.code === 'string' && candidate.code in ERROR_TABLE;
+}

@@ -1,0 +1,84 @@
+import type { JWK, JWSHeaderParameters, JWTPayload } from 'jose';
+import type { Duration } from './duration.js';
+import type { KeyInput } from './keys.js';
+import type { TokenFrom } from './token-source.js';
+
+/** Returns the verification key for one token, for key rotation schemes of your own. */
+export type KeyFunction = (
+  header: JWSHeaderParameters,
+  token: string,
+) => KeyInput | null | undefined | Promise<KeyInput | null | undefined>;
+
+/** A JWK Set held in memory; the key is chosen by `kid` (and `alg`/`kty`). */
+export interface LocalJwks {
+  keys: JWK[];
+}
+
+/** A JWK Set fetched from a URL and cached. */
+export interface RemoteJwks {
+  /** `https://` URL of the JWK Set (for example `https://TENANT/.well-known/jwks.json`). */
+  uri: string | URL;
+  /** Milliseconds to wait after a fetch before an unknown `kid` may trigger another. Default `30000`. */
+  cooldownDuration?: number;
+  /** Milliseconds a fetched set is trusted before it is fetched again. Default `600000`. */
+  cacheMaxAge?: number;
+  /** Milliseconds a fetch may take before it counts as failed. Default `5000`. */
+  timeoutDuration?: number;
+}
+
+/**
+ * Options of `jwtAuth()` in every adapter and of {@link createAuthenticator}. Give exactly one of
+ * `secret` and `jwks`.
+ *
+ * @typeParam Payload - the claims your tokens carry.
+ * @typeParam User - what `resolveUser` returns (the payload when it is not set).
+ * @typeParam Request - the framework's request object, passed to `getToken` and `resolveUser`.
+ */
+export interface JwtAuthOptions<Payload extends JWTPayload = JWTPayload, User = Payload, Request = unknown> {
+  /**
+   * The verification key: an HMAC secret (string or bytes), a public key (PEM SPKI string or
+   * certificate, JWK, `KeyObject`, `CryptoKey`), or a function `(header, token) => key`.
+   * Required unless `jwks` is given.
+   */
+  secret?: KeyInput | KeyFunction;
+  /** A JWK Set: `{ keys: [...] }` in memory, or `{ uri }` to fetch. Required unless `secret` is given. */
+  jwks?: LocalJwks | RemoteJwks;
+  /**
+   * Allowed `alg` values. Default: every algorithm the key can verify (HS256/384/512 for an HMAC
+   * secret, RS* and PS* for RSA, the curve's ES* for EC, EdDSA for Ed25519). `none` is refused.
+   */
+  algorithms?: readonly string[];
+  /** Expected `iss` (one of, for an array). Default: not checked. */
+  issuer?: string | readonly string[];
+  /** Expected `aud` (one of, for an array). Default: not checked. */
+  audience?: string | readonly string[];
+  /** Expected `sub`. Default: not checked. */
+  subject?: string;
+  /** Expected `typ` header, for example `"at+jwt"` (RFC 9068). Default: not checked. */
+  typ?: string;
+  /** Leeway on `exp`, `nbf` and `iat`, in seconds or as `"30s"`. Default `0`. */
+  clockTolerance?: Duration;
+  /** Maximum age measured from `iat` (which becomes required), in seconds or as `"1h"`. Default: not checked. */
+  maxTokenAge?: Duration;
+  /** Claims that must be present. Default `[]`. */
+  requiredClaims?: readonly string[];
+  /** `false` lets requests without a token through unauthenticated; a bad token still fails. Default `true`. */
+  credentialsRequired?: boolean;
+  /** Where tokens are read. Default `{ header: true }`: the `Authorization` header only. */
+  tokenFrom?: TokenFrom;
+  /** Reads the token yourself; replaces `tokenFrom`. Return `undefined` for no token. */
+  getToken?: (request: Request) => string | null | undefined | Promise<string | null | undefined>;
+  /** Returns `true` for a revoked token, which then fails with `token_revoked`. */
+  isRevoked?: (payload: Payload, header: JWSHeaderParameters) => boolean | Promise<boolean>;
+  /** Loads the user of a verified token; `null` fails with `user_not_found`. Default: the user is the payload. */
+  resolveUser?: (payload: Payload, request: Request) => User | null | undefined | Promise<User | null | undefined>;
+  /** `realm` of the `WWW-Authenticate` challenge. Default: none. */
+  realm?: string;
+  /**
+   * `true` sends failures down the framework's error path as an `AuthError` (Express `next(err)`,
+   * Koa throw, Fastify error handler, Hono `onError`) instead of answering them. Default `false`.
+   */
+  forwardErrors?: boolean;
+  /** The clock, for tests. Default: `() => new Date()`. */
+  currentDate?: () => Date;
+}

@@ -1,0 +1,62 @@
+/** Node's incoming header object (`IncomingMessage#headers`). */
+export type NodeHeaders = Record<string, string | string[] | undefined>;
+
+/** The Fetch API's `Headers`, reduced to what is read here. */
+export interface FetchHeaders {
+  get(name: string): string | null;
+}
+
+/**
+ * The request shape core reads. A Node `IncomingMessage` and a Fetch `Request` both fit as they
+ * are.
+ */
+export interface RequestLike {
+  method?: string | undefined;
+  /** Path and query (Node) or an absolute URL (Fetch). */
+  url?: string | undefined;
+  headers: NodeHeaders | FetchHeaders;
+  /** Node's raw header list, the only place where repeated `Authorization` headers survive. */
+  rawHeaders?: readonly string[] | undefined;
+}
+
+function isFetchHeaders(headers: NodeHeaders | FetchHeaders): headers is FetchHeaders {
+  // `'get' in headers` would be fooled by a client that sends a header named `get`.
+  return typeof (headers as FetchHeaders).get === 'function';
+}
+
+/** Every value sent for a header, in order. Fetch `Headers` have already joined them with `, `. */
+export function headerValues(request: RequestLike, name: string): string[] {
+  const lower = name.toLowerCase();
+  if (request.rawHeaders !== undefined) {
+    const values: string[] = [];
+    for (let i = 0; i + 1 < request.rawHeaders.length; i += 2) {
+      if (request.rawHeaders[i]!.toLowerCase() === lower) values.push(request.rawHeaders[i + 1]!);
+    }
+    return values;
+  }
+  const { headers } = request;
+  if (isFetchHeaders(headers)) {
+    const value = headers.get(lower);
+    return value === null ? [] : [value];
+  }
+  const value = headers[lower];
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+/** The query string of the request URL, without the `?`. */
+export function queryString(request: RequestLike): string {
+  const url = request.url ?? '';
+  const start = url.indexOf('?');
+  if (start === -1) return '';
+  const hash = url.indexOf('#', start);
+  return url.slice(start + 1, hash === -1 ? undefined : hash);
+}
+
+/** True for a CORS preflight, which browsers send without credentials. */
+export function isPreflight(request: RequestLike): boolean {
+  return (
+    (request.method ?? '').toUpperCase() === 'OPTIONS' &&
+    headerValues(request, 'access-control-request-method').length > 0
+  );
+}

@@ -1,0 +1,161 @@
+import { errors, jwtVerify, type JWSHeaderParameters, type JWTPayload, type JWTVerifyOptions } from 'jose';
+import { decodeCompact } from './compact.js';
+import type { VerifyConfig } from './config.js';
+import { AuthError, type AuthErrorCode } from './errors.js';
+import { prepareKey, type VerifyKey } from './keys.js';
+
+/** A token that passed signature and claim checks. */
+export interface VerifiedToken<Payload extends JWTPayload> {
+  header: JWSHeaderParameters;
+  payload: Payload;
+}
+
+/** Why a token was refused. */
+export interface VerifyFailure {
+  ok: false;
+  code: AuthErrorCode;
+  description?: string;
+  cause?: unknown;
+}
+
+export type VerifyResult<Payload extends JWTPayload> = ({ ok: true } & VerifiedToken<Payload>) | VerifyFailure;
+
+/** Marks a failure to obtain keys, as opposed to a token that matches none of them. */
+class KeysUnavailable extends Error {}
+
+const SAFE_CLAIM_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+function claimDescription(claim: string, reason: string): string | undefined {
+  if (claim === 'typ') return 'The token type (typ header) is not accepted';
+  if (!SAFE_CLAIM_NAME.test(claim)) return undefined;
+  return reason === 'missing' ? `The token has no ${claim} claim` : `The ${claim} claim is invalid`;
+}
+
+/** Maps a jose error to the contract's code; `undefined` for anything jose did not raise. */
+function fromJoseError(error: unknown): VerifyFailure | undefined {
+  if (error instanceof KeysUnavailable) return { ok: false, code: 'key_unavailable', cause: error.cause };
+  if (error instanceof errors.JWTExpired) {
+    return { ok: false, code: error.claim === 'iat' ? 'token_too_old' : 'token_expired', cause: error };
+  }
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if ((error.claim === 'nbf' || error.claim === 'iat') && error.reason === 'check_failed') {
+      return { ok: false, code: 'token_not_yet_valid', cause: error };
+    }
+    const description = claimDescription(error.claim, error.reason);
+    return { ok: false, code: 'claim_invalid', cause: error, ...(description === undefined ? {} : { description }) };
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed) return { ok: false, code: 'invalid_signature', cause: error };
+  if (error instanceof errors.JWKSNoMatchingKey) {
+    return { ok: false, code: 'invalid_signature', description: 'No key matches the token', cause: error };
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed) return { ok: false, code: 'algorithm_not_allowed', cause: error };
+  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) {
+    return { ok: false, code: 'key_unavailable', cause: error };
+  }
+  if (error instanceof errors.JOSEError) return { ok: false, code: 'malformed_token', cause: error };
+  return undefined;
+}
+
+type JoseKeyInput = Parameters<typeof jwtVerify>[1];
+
+/** The key (or jose key function) for this token, per the configured key source. */
+async function keyFor(
+  config: VerifyConfig,
+  header: JWSHeaderParameters & { alg: string },
+  token: string,
+): Promise<{ key: JoseKeyInput } | { failure: VerifyFailure }> {
+  const source = config.keySource;
+  switch (source.kind) {
+    case 'static':
+      return { key: (await source.key.keyFor(header.alg)) as JoseKeyInput };
+    case 'function': {
+      const returned = await source.resolve(header, token);
+      if (returned === undefined || returned === null) {
+        return { failure: { ok: false, code: 'invalid_signature', description: 'No key matches the token' } };
+      }
+      const key = prepareKey(returned);
+      if (typeof key === 'string') throw new TypeError(`jwtAuth: the "secret" function returned an unusable key: ${key}.`);
+      if (!key.algorithms.includes(header.alg)) return { failure: { ok: false, code: 'algorithm_not_allowed' } };
+      return { key: (await key.keyFor(header.alg)) as VerifyKey as JoseKeyInput };
+    }
+    case 'jwks':
+      if (!source.remote) return { key: source.resolve };
+      return {
+        key: async (protectedHeader, flattened) => {
+        try {
+          return await source.resolve(protectedHeader, flattened);
+        } catch (error) {
+          if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) throw error;
+          throw new KeysUnavailable('keys unavailable', { cause: error });
+        }
+        },
+      };
+  }
+}
+
+async function verifyWithKey<P extends JWTPayload>(token: string, key: JoseKeyInput, options: JWTVerifyOptions) {
+  try {
+    return await jwtVerify<P>(token, key as Parameters<typeof jwtVerify>[1], options);
+  } catch (error) {
+    // A JWK Set with several candidates for this token (no `kid`): try each one.
+    if (!(error instanceof errors.JWKSMultipleMatchingKeys)) throw error;
+    for await (const candidate of error as unknown as AsyncIterable<CryptoKey>) {
+      try {
+        return await jwtVerify<P>(token, candidate, options);
+      } catch (inner) {
+        if (!(inner instanceof errors.JWSSignatureVerificationFailed)) throw inner;
+      }
+    }
+    throw new errors.JWSSignatureVerificationFailed();
+  }
+}
+
+/**
+ * Verifies a compact JWS and its claims. Returns a result for every kind of bad token; throws
+ * only when a user-supplied key function throws.
+ */
+export async function verifyToken<P extends JWTPayload>(
+  token: string,
+  config: VerifyConfig,
+): Promise<VerifyResult<P>> {
+  const decoded = decodeCompact(token);
+  if (decoded === undefined) return { ok: false, code: 'malformed_token' };
+  const { alg } = decoded.header;
+  if (!config.algorithms.includes(alg)) return { ok: false, code: 'algorithm_not_allowed' };
+
+  const currentDate = config.currentDate();
+  const options: JWTVerifyOptions = {
+    algorithms: [alg],
+    clockTolerance: config.clockTolerance,
+    currentDate,
+    requiredClaims: config.requiredClaims,
+    ...(config.issuer === undefined ? {} : { issuer: config.issuer }),
+    ...(config.audience === undefined ? {} : { audience: config.audience }),
+    ...(config.subject === undefined ? {} : { subject: config.subject }),
+    ...(config.typ === undefined ? {} : { typ: config.typ }),
+    ...(config.maxTokenAge === undefined ? {} : { maxTokenAge: config.maxTokenAge }),
+  };
+  let verified: VerifiedToken<P>;
+  try {
+    const found = await keyFor(config, decoded.header, token);
+    if ('failure' in found) return found.failure;
+    const result = await verifyWithKey<P>(token, found.key, options);
+    verified = { header: result.protectedHeader, payload: result.payload };
+  } catch (error) {
+    const mapped = fromJoseError(error);
+    if (mapped === undefined) throw error;
+    return mapped;
+  }
+
+  // jose checks a future `iat` only together with maxTokenAge; the contract always does.
+  const { iat } = verified.payload;
+  if (typeof iat === 'number' && iat > currentDate.getTime() / 1000 + config.clockTolerance) {
+    return { ok: false, code: 'token_not_yet_valid', description: 'The token was issued in the future' };
+  }
+  return { ok: true, ...verified };
+}
+
+/** Turns a failed {@link VerifyResult} into the error the client sees. */
+export function verifyError(result: VerifyFailure, realm: string | undefined): AuthError {
+  return new AuthError(result.code, { realm, description: result.description, cause: result.cause });
+}
