@@ -12,13 +12,20 @@ export interface AuthInfo<Payload extends JWTPayload = JWTPayload> {
   scopes: string[];
 }
 
-/** Hidden on every {@link AuthInfo} so guards can build a challenge with the same realm. */
-const REALM = Symbol.for('@jwtauth/core.realm');
-
-export function attachRealm(auth: AuthInfo, realm: string | undefined): void {
-  Object.defineProperty(auth, REALM, { value: realm, enumerable: false });
+/** Settings of the `jwtAuth()` that authenticated a request, which its guards follow too. */
+export interface AuthSettings {
+  realm: string | undefined;
+  forwardErrors: boolean;
 }
 
-export function realmOf(auth: AuthInfo | undefined): string | undefined {
-  return (auth as { [REALM]?: string } | undefined)?.[REALM];
+/** Hidden on every {@link AuthInfo}; `Symbol.for` so ESM and CJS copies of core agree. */
+const SETTINGS = Symbol.for('@jwtauth/core.settings');
+const DEFAULT_SETTINGS: AuthSettings = { realm: undefined, forwardErrors: false };
+
+export function attachSettings(auth: AuthInfo, settings: AuthSettings): void {
+  Object.defineProperty(auth, SETTINGS, { value: settings, enumerable: false });
+}
+
+export function settingsOf(auth: AuthInfo | undefined): AuthSettings {
+  return (auth as { [SETTINGS]?: AuthSettings } | undefined)?.[SETTINGS] ?? DEFAULT_SETTINGS;
 }

@@ -1,5 +1,5 @@
 import type { JWTPayload } from 'jose';
-import { attachRealm, type AuthInfo } from './auth-info.js';
+import { attachSettings, type AuthInfo } from './auth-info.js';
 import { resolveConfig } from './config.js';
 import { AuthError, type AuthErrorCode } from './errors.js';
 import type { JwtAuthOptions } from './options.js';
@@ -76,7 +76,7 @@ export function createAuthenticator<Payload extends JWTPayload = JWTPayload, Use
         user = resolved;
       }
       const auth: AuthInfo<Payload> = { token: found.token, header, payload, scopes };
-      attachRealm(auth, config.realm);
+      attachSettings(auth, { realm: config.realm, forwardErrors: config.forwardErrors });
       return { ok: true, auth, user };
     },
   };

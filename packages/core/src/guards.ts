@@ -1,5 +1,5 @@
 import type { JWTPayload } from 'jose';
-import { realmOf, type AuthInfo } from './auth-info.js';
+import { settingsOf, type AuthInfo } from './auth-info.js';
 import { AuthError } from './errors.js';
 
 /** A claim check for `requireClaims`: return `true` to let the request through. */
@@ -8,39 +8,47 @@ export type ClaimCheck<Payload extends JWTPayload = JWTPayload> = (
   auth: AuthInfo<Payload>,
 ) => boolean | Promise<boolean>;
 
-/** Checks the arguments of `requireScopes` when the guard is created. */
-export function checkScopeList(scopes: readonly unknown[]): string[] {
+/** What a guard decided: pass, or fail with an error that is answered or forwarded. */
+export type GuardResult = { ok: true } | { ok: false; error: AuthError; forward: boolean };
+
+/** A framework-neutral authorization guard over the request's `auth`. */
+export type Guard = (auth: AuthInfo | undefined) => Promise<GuardResult>;
+
+function refuse(auth: AuthInfo | undefined, make: (realm: string | undefined) => AuthError): GuardResult {
+  const { realm, forwardErrors } = settingsOf(auth);
+  // A request let through unauthenticated (credentialsRequired: false) must log in first.
+  const error = auth === undefined ? new AuthError('missing_token', { realm }) : make(realm);
+  return { ok: false, error, forward: forwardErrors };
+}
+
+/**
+ * Creates the check behind `requireScopes(...scopes)`: every scope must be granted. Throws a
+ * `TypeError` at creation for an empty list or a scope RFC 6749 §3.3 does not allow.
+ */
+export function createScopeGuard(scopes: readonly unknown[]): Guard {
   if (scopes.length === 0) throw new TypeError('requireScopes: name at least one scope.');
   for (const scope of scopes) {
     if (typeof scope !== 'string' || !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(scope)) {
       throw new TypeError(`requireScopes: ${JSON.stringify(scope)} is not a valid scope (RFC 6749 §3.3).`);
     }
   }
-  return [...scopes] as string[];
-}
-
-/** Checks the argument of `requireClaims` when the guard is created. */
-export function checkClaimCheck<T>(check: T): T {
-  if (typeof check !== 'function') throw new TypeError('requireClaims: pass a function (payload, auth) => boolean.');
-  return check;
+  const required = scopes as readonly string[];
+  return async (auth) => {
+    if (auth !== undefined && required.every((scope) => auth.scopes.includes(scope))) return { ok: true };
+    return refuse(auth, (realm) => new AuthError('insufficient_scope', { realm, scopes: required }));
+  };
 }
 
 /**
- * The error for a request that lacks one of `required` scopes, or `undefined` when it has them
- * all. A request that was let through unauthenticated fails with `missing_token`.
+ * Creates the check behind `requireClaims(check)`. When `check` throws, the guard rejects and
+ * the error goes to the framework's error path.
  */
-export function scopeError(auth: AuthInfo | undefined, required: readonly string[]): AuthError | undefined {
-  if (auth === undefined) return new AuthError('missing_token');
-  if (required.every((scope) => auth.scopes.includes(scope))) return undefined;
-  return new AuthError('insufficient_scope', { realm: realmOf(auth), scopes: required });
-}
-
-/** The error for a request whose claims `check` refuses, or `undefined`. Rejects if `check` throws. */
-export async function claimError<Payload extends JWTPayload>(
-  auth: AuthInfo<Payload> | undefined,
-  check: ClaimCheck<Payload>,
-): Promise<AuthError | undefined> {
-  if (auth === undefined) return new AuthError('missing_token');
-  if ((await check(auth.payload, auth)) === true) return undefined;
-  return new AuthError('insufficient_scope', { realm: realmOf(auth), description: 'The token does not grant access to this resource' });
+export function createClaimGuard<Payload extends JWTPayload>(check: ClaimCheck<Payload>): Guard {
+  if (typeof check !== 'function') throw new TypeError('requireClaims: pass a function (payload, auth) => boolean.');
+  return async (auth) => {
+    if (auth !== undefined && (await check(auth.payload as Payload, auth as AuthInfo<Payload>)) === true) return { ok: true };
+    return refuse(auth, (realm) =>
+      new AuthError('insufficient_scope', { realm, description: 'The token does not grant access to this resource' }),
+    );
+  };
 }

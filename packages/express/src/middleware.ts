@@ -1,0 +1,79 @@
+import {
+  createAuthenticator,
+  createClaimGuard,
+  createScopeGuard,
+  toErrorResponse,
+  type AuthError,
+  type AuthInfo,
+  type ClaimCheck,
+  type Guard,
+  type JwtAuthOptions,
+  type JWTPayload,
+} from '@jwtauth/core';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    /** The authenticated user: augment it with your user's fields (the Passport convention). */
+    // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+    interface User {}
+    interface Request {
+      /** Set by `jwtAuth()`: the verified token; `undefined` when the request passed unauthenticated. */
+      auth?: AuthInfo;
+      /** Set by `jwtAuth()`: what `resolveUser` returned, or the token payload. */
+      user?: User;
+    }
+  }
+}
+
+/** `jwtAuth()` options for Express: `getToken` and `resolveUser` receive the Express request. */
+export type ExpressJwtAuthOptions<Payload extends JWTPayload = JWTPayload, User = Payload> = JwtAuthOptions<
+  Payload,
+  User,
+  Request
+>;
+
+function answer(req: Request, res: Response, error: AuthError): void {
+  const { status, headers, body } = toErrorResponse(error, req.method);
+  // writeHead, not res.set(): Express would append a charset to the Content-Type.
+  res.writeHead(status, headers).end(body);
+}
+
+/** Verifies the bearer token of every request and sets `req.auth` and `req.user`. */
+export function jwtAuth<Payload extends JWTPayload = JWTPayload, User = Payload>(
+  options: ExpressJwtAuthOptions<Payload, User>,
+): RequestHandler {
+  const authenticator = createAuthenticator(options);
+  return (req, res, next) => {
+    authenticator.authenticate(req, req).then((result) => {
+      if (result.ok) {
+        req.auth = result.auth as AuthInfo | undefined;
+        req.user = result.user as Express.User | undefined;
+        return next();
+      }
+      if (authenticator.forwardErrors) return next(result.error);
+      answer(req, res, result.error);
+    }, next);
+  };
+}
+
+function middlewareFor(guard: Guard): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    guard(req.auth).then((result) => {
+      if (result.ok) return next();
+      if (result.forward) return next(result.error);
+      answer(req, res, result.error);
+    }, next);
+  };
+}
+
+/** Lets a request through only when its token grants every one of `scopes`; 403 otherwise. */
+export function requireScopes(...scopes: string[]): RequestHandler {
+  return middlewareFor(createScopeGuard(scopes));
+}
+
+/** Lets a request through only when `check(payload, auth)` returns true; 403 otherwise. */
+export function requireClaims<Payload extends JWTPayload = JWTPayload>(check: ClaimCheck<Payload>): RequestHandler {
+  return middlewareFor(createClaimGuard(check));
+}

@@ -1,0 +1,77 @@
+import {
+  createAuthenticator,
+  createClaimGuard,
+  createScopeGuard,
+  toErrorResponse,
+  type AuthError,
+  type AuthInfo,
+  type ClaimCheck,
+  type Guard,
+  type JwtAuthOptions,
+  type JWTPayload,
+} from '@jwtauth/core';
+import type { Context, MiddlewareHandler } from 'hono';
+
+/** The variables `jwtAuth()` sets: `c.get('auth')` and `c.get('user')`. */
+export interface JwtAuthVariables<Payload extends JWTPayload = JWTPayload, User = Payload> {
+  /** The verified token; `undefined` when the request passed unauthenticated. */
+  auth: AuthInfo<Payload> | undefined;
+  /** What `resolveUser` returned, or the token payload. */
+  user: User | undefined;
+}
+
+/** The Hono `Env` of a route behind `jwtAuth()`. */
+export interface JwtAuthEnv<Payload extends JWTPayload = JWTPayload, User = Payload> {
+  Variables: JwtAuthVariables<Payload, User>;
+}
+
+/** `jwtAuth()` options for Hono: `getToken` and `resolveUser` receive the Hono context. */
+export type HonoJwtAuthOptions<Payload extends JWTPayload = JWTPayload, User = Payload> = JwtAuthOptions<
+  Payload,
+  User,
+  Context
+>;
+
+function answer(c: Context, error: AuthError): Response {
+  const { status, headers, body } = toErrorResponse(error, c.req.method);
+  const code = status as 400 | 401 | 403 | 503;
+  return body === undefined ? c.body(null, code, headers) : c.body(body, code, headers);
+}
+
+/** Verifies the bearer token of every request and sets `c.get('auth')` and `c.get('user')`. */
+export function jwtAuth<Payload extends JWTPayload = JWTPayload, User = Payload>(
+  options: HonoJwtAuthOptions<Payload, User>,
+): MiddlewareHandler<JwtAuthEnv<Payload, User>> {
+  const authenticator = createAuthenticator(options);
+  return async (c, next) => {
+    const result = await authenticator.authenticate(c.req.raw, c);
+    if (result.ok) {
+      c.set('auth', result.auth);
+      c.set('user', result.user);
+      return next();
+    }
+    if (authenticator.forwardErrors) throw result.error;
+    return answer(c, result.error);
+  };
+}
+
+function middlewareFor(guard: Guard): MiddlewareHandler<JwtAuthEnv> {
+  return async (c, next) => {
+    const result = await guard(c.get('auth'));
+    if (result.ok) return next();
+    if (result.forward) throw result.error;
+    return answer(c, result.error);
+  };
+}
+
+/** Lets a request through only when its token grants every one of `scopes`; 403 otherwise. */
+export function requireScopes(...scopes: string[]): MiddlewareHandler<JwtAuthEnv> {
+  return middlewareFor(createScopeGuard(scopes));
+}
+
+/** Lets a request through only when `check(payload, auth)` returns true; 403 otherwise. */
+export function requireClaims<Payload extends JWTPayload = JWTPayload>(
+  check: ClaimCheck<Payload>,
+): MiddlewareHandler<JwtAuthEnv> {
+  return middlewareFor(createClaimGuard(check));
+}

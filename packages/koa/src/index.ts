@@ -1,0 +1,4 @@
+export { jwtAuth, requireClaims, requireScopes } from './middleware.js';
+export type { JwtAuthState, KoaJwtAuthOptions } from './middleware.js';
+export { AuthError, isAuthError } from '@jwtauth/core';
+export type { AuthErrorCode, AuthInfo, ClaimCheck, JWTPayload, JwtAuthOptions } from '@jwtauth/core';

@@ -1,0 +1,75 @@
+import {
+  createAuthenticator,
+  createClaimGuard,
+  createScopeGuard,
+  toErrorResponse,
+  type AuthError,
+  type AuthInfo,
+  type ClaimCheck,
+  type Guard,
+  type JwtAuthOptions,
+  type JWTPayload,
+} from '@jwtauth/core';
+import type { Context, DefaultState, Middleware, ParameterizedContext } from 'koa';
+
+/** What `jwtAuth()` adds to `ctx.state`. */
+export interface JwtAuthState<Payload extends JWTPayload = JWTPayload, User = Payload> {
+  /** The verified token; `undefined` when the request passed unauthenticated. */
+  auth?: AuthInfo<Payload>;
+  /** What `resolveUser` returned, or the token payload. */
+  user?: User;
+}
+
+/** `jwtAuth()` options for Koa: `getToken` and `resolveUser` receive the Koa context. */
+export type KoaJwtAuthOptions<Payload extends JWTPayload = JWTPayload, User = Payload> = JwtAuthOptions<
+  Payload,
+  User,
+  Context
+>;
+
+function answer(ctx: Context, error: AuthError): void {
+  const { status, headers, body } = toErrorResponse(error, ctx.method);
+  ctx.status = status;
+  // Headers first: Koa only guesses a Content-Type when none is set.
+  ctx.set(headers);
+  // Never null: Koa would turn the status into 204. Koa itself sends no body for HEAD.
+  ctx.body = body ?? '';
+}
+
+/** Verifies the bearer token of every request and sets `ctx.state.auth` and `ctx.state.user`. */
+export function jwtAuth<Payload extends JWTPayload = JWTPayload, User = Payload>(
+  options: KoaJwtAuthOptions<Payload, User>,
+): Middleware<JwtAuthState<Payload, User> & DefaultState> {
+  const authenticator = createAuthenticator(options);
+  return async (ctx, next) => {
+    const result = await authenticator.authenticate(ctx.req, ctx as unknown as Context);
+    if (result.ok) {
+      ctx.state.auth = result.auth;
+      ctx.state.user = result.user;
+      return next();
+    }
+    if (authenticator.forwardErrors) throw result.error;
+    answer(ctx as unknown as Context, result.error);
+  };
+}
+
+function middlewareFor(guard: Guard): Middleware<JwtAuthState & DefaultState> {
+  return async (ctx: ParameterizedContext<JwtAuthState>, next) => {
+    const result = await guard(ctx.state.auth);
+    if (result.ok) return next();
+    if (result.forward) throw result.error;
+    answer(ctx as unknown as Context, result.error);
+  };
+}
+
+/** Lets a request through only when its token grants every one of `scopes`; 403 otherwise. */
+export function requireScopes(...scopes: string[]): Middleware<JwtAuthState & DefaultState> {
+  return middlewareFor(createScopeGuard(scopes));
+}
+
+/** Lets a request through only when `check(payload, auth)` returns true; 403 otherwise. */
+export function requireClaims<Payload extends JWTPayload = JWTPayload>(
+  check: ClaimCheck<Payload>,
+): Middleware<JwtAuthState & DefaultState> {
+  return middlewareFor(createClaimGuard(check));
+}
