@@ -34,7 +34,8 @@ export type FastifyJwtAuthOptions<Payload extends JWTPayload = JWTPayload, User 
 
 function answer(request: FastifyRequest, reply: FastifyReply, error: AuthError): FastifyReply {
   const { status, headers, body } = toErrorResponse(error, request.method);
-  return reply.code(status).headers(headers).send(body ?? '');
+  // Bytes, not a string: Fastify would append a charset to a JSON Content-Type.
+  return reply.code(status).headers(headers).send(Buffer.from(body ?? ''));
 }
 
 const plugin: FastifyPluginAsync<FastifyJwtAuthOptions> = async (fastify, options) => {

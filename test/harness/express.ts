@@ -1,0 +1,33 @@
+import { createServer } from 'node:http';
+import { jwtAuth, requireClaims, requireScopes } from '@jwtauth/express';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { listen } from './listen.js';
+import { attached, forwardedBody, type Harness } from './types.js';
+
+export const expressHarness: Harness = {
+  name: 'express',
+  async start(options) {
+    const app = express();
+    app.use(jwtAuth(options as Parameters<typeof jwtAuth>[0]));
+    app.all('/protected', (req, res) => {
+      res.json(attached(req.auth, req.user));
+    });
+    app.get('/admin', requireScopes('admin'), (_req, res) => {
+      res.json({ ok: true });
+    });
+    app.get('/admin-read', requireScopes('admin', 'read'), (_req, res) => {
+      res.json({ ok: true });
+    });
+    app.get('/claims', requireClaims((payload) => payload.role === 'admin'), (_req, res) => {
+      res.json({ ok: true });
+    });
+    app.get('/claims-throw', requireClaims(() => { throw new Error('guard exploded'); }), (_req, res) => {
+      res.json({ ok: true });
+    });
+    app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+      const { status, body } = forwardedBody(error);
+      res.status(status).json(body);
+    });
+    return listen(createServer(app));
+  },
+};

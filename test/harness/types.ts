@@ -1,0 +1,42 @@
+import type { JwtAuthOptions, JWTPayload } from '@jwtauth/core';
+
+/** Options of the framework under test; `getToken`/`resolveUser` receive that framework's request. */
+// The request type differs per framework; the suite only passes hooks that ignore it.
+export type AnyOptions = JwtAuthOptions<JWTPayload, unknown, never>;
+
+/** A running test server on 127.0.0.1. */
+export interface RunningServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts one framework's server with `jwtAuth(options)` in front of these routes, identical in
+ * every harness:
+ * - `GET|HEAD|OPTIONS /protected` → 200 `{ auth, user }` (`auth`/`user` as attached, `null` if unset)
+ * - `GET /admin` → `requireScopes('admin')` → 200 `{ ok: true }`
+ * - `GET /admin-read` → `requireScopes('admin', 'read')` → 200 `{ ok: true }`
+ * - `GET /claims` → `requireClaims(p => p.role === 'admin')` → 200 `{ ok: true }`
+ * - `GET /claims-throw` → `requireClaims(() => { throw new Error('guard exploded') })`
+ * Errors reaching the framework's own error path answer `{ forwarded: true, name, code, message }`
+ * with `err.status` (or 500).
+ */
+export interface Harness {
+  name: 'express' | 'koa' | 'fastify' | 'hono';
+  start(options: AnyOptions): Promise<RunningServer>;
+}
+
+/** The body every harness answers for a forwarded error. */
+export function forwardedBody(error: unknown): { status: number; body: Record<string, unknown> } {
+  const err = error as { status?: unknown; name?: unknown; code?: unknown; message?: unknown };
+  const status = typeof err.status === 'number' ? err.status : 500;
+  return {
+    status,
+    body: { forwarded: true, name: err.name ?? null, code: err.code ?? null, message: err.message ?? null },
+  };
+}
+
+/** The JSON every harness answers on a protected route. */
+export function attached(auth: unknown, user: unknown): { auth: unknown; user: unknown } {
+  return { auth: auth ?? null, user: user ?? null };
+}
