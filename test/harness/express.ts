@@ -25,8 +25,8 @@ export const expressHarness: Harness = {
       res.json({ ok: true });
     });
     app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-      const { status, body } = forwardedBody(error);
-      res.status(status).json(body);
+      const { status, headers, body } = forwardedBody(error);
+      res.status(status).set(headers).json(body);
     });
     return listen(createServer(app));
   },

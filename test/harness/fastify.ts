@@ -7,8 +7,8 @@ export const fastifyHarness: Harness = {
   async start(options) {
     const app = Fastify();
     app.setErrorHandler((error, _request, reply) => {
-      const { status, body } = forwardedBody(error);
-      return reply.code(status).send(body);
+      const { status, headers, body } = forwardedBody(error);
+      return reply.code(status).headers(headers).send(body);
     });
     await app.register(jwtAuth, options as Parameters<typeof jwtAuth>[1]);
     app.route({

@@ -15,8 +15,8 @@ export const honoHarness: Harness = {
     app.get('/claims', requireClaims((payload) => payload.role === 'admin'), (c) => c.json({ ok: true }));
     app.get('/claims-throw', requireClaims(() => { throw new Error('guard exploded'); }), (c) => c.json({ ok: true }));
     app.onError((error, c) => {
-      const { status, body } = forwardedBody(error);
-      return c.json(body, status as 500);
+      const { status, headers, body } = forwardedBody(error);
+      return c.json(body, status as 500, headers);
     });
     return new Promise<RunningServer>((resolve) => {
       const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {

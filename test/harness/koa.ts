@@ -18,8 +18,9 @@ export const koaHarness: Harness = {
       try {
         await next();
       } catch (error) {
-        const { status, body } = forwardedBody(error);
+        const { status, headers, body } = forwardedBody(error);
         ctx.status = status;
+        ctx.set(headers);
         ctx.body = body;
       }
     });

@@ -26,12 +26,13 @@ export interface Harness {
   start(options: AnyOptions): Promise<RunningServer>;
 }
 
-/** The body every harness answers for a forwarded error. */
-export function forwardedBody(error: unknown): { status: number; body: Record<string, unknown> } {
-  const err = error as { status?: unknown; name?: unknown; code?: unknown; message?: unknown };
+/** What every harness answers for a forwarded error: its status, its ready headers, and a marker body. */
+export function forwardedBody(error: unknown): { status: number; headers: Record<string, string>; body: Record<string, unknown> } {
+  const err = error as { status?: unknown; name?: unknown; code?: unknown; message?: unknown; headers?: unknown };
   const status = typeof err.status === 'number' ? err.status : 500;
   return {
     status,
+    headers: typeof err.headers === 'object' && err.headers !== null ? (err.headers as Record<string, string>) : {},
     body: { forwarded: true, name: err.name ?? null, code: err.code ?? null, message: err.message ?? null },
   };
 }

@@ -1,0 +1,80 @@
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { exportJWK, exportPKCS8, exportSPKI, generateKeyPair, SignJWT, type JWK, type JWTPayload } from 'jose';
+
+/** The HMAC secret most scenarios verify with. */
+export const HS_SECRET = 'conformance-secret-that-is-32-bytes-or-more';
+const hsKey = new TextEncoder().encode(HS_SECRET);
+
+export interface KeyPair {
+  privateKey: CryptoKey;
+  publicKey: CryptoKey;
+}
+
+/** Asymmetric keys, made once per test file. */
+export interface Keys {
+  rs: KeyPair;
+  rsOther: KeyPair;
+  rsPublicPem: string;
+  /** The same RSA private key, unbound to a hash, to sign RS384/RS512. */
+  rsPrivateKeyObject: KeyObject;
+  ps: KeyPair;
+  es: KeyPair;
+  esPublicJwk: JWK;
+  ed: KeyPair;
+  edPublicKeyObject: KeyObject;
+  edPrivateKeyObject: KeyObject;
+}
+
+export async function makeKeys(): Promise<Keys> {
+  const rs = await generateKeyPair('RS256', { extractable: true });
+  const ps = await generateKeyPair('PS256', { extractable: true });
+  const es = await generateKeyPair('ES256', { extractable: true });
+  const ed = await generateKeyPair('EdDSA', { extractable: true });
+  const edNode = generateKeyPairSync('ed25519');
+  return {
+    rs,
+    rsOther: await generateKeyPair('RS256'),
+    rsPublicPem: await exportSPKI(rs.publicKey),
+    rsPrivateKeyObject: createPrivateKey(await exportPKCS8(rs.privateKey)),
+    ps,
+    es,
+    esPublicJwk: await exportJWK(es.publicKey),
+    ed,
+    edPublicKeyObject: createPublicKey(edNode.privateKey),
+    edPrivateKeyObject: edNode.privateKey,
+  };
+}
+
+export const now = () => Math.floor(Date.now() / 1000);
+
+export interface SignOptions {
+  alg?: string;
+  key?: CryptoKey | KeyObject | Uint8Array;
+  header?: Record<string, unknown>;
+  /** Omit `iat`/`exp` defaults. */
+  bare?: boolean;
+}
+
+/** Signs `claims` (HS256 with {@link HS_SECRET} unless told otherwise), valid for five minutes. */
+export function sign(claims: JWTPayload & Record<string, unknown>, options: SignOptions = {}): Promise<string> {
+  const alg = options.alg ?? 'HS256';
+  const defaults = options.bare ? {} : { iat: now(), exp: now() + 300 };
+  return new SignJWT({ sub: 'user-1', ...defaults, ...claims })
+    .setProtectedHeader({ alg, ...options.header })
+    .sign(options.key ?? hsKey);
+}
+
+const b64url = (value: string | Uint8Array) =>
+  Buffer.from(typeof value === 'string' ? Buffer.from(value) : value).toString('base64url');
+
+/** A compact JWS assembled by hand, for tokens jose refuses to make. */
+export function rawToken(header: unknown, payload: unknown, signature = ''): string {
+  return `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}.${signature}`;
+}
+
+/** An HS256 token whose HMAC key is the text of a public key: the classic key-confusion attack. */
+export function signWithText(claims: JWTPayload, text: string): Promise<string> {
+  return new SignJWT({ sub: 'user-1', iat: now(), exp: now() + 300, ...claims })
+    .setProtectedHeader({ alg: 'HS256' })
+    .sign(new TextEncoder().encode(text));
+}
