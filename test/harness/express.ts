@@ -4,30 +4,35 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { listen } from './listen.js';
 import { attached, forwardedBody, type Harness } from './types.js';
 
-export const expressHarness: Harness = {
-  name: 'express',
-  async start(options) {
-    const app = express();
-    app.use(jwtAuth(options as Parameters<typeof jwtAuth>[0]));
-    app.all('/protected', (req, res) => {
-      res.json(attached(req.auth, req.user));
-    });
-    app.get('/admin', requireScopes('admin'), (_req, res) => {
-      res.json({ ok: true });
-    });
-    app.get('/admin-read', requireScopes('admin', 'read'), (_req, res) => {
-      res.json({ ok: true });
-    });
-    app.get('/claims', requireClaims((payload) => payload.role === 'admin'), (_req, res) => {
-      res.json({ ok: true });
-    });
-    app.get('/claims-throw', requireClaims(() => { throw new Error('guard exploded'); }), (_req, res) => {
-      res.json({ ok: true });
-    });
-    app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-      const { status, headers, body } = forwardedBody(error);
-      res.status(status).set(headers).json(body);
-    });
-    return listen(createServer(app));
-  },
-};
+/** A harness for one major version of Express (both share one API). */
+export function makeExpressHarness(name: Harness['name'], createApp: typeof express): Harness {
+  return {
+    name,
+    async start(options) {
+      const app = createApp();
+      app.use(jwtAuth(options as Parameters<typeof jwtAuth>[0]));
+      app.all('/protected', (req, res) => {
+        res.json(attached(req.auth, req.user));
+      });
+      app.get('/admin', requireScopes('admin'), (_req, res) => {
+        res.json({ ok: true });
+      });
+      app.get('/admin-read', requireScopes('admin', 'read'), (_req, res) => {
+        res.json({ ok: true });
+      });
+      app.get('/claims', requireClaims((payload) => payload.role === 'admin'), (_req, res) => {
+        res.json({ ok: true });
+      });
+      app.get('/claims-throw', requireClaims(() => { throw new Error('guard exploded'); }), (_req, res) => {
+        res.json({ ok: true });
+      });
+      app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+        const { status, headers, body } = forwardedBody(error);
+        res.status(status).set(headers).json(body);
+      });
+      return listen(createServer(app));
+    },
+  };
+}
+
+export const expressHarness = makeExpressHarness('express', express);

@@ -4,38 +4,43 @@ import Koa from 'koa';
 import { listen } from './listen.js';
 import { attached, forwardedBody, type Harness } from './types.js';
 
-export const koaHarness: Harness = {
-  name: 'koa',
-  async start(options) {
-    const app = new Koa();
-    const guards: Record<string, Koa.Middleware> = {
-      '/admin': requireScopes('admin'),
-      '/admin-read': requireScopes('admin', 'read'),
-      '/claims': requireClaims((payload) => payload.role === 'admin'),
-      '/claims-throw': requireClaims(() => { throw new Error('guard exploded'); }),
-    };
-    app.use(async (ctx, next) => {
-      try {
-        await next();
-      } catch (error) {
-        const { status, headers, body } = forwardedBody(error);
-        ctx.status = status;
-        ctx.set(headers);
-        ctx.body = body;
-      }
-    });
-    app.use(jwtAuth(options as Parameters<typeof jwtAuth>[0]));
-    app.use(async (ctx, next) => {
-      if (ctx.path === '/protected') {
-        ctx.body = attached(ctx.state.auth, ctx.state.user);
-        return;
-      }
-      const guard = guards[ctx.path];
-      if (guard === undefined || ctx.method !== 'GET') return next();
-      await guard(ctx, async () => {
-        ctx.body = { ok: true };
+/** A harness for one major version of Koa (both share one API). */
+export function makeKoaHarness(name: Harness['name'], KoaApp: typeof Koa): Harness {
+  return {
+    name,
+    async start(options) {
+      const app = new KoaApp();
+      const guards: Record<string, Koa.Middleware> = {
+        '/admin': requireScopes('admin'),
+        '/admin-read': requireScopes('admin', 'read'),
+        '/claims': requireClaims((payload) => payload.role === 'admin'),
+        '/claims-throw': requireClaims(() => { throw new Error('guard exploded'); }),
+      };
+      app.use(async (ctx, next) => {
+        try {
+          await next();
+        } catch (error) {
+          const { status, headers, body } = forwardedBody(error);
+          ctx.status = status;
+          ctx.set(headers);
+          ctx.body = body;
+        }
       });
-    });
-    return listen(createServer(app.callback()));
-  },
-};
+      app.use(jwtAuth(options as Parameters<typeof jwtAuth>[0]));
+      app.use(async (ctx, next) => {
+        if (ctx.path === '/protected') {
+          ctx.body = attached(ctx.state.auth, ctx.state.user);
+          return;
+        }
+        const guard = guards[ctx.path];
+        if (guard === undefined || ctx.method !== 'GET') return next();
+        await guard(ctx, async () => {
+          ctx.body = { ok: true };
+        });
+      });
+      return listen(createServer(app.callback()));
+    },
+  };
+}
+
+export const koaHarness = makeKoaHarness('koa', Koa);

@@ -22,7 +22,7 @@ export interface RunningServer {
  * with `err.status` (or 500).
  */
 export interface Harness {
-  name: 'express' | 'koa' | 'fastify' | 'hono';
+  name: 'express' | 'express4' | 'koa' | 'koa2' | 'fastify' | 'fastify4' | 'hono';
   start(options: AnyOptions): Promise<RunningServer>;
 }
 

@@ -7,7 +7,7 @@ export interface KeyObjectLike {
   readonly type: 'secret' | 'public' | 'private';
   readonly asymmetricKeyType?: string | undefined;
   readonly asymmetricKeyDetails?: { namedCurve?: string | undefined } | undefined;
-  readonly [Symbol.toStringTag]: string;
+  export(options?: object): unknown;
 }
 
 /**

@@ -1,0 +1,38 @@
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+// The built packages, as users load them: ESM through `import`, CommonJS through `require`.
+const require = createRequire(import.meta.url);
+const dist = (name: string, file: string) => fileURLToPath(new URL(`../packages/${name}/dist/${file}`, import.meta.url));
+
+const EXPORTS: Record<string, string[]> = {
+  core: ['AuthError', 'createAuthenticator', 'createClaimGuard', 'createScopeGuard', 'isAuthError', 'toErrorResponse'],
+  express: ['AuthError', 'isAuthError', 'jwtAuth', 'requireClaims', 'requireScopes'],
+  koa: ['AuthError', 'isAuthError', 'jwtAuth', 'requireClaims', 'requireScopes'],
+  fastify: ['AuthError', 'isAuthError', 'jwtAuth', 'requireClaims', 'requireScopes'],
+  hono: ['AuthError', 'isAuthError', 'jwtAuth', 'requireClaims', 'requireScopes'],
+};
+
+describe.each(Object.entries(EXPORTS))('@jwtauth/%s build', (name, names) => {
+  it('exports the public API from the ESM build', async () => {
+    const esm = (await import(dist(name, 'index.js'))) as Record<string, unknown>;
+    for (const exported of names) expect(esm[exported], exported).toBeDefined();
+  });
+
+  it('exports the same API from the CommonJS build', async () => {
+    const esm = (await import(dist(name, 'index.js'))) as Record<string, unknown>;
+    const cjs = require(dist(name, 'index.cjs')) as Record<string, unknown>;
+    expect(Object.keys(cjs).sort()).toEqual(Object.keys(esm).sort());
+  });
+});
+
+describe('an AuthError from the CommonJS build', () => {
+  it('is recognised by isAuthError of the ESM build', async () => {
+    const esm = (await import(dist('core', 'index.js'))) as typeof import('@jwtauth/core');
+    const cjs = require(dist('core', 'index.cjs')) as typeof import('@jwtauth/core');
+    const error = new cjs.AuthError('token_expired');
+    expect(error instanceof esm.AuthError).toBe(false);
+    expect(esm.isAuthError(error)).toBe(true);
+  });
+});
