@@ -213,6 +213,22 @@ export const scenarios: Scenario[] = [
     ],
   },
   {
+    name: 'remote JWK Set on loopback',
+    options: (keys) => ({ jwks: { uri: keys.jwksUri, timeoutDuration: 2000 } }),
+    cases: [
+      { name: 'fetches the set and selects the key by kid', send: async (keys) => bearer(await sign({}, { alg: 'ES256', key: keys.es.privateKey, header: { kid: 'ec-remote' } })), expect: attached() },
+      { name: 'answers invalid_signature for an unknown kid', send: async (keys) => bearer(await sign({}, { alg: 'ES256', key: keys.es.privateKey, header: { kid: 'nope' } })), expect: failure('invalid_signature', { description: 'No key matches the token' }) },
+    ],
+  },
+  {
+    name: 'remote JWK Set that is down',
+    options: (keys) => ({ jwks: { uri: keys.deadJwksUri, timeoutDuration: 2000 } }),
+    cases: [
+      { name: 'answers 503 key_unavailable with Retry-After and no challenge', send: async (keys) => bearer(await sign({}, { alg: 'ES256', key: keys.es.privateKey, header: { kid: 'ec-remote' } })), expect: { status: 503, challenge: null, retryAfter: '30', body: { error: 'temporarily_unavailable', error_description: DESCRIPTIONS.key_unavailable, code: 'key_unavailable' } } },
+      { name: 'still answers missing_token without a token', send: async () => ({}), expect: failure('missing_token') },
+    ],
+  },
+  {
     name: 'key function',
     options: () => ({ secret: async (header) => (header.kid === 'k1' ? HS_SECRET : undefined) }),
     cases: [
@@ -299,8 +315,10 @@ export const scenarios: Scenario[] = [
     name: 'isRevoked and resolveUser',
     options: () => ({
       secret: HS_SECRET,
-      isRevoked: async (payload) => {
+      isRevoked: (payload) => {
         if (payload.jti === 'explode') throw new Error('revocation store down');
+        if (payload.jti === 'async-revoked') return Promise.resolve(true);
+        if (payload.jti === 'async-explode') return Promise.reject(new Error('revocation store timed out'));
         return payload.jti === 'revoked';
       },
       resolveUser: (payload) => {
@@ -314,8 +332,10 @@ export const scenarios: Scenario[] = [
       { name: 'attaches what resolveUser returns', send: async () => bearer(await sign({ sub: 'u7' })), expect: attached((payload) => ({ id: payload.sub, name: 'Test User' })) },
       { name: 'attaches what an async resolveUser resolves to', send: async () => bearer(await sign({ sub: 'async' })), expect: attached(() => ({ id: 'async', name: 'Async User' })) },
       { name: 'answers user_not_found when resolveUser returns null', send: async () => bearer(await sign({ sub: 'ghost' })), expect: failure('user_not_found') },
-      { name: 'answers token_revoked when isRevoked is true', send: async () => bearer(await sign({ jti: 'revoked' })), expect: failure('token_revoked') },
+      { name: 'answers token_revoked when isRevoked returns true', send: async () => bearer(await sign({ jti: 'revoked' })), expect: failure('token_revoked') },
+      { name: 'answers token_revoked when isRevoked resolves to true', send: async () => bearer(await sign({ jti: 'async-revoked' })), expect: failure('token_revoked') },
       { name: 'sends a throwing isRevoked to the error path', send: async () => bearer(await sign({ jti: 'explode' })), expect: forwarded(500, 'Error', null, 'revocation store down') },
+      { name: 'sends a rejecting isRevoked to the error path', send: async () => bearer(await sign({ jti: 'async-explode' })), expect: forwarded(500, 'Error', null, 'revocation store timed out') },
       { name: 'sends a throwing resolveUser to the error path', send: async () => bearer(await sign({ sub: 'explode' })), expect: forwarded(500, 'Error', null, 'user store down') },
     ],
   },

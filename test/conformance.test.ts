@@ -17,6 +17,7 @@ let keys: Keys;
 beforeAll(async () => {
   keys = await makeKeys();
 });
+afterAll(() => keys.close());
 
 /** observed[scenario][case][framework] */
 const observed = new Map<string, Map<string, Map<string, Observed>>>();

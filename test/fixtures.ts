@@ -1,4 +1,6 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { exportJWK, exportPKCS8, exportSPKI, generateKeyPair, SignJWT, type JWK, type JWTPayload } from 'jose';
 
 /** The HMAC secret most scenarios verify with. */
@@ -23,6 +25,24 @@ export interface Keys {
   ed: KeyPair;
   edPublicKeyObject: KeyObject;
   edPrivateKeyObject: KeyObject;
+  /** A JWK Set server on 127.0.0.1 that publishes `esPublicJwk` as kid `ec-remote`. */
+  jwksUri: string;
+  /** A loopback URL where nothing listens: the key server is down. */
+  deadJwksUri: string;
+  close(): Promise<void>;
+}
+
+async function serve(handler: Parameters<typeof createServer>[1]): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
 }
 
 export async function makeKeys(): Promise<Keys> {
@@ -31,6 +51,13 @@ export async function makeKeys(): Promise<Keys> {
   const es = await generateKeyPair('ES256', { extractable: true });
   const ed = await generateKeyPair('EdDSA', { extractable: true });
   const edNode = generateKeyPairSync('ed25519');
+  const esPublicJwk = await exportJWK(es.publicKey);
+  const jwksBody = JSON.stringify({ keys: [{ ...esPublicJwk, kid: 'ec-remote', alg: 'ES256', use: 'sig' }] });
+  const jwks = await serve((_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'application/json' }).end(jwksBody);
+  });
+  const dead = await serve((_req, res) => res.end());
+  await dead.close();
   return {
     rs,
     rsOther: await generateKeyPair('RS256'),
@@ -38,10 +65,13 @@ export async function makeKeys(): Promise<Keys> {
     rsPrivateKeyObject: createPrivateKey(await exportPKCS8(rs.privateKey)),
     ps,
     es,
-    esPublicJwk: await exportJWK(es.publicKey),
+    esPublicJwk,
     ed,
     edPublicKeyObject: createPublicKey(edNode.privateKey),
     edPrivateKeyObject: edNode.privateKey,
+    jwksUri: `${jwks.url}/.well-known/jwks.json`,
+    deadJwksUri: `${dead.url}/.well-known/jwks.json`,
+    close: jwks.close,
   };
 }
 
