@@ -1,4 +1,5 @@
 import { buildChallenge } from './challenge.js';
+import { toErrorResponse } from './response.js';
 
 /** Every way authentication or authorization can fail; stable across releases. */
 export type AuthErrorCode =
@@ -100,6 +101,15 @@ export class AuthError extends Error {
     this.error = row.error;
     this.description = description;
     this.headers = buildHeaders(row, description, details);
+  }
+
+  /**
+   * The answer as a Fetch `Response`. Hono's default error handler (and any that duck-types
+   * `getResponse`, like Hono's `HTTPException`) sends it as is when errors are forwarded.
+   */
+  getResponse(): Response {
+    const { status, headers, body } = toErrorResponse(this);
+    return new Response(body, { status, headers });
   }
 
   /** The JSON body of the contract; never includes `cause` or a stack. */
