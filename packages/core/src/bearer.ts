@@ -22,15 +22,17 @@ export function isB64Token(value: string): boolean {
  */
 export function parseAuthorization(value: string): BearerParse {
   const trimmed = value.trim();
-  const match = /^(\S+)(?: +(.*))?$/s.exec(trimmed);
+  const match = /^(\S+)(.*)$/s.exec(trimmed);
   if (match === null) return { kind: 'other-scheme' };
   const scheme = match[1]!;
-  const rest = match[2] ?? '';
   if (scheme.toLowerCase() !== 'bearer') {
     // "Basic x, Bearer y": two credentials merged from two headers.
     return /,\s*bearer(?:\s|$)/i.test(trimmed) ? { kind: 'multiple' } : { kind: 'other-scheme' };
   }
+  // Only spaces may separate the scheme from the token (RFC 7235 `1*SP`); a tab is malformed.
+  const spaced = /^ +(.*)$/s.exec(match[2]!);
+  const rest = spaced === null ? match[2]! : spaced[1]!;
   if (/,\s*\S+\s+\S/.test(rest) || /,\s*bearer$/i.test(rest)) return { kind: 'multiple' };
-  if (!isB64Token(rest)) return { kind: 'malformed' };
+  if (spaced === null || !isB64Token(rest)) return { kind: 'malformed' };
   return { kind: 'token', token: rest };
 }

@@ -135,5 +135,5 @@ export function isAuthError(value: unknown): value is AuthError {
   if (value instanceof AuthError) return true;
   if (typeof value !== 'object' || value === null) return false;
   const candidate = value as { name?: unknown; code?: unknown };
-  return candidate.name === 'AuthError' && typeof candidate.code === 'string' && candidate.code in ERROR_TABLE;
+  return candidate.name === 'AuthError' && typeof candidate.code === 'string' && Object.hasOwn(ERROR_TABLE, candidate.code);
 }

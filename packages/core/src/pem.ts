@@ -36,30 +36,78 @@ function pemBody(pem: string): Uint8Array | undefined {
   }
 }
 
-function indexOf(haystack: Uint8Array, needle: readonly number[]): number {
-  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
-    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
-    return i;
+/** One DER element: its tag, and where its own encoding and its content lie. */
+interface Element {
+  tag: number;
+  offset: number;
+  start: number;
+  end: number;
+}
+
+function readElement(der: Uint8Array, offset: number, limit = der.length): Element | undefined {
+  if (offset + 2 > limit) return undefined;
+  const tag = der[offset]!;
+  let length = der[offset + 1]!;
+  let start = offset + 2;
+  if (length & 0x80) {
+    const bytes = length & 0x7f;
+    if (bytes === 0 || bytes > 4 || start + bytes > limit) return undefined;
+    length = 0;
+    for (let i = 0; i < bytes; i++) length = length * 256 + der[start + i]!;
+    start += bytes;
   }
-  return -1;
+  const end = start + length;
+  return end > limit ? undefined : { tag, offset, start, end };
+}
+
+function childrenOf(der: Uint8Array, parent: Element): Element[] {
+  const children: Element[] = [];
+  for (let offset = parent.start; offset < parent.end; ) {
+    const child = readElement(der, offset, parent.end);
+    if (child === undefined) return [];
+    children.push(child);
+    offset = child.end;
+  }
+  return children;
+}
+
+const SEQUENCE = 0x30;
+const VERSION_TAG = 0xa0;
+
+/**
+ * The SubjectPublicKeyInfo: the whole DER of a public key PEM, or the seventh field of a
+ * certificate's TBSCertificate (sixth when the optional version is absent).
+ */
+function subjectPublicKeyInfo(der: Uint8Array, certificate: boolean): Element | undefined {
+  const top = readElement(der, 0);
+  if (top === undefined || top.tag !== SEQUENCE) return undefined;
+  if (!certificate) return top;
+  const tbs = childrenOf(der, top)[0];
+  if (tbs === undefined || tbs.tag !== SEQUENCE) return undefined;
+  const fields = childrenOf(der, tbs);
+  const spki = fields[fields[0]?.tag === VERSION_TAG ? 6 : 5];
+  return spki?.tag === SEQUENCE ? spki : undefined;
+}
+
+function sameBytes(der: Uint8Array, element: Element | undefined, expected: readonly number[]): boolean {
+  if (element === undefined || element.end - element.offset !== expected.length) return false;
+  return expected.every((byte, i) => der[element.offset + i] === byte);
 }
 
 /**
  * Finds the key family of an SPKI public key or X.509 certificate without importing it, so the
- * algorithm allowlist is known synchronously when the middleware is created. The first key OID
- * in the DER is the one of the subject public key (a certificate's signature algorithm OIDs are
- * different values).
+ * algorithm allowlist is known synchronously when the middleware is created. Only the subject's
+ * own AlgorithmIdentifier is read: a certificate also names its issuer's signature algorithm.
  */
-export function pemKeyFamily(pem: string): KeyFamily | undefined {
+export function pemKeyFamily(pem: string, certificate = pemKind(pem) === 'certificate'): KeyFamily | undefined {
   const der = pemBody(pem);
-  if (der === undefined || der.length === 0) return undefined;
-  let best: { at: number; family: KeyFamily | 'ec' } | undefined;
-  for (const [oid, family] of OIDS) {
-    const at = indexOf(der, oid);
-    if (at !== -1 && (best === undefined || at < best.at)) best = { at, family };
-  }
-  if (best === undefined) return undefined;
-  if (best.family !== 'ec') return best.family;
-  for (const [oid, curve] of CURVES) if (indexOf(der, oid) !== -1) return { kind: 'ec', curve };
-  return undefined;
+  if (der === undefined) return undefined;
+  const spki = subjectPublicKeyInfo(der, certificate);
+  const algorithm = spki && childrenOf(der, spki)[0];
+  if (algorithm === undefined || algorithm.tag !== SEQUENCE) return undefined;
+  const [oid, parameters] = childrenOf(der, algorithm);
+  const family = OIDS.find(([bytes]) => sameBytes(der, oid, bytes))?.[1];
+  if (family !== 'ec') return family;
+  const curve = CURVES.find(([bytes]) => sameBytes(der, parameters, bytes))?.[1];
+  return curve === undefined ? undefined : { kind: 'ec', curve };
 }

@@ -31,6 +31,19 @@ function claimDescription(claim: string, reason: string): string | undefined {
   return reason === 'missing' ? `The token has no ${claim} claim` : `The ${claim} claim is invalid`;
 }
 
+/**
+ * The first registered claim of the wrong type. jose checks `iss`, `sub` and `aud` only when
+ * asked to compare them; a wrong type is refused whether or not the app checks the value.
+ */
+function mistypedClaim(payload: JWTPayload): string | undefined {
+  for (const claim of ['iss', 'sub', 'jti'] as const) {
+    if (payload[claim] !== undefined && typeof payload[claim] !== 'string') return claim;
+  }
+  const { aud } = payload;
+  const audienceOk = aud === undefined || typeof aud === 'string' || (Array.isArray(aud) && aud.every((item) => typeof item === 'string'));
+  return audienceOk ? undefined : 'aud';
+}
+
 /** Maps a jose error to the contract's code; `undefined` for anything jose did not raise. */
 function fromJoseError(error: unknown): VerifyFailure | undefined {
   if (error instanceof KeysUnavailable) return { ok: false, code: 'key_unavailable', cause: error.cause };
@@ -146,6 +159,9 @@ export async function verifyToken<P extends JWTPayload>(
     if (mapped === undefined) throw error;
     return mapped;
   }
+
+  const mistyped = mistypedClaim(verified.payload);
+  if (mistyped !== undefined) return { ok: false, code: 'claim_invalid', description: `The ${mistyped} claim is invalid` };
 
   // jose checks a future `iat` only together with maxTokenAge; the contract always does.
   const { iat } = verified.payload;

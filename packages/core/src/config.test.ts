@@ -1,0 +1,146 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { exportJWK, exportPKCS8, exportSPKI, generateKeyPair, type JWK } from 'jose';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createAuthenticator } from './authenticate.js';
+import type { JwtAuthOptions } from './options.js';
+
+const SECRET = 'a-secret-of-thirty-two-bytes-ok!';
+
+let rsaPem: string;
+let rsaPrivatePem: string;
+let rsaJwk: JWK;
+let rsaPrivateJwk: JWK;
+let esJwk: JWK;
+let rsaKeyObject: unknown;
+let rsaCryptoKey: CryptoKey;
+
+beforeAll(async () => {
+  const rs = await generateKeyPair('RS256', { extractable: true });
+  const es = await generateKeyPair('ES256', { extractable: true });
+  rsaPem = await exportSPKI(rs.publicKey);
+  rsaPrivatePem = await exportPKCS8(rs.privateKey);
+  rsaJwk = await exportJWK(rs.publicKey);
+  rsaPrivateJwk = await exportJWK(rs.privateKey);
+  esJwk = await exportJWK(es.publicKey);
+  rsaKeyObject = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey;
+  rsaCryptoKey = rs.publicKey;
+});
+
+type Options = JwtAuthOptions<never, unknown, unknown>;
+const create = (options: unknown) => createAuthenticator(options as Options);
+
+describe('createAuthenticator: configuration is checked at creation', () => {
+  it.each<[string, () => unknown]>([
+    ['no options at all', () => undefined],
+    ['neither secret nor jwks', () => ({})],
+    ['both secret and jwks', () => ({ secret: SECRET, jwks: { keys: [rsaJwk] } })],
+    ['algorithms: ["none"]', () => ({ secret: SECRET, algorithms: ['none'] })],
+    ['algorithms: ["NONE"]', () => ({ secret: SECRET, algorithms: ['HS256', 'NONE'] })],
+    ['an unknown algorithm', () => ({ secret: SECRET, algorithms: ['HS1'] })],
+    ['an empty algorithms list', () => ({ secret: SECRET, algorithms: [] })],
+    ['algorithms given as a string', () => ({ secret: SECRET, algorithms: 'HS256' })],
+    ['HS256 requested with an RSA PEM (algorithm confusion)', () => ({ secret: rsaPem, algorithms: ['HS256'] })],
+    ['HS256 and RS256 requested with an RSA PEM', () => ({ secret: rsaPem, algorithms: ['RS256', 'HS256'] })],
+    ['HS256 requested with an RSA JWK', () => ({ secret: rsaJwk, algorithms: ['HS256'] })],
+    ['HS256 requested with an RSA KeyObject', () => ({ secret: rsaKeyObject, algorithms: ['HS256'] })],
+    ['HS256 requested with an RSA CryptoKey', () => ({ secret: rsaCryptoKey, algorithms: ['HS256'] })],
+    ['RS256 requested with an HMAC secret', () => ({ secret: SECRET, algorithms: ['RS256'] })],
+    ['ES384 requested with a P-256 JWK', () => ({ secret: esJwk, algorithms: ['ES384'] })],
+    ['HS256 requested with a JWK Set of RSA keys', () => ({ jwks: { keys: [rsaJwk] }, algorithms: ['HS256'] })],
+    ['a private key PEM', () => ({ secret: rsaPrivatePem })],
+    ['a private JWK', () => ({ secret: rsaPrivateJwk })],
+    ['a private JWK in a JWK Set', () => ({ jwks: { keys: [rsaPrivateJwk] } })],
+    ['a JWK with use "enc"', () => ({ secret: { ...rsaJwk, use: 'enc' } })],
+    ['a JWK Set whose only key has use "enc"', () => ({ jwks: { keys: [{ ...rsaJwk, use: 'enc' }] } })],
+    ['an empty JWK Set', () => ({ jwks: { keys: [] } })],
+    ['a JWK Set entry that is not a JWK', () => ({ jwks: { keys: [{ n: 'x' }] } })],
+    ['jwks that is neither keys nor uri', () => ({ jwks: 'https://example.com/jwks.json' })],
+    ['a jwks uri that is not a URL', () => ({ jwks: { uri: 'not a url' } })],
+    ['a jwks uri with a non-HTTP scheme', () => ({ jwks: { uri: 'file:///etc/jwks.json' } })],
+    ['a negative jwks timeout', () => ({ jwks: { uri: 'https://example.com/jwks.json', timeoutDuration: -1 } })],
+    ['an empty secret', () => ({ secret: '' })],
+    ['an empty byte secret', () => ({ secret: new Uint8Array(0) })],
+    ['a numeric secret', () => ({ secret: 42 })],
+    ['an unknown option name ("algorithm")', () => ({ secret: SECRET, algorithm: 'HS256' })],
+    ['an unknown option name ("issuers")', () => ({ secret: SECRET, issuers: ['a'] })],
+    ['a clockTolerance that cannot be read', () => ({ secret: SECRET, clockTolerance: 'soon' })],
+    ['a clockTolerance with an unknown unit', () => ({ secret: SECRET, clockTolerance: '30 parsecs' })],
+    ['a negative clockTolerance', () => ({ secret: SECRET, clockTolerance: -5 })],
+    ['a non-finite clockTolerance', () => ({ secret: SECRET, clockTolerance: Number.POSITIVE_INFINITY })],
+    ['a maxTokenAge that cannot be read', () => ({ secret: SECRET, maxTokenAge: 'forever' })],
+    ['a realm with a newline', () => ({ secret: SECRET, realm: 'api\r\nSet-Cookie: a=b' })],
+    ['a realm with a non-ASCII character', () => ({ secret: SECRET, realm: 'caf\u00e9' })],
+    ['a realm that is not a string', () => ({ secret: SECRET, realm: 5 })],
+    ['getToken together with tokenFrom', () => ({ secret: SECRET, getToken: () => undefined, tokenFrom: { header: true } })],
+    ['tokenFrom enabling nothing', () => ({ secret: SECRET, tokenFrom: { header: false } })],
+    ['tokenFrom that is not an object', () => ({ secret: SECRET, tokenFrom: 'cookie' })],
+    ['a tokenFrom cookie name with a space', () => ({ secret: SECRET, tokenFrom: { cookie: 'my token' } })],
+    ['a tokenFrom query name that is empty', () => ({ secret: SECRET, tokenFrom: { query: '' } })],
+    ['tokenFrom.header that is not a boolean', () => ({ secret: SECRET, tokenFrom: { header: 'yes' } })],
+    ['an empty issuer', () => ({ secret: SECRET, issuer: '' })],
+    ['an empty audience list', () => ({ secret: SECRET, audience: [] })],
+    ['an audience list with a number', () => ({ secret: SECRET, audience: ['a', 1] })],
+    ['an empty subject', () => ({ secret: SECRET, subject: '' })],
+    ['an empty typ', () => ({ secret: SECRET, typ: '' })],
+    ['requiredClaims that is not a list', () => ({ secret: SECRET, requiredClaims: 'sub' })],
+    ['credentialsRequired that is not a boolean', () => ({ secret: SECRET, credentialsRequired: 'false' })],
+    ['forwardErrors that is not a boolean', () => ({ secret: SECRET, forwardErrors: 1 })],
+    ['isRevoked that is not a function', () => ({ secret: SECRET, isRevoked: true })],
+    ['resolveUser that is not a function', () => ({ secret: SECRET, resolveUser: {} })],
+    ['getToken that is not a function', () => ({ secret: SECRET, getToken: 'header' })],
+    ['currentDate that is not a function', () => ({ secret: SECRET, currentDate: new Date() })],
+  ])('throws a TypeError at creation for %s', (_, options) => {
+    expect(() => create(options())).toThrow(TypeError);
+  });
+
+  it('names the option to fix in the message', () => {
+    expect(() => create({ secret: SECRET, algorithm: 'HS256' })).toThrow(/"algorithm"/);
+    expect(() => create({ secret: SECRET, algorithms: ['none'] })).toThrow(/none/);
+  });
+
+  it('never puts the secret in a configuration error', () => {
+    try {
+      create({ secret: rsaPrivatePem });
+      expect.unreachable();
+    } catch (error) {
+      expect(String((error as Error).message)).not.toContain(rsaPrivatePem.split('\n')[1]);
+    }
+  });
+
+  it.each<[string, () => unknown]>([
+    ['an HMAC secret', () => ({ secret: SECRET })],
+    ['an HMAC secret with a narrowed allowlist', () => ({ secret: SECRET, algorithms: ['HS512'] })],
+    ['an RSA PEM with RS256 only', () => ({ secret: rsaPem, algorithms: ['RS256'] })],
+    ['a local JWK Set', () => ({ jwks: { keys: [rsaJwk, esJwk] } })],
+    ['a JWK Set with one encryption key among signing keys', () => ({ jwks: { keys: [rsaJwk, { ...esJwk, use: 'enc' }] } })],
+    ['a remote JWK Set (not fetched at creation)', () => ({ jwks: { uri: 'https://127.0.0.1:1/jwks.json', timeoutDuration: 100 } })],
+    ['a key function', () => ({ secret: async () => SECRET })],
+    ['every option at once', () => ({
+      secret: SECRET,
+      algorithms: ['HS256'],
+      issuer: ['a', 'b'],
+      audience: 'api',
+      subject: 'user',
+      typ: 'at+jwt',
+      clockTolerance: '30s',
+      maxTokenAge: '1 hour',
+      requiredClaims: ['jti'],
+      credentialsRequired: false,
+      tokenFrom: { header: true, cookie: 'access_token', query: 'access_token' },
+      isRevoked: () => false,
+      resolveUser: (payload: unknown) => payload,
+      realm: 'My API "v2"',
+      forwardErrors: true,
+      currentDate: () => new Date(),
+    })],
+    ['getToken without tokenFrom', () => ({ secret: SECRET, getToken: () => undefined })],
+    ['tokenFrom reading only a cookie', () => ({ secret: SECRET, tokenFrom: { header: false, cookie: 'at' } })],
+  ])('accepts %s', (_, options) => {
+    expect(() => create(options())).not.toThrow();
+  });
+
+  it('exposes forwardErrors', () => {
+    expect(create({ secret: SECRET }).forwardErrors).toBe(false);
+    expect(create({ secret: SECRET, forwardErrors: true }).forwardErrors).toBe(true);
+  });
+});
