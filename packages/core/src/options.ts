@@ -67,11 +67,12 @@ export interface JwtAuthOptions<Payload extends JWTPayload = JWTPayload, User = 
   /** Where tokens are read. Default `{ header: true }`: the `Authorization` header only. */
   tokenFrom?: TokenFrom;
   /** Reads the token yourself; replaces `tokenFrom`. Return `undefined` for no token. */
-  getToken?: (request: Request) => string | null | undefined | Promise<string | null | undefined>;
+  // Method syntax on purpose: options typed with a narrower Payload stay assignable to the default.
+  getToken?(request: Request): string | null | undefined | Promise<string | null | undefined>;
   /** Returns `true` for a revoked token, which then fails with `token_revoked`. */
-  isRevoked?: (payload: Payload, header: JWSHeaderParameters) => boolean | Promise<boolean>;
+  isRevoked?(payload: Payload, header: JWSHeaderParameters): boolean | Promise<boolean>;
   /** Loads the user of a verified token; `null` fails with `user_not_found`. Default: the user is the payload. */
-  resolveUser?: (payload: Payload, request: Request) => User | null | undefined | Promise<User | null | undefined>;
+  resolveUser?(payload: Payload, request: Request): User | null | undefined | Promise<User | null | undefined>;
   /** `realm` of the `WWW-Authenticate` challenge. Default: none. */
   realm?: string;
   /**

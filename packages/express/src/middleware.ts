@@ -69,8 +69,8 @@ function middlewareFor(guard: Guard): RequestHandler {
 }
 
 /** Lets a request through only when its token grants every one of `scopes`; 403 otherwise. */
-export function requireScopes(...scopes: string[]): RequestHandler {
-  return middlewareFor(createScopeGuard(scopes));
+export function requireScopes(scope: string, ...more: string[]): RequestHandler {
+  return middlewareFor(createScopeGuard([scope, ...more]));
 }
 
 /** Lets a request through only when `check(payload, auth)` returns true; 403 otherwise. */

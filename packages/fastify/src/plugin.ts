@@ -10,7 +10,7 @@ import {
   type JwtAuthOptions,
   type JWTPayload,
 } from '@jwtauth/core';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyJwtAuthUser, FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 
 declare module 'fastify' {
@@ -38,7 +38,8 @@ function answer(request: FastifyRequest, reply: FastifyReply, error: AuthError):
   return reply.code(status).headers(headers).send(Buffer.from(body ?? ''));
 }
 
-const plugin: FastifyPluginAsync<FastifyJwtAuthOptions> = async (fastify, options) => {
+// The user type is the augmentable FastifyJwtAuthUser, so resolveUser's result is checked against it.
+const plugin: FastifyPluginAsync<FastifyJwtAuthOptions<JWTPayload, FastifyJwtAuthUser>> = async (fastify, options) => {
   const authenticator = createAuthenticator(options);
   // Object decorators start as null (Fastify's guidance for reference types).
   if (!fastify.hasRequestDecorator('auth')) fastify.decorateRequest('auth', null);
@@ -47,7 +48,7 @@ const plugin: FastifyPluginAsync<FastifyJwtAuthOptions> = async (fastify, option
     const result = await authenticator.authenticate(request.raw, request);
     if (result.ok) {
       request.auth = (result.auth as AuthInfo | undefined) ?? null;
-      request.user = (result.user as object | undefined) ?? null;
+      request.user = (result.user as FastifyJwtAuthUser | undefined) ?? null;
       return;
     }
     if (authenticator.forwardErrors) throw result.error;
@@ -71,8 +72,8 @@ function hookFor(guard: Guard): preHandlerAsyncHookHandler {
 }
 
 /** A `preHandler` hook: only a token granting every one of `scopes` passes; 403 otherwise. */
-export function requireScopes(...scopes: string[]): preHandlerAsyncHookHandler {
-  return hookFor(createScopeGuard(scopes));
+export function requireScopes(scope: string, ...more: string[]): preHandlerAsyncHookHandler {
+  return hookFor(createScopeGuard([scope, ...more]));
 }
 
 /** A `preHandler` hook: only a token for which `check(payload, auth)` returns true passes; 403 otherwise. */

@@ -55,23 +55,22 @@ export function jwtAuth<Payload extends JWTPayload = JWTPayload, User = Payload>
   };
 }
 
-function middlewareFor(guard: Guard): MiddlewareHandler<JwtAuthEnv> {
+// Guards add nothing to the app's Env: they read what jwtAuth() set.
+function middlewareFor(guard: Guard): MiddlewareHandler {
   return async (c, next) => {
-    const result = await guard(c.get('auth'));
+    const result = await guard(c.get('auth') as AuthInfo | undefined);
     if (result.ok) return next();
     if (result.forward) throw result.error;
     return answer(c, result.error);
   };
 }
 
-/** Lets a request through only when its token grants every one of `scopes`; 403 otherwise. */
-export function requireScopes(...scopes: string[]): MiddlewareHandler<JwtAuthEnv> {
-  return middlewareFor(createScopeGuard(scopes));
+/** Lets a request through only when its token grants every one of the scopes; 403 otherwise. */
+export function requireScopes(scope: string, ...more: string[]): MiddlewareHandler {
+  return middlewareFor(createScopeGuard([scope, ...more]));
 }
 
 /** Lets a request through only when `check(payload, auth)` returns true; 403 otherwise. */
-export function requireClaims<Payload extends JWTPayload = JWTPayload>(
-  check: ClaimCheck<Payload>,
-): MiddlewareHandler<JwtAuthEnv> {
+export function requireClaims<Payload extends JWTPayload = JWTPayload>(check: ClaimCheck<Payload>): MiddlewareHandler {
   return middlewareFor(createClaimGuard(check));
 }

@@ -10,7 +10,7 @@ import {
   type JwtAuthOptions,
   type JWTPayload,
 } from '@jwtauth/core';
-import type { Context, DefaultState, Middleware, ParameterizedContext } from 'koa';
+import type { Context, DefaultState, Middleware } from 'koa';
 
 /** What `jwtAuth()` adds to `ctx.state`. */
 export interface JwtAuthState<Payload extends JWTPayload = JWTPayload, User = Payload> {
@@ -53,23 +53,22 @@ export function jwtAuth<Payload extends JWTPayload = JWTPayload, User = Payload>
   };
 }
 
-function middlewareFor(guard: Guard): Middleware<JwtAuthState & DefaultState> {
-  return async (ctx: ParameterizedContext<JwtAuthState>, next) => {
-    const result = await guard(ctx.state.auth);
+// Guards add nothing to the state type: they read what jwtAuth() put there.
+function middlewareFor(guard: Guard): Middleware {
+  return async (ctx, next) => {
+    const result = await guard((ctx.state as JwtAuthState).auth as AuthInfo | undefined);
     if (result.ok) return next();
     if (result.forward) throw result.error;
     answer(ctx as unknown as Context, result.error);
   };
 }
 
-/** Lets a request through only when its token grants every one of `scopes`; 403 otherwise. */
-export function requireScopes(...scopes: string[]): Middleware<JwtAuthState & DefaultState> {
-  return middlewareFor(createScopeGuard(scopes));
+/** Lets a request through only when its token grants every one of the scopes; 403 otherwise. */
+export function requireScopes(scope: string, ...more: string[]): Middleware {
+  return middlewareFor(createScopeGuard([scope, ...more]));
 }
 
 /** Lets a request through only when `check(payload, auth)` returns true; 403 otherwise. */
-export function requireClaims<Payload extends JWTPayload = JWTPayload>(
-  check: ClaimCheck<Payload>,
-): Middleware<JwtAuthState & DefaultState> {
+export function requireClaims<Payload extends JWTPayload = JWTPayload>(check: ClaimCheck<Payload>): Middleware {
   return middlewareFor(createClaimGuard(check));
 }

@@ -1,0 +1,134 @@
+import Koa, { type Context, type DefaultState, type Middleware } from 'koa';
+import { expectTypeOf, test } from 'vitest';
+import {
+  AuthError,
+  jwtAuth,
+  requireClaims,
+  requireScopes,
+  type AuthErrorCode,
+  type AuthInfo,
+  type JwtAuthState,
+  type JWTPayload,
+} from './index.js';
+
+interface MyPayload extends JWTPayload {
+  sub: string;
+  tenant: string;
+}
+
+interface MyUser {
+  id: string;
+  roles: string[];
+}
+
+test('jwtAuth() is a Koa Middleware over JwtAuthState', () => {
+  expectTypeOf(jwtAuth({ secret: 's' })).toEqualTypeOf<Middleware<JwtAuthState & DefaultState>>();
+  expectTypeOf(jwtAuth<MyPayload, MyUser>({ secret: 's' })).toEqualTypeOf<
+    Middleware<JwtAuthState<MyPayload, MyUser> & DefaultState>
+  >();
+  new Koa().use(jwtAuth({ secret: 's' }));
+});
+
+test('app.use(jwtAuth<Payload, User>()) types ctx.state.auth and ctx.state.user of later middleware', () => {
+  new Koa()
+    .use(jwtAuth<MyPayload, MyUser>({ secret: 's' }))
+    .use(async (ctx, next) => {
+      expectTypeOf(ctx.state.auth).toEqualTypeOf<AuthInfo<MyPayload> | undefined>();
+      expectTypeOf(ctx.state.user).toEqualTypeOf<MyUser | undefined>();
+      expectTypeOf(ctx.state.auth).exclude<undefined>().toHaveProperty('payload').toEqualTypeOf<MyPayload>();
+      expectTypeOf(ctx.state.auth).exclude<undefined>().toHaveProperty('scopes').toEqualTypeOf<string[]>();
+      await next();
+    });
+});
+
+test('without type arguments the user is the payload', () => {
+  new Koa().use(jwtAuth({ secret: 's' })).use((ctx) => {
+    expectTypeOf(ctx.state.auth).toEqualTypeOf<AuthInfo | undefined>();
+    expectTypeOf(ctx.state.user).toEqualTypeOf<JWTPayload | undefined>();
+  });
+});
+
+test('resolveUser receives the payload and the Koa context; its return type is the User', () => {
+  const app = new Koa().use(
+    jwtAuth({
+      secret: 's',
+      resolveUser: async (payload, ctx) => {
+        expectTypeOf(payload).toEqualTypeOf<JWTPayload>();
+        expectTypeOf(ctx).toEqualTypeOf<Context>();
+        return { id: String(payload.sub), roles: ['reader'] };
+      },
+    }),
+  );
+  app.use((ctx) => {
+    expectTypeOf(ctx.state.user).toEqualTypeOf<{ id: string; roles: string[] } | undefined>();
+  });
+  jwtAuth<MyPayload, MyUser>({
+    secret: 's',
+    // @ts-expect-error -- resolveUser must return MyUser (or null/undefined)
+    resolveUser: (payload) => ({ id: payload.sub }),
+  });
+  jwtAuth({
+    secret: 's',
+    getToken: (ctx) => {
+      expectTypeOf(ctx).toEqualTypeOf<Context>();
+      return ctx.cookies.get('access_token');
+    },
+  });
+});
+
+test('options reject unknown names and wrong types', () => {
+  // @ts-expect-error -- unknown option
+  jwtAuth({ secret: 's', cache: false });
+  // @ts-expect-error -- misspelt option
+  jwtAuth({ secret: 's', audiance: 'api' });
+  // @ts-expect-error -- realm is a string
+  jwtAuth({ secret: 's', realm: 1 });
+  jwtAuth({
+    jwks: { keys: [] },
+    issuer: 'https://issuer.example/',
+    audience: ['api', 'admin'],
+    clockTolerance: 5,
+    credentialsRequired: false,
+    tokenFrom: { header: false, cookie: 'access_token' },
+    forwardErrors: true,
+  });
+});
+
+test('requireScopes and requireClaims are Koa middleware; scopes are strings only', () => {
+  expectTypeOf(requireScopes('admin')).toEqualTypeOf<Middleware>();
+  expectTypeOf(requireScopes).parameters.toEqualTypeOf<[scope: string, ...more: string[]]>();
+  // @ts-expect-error -- at least one scope
+  requireScopes();
+  // @ts-expect-error -- scopes are strings
+  requireScopes(1);
+  // @ts-expect-error -- scopes are strings, not an array
+  requireScopes(['admin']);
+  new Koa()
+    .use(jwtAuth<MyPayload, MyUser>({ secret: 's' }))
+    .use(requireScopes('admin'))
+    .use(
+      requireClaims<MyPayload>((payload, auth) => {
+        expectTypeOf(payload).toEqualTypeOf<MyPayload>();
+        expectTypeOf(auth).toEqualTypeOf<AuthInfo<MyPayload>>();
+        return payload.tenant === 'acme';
+      }),
+    );
+  // @ts-expect-error -- the check must return a boolean
+  requireClaims(() => 'yes');
+});
+
+test('a forwarded AuthError carries the http-errors shape Koa answers with', () => {
+  new Koa().use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      if (!(err instanceof AuthError)) throw err;
+      expectTypeOf(err.status).toEqualTypeOf<400 | 401 | 403 | 503>();
+      expectTypeOf(err.headers).toEqualTypeOf<Readonly<Record<string, string>>>();
+      expectTypeOf(err.code).toEqualTypeOf<AuthErrorCode>();
+      ctx.status = err.status;
+      ctx.set(err.headers);
+      ctx.body = err.toJSON();
+    }
+  });
+});
