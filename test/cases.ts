@@ -39,6 +39,8 @@ export interface Expect {
   /** Exact JSON body, or `null` for an empty body. */
   body: unknown;
   retryAfter?: string;
+  /** Exact `Content-Length` of an answer from jwtAuth: that of the JSON body, also for HEAD. */
+  contentLength?: string;
 }
 
 export interface Case {
@@ -82,20 +84,21 @@ export function failure(
   extra: { realm?: string; scope?: string; description?: string; head?: boolean } = {},
 ): Expect {
   const description = extra.description ?? DESCRIPTIONS[code];
-  if (code === 'missing_token') {
+  const answer = (status: number, error: string, challengeValue: string): Expect => {
+    const body = { error, error_description: description, code };
     return {
-      status: 401,
-      challenge: extra.realm === undefined ? 'Bearer' : `Bearer realm="${extra.realm}"`,
-      body: extra.head ? null : { error: 'unauthorized', error_description: description, code },
+      status,
+      challenge: challengeValue,
+      body: extra.head ? null : body,
+      contentLength: String(Buffer.byteLength(JSON.stringify(body))),
     };
+  };
+  if (code === 'missing_token') {
+    return answer(401, 'unauthorized', extra.realm === undefined ? 'Bearer' : `Bearer realm="${extra.realm}"`);
   }
   const status = ['malformed_header', 'multiple_tokens'].includes(code) ? 400 : code === 'insufficient_scope' ? 403 : 401;
   const error = ERROR_OF[status]!;
-  return {
-    status,
-    challenge: challenge(error, description, extra),
-    body: extra.head ? null : { error, error_description: description, code },
-  };
+  return answer(status, error, challenge(error, description, extra));
 }
 
 /** A 200 from `/protected` echoing what was attached; `user` defaults to the payload. */
@@ -111,6 +114,15 @@ function attached(expectUser?: (payload: Record<string, unknown>) => unknown) {
     };
   };
 }
+
+/** The contract's 503: no challenge, `Retry-After` instead. */
+function keysUnavailable(): Expect {
+  const body = { error: 'temporarily_unavailable', error_description: DESCRIPTIONS.key_unavailable, code: 'key_unavailable' };
+  return { status: 503, challenge: null, retryAfter: '30', body, contentLength: String(Buffer.byteLength(JSON.stringify(body))) };
+}
+
+/** The message of the Error core wraps a non-Error throw in. */
+const NON_ERROR = (type: string) => `jwtAuth: a hook threw a non-Error value (${type})`;
 
 const ok = (body: unknown = { ok: true }): Expect => ({ status: 200, challenge: null, body });
 const forwarded = (status: number, name: string, code: string | null, message: string, challenge: string | null = null): Expect => ({
@@ -150,6 +162,10 @@ export const scenarios: Scenario[] = [
       { name: 'answers 401 claim_invalid for a scope of the wrong type', send: async () => bearer(await sign({ scope: 42 })), expect: failure('claim_invalid', { description: 'The scope claim is invalid' }) },
       { name: 'answers 401 wrong_token_type for a refresh token', send: async () => bearer(await sign({ token_type: 'refresh', jti: 'r1' })), expect: failure('wrong_token_type') },
       { name: 'answers HEAD without a body but with every header', send: async () => ({ method: 'HEAD' }), expect: failure('missing_token', { head: true }) },
+      { name: 'answers HEAD with an expired token without a body', send: async () => ({ method: 'HEAD', ...bearer(await sign({ exp: now() - 60 })) }), expect: failure('token_expired', { head: true }) },
+      { name: 'answers 400 multiple_tokens for two Basic Authorization headers', send: async () => ({ headers: { Authorization: ['Basic YTpi', 'Basic Yzpk'] } }), expect: failure('multiple_tokens') },
+      { name: 'answers 400 multiple_tokens for a Bearer and a bare Basic header', send: async () => ({ headers: { Authorization: [`Bearer ${await sign({})}`, 'Basic'] } }), expect: failure('multiple_tokens') },
+      { name: 'answers 400 quickly for a header of sixteen thousand commas', send: async () => ({ headers: { Authorization: `Bearer ${','.repeat(16000)}` } }), expect: failure('malformed_header') },
       { name: 'answers HEAD with a valid token with 200', send: async () => ({ method: 'HEAD', ...bearer(await sign({})) }), expect: { status: 200, challenge: null, body: null } },
       { name: 'lets a CORS preflight through unauthenticated', send: async () => ({ method: 'OPTIONS', headers: { 'Access-Control-Request-Method': 'GET', Origin: 'http://127.0.0.1' } }), expect: ok({ auth: null, user: null }) },
       { name: 'does not treat a plain OPTIONS as a preflight', send: async () => ({ method: 'OPTIONS' }), expect: failure('missing_token') },
@@ -160,6 +176,7 @@ export const scenarios: Scenario[] = [
       { name: 'requireClaims passes when the check returns true', send: async () => bearer(await sign({ role: 'admin' }), '/claims'), expect: ok() },
       { name: 'requireClaims answers 403 when the check returns false', send: async () => bearer(await sign({ role: 'user' }), '/claims'), expect: failure('insufficient_scope', { description: 'The token does not grant access to this resource' }) },
       { name: 'requireClaims sends a throwing check to the error path', send: async () => bearer(await sign({}), '/claims-throw'), expect: forwarded(500, 'Error', null, 'guard exploded') },
+      { name: 'requireClaims fails closed when the check rejects with undefined', send: async () => bearer(await sign({}), '/claims-reject'), expect: forwarded(500, 'Error', null, NON_ERROR('undefined')) },
     ],
   },
   {
@@ -224,7 +241,7 @@ export const scenarios: Scenario[] = [
     name: 'remote JWK Set that is down',
     options: (keys) => ({ jwks: { uri: keys.deadJwksUri, timeoutDuration: 2000 } }),
     cases: [
-      { name: 'answers 503 key_unavailable with Retry-After and no challenge', send: async (keys) => bearer(await sign({}, { alg: 'ES256', key: keys.es.privateKey, header: { kid: 'ec-remote' } })), expect: { status: 503, challenge: null, retryAfter: '30', body: { error: 'temporarily_unavailable', error_description: DESCRIPTIONS.key_unavailable, code: 'key_unavailable' } } },
+      { name: 'answers 503 key_unavailable with Retry-After and no challenge', send: async (keys) => bearer(await sign({}, { alg: 'ES256', key: keys.es.privateKey, header: { kid: 'ec-remote' } })), expect: keysUnavailable() },
       { name: 'still answers missing_token without a token', send: async () => ({}), expect: failure('missing_token') },
     ],
   },
@@ -319,10 +336,16 @@ export const scenarios: Scenario[] = [
         if (payload.jti === 'explode') throw new Error('revocation store down');
         if (payload.jti === 'async-revoked') return Promise.resolve(true);
         if (payload.jti === 'async-explode') return Promise.reject(new Error('revocation store timed out'));
+        if (payload.jti === 'reject-nothing') return Promise.reject(undefined);
+        // A revocation record rather than a boolean, as a database lookup returns it.
+        if (payload.jti === 'record') return Promise.resolve({ jti: 'record' } as unknown as boolean);
         return payload.jti === 'revoked';
       },
       resolveUser: (payload) => {
         if (payload.sub === 'explode') throw new Error('user store down');
+        // Express reads next('route') as "skip to the next route": it must not let the request through.
+        if (payload.sub === 'route') throw 'route';
+        if (payload.sub === 'null-thrower') throw null;
         if (payload.sub === 'ghost') return null;
         if (payload.sub === 'async') return Promise.resolve({ id: 'async', name: 'Async User' });
         return { id: payload.sub, name: 'Test User' };
@@ -337,6 +360,10 @@ export const scenarios: Scenario[] = [
       { name: 'sends a throwing isRevoked to the error path', send: async () => bearer(await sign({ jti: 'explode' })), expect: forwarded(500, 'Error', null, 'revocation store down') },
       { name: 'sends a rejecting isRevoked to the error path', send: async () => bearer(await sign({ jti: 'async-explode' })), expect: forwarded(500, 'Error', null, 'revocation store timed out') },
       { name: 'sends a throwing resolveUser to the error path', send: async () => bearer(await sign({ sub: 'explode' })), expect: forwarded(500, 'Error', null, 'user store down') },
+      { name: 'answers token_revoked when isRevoked resolves to a record', send: async () => bearer(await sign({ jti: 'record' })), expect: failure('token_revoked') },
+      { name: 'fails closed when isRevoked rejects with undefined', send: async () => bearer(await sign({ jti: 'reject-nothing' })), expect: forwarded(500, 'Error', null, NON_ERROR('undefined')) },
+      { name: 'fails closed when resolveUser throws the string route', send: async () => bearer(await sign({ sub: 'route' })), expect: forwarded(500, 'Error', null, NON_ERROR('string')) },
+      { name: 'fails closed when resolveUser throws null', send: async () => bearer(await sign({ sub: 'null-thrower' })), expect: forwarded(500, 'Error', null, NON_ERROR('object')) },
     ],
   },
   {

@@ -10,6 +10,7 @@ interface Observed {
   contentType: string | null;
   challenge: string | null;
   retryAfter: string | null;
+  contentLength: string | null;
   body: unknown;
 }
 
@@ -49,6 +50,7 @@ async function perform(url: string, sent: Send): Promise<Observed> {
     contentType: res.headers['content-type'] ?? null,
     challenge: res.headers['www-authenticate'] ?? null,
     retryAfter: res.headers['retry-after'] ?? null,
+    contentLength: res.headers['content-length'] ?? null,
     body: text === '' ? null : JSON.parse(text),
   };
 }
@@ -73,6 +75,7 @@ describe.each(harnesses)('$name adapter', (harness) => {
       expect(seen.retryAfter).toBe(want.retryAfter ?? null);
       if (want.status >= 400 && !isForwarded(want.body)) {
         expect(seen.contentType).toBe('application/json');
+        expect(seen.contentLength).toBe(want.contentLength);
       }
     });
   });
@@ -101,8 +104,8 @@ describe('every adapter answers identically', () => {
       // so only their shape is compared; failures must match to the byte.
       // Forwarded errors are answered by each test app's own handler, whose Content-Type is the framework's.
       const comparable = (o: Observed) => {
-        if (o.status < 400) return { ...o, contentType: null, body: shape(o.body) };
-        return isForwarded(o.body) ? { ...o, contentType: null } : o;
+        if (o.status < 400) return { ...o, contentType: null, contentLength: null, body: shape(o.body) };
+        return isForwarded(o.body) ? { ...o, contentType: null, contentLength: null } : o;
       };
       for (const other of rest) expect(comparable(other), name).toEqual(comparable(first!));
     }

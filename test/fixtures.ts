@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, exportPKCS8, exportSPKI, generateKeyPair, SignJWT, type JWK, type JWTPayload } from 'jose';
 
 /** The HMAC secret most scenarios verify with. */
-export const HS_SECRET = 'conformance-secret-that-is-32-bytes-or-more';
+/** 64 bytes: long enough for HS512 (RFC 7518 §3.2). */
+export const HS_SECRET = 'conformance-secret-of-sixty-four-bytes-so-hs512-is-allowed-too!!';
 const hsKey = new TextEncoder().encode(HS_SECRET);
 
 export interface KeyPair {

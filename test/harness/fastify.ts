@@ -1,6 +1,6 @@
 import { jwtAuth, requireClaims, requireScopes } from '@jwtauth/fastify';
 import Fastify from 'fastify';
-import { attached, forwardedBody, type Harness } from './types.js';
+import { attached, forwardedBody, rejectWithNothing, type Harness } from './types.js';
 
 /** A harness for one major version of Fastify (both share one API). */
 export function makeFastifyHarness(name: Harness['name'], createApp: typeof Fastify): Harness {
@@ -22,6 +22,7 @@ export function makeFastifyHarness(name: Harness['name'], createApp: typeof Fast
       app.get('/admin', { preHandler: requireScopes('admin') }, async () => ({ ok: true }));
       app.get('/admin-read', { preHandler: requireScopes('admin', 'read') }, async () => ({ ok: true }));
       app.get('/claims', { preHandler: requireClaims((payload) => payload.role === 'admin') }, async () => ({ ok: true }));
+      app.get('/claims-reject', { preHandler: requireClaims(rejectWithNothing) }, async () => ({ ok: true }));
       app.get('/claims-throw', { preHandler: requireClaims(() => { throw new Error('guard exploded'); }) }, async () => ({ ok: true }));
       await app.listen({ port: 0, host: '127.0.0.1' });
       const address = app.server.address();

@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import { jwtAuth, requireClaims, requireScopes } from '@jwtauth/koa';
 import Koa from 'koa';
 import { listen } from './listen.js';
-import { attached, forwardedBody, type Harness } from './types.js';
+import { attached, forwardedBody, rejectWithNothing, type Harness } from './types.js';
 
 /** A harness for one major version of Koa (both share one API). */
 export function makeKoaHarness(name: Harness['name'], KoaApp: typeof Koa): Harness {
@@ -14,6 +14,7 @@ export function makeKoaHarness(name: Harness['name'], KoaApp: typeof Koa): Harne
         '/admin': requireScopes('admin'),
         '/admin-read': requireScopes('admin', 'read'),
         '/claims': requireClaims((payload) => payload.role === 'admin'),
+        '/claims-reject': requireClaims(rejectWithNothing),
         '/claims-throw': requireClaims(() => { throw new Error('guard exploded'); }),
       };
       app.use(async (ctx, next) => {

@@ -18,6 +18,7 @@ export interface RunningServer {
  * - `GET /admin-read` → `requireScopes('admin', 'read')` → 200 `{ ok: true }`
  * - `GET /claims` → `requireClaims(p => p.role === 'admin')` → 200 `{ ok: true }`
  * - `GET /claims-throw` → `requireClaims(() => { throw new Error('guard exploded') })`
+ * - `GET /claims-reject` → `requireClaims(() => Promise.reject())`: a rejection that is not an Error
  * Errors reaching the framework's own error path answer `{ forwarded: true, name, code, message }`
  * with `err.status` (or 500).
  */
@@ -28,7 +29,7 @@ export interface Harness {
 
 /** What every harness answers for a forwarded error: its status, its ready headers, and a marker body. */
 export function forwardedBody(error: unknown): { status: number; headers: Record<string, string>; body: Record<string, unknown> } {
-  const err = error as { status?: unknown; name?: unknown; code?: unknown; message?: unknown; headers?: unknown };
+  const err = (error ?? {}) as { status?: unknown; name?: unknown; code?: unknown; message?: unknown; headers?: unknown };
   const status = typeof err.status === 'number' ? err.status : 500;
   return {
     status,
@@ -36,6 +37,9 @@ export function forwardedBody(error: unknown): { status: number; headers: Record
     body: { forwarded: true, name: err.name ?? null, code: err.code ?? null, message: err.message ?? null },
   };
 }
+
+/** The check behind `/claims-reject`: rejects with `undefined`, which Express would read as "carry on". */
+export const rejectWithNothing = (): Promise<boolean> => Promise.reject(undefined);
 
 /** The JSON every harness answers on a protected route. */
 export function attached(auth: unknown, user: unknown): { auth: unknown; user: unknown } {

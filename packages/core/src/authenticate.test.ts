@@ -284,3 +284,40 @@ describe('failure descriptions', () => {
     expect(sent).not.toMatch(/\n\s+at /);
   });
 });
+
+describe('hooks fail closed', () => {
+  const request = () => fetchRequest({ Authorization: `Bearer ${token}` });
+
+  it.each<[string, unknown, string]>([
+    ['undefined', undefined, 'undefined'],
+    ['null', null, 'object'],
+    ['the string route (next("route") in Express)', 'route', 'string'],
+  ])('wraps a resolveUser that throws %s in an Error', async (_, thrown, type) => {
+    const failing = authenticator({ resolveUser: () => { throw thrown; } });
+    const rejection = await failing.authenticate(request(), null).then(() => undefined, (error: unknown) => error);
+    expect(rejection).toBeInstanceOf(Error);
+    expect((rejection as Error).message).toBe(`jwtAuth: a hook threw a non-Error value (${type})`);
+    expect((rejection as Error).cause).toBe(thrown);
+  });
+
+  it('passes an Error thrown by a hook through unchanged', async () => {
+    const error = new Error('store down');
+    const failing = authenticator({ isRevoked: () => Promise.reject(error) });
+    await expect(failing.authenticate(request(), null)).rejects.toBe(error);
+  });
+
+  it.each<[string, unknown, AuthErrorCode | 'ok']>([
+    ['a revocation record', { jti: 'x' }, 'token_revoked'],
+    ['1', 1, 'token_revoked'],
+    ['false', false, 'ok'],
+    ['undefined', undefined, 'ok'],
+  ])('treats isRevoked returning %s as revoked when truthy', async (_, answer, expected) => {
+    const checked = authenticator({ isRevoked: () => answer as boolean });
+    expect(codeOf(await checked.authenticate(request(), null))).toBe(expected);
+  });
+
+  it('answers user_not_found when resolveUser returns false', async () => {
+    const checked = authenticator<unknown>({ resolveUser: () => false });
+    expect(codeOf(await checked.authenticate(request(), null))).toBe('user_not_found');
+  });
+});

@@ -5,6 +5,7 @@ import { AuthError, type AuthErrorCode } from './errors.js';
 import type { JwtAuthOptions } from './options.js';
 import { isPreflight, type RequestLike } from './request.js';
 import { toErrorResponse, type AuthErrorResponse } from './response.js';
+import { asError } from './thrown.js';
 import { parseScopes } from './scopes.js';
 import { findToken } from './token-source.js';
 import { verifyError, verifyToken } from './verify.js';
@@ -51,33 +52,37 @@ export function createAuthenticator<Payload extends JWTPayload = JWTPayload, Use
     return { kind: 'token', token } as const;
   }
 
+  async function authenticate(input: RequestLike, request: Request): Promise<AuthResult<Payload, User>> {
+    if (isPreflight(input)) return ANONYMOUS;
+    const found = await tokenOf(input, request);
+    if (found.kind === 'none') return config.credentialsRequired ? failure('missing_token') : ANONYMOUS;
+    if (found.kind !== 'token') return failure(found.kind);
+
+    const verified = await verifyToken<Payload>(found.token, config);
+    if (!verified.ok) return { ok: false, error: verifyError(verified, config.realm) };
+    const { header, payload } = verified;
+    if (payload.token_type === 'refresh') return failure('wrong_token_type');
+    const scopes = parseScopes(payload);
+    if (scopes === undefined) return failure('claim_invalid', 'The scope claim is invalid');
+    // Any truthy answer (a revocation record, 1) counts as revoked: fail closed.
+    if (config.isRevoked !== undefined && (await config.isRevoked(payload, header))) return failure('token_revoked');
+    let user = payload as unknown as User;
+    if (config.resolveUser !== undefined) {
+      const resolved = await config.resolveUser(payload, request);
+      if (resolved === null || resolved === undefined || resolved === false) return failure('user_not_found');
+      user = resolved;
+    }
+    const auth: AuthInfo<Payload> = { token: found.token, header, payload, scopes };
+    attachSettings(auth, { realm: config.realm, forwardErrors: config.forwardErrors });
+    return { ok: true, auth, user };
+  }
+
   return {
     forwardErrors: config.forwardErrors,
     respond: toErrorResponse,
-    async authenticate(input, request) {
-      if (isPreflight(input)) return ANONYMOUS;
-      const found = await tokenOf(input, request);
-      if (found.kind === 'none') return config.credentialsRequired ? failure('missing_token') : ANONYMOUS;
-      if (found.kind !== 'token') return failure(found.kind);
-
-      const verified = await verifyToken<Payload>(found.token, config);
-      if (!verified.ok) return { ok: false, error: verifyError(verified, config.realm) };
-      const { header, payload } = verified;
-      if (payload.token_type === 'refresh') return failure('wrong_token_type');
-      const scopes = parseScopes(payload);
-      if (scopes === undefined) return failure('claim_invalid', 'The scope claim is invalid');
-      if (config.isRevoked !== undefined && (await config.isRevoked(payload, header)) === true) {
-        return failure('token_revoked');
-      }
-      let user = payload as unknown as User;
-      if (config.resolveUser !== undefined) {
-        const resolved = await config.resolveUser(payload, request);
-        if (resolved === null || resolved === undefined) return failure('user_not_found');
-        user = resolved;
-      }
-      const auth: AuthInfo<Payload> = { token: found.token, header, payload, scopes };
-      attachSettings(auth, { realm: config.realm, forwardErrors: config.forwardErrors });
-      return { ok: true, auth, user };
-    },
+    authenticate: (input, request) =>
+      authenticate(input, request).catch((thrown: unknown) => {
+        throw asError(thrown);
+      }),
   };
 }

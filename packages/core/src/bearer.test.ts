@@ -72,3 +72,14 @@ describe('isB64Token', () => {
     expect(isB64Token(value)).toBe(expected);
   });
 });
+
+describe('pathological headers', () => {
+  it.each<[string, string, string]>([
+    ['a run of sixteen thousand commas', `Bearer ${','.repeat(16000)}`, 'malformed'],
+    ['eight thousand comma-space pairs', `Bearer ${', '.repeat(8000)}`, 'malformed'],
+    ['two Basic credentials joined by a Fetch Headers', 'Basic YTpi, Basic Yzpk', 'multiple'],
+    ['a Bearer credential joined with a bare Basic', 'Bearer abc, Basic', 'multiple'],
+  ])('reads %s', (_, value, kind) => {
+    expect(parseAuthorization(value).kind).toBe(kind);
+  });
+});

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createAuthenticator } from './authenticate.js';
 import type { JwtAuthOptions } from './options.js';
 
-const SECRET = 'a-secret-of-thirty-two-bytes-ok!';
+const SECRET = 'a-config-test-secret-of-sixty-four-bytes-enough-for-every-hs-alg';
 
 let rsaPem: string;
 let rsaPrivatePem: string;

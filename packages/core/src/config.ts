@@ -39,6 +39,9 @@ export interface AuthConfig<Payload extends JWTPayload, User, Request> {
   currentDate: () => Date;
 }
 
+/** JWK Sets publish public keys only, so HMAC algorithms never apply to them. */
+const ASYMMETRIC_ALGORITHMS = [...SUPPORTED_ALGORITHMS].filter((alg) => !alg.startsWith('HS'));
+
 const KNOWN_OPTIONS = new Set([
   'secret', 'jwks', 'algorithms', 'issuer', 'audience', 'subject', 'typ', 'clockTolerance',
   'maxTokenAge', 'requiredClaims', 'credentialsRequired', 'tokenFrom', 'getToken', 'isRevoked',
@@ -88,8 +91,10 @@ function narrow(requested: string[] | undefined, usable: readonly string[], what
   if (requested === undefined) return [...usable];
   const unusable = requested.filter((alg) => !usable.includes(alg));
   if (unusable.length > 0) {
-    fail(`${what} cannot verify ${unusable.join(', ')}; it can verify ${usable.join(', ') || 'nothing'}. ` +
-      'Mixing key types would allow algorithm confusion.');
+    const hint = unusable.some((alg) => alg.startsWith('HS')) && usable.some((alg) => alg.startsWith('HS'))
+      ? 'An HMAC secret must be at least as long as the hash: 32 bytes for HS256, 48 for HS384, 64 for HS512.'
+      : 'Mixing key types would allow algorithm confusion.';
+    fail(`${what} cannot verify ${unusable.join(', ')}; it can verify ${usable.join(', ') || 'nothing'}. ${hint}`);
   }
   return requested;
 }
@@ -130,14 +135,19 @@ function keySourceFrom(options: JwtAuthOptions<JWTPayload, unknown, unknown>, re
       timeoutDuration: positiveMs('timeoutDuration', jwks.timeoutDuration),
     };
     const resolve = createRemoteJWKSet(url, Object.fromEntries(Object.entries(remoteOptions).filter(([, v]) => v !== undefined)));
-    return [{ kind: 'jwks', remote: true, resolve }, requested ?? [...SUPPORTED_ALGORITHMS].filter((alg) => !alg.startsWith('HS'))];
+    return [{ kind: 'jwks', remote: true, resolve }, narrow(requested, ASYMMETRIC_ALGORITHMS, 'A JWK Set')];
   }
   if (!Array.isArray(jwks.keys) || jwks.keys.length === 0) fail('"jwks.keys" must be a non-empty array of JWKs.');
   const usable = new Set<string>();
   for (const jwk of jwks.keys) {
     if (typeof jwk !== 'object' || jwk === null || typeof jwk.kty !== 'string') fail('every entry of "jwks.keys" must be a JWK.');
-    if ('d' in jwk && jwk.kty !== 'oct') fail('"jwks.keys" holds a private key; publish only public keys.');
-    for (const alg of jwkAlgorithms(jwk)) usable.add(alg);
+    // jose refuses symmetric keys in JWK Sets, and a shared secret has no business in a published set.
+    if (jwk.kty === 'oct') fail('"jwks.keys" holds a symmetric (oct) key; pass an HMAC secret as "secret" instead.');
+    // Keys for other uses (`use: "enc"`) are skipped, as jose's key selection skips them.
+    if (jwkAlgorithms(jwk).length === 0) continue;
+    const key = prepareKey(jwk);
+    if (typeof key === 'string') fail(`a key in "jwks.keys" is unusable: ${key}.`);
+    for (const alg of key.algorithms) usable.add(alg);
   }
   if (usable.size === 0) fail('no key in "jwks.keys" can verify signatures.');
   const resolve = createLocalJWKSet({ keys: jwks.keys });

@@ -130,7 +130,11 @@ describe('toErrorResponse', () => {
     const response = toErrorResponse(failure);
     expect(response.status).toBe(status);
     expect(response.headers['Content-Type']).toBe('application/json');
-    expect(response.headers).toEqual({ 'Content-Type': 'application/json', ...failure.headers });
+    expect(response.headers).toEqual({
+      'Content-Type': 'application/json',
+      'Content-Length': String(new TextEncoder().encode(response.body!).length),
+      ...failure.headers,
+    });
     expect(JSON.parse(response.body!)).toEqual({ error, error_description: failure.description, code });
   });
 
@@ -138,7 +142,9 @@ describe('toErrorResponse', () => {
     const response = toErrorResponse(new AuthError('missing_token'), method);
     expect(response.body).toBeUndefined();
     expect(response.status).toBe(401);
-    expect(response.headers).toEqual({ 'Content-Type': 'application/json', 'WWW-Authenticate': 'Bearer' });
+    // The length of the JSON a GET would have carried (RFC 9110 §8.6).
+    const length = String(toErrorResponse(new AuthError('missing_token')).body!.length);
+    expect(response.headers).toEqual({ 'Content-Type': 'application/json', 'Content-Length': length, 'WWW-Authenticate': 'Bearer' });
   });
 
   it.each(['GET', 'POST', 'OPTIONS', 'get'])('sends the body for a %s request', (method) => {
@@ -148,6 +154,10 @@ describe('toErrorResponse', () => {
   it('sets Retry-After for key_unavailable', () => {
     const response = toErrorResponse(new AuthError('key_unavailable'));
     expect(response.status).toBe(503);
-    expect(response.headers).toEqual({ 'Content-Type': 'application/json', 'Retry-After': String(KEY_UNAVAILABLE_RETRY_AFTER) });
+    expect(response.headers).toEqual({
+      'Content-Type': 'application/json',
+      'Content-Length': String(response.body!.length),
+      'Retry-After': String(KEY_UNAVAILABLE_RETRY_AFTER),
+    });
   });
 });

@@ -124,3 +124,11 @@ describe('createClaimGuard', () => {
     },
   );
 });
+
+describe('a claim check that rejects with a non-Error', () => {
+  it('rejects with an Error, never passing the request', async () => {
+    const guard = createClaimGuard(() => Promise.reject(undefined));
+    const auth = { token: 't', header: { alg: 'HS256' }, payload: {}, scopes: [] };
+    await expect(guard(auth)).rejects.toThrow('jwtAuth: a hook threw a non-Error value (undefined)');
+  });
+});

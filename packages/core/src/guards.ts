@@ -1,6 +1,7 @@
 import type { JWTPayload } from 'jose';
 import { settingsOf, type AuthInfo } from './auth-info.js';
 import { AuthError } from './errors.js';
+import { asError } from './thrown.js';
 
 /** A claim check for `requireClaims`: return `true` to let the request through. */
 export type ClaimCheck<Payload extends JWTPayload = JWTPayload> = (
@@ -46,7 +47,13 @@ export function createScopeGuard(scopes: readonly unknown[]): Guard {
 export function createClaimGuard<Payload extends JWTPayload>(check: ClaimCheck<Payload>): Guard {
   if (typeof check !== 'function') throw new TypeError('requireClaims: pass a function (payload, auth) => boolean.');
   return async (auth) => {
-    if (auth !== undefined && (await check(auth.payload as Payload, auth as AuthInfo<Payload>)) === true) return { ok: true };
+    let passed: boolean;
+    try {
+      passed = auth !== undefined && (await check(auth.payload as Payload, auth as AuthInfo<Payload>)) === true;
+    } catch (thrown) {
+      throw asError(thrown);
+    }
+    if (passed) return { ok: true };
     return refuse(auth, (realm) =>
       new AuthError('insufficient_scope', { realm, description: 'The token does not grant access to this resource' }),
     );

@@ -1,12 +1,14 @@
 import { createPublicKey, createSecretKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { exportJWK, exportPKCS8, exportSPKI, generateKeyPair, generateSecret, type JWK } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { pemKeyFamily, pemKind } from './pem.js';
+import { pemKind, pemPublicKeyInfo } from './pem.js';
 import { jwkAlgorithms, prepareKey, type KeyInput, type PreparedKey } from './keys.js';
 
 const RS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
 const PS = ['PS256', 'PS384', 'PS512'];
 const HS = ['HS256', 'HS384', 'HS512'];
+/** Long enough for every HMAC algorithm. */
+const SECRET_64 = 'a-secret-of-sixty-four-bytes-long-enough-for-hs512-and-the-rest!';
 const ED = ['EdDSA', 'Ed25519'];
 
 /** Self-signed certificates made once with `openssl req -x509` (valid until 2126). */
@@ -124,7 +126,7 @@ beforeAll(async () => {
     p384: generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).publicKey,
     p521: generateKeyPairSync('ec', { namedCurve: 'P-521' }).publicKey,
     ed25519: createPublicKey(generateKeyPairSync('ed25519').privateKey),
-    secret: createSecretKey(new TextEncoder().encode('a-secret-of-thirty-two-bytes-ok!')),
+    secret: createSecretKey(new TextEncoder().encode(SECRET_64)),
     x25519: generateKeyPairSync('x25519').publicKey,
     rsaPrivate: rsaNode.privateKey,
   };
@@ -144,8 +146,10 @@ beforeAll(async () => {
 
 describe('prepareKey: the algorithm allowlist derived from the key', () => {
   it.each<[string, () => KeyInput, string[]]>([
-    ['an HMAC string secret', () => 'a-secret-of-thirty-two-bytes-ok!', HS],
-    ['an HMAC byte secret', () => new TextEncoder().encode('a-secret-of-thirty-two-bytes-ok!'), HS],
+    ['an HMAC string secret of 64 bytes', () => SECRET_64, HS],
+    ['an HMAC byte secret of 64 bytes', () => new TextEncoder().encode(SECRET_64), HS],
+    ['an HMAC secret of 32 bytes (HS256 only, RFC 7518 §3.2)', () => 'a-secret-of-thirty-two-bytes-ok!', ['HS256']],
+    ['an HMAC secret of 48 bytes (HS256 and HS384)', () => 'x'.repeat(48), ['HS256', 'HS384']],
     ['an RSA SPKI PEM', () => pems.rsa, RS],
     ['an RSA SPKI PEM with CRLF line endings', () => pems.rsa.replace(/\n/g, '\r\n'), RS],
     ['an EC P-256 SPKI PEM', () => pems.p256, ['ES256']],
@@ -167,8 +171,8 @@ describe('prepareKey: the algorithm allowlist derived from the key', () => {
     ['an EC P-521 JWK', () => jwks.p521, ['ES512']],
     ['an OKP Ed25519 JWK', () => jwks.ed25519, ED],
     ['an OKP Ed25519 JWK with alg EdDSA', () => ({ ...jwks.ed25519, alg: 'EdDSA' }), ['EdDSA']],
-    ['an oct JWK', () => ({ kty: 'oct', k: 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA' }), HS],
-    ['an oct JWK with alg HS512', () => ({ kty: 'oct', k: 'c2VjcmV0', alg: 'HS512' }), ['HS512']],
+    ['an oct JWK', () => ({ kty: 'oct', k: 'c3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzcw' }), HS],
+    ['an oct JWK with alg HS512', () => ({ kty: 'oct', k: 'c3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzcw', alg: 'HS512' }), ['HS512']],
     ['an RSA KeyObject', () => keyObjects.rsa, RS],
     ['an RSA-PSS KeyObject', () => keyObjects.rsaPss, PS],
     ['an EC P-256 KeyObject', () => keyObjects.p256, ['ES256']],
@@ -248,6 +252,6 @@ describe('pem', () => {
   });
 
   it('finds no key family in a PEM whose body is not base64', () => {
-    expect(pemKeyFamily('-----BEGIN PUBLIC KEY-----\n!!!!\n-----END PUBLIC KEY-----')).toBeUndefined();
+    expect(pemPublicKeyInfo('-----BEGIN PUBLIC KEY-----\n!!!!\n-----END PUBLIC KEY-----')).toBeUndefined();
   });
 });

@@ -1,12 +1,14 @@
 import { importJWK, importSPKI, importX509, type JWK } from 'jose';
 import { algorithmsFor, normaliseCurve, type KeyFamily } from './algorithms.js';
-import { pemKeyFamily, pemKind } from './pem.js';
+import { hmacAlgorithmsForLength, publicKeyTextProblem, rsaSizeProblem } from './key-strength.js';
+import { pemKind, pemPublicKeyInfo } from './pem.js';
 
 /** A Node `KeyObject`, described structurally so core needs no Node types. */
 export interface KeyObjectLike {
   readonly type: 'secret' | 'public' | 'private';
   readonly asymmetricKeyType?: string | undefined;
-  readonly asymmetricKeyDetails?: { namedCurve?: string | undefined } | undefined;
+  readonly asymmetricKeyDetails?: { namedCurve?: string | undefined; modulusLength?: number | undefined } | undefined;
+  readonly symmetricKeySize?: number | undefined;
   export(options?: object): unknown;
 }
 
@@ -111,50 +113,84 @@ function isPrivateJwk(jwk: JWK): boolean {
   return ['d', 'p', 'q', 'dp', 'dq', 'qi'].some((field) => field in jwk) && jwk.kty !== 'oct';
 }
 
+function hmacKey(bytes: Uint8Array): PreparedKey | string {
+  const algorithms = hmacAlgorithmsForLength(bytes.length);
+  return typeof algorithms === 'string' ? algorithms : { algorithms, keyFor: async () => bytes };
+}
+
+function base64UrlLength(value: unknown): number {
+  return typeof value === 'string' ? Math.floor((value.replace(/=+$/, '').length * 3) / 4) : 0;
+}
+
+function preparePem(pem: string): PreparedKey | string {
+  const kind = pemKind(pem);
+  if (kind === 'private') return 'a private key was given; pass the public key (or certificate) instead';
+  if (kind !== 'public' && kind !== 'certificate') return 'the PEM string is neither a public key (SPKI) nor a certificate';
+  const info = pemPublicKeyInfo(pem);
+  if (info === undefined || algorithmsFor(info.family).length === 0) return 'the PEM key type is not supported';
+  const tooSmall = rsaSizeProblem(info.modulusBits);
+  if (tooSmall !== undefined) return tooSmall;
+  const importer = kind === 'public' ? importSPKI : importX509;
+  return { algorithms: algorithmsFor(info.family), keyFor: once((alg) => importer(pem, alg)) };
+}
+
+function prepareCryptoKey(key: CryptoKey): PreparedKey | string {
+  if (key.type === 'private') return 'a private CryptoKey was given; pass the public key instead';
+  const algorithm = key.algorithm as { name: string; length?: number; modulusLength?: number };
+  if (algorithm.name === 'HMAC') {
+    const allowed = hmacAlgorithmsForLength((algorithm.length ?? 0) / 8);
+    if (typeof allowed === 'string') return allowed;
+  }
+  const tooSmall = rsaSizeProblem(algorithm.modulusLength);
+  if (tooSmall !== undefined) return tooSmall;
+  return { algorithms: cryptoKeyAlgorithm(key), keyFor: async () => key };
+}
+
+function prepareKeyObject(key: KeyObjectLike): PreparedKey | string {
+  if (key.type === 'private') return 'a private KeyObject was given; pass the public key instead';
+  const family = keyObjectFamily(key);
+  if (family === undefined) return 'the KeyObject type is not supported';
+  if (family.kind === 'hmac') {
+    const algorithms = hmacAlgorithmsForLength(key.symmetricKeySize ?? 0);
+    return typeof algorithms === 'string' ? algorithms : { algorithms, keyFor: async () => key };
+  }
+  const tooSmall = rsaSizeProblem(key.asymmetricKeyDetails?.modulusLength);
+  if (tooSmall !== undefined) return tooSmall;
+  return { algorithms: algorithmsFor(family), keyFor: async () => key };
+}
+
+function prepareJwk(jwk: JWK): PreparedKey | string {
+  if (typeof jwk.kty !== 'string') return 'the key object is not a JWK (it has no kty)';
+  if (isPrivateJwk(jwk)) return 'a private JWK was given; pass the public key instead';
+  let algorithms = jwkAlgorithms(jwk);
+  if (jwk.kty === 'oct') {
+    const allowed = hmacAlgorithmsForLength(base64UrlLength(jwk.k));
+    if (typeof allowed === 'string') return allowed;
+    algorithms = algorithms.filter((alg) => allowed.includes(alg));
+  }
+  if (jwk.kty === 'RSA') {
+    const tooSmall = rsaSizeProblem(base64UrlLength(jwk.n) * 8);
+    if (tooSmall !== undefined) return tooSmall;
+  }
+  if (algorithms.length === 0) return 'the JWK cannot verify signatures (unsupported kty/crv, or use/key_ops/alg exclude it)';
+  return { algorithms, keyFor: once((alg) => importJWK({ ...jwk, alg }, alg)) as (alg: string) => Promise<VerifyKey> };
+}
+
 /**
  * Prepares a key for verification, or returns a sentence saying what is wrong with it. Keys are
- * imported once per algorithm and reused.
+ * imported once per algorithm and reused. HMAC secrets must be as long as the hash (RFC 7518
+ * §3.2), RSA keys at least 2048 bits, and public key text is never taken as an HMAC secret.
  */
 export function prepareKey(input: KeyInput): PreparedKey | string {
   if (typeof input === 'string') {
-    const kind = pemKind(input);
-    if (kind === undefined) {
-      if (input.length === 0) return 'the HMAC secret is empty';
-      const bytes = new TextEncoder().encode(input);
-      return { algorithms: algorithmsFor({ kind: 'hmac' }), keyFor: async () => bytes };
-    }
-    if (kind === 'private') return 'a private key was given; pass the public key (or certificate) instead';
-    if (kind === 'other') return 'the PEM string is neither a public key (SPKI) nor a certificate';
-    const family = pemKeyFamily(input);
-    if (family === undefined || algorithmsFor(family).length === 0) return 'the PEM key type is not supported';
-    const importer = kind === 'public' ? importSPKI : importX509;
-    return { algorithms: algorithmsFor(family), keyFor: once((alg) => importer(input, alg)) };
+    if (pemKind(input) !== undefined) return preparePem(input);
+    const problem = publicKeyTextProblem(input);
+    if (problem !== undefined) return problem;
+    return hmacKey(new TextEncoder().encode(input));
   }
-  if (input instanceof Uint8Array) {
-    if (input.length === 0) return 'the HMAC secret is empty';
-    return { algorithms: algorithmsFor({ kind: 'hmac' }), keyFor: async () => input };
-  }
+  if (input instanceof Uint8Array) return hmacKey(input);
   if (typeof input !== 'object' || input === null) return 'the key must be a string, bytes, a JWK, a KeyObject or a CryptoKey';
-  if (isCryptoKey(input)) {
-    if (input.type === 'private') return 'a private CryptoKey was given; pass the public key instead';
-    return { algorithms: cryptoKeyAlgorithm(input), keyFor: async () => input };
-  }
-  if (isKeyObject(input)) {
-    if (input.type === 'private') return 'a private KeyObject was given; pass the public key instead';
-    const family = keyObjectFamily(input);
-    if (family === undefined) return 'the KeyObject type is not supported';
-    return { algorithms: algorithmsFor(family), keyFor: async () => input };
-  }
-  const jwk = input as JWK;
-  if (typeof jwk.kty !== 'string') return 'the key object is not a JWK (it has no kty)';
-  if (isPrivateJwk(jwk)) return 'a private JWK was given; pass the public key instead';
-  const algorithms = jwkAlgorithms(jwk);
-  if (algorithms.length === 0) return 'the JWK cannot verify signatures (unsupported kty/crv, or use/key_ops/alg exclude it)';
-  return {
-    algorithms,
-    keyFor: once(async (alg) => {
-      const key = await importJWK({ ...jwk, alg }, alg);
-      return key;
-    }),
-  };
+  if (isCryptoKey(input)) return prepareCryptoKey(input);
+  if (isKeyObject(input)) return prepareKeyObject(input);
+  return prepareJwk(input as JWK);
 }

@@ -27,13 +27,7 @@ export function pemKind(pem: string): PemKind | undefined {
 }
 
 function pemBody(pem: string): Uint8Array | undefined {
-  const base64 = pem.replace(/-----(BEGIN|END) [A-Z0-9 ]+-----/g, '').replace(/\s+/g, '');
-  try {
-    const binary = atob(base64);
-    return Uint8Array.from(binary, (char) => char.charCodeAt(0));
-  } catch {
-    return undefined;
-  }
+  return base64Bytes(pem.replace(/-----(BEGIN|END) [A-Z0-9 ]+-----/g, ''));
 }
 
 /** One DER element: its tag, and where its own encoding and its content lie. */
@@ -94,20 +88,60 @@ function sameBytes(der: Uint8Array, element: Element | undefined, expected: read
   return expected.every((byte, i) => der[element.offset + i] === byte);
 }
 
+/** What a public key is, read from its DER without importing it. */
+export interface PublicKeyInfo {
+  family: KeyFamily;
+  /** Bits of an RSA modulus; undefined for other key types. */
+  modulusBits?: number;
+}
+
+/** Bits of the RSA modulus inside a SubjectPublicKeyInfo's BIT STRING (RFC 8017 RSAPublicKey). */
+function modulusBits(der: Uint8Array, bitString: Element | undefined): number | undefined {
+  if (bitString === undefined || bitString.tag !== 0x03) return undefined;
+  // The BIT STRING content starts with its count of unused bits.
+  const rsaPublicKey = readElement(der, bitString.start + 1, bitString.end);
+  const modulus = rsaPublicKey && childrenOf(der, rsaPublicKey)[0];
+  if (modulus === undefined || modulus.tag !== 0x02) return undefined;
+  let start = modulus.start;
+  while (start < modulus.end && der[start] === 0) start++;
+  if (start === modulus.end) return 0;
+  return (modulus.end - start) * 8 - Math.clz32(der[start]!) + 24;
+}
+
 /**
- * Finds the key family of an SPKI public key or X.509 certificate without importing it, so the
- * algorithm allowlist is known synchronously when the middleware is created. Only the subject's
- * own AlgorithmIdentifier is read: a certificate also names its issuer's signature algorithm.
+ * Reads the key family (and an RSA key's size) of DER-encoded SPKI or X.509, so the algorithm
+ * allowlist is known synchronously when the middleware is created. Only the subject's own
+ * AlgorithmIdentifier is read: a certificate also names its issuer's signature algorithm.
  */
-export function pemKeyFamily(pem: string, certificate = pemKind(pem) === 'certificate'): KeyFamily | undefined {
-  const der = pemBody(pem);
-  if (der === undefined) return undefined;
+export function derPublicKeyInfo(der: Uint8Array, certificate: boolean): PublicKeyInfo | undefined {
   const spki = subjectPublicKeyInfo(der, certificate);
-  const algorithm = spki && childrenOf(der, spki)[0];
+  if (spki === undefined) return undefined;
+  const [algorithm, publicKey] = childrenOf(der, spki);
   if (algorithm === undefined || algorithm.tag !== SEQUENCE) return undefined;
   const [oid, parameters] = childrenOf(der, algorithm);
   const family = OIDS.find(([bytes]) => sameBytes(der, oid, bytes))?.[1];
-  if (family !== 'ec') return family;
-  const curve = CURVES.find(([bytes]) => sameBytes(der, parameters, bytes))?.[1];
-  return curve === undefined ? undefined : { kind: 'ec', curve };
+  if (family === undefined) return undefined;
+  if (family === 'ec') {
+    const curve = CURVES.find(([bytes]) => sameBytes(der, parameters, bytes))?.[1];
+    return curve === undefined ? undefined : { family: { kind: 'ec', curve } };
+  }
+  if (family.kind === 'rsa' || family.kind === 'rsa-pss') return { family, modulusBits: modulusBits(der, publicKey) };
+  return { family };
+}
+
+/** {@link derPublicKeyInfo} for a PEM public key or certificate. */
+export function pemPublicKeyInfo(pem: string): PublicKeyInfo | undefined {
+  const der = pemBody(pem);
+  return der === undefined ? undefined : derPublicKeyInfo(der, pemKind(pem) === 'certificate');
+}
+
+/** The bytes of unarmoured base64, or undefined when the text is not base64. */
+export function base64Bytes(text: string): Uint8Array | undefined {
+  const compact = text.replace(/\s+/g, '');
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) return undefined;
+  try {
+    return Uint8Array.from(atob(compact), (char) => char.charCodeAt(0));
+  } catch {
+    return undefined;
+  }
 }

@@ -8,11 +8,20 @@ export interface AuthErrorResponse {
   body: string | undefined;
 }
 
-/** Turns an {@link AuthError} into the status, headers and JSON body every adapter sends. */
+/**
+ * Turns an {@link AuthError} into the status, headers and JSON body every adapter sends.
+ * `Content-Length` is the length of the JSON body also for `HEAD` (RFC 9110 §8.6), so every
+ * framework frames the answer the same way.
+ */
 export function toErrorResponse(error: AuthError, method = 'GET'): AuthErrorResponse {
+  const json = JSON.stringify(error.toJSON());
   return {
     status: error.status,
-    headers: { 'Content-Type': 'application/json', ...error.headers },
-    body: method.toUpperCase() === 'HEAD' ? undefined : JSON.stringify(error.toJSON()),
+    headers: {
+      'Content-Type': 'application/json',
+      'Content-Length': String(new TextEncoder().encode(json).length),
+      ...error.headers,
+    },
+    body: method.toUpperCase() === 'HEAD' ? undefined : json,
   };
 }

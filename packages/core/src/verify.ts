@@ -98,7 +98,14 @@ async function keyFor(
         try {
           return await source.resolve(protectedHeader, flattened);
         } catch (error) {
-          if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) throw error;
+          // Only failures to obtain the set mean the keys are unavailable; a set that was
+          // obtained but holds no key for this token is the token's problem.
+          const tokenProblem =
+            error instanceof errors.JWKSNoMatchingKey ||
+            error instanceof errors.JWKSMultipleMatchingKeys ||
+            error instanceof errors.JOSENotSupported ||
+            error instanceof errors.JOSEAlgNotAllowed;
+          if (tokenProblem) throw error;
           throw new KeysUnavailable('keys unavailable', { cause: error });
         }
         },

@@ -35,6 +35,8 @@ export type ExpressJwtAuthOptions<Payload extends JWTPayload = JWTPayload, User 
 >;
 
 function answer(req: Request, res: Response, error: AuthError): void {
+  // Another middleware (a timeout) may have answered while keys were being fetched.
+  if (res.headersSent) return;
   const { status, headers, body } = toErrorResponse(error, req.method);
   // writeHead, not res.set(): Express would append a charset to the Content-Type.
   res.writeHead(status, headers).end(body);
@@ -46,25 +48,27 @@ export function jwtAuth<Payload extends JWTPayload = JWTPayload, User = Payload>
 ): RequestHandler {
   const authenticator = createAuthenticator(options);
   return (req, res, next) => {
-    authenticator.authenticate(req, req).then((result) => {
-      if (result.ok) {
+    authenticator
+      .authenticate(req, req)
+      .then((result) => {
+        if (!result.ok) return authenticator.forwardErrors ? next(result.error) : answer(req, res, result.error);
         req.auth = result.auth as AuthInfo | undefined;
         req.user = result.user as Express.User | undefined;
-        return next();
-      }
-      if (authenticator.forwardErrors) return next(result.error);
-      answer(req, res, result.error);
-    }, next);
+        next();
+      })
+      .catch(next);
   };
 }
 
 function middlewareFor(guard: Guard): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
-    guard(req.auth).then((result) => {
-      if (result.ok) return next();
-      if (result.forward) return next(result.error);
-      answer(req, res, result.error);
-    }, next);
+    guard(req.auth)
+      .then((result) => {
+        if (result.ok) return next();
+        if (result.forward) return next(result.error);
+        answer(req, res, result.error);
+      })
+      .catch(next);
   };
 }
 

@@ -34,6 +34,8 @@ function answer(ctx: Context, error: AuthError): void {
   ctx.set(headers);
   // Never null: Koa would turn the status into 204. Koa itself sends no body for HEAD.
   ctx.body = body ?? '';
+  // Setting the body recomputed it; HEAD keeps the length of the JSON it would have sent.
+  ctx.set('Content-Length', headers['Content-Length']!);
 }
 
 /** Verifies the bearer token of every request and sets `ctx.state.auth` and `ctx.state.user`. */
