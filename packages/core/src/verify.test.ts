@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, exportSPKI, generateKeyPair, importPKCS8, SignJWT, type JWK, type JWTPayload } from 'jose';
+import { CompactSign, exportJWK, exportSPKI, generateKeyPair, importPKCS8, SignJWT, type JWK, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthenticator, type AuthResult } from './authenticate.js';
 import type { AuthErrorCode } from './errors.js';
@@ -339,5 +339,18 @@ describe('the secret as a key function', () => {
   it('rejects with the very error the function throws', async () => {
     const failure = new Error('key store down');
     await expect(check({ secret: async () => { throw failure; } }, await sign())).rejects.toBe(failure);
+  });
+});
+
+describe('numeric dates that JSON reads as Infinity', () => {
+  it.each<[string, AuthErrorCode]>([
+    ['exp', 'claim_invalid'],
+    ['iat', 'claim_invalid'],
+    // jose's own check sees an infinitely distant nbf first.
+    ['nbf', 'token_not_yet_valid'],
+  ])('refuses %s: 1e400 with %s', async (claim, expected) => {
+    const payload = new TextEncoder().encode(`{"sub":"x","${claim}":1e400}`);
+    const token = await new CompactSign(payload).setProtectedHeader({ alg: 'HS256' }).sign(SECRET_BYTES);
+    expect(codeOf(await check({ secret: SECRET }, token))).toBe(expected);
   });
 });

@@ -34,10 +34,15 @@ function claimDescription(claim: string, reason: string): string | undefined {
 /**
  * The first registered claim of the wrong type. jose checks `iss`, `sub` and `aud` only when
  * asked to compare them; a wrong type is refused whether or not the app checks the value.
+ * Numeric dates must be finite.
  */
 function mistypedClaim(payload: JWTPayload): string | undefined {
   for (const claim of ['iss', 'sub', 'jti'] as const) {
     if (payload[claim] !== undefined && typeof payload[claim] !== 'string') return claim;
+  }
+  // JSON.parse reads 1e400 as Infinity: a token that would never expire.
+  for (const claim of ['exp', 'nbf', 'iat'] as const) {
+    if (payload[claim] !== undefined && !Number.isFinite(payload[claim])) return claim;
   }
   const { aud } = payload;
   const audienceOk = aud === undefined || typeof aud === 'string' || (Array.isArray(aud) && aud.every((item) => typeof item === 'string'));
