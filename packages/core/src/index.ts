@@ -19,3 +19,19 @@ export type { JwtAuthOptions, KeyFunction, LocalJwks, RemoteJwks } from './optio
 export type { FetchHeaders, NodeHeaders, RequestLike } from './request.js';
 export type { TokenFrom } from './token-source.js';
 export type { JWK, JWSHeaderParameters, JWTPayload } from 'jose';
+export { createTokenIssuer } from './issuer.js';
+export type {
+  IssuedTokenInfo,
+  IssuedTokenResult,
+  RefreshResult,
+  RevokeResult,
+  TokenIssuer,
+  TokenIssuerOptions,
+  TokenPair,
+  VerifierOptions,
+} from './issuer.js';
+export type { SigningKeyInput } from './signing-key.js';
+export { MemoryRevocationStore } from './revocation-store.js';
+export type { MemoryRevocationStoreOptions, RevocationStore } from './revocation-store.js';
+export { clearRefreshCookie, readCookie, refreshCookie } from './cookies.js';
+export type { RefreshCookieOptions } from './cookies.js';

@@ -27,15 +27,15 @@ export interface PreparedKey {
   keyFor(alg: string): Promise<VerifyKey>;
 }
 
-function isCryptoKey(value: object): value is CryptoKey {
+export function isCryptoKey(value: object): value is CryptoKey {
   return (value as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === 'CryptoKey';
 }
 
-function isKeyObject(value: object): value is KeyObjectLike {
+export function isKeyObject(value: object): value is KeyObjectLike {
   return (value as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === 'KeyObject';
 }
 
-function cryptoKeyAlgorithm(key: CryptoKey): string[] {
+export function cryptoKeyAlgorithm(key: CryptoKey): string[] {
   const algorithm = key.algorithm as { name: string; hash?: { name: string }; namedCurve?: string };
   const bits = algorithm.hash?.name.replace('SHA-', '');
   switch (algorithm.name) {
@@ -55,7 +55,7 @@ function cryptoKeyAlgorithm(key: CryptoKey): string[] {
   }
 }
 
-function keyObjectFamily(key: KeyObjectLike): KeyFamily | undefined {
+export function keyObjectFamily(key: KeyObjectLike): KeyFamily | undefined {
   if (key.type === 'secret') return { kind: 'hmac' };
   switch (key.asymmetricKeyType) {
     case 'rsa':

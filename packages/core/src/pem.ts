@@ -117,16 +117,29 @@ export function derPublicKeyInfo(der: Uint8Array, certificate: boolean): PublicK
   const spki = subjectPublicKeyInfo(der, certificate);
   if (spki === undefined) return undefined;
   const [algorithm, publicKey] = childrenOf(der, spki);
+  const family = algorithmFamily(der, algorithm);
+  if (family === undefined) return undefined;
+  if (family.kind === 'rsa' || family.kind === 'rsa-pss') return { family, modulusBits: modulusBits(der, publicKey) };
+  return { family };
+}
+
+/** The key family an AlgorithmIdentifier names (with the curve of an EC key). */
+function algorithmFamily(der: Uint8Array, algorithm: Element | undefined): KeyFamily | undefined {
   if (algorithm === undefined || algorithm.tag !== SEQUENCE) return undefined;
   const [oid, parameters] = childrenOf(der, algorithm);
   const family = OIDS.find(([bytes]) => sameBytes(der, oid, bytes))?.[1];
-  if (family === undefined) return undefined;
-  if (family === 'ec') {
-    const curve = CURVES.find(([bytes]) => sameBytes(der, parameters, bytes))?.[1];
-    return curve === undefined ? undefined : { family: { kind: 'ec', curve } };
-  }
-  if (family.kind === 'rsa' || family.kind === 'rsa-pss') return { family, modulusBits: modulusBits(der, publicKey) };
-  return { family };
+  if (family !== 'ec') return family;
+  const curve = CURVES.find(([bytes]) => sameBytes(der, parameters, bytes))?.[1];
+  return curve === undefined ? undefined : { kind: 'ec', curve };
+}
+
+/** The key family of a PKCS #8 private key PEM (`-----BEGIN PRIVATE KEY-----`). */
+export function pkcs8KeyFamily(pem: string): KeyFamily | undefined {
+  if (!pem.includes('-----BEGIN PRIVATE KEY-----')) return undefined;
+  const der = pemBody(pem);
+  const top = der && readElement(der, 0);
+  if (der === undefined || top === undefined || top.tag !== SEQUENCE) return undefined;
+  return algorithmFamily(der, childrenOf(der, top)[1]);
 }
 
 /** {@link derPublicKeyInfo} for a PEM public key or certificate. */

@@ -1,4 +1,5 @@
 import { isB64Token, parseAuthorization } from './bearer.js';
+import { cookieValues } from './cookies.js';
 import { headerValues, queryString, type RequestLike } from './request.js';
 
 /** Where tokens are read from. */
@@ -19,20 +20,6 @@ export type TokenLookup =
   | { kind: 'multiple_tokens' }
   /** A cookie or query value that cannot be a token. */
   | { kind: 'malformed_token' };
-
-function cookieValues(request: RequestLike, name: string): string[] {
-  const values: string[] = [];
-  for (const header of headerValues(request, 'cookie')) {
-    for (const pair of header.split(';')) {
-      const eq = pair.indexOf('=');
-      if (eq === -1 || pair.slice(0, eq).trim() !== name) continue;
-      let value = pair.slice(eq + 1).trim();
-      if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
-      if (value !== '') values.push(value);
-    }
-  }
-  return values;
-}
 
 function queryValues(request: RequestLike, name: string): string[] {
   const query = queryString(request);

@@ -2,7 +2,7 @@ import { errors, jwtVerify, type JWSHeaderParameters, type JWTPayload, type JWTV
 import { decodeCompact } from './compact.js';
 import type { VerifyConfig } from './config.js';
 import { AuthError, type AuthErrorCode } from './errors.js';
-import { prepareKey, type VerifyKey } from './keys.js';
+import { prepareKey, type KeyInput, type PreparedKey, type VerifyKey } from './keys.js';
 
 /** A token that passed signature and claim checks. */
 export interface VerifiedToken<Payload extends JWTPayload> {
@@ -76,6 +76,23 @@ function fromJoseError(error: unknown): VerifyFailure | undefined {
 
 type JoseKeyInput = Parameters<typeof jwtVerify>[1];
 
+/** Keys a `secret` function returns, prepared once: key functions usually return the same few keys. */
+const preparedObjects = new WeakMap<object, PreparedKey | string>();
+const preparedStrings = new Map<string, PreparedKey | string>();
+const MAX_PREPARED_STRINGS = 64;
+
+function preparedOnce(input: KeyInput): PreparedKey | string {
+  const cache = typeof input === 'string' ? preparedStrings : preparedObjects;
+  const key = input as object & string;
+  let prepared = cache.get(key);
+  if (prepared === undefined) {
+    prepared = prepareKey(input);
+    if (typeof input === 'string' && preparedStrings.size >= MAX_PREPARED_STRINGS) preparedStrings.clear();
+    cache.set(key, prepared);
+  }
+  return prepared;
+}
+
 /** The key (or jose key function) for this token, per the configured key source. */
 async function keyFor(
   config: VerifyConfig,
@@ -91,7 +108,7 @@ async function keyFor(
       if (returned === undefined || returned === null) {
         return { failure: { ok: false, code: 'invalid_signature', description: 'No key matches the token' } };
       }
-      const key = prepareKey(returned);
+      const key = preparedOnce(returned);
       if (typeof key === 'string') throw new TypeError(`jwtAuth: the "secret" function returned an unusable key: ${key}.`);
       if (!key.algorithms.includes(header.alg)) return { failure: { ok: false, code: 'algorithm_not_allowed' } };
       return { key: (await key.keyFor(header.alg)) as VerifyKey as JoseKeyInput };
@@ -169,7 +186,10 @@ export async function verifyToken<P extends JWTPayload>(
   } catch (error) {
     const mapped = fromJoseError(error);
     if (mapped === undefined) throw error;
-    return mapped;
+    // A signed refresh token fails the access-token `typ` check first; say what it really is.
+    const refreshAsAccess =
+      error instanceof errors.JWTClaimValidationFailed && error.claim === 'typ' && decoded.payload.token_type === 'refresh';
+    return refreshAsAccess ? { ok: false, code: 'wrong_token_type', cause: error } : mapped;
   }
 
   const mistyped = mistypedClaim(verified.payload);

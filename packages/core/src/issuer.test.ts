@@ -1,0 +1,211 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { decodeJwt, decodeProtectedHeader, exportJWK, exportPKCS8, generateKeyPair, SignJWT } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { createAuthenticator } from './authenticate.js';
+import type { AuthErrorCode } from './errors.js';
+import { createTokenIssuer, type TokenIssuer, type TokenIssuerOptions } from './issuer.js';
+import type { SigningKeyInput } from './signing-key.js';
+
+const SECRET = 'issuer-test-secret-that-is-long-enough-for-hs256';
+const NOW = new Date('2030-01-01T00:00:00Z');
+const NOW_S = NOW.getTime() / 1000;
+
+function issuerAt(clock: { now: Date }, options: Partial<TokenIssuerOptions> = {}): TokenIssuer {
+  return createTokenIssuer({ key: SECRET, issuer: 'https://app.test', audience: 'api', currentDate: () => clock.now, ...options });
+}
+
+/** What the app's jwtAuth() answers for an access token. */
+async function middlewareCode(issuer: TokenIssuer, token: string, clock = { now: NOW }): Promise<AuthErrorCode | 'ok'> {
+  const authenticator = createAuthenticator({ ...issuer.verifierOptions, currentDate: () => clock.now });
+  const result = await authenticator.authenticate(new Request('http://127.0.0.1/', { headers: { Authorization: `Bearer ${token}` } }), null);
+  return result.ok ? 'ok' : result.error.code;
+}
+
+const codeOf = (result: { ok: true } | { ok: false; error: { code: AuthErrorCode } }) => (result.ok ? 'ok' : result.error.code);
+
+describe('issue()', () => {
+  it('issues an RFC 9068 access token and a refresh token of one session', async () => {
+    const issuer = issuerAt({ now: NOW });
+    const pair = await issuer.issue('alice', { scope: 'read' });
+    expect(pair).toMatchObject({ tokenType: 'Bearer', expiresIn: 300, refreshExpiresIn: 86400 });
+    expect(decodeProtectedHeader(pair.accessToken)).toEqual({ alg: 'HS256', typ: 'at+jwt' });
+    expect(decodeProtectedHeader(pair.refreshToken)).toEqual({ alg: 'HS256', typ: 'JWT' });
+    const access = decodeJwt(pair.accessToken);
+    const refresh = decodeJwt(pair.refreshToken);
+    expect(access).toMatchObject({ sub: 'alice', scope: 'read', token_type: 'access', iss: 'https://app.test', aud: 'api', iat: NOW_S, exp: NOW_S + 300 });
+    expect(refresh).toMatchObject({ sub: 'alice', scope: 'read', token_type: 'refresh', iat: NOW_S, exp: NOW_S + 86400 });
+    expect(access.sid).toBe(refresh.sid);
+    expect(access.jti).toMatch(/^[0-9a-f-]{36}$/);
+    expect(access.jti).not.toBe(refresh.jti);
+  });
+
+  it('takes lifetimes as durations', async () => {
+    const pair = await issuerAt({ now: NOW }, { accessTokenTtl: '15m', refreshTokenTtl: '7 days' }).issue('alice');
+    expect(pair.expiresIn).toBe(900);
+    expect(decodeJwt(pair.refreshToken).exp).toBe(NOW_S + 7 * 86400);
+  });
+
+  it('makes access tokens that jwtAuth with verifierOptions accepts, and refresh tokens it refuses', async () => {
+    const issuer = issuerAt({ now: NOW });
+    const pair = await issuer.issue('alice');
+    expect(await middlewareCode(issuer, pair.accessToken)).toBe('ok');
+    expect(await middlewareCode(issuer, pair.refreshToken)).toBe('wrong_token_type');
+    expect(await middlewareCode(issuer, pair.accessToken, { now: new Date(NOW.getTime() + 301_000) })).toBe('token_expired');
+  });
+
+  it.each(['sub', 'exp', 'jti', 'sid', 'token_type', 'iss'])('refuses a reserved %s claim', async (claim) => {
+    await expect(issuerAt({ now: NOW }).issue('alice', { [claim]: 'x' })).rejects.toThrow(TypeError);
+  });
+
+  it('refuses an empty subject', async () => {
+    await expect(issuerAt({ now: NOW }).issue('')).rejects.toThrow(TypeError);
+  });
+});
+
+describe('refresh()', () => {
+  it('rotates: a new pair of the same session, and the old refresh token is revoked', async () => {
+    const clock = { now: NOW };
+    const issuer = issuerAt(clock);
+    const first = await issuer.issue('alice', { scope: 'read admin' });
+    clock.now = new Date(NOW.getTime() + 60_000);
+    const refreshed = await issuer.refresh(first.refreshToken);
+    if (!refreshed.ok) throw refreshed.error;
+    expect(refreshed.tokens.refreshToken).not.toBe(first.refreshToken);
+    const access = decodeJwt(refreshed.tokens.accessToken);
+    expect(access).toMatchObject({ sub: 'alice', scope: 'read admin', sid: decodeJwt(first.refreshToken).sid, iat: NOW_S + 60 });
+    expect(await middlewareCode(issuer, refreshed.tokens.accessToken, clock)).toBe('ok');
+  });
+
+  it('treats a rotated refresh token used again as theft: the whole session is revoked', async () => {
+    const issuer = issuerAt({ now: NOW });
+    const first = await issuer.issue('alice');
+    const second = await issuer.refresh(first.refreshToken);
+    if (!second.ok) throw second.error;
+    expect(codeOf(await issuer.refresh(first.refreshToken))).toBe('token_revoked');
+    expect(codeOf(await issuer.refresh(second.tokens.refreshToken))).toBe('token_revoked');
+    expect(await middlewareCode(issuer, second.tokens.accessToken)).toBe('token_revoked');
+    expect(await middlewareCode(issuer, first.accessToken)).toBe('token_revoked');
+  });
+
+  it('keeps the session on reuse when revokeFamilyOnReuse is false', async () => {
+    const issuer = issuerAt({ now: NOW }, { revokeFamilyOnReuse: false });
+    const first = await issuer.issue('alice');
+    const second = await issuer.refresh(first.refreshToken);
+    if (!second.ok) throw second.error;
+    expect(codeOf(await issuer.refresh(first.refreshToken))).toBe('token_revoked');
+    expect(codeOf(await issuer.refresh(second.tokens.refreshToken))).toBe('ok');
+  });
+
+  it('lets only one of two concurrent refreshes with the same token succeed', async () => {
+    const issuer = issuerAt({ now: NOW }, { revokeFamilyOnReuse: false });
+    const { refreshToken } = await issuer.issue('alice');
+    const codes = (await Promise.all([issuer.refresh(refreshToken), issuer.refresh(refreshToken)])).map(codeOf).sort();
+    expect(codes).toEqual(['ok', 'token_revoked']);
+  });
+
+  it('returns the same refresh token with a new access token when rotation is off', async () => {
+    const clock = { now: NOW };
+    const issuer = issuerAt(clock, { rotateRefreshTokens: false });
+    const first = await issuer.issue('alice');
+    clock.now = new Date(NOW.getTime() + 3600_000);
+    const again = await issuer.refresh(first.refreshToken);
+    if (!again.ok) throw again.error;
+    expect(again.tokens.refreshToken).toBe(first.refreshToken);
+    expect(again.tokens.refreshExpiresIn).toBe(86400 - 3600);
+    expect(codeOf(await issuer.refresh(first.refreshToken))).toBe('ok');
+  });
+
+  it.each<[string, (issuer: TokenIssuer) => Promise<string>, AuthErrorCode]>([
+    ['an access token', async (issuer) => (await issuer.issue('alice')).accessToken, 'wrong_token_type'],
+    ['garbage', async () => 'not.a.jwt', 'malformed_token'],
+    ['an empty string', async () => '', 'malformed_token'],
+    ['a token of another issuer', async () => (await createTokenIssuer({ key: 'x'.repeat(32) }).issue('alice')).refreshToken, 'invalid_signature'],
+    ['a tampered token', async (issuer) => {
+      const [header, , signature] = (await issuer.issue('alice')).refreshToken.split('.');
+      const payload = Buffer.from(JSON.stringify({ sub: 'admin', token_type: 'refresh' })).toString('base64url');
+      return `${header}.${payload}.${signature}`;
+    }, 'invalid_signature'],
+    ['a JWT signed with the secret but not issued as a refresh token', async () =>
+      new SignJWT({ sub: 'alice', token_type: 'refresh', iss: 'https://app.test', aud: 'api' })
+        .setProtectedHeader({ alg: 'HS256' }).setIssuedAt(NOW_S).setExpirationTime(NOW_S + 60)
+        .sign(new TextEncoder().encode(SECRET)), 'claim_invalid'],
+  ])('refuses %s', async (_, make, code) => {
+    const issuer = issuerAt({ now: NOW });
+    expect(codeOf(await issuer.refresh(await make(issuer)))).toBe(code);
+  });
+
+  it('refuses an expired refresh token', async () => {
+    const clock = { now: NOW };
+    const issuer = issuerAt(clock);
+    const { refreshToken } = await issuer.issue('alice');
+    clock.now = new Date(NOW.getTime() + 86401_000);
+    expect(codeOf(await issuer.refresh(refreshToken))).toBe('token_expired');
+  });
+});
+
+describe('revoke() and verify()', () => {
+  it('logs out: revoking the refresh token revokes every token of the session', async () => {
+    const issuer = issuerAt({ now: NOW });
+    const pair = await issuer.issue('alice');
+    const other = await issuer.issue('alice');
+    expect(codeOf(await issuer.revoke(pair.refreshToken))).toBe('ok');
+    expect(await middlewareCode(issuer, pair.accessToken)).toBe('token_revoked');
+    expect(codeOf(await issuer.refresh(pair.refreshToken))).toBe('token_revoked');
+    expect(await middlewareCode(issuer, other.accessToken)).toBe('ok');
+  });
+
+  it('revokes just an access token', async () => {
+    const issuer = issuerAt({ now: NOW });
+    const pair = await issuer.issue('alice');
+    expect(codeOf(await issuer.revoke(pair.accessToken))).toBe('ok');
+    expect(await middlewareCode(issuer, pair.accessToken)).toBe('token_revoked');
+    expect(codeOf(await issuer.refresh(pair.refreshToken))).toBe('ok');
+  });
+
+  it('verifies both token types and reports which', async () => {
+    const issuer = issuerAt({ now: NOW });
+    const pair = await issuer.issue('alice');
+    const access = await issuer.verify(pair.accessToken);
+    const refresh = await issuer.verify(pair.refreshToken);
+    expect(access.ok && access.tokenType).toBe('access');
+    expect(refresh.ok && refresh.tokenType).toBe('refresh');
+    await issuer.revoke(pair.refreshToken);
+    expect(codeOf(await issuer.verify(pair.accessToken))).toBe('token_revoked');
+    expect(codeOf(await issuer.revoke('garbage'))).toBe('malformed_token');
+  });
+});
+
+describe('signing keys', () => {
+  const pairs = {
+    rs: generateKeyPairSync('rsa', { modulusLength: 2048 }),
+    ec: generateKeyPairSync('ec', { namedCurve: 'P-384' }),
+    ed: generateKeyPairSync('ed25519'),
+  };
+
+  it.each<[string, () => Promise<SigningKeyInput>, string]>([
+    ['a PKCS #8 RSA PEM', async () => pairs.rs.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, 'RS256'],
+    ['a P-384 private JWK', async () => pairs.ec.privateKey.export({ format: 'jwk' }) as SigningKeyInput, 'ES384'],
+    ['an Ed25519 KeyObject', async () => pairs.ed.privateKey as unknown as SigningKeyInput, 'EdDSA'],
+    ['an extractable PS256 CryptoKey', async () => (await generateKeyPair('PS256', { extractable: true })).privateKey, 'PS256'],
+    ['a PKCS #8 PEM made by jose', async () => exportPKCS8((await generateKeyPair('ES256', { extractable: true })).privateKey), 'ES256'],
+  ])('signs with %s, and jwtAuth verifies with the derived public key', async (_, key, alg) => {
+    const issuer = createTokenIssuer({ key: await key(), kid: 'k1' });
+    const { accessToken } = await issuer.issue('alice');
+    expect(decodeProtectedHeader(accessToken)).toEqual({ alg, typ: 'at+jwt', kid: 'k1' });
+    expect(await middlewareCode(issuer, accessToken, { now: new Date() })).toBe('ok');
+  });
+
+  it.each<[string, () => Promise<TokenIssuerOptions>, RegExp]>([
+    ['a 16-byte secret', async () => ({ key: 'x'.repeat(16) }), /at least 32 bytes/],
+    ['HS512 with a 32-byte secret', async () => ({ key: 'x'.repeat(32), algorithm: 'HS512' }), /cannot sign HS512/],
+    ['a public key PEM', async () => ({ key: pairs.rs.publicKey.export({ type: 'spki', format: 'pem' }) as string }), /public key cannot sign/],
+    ['a public JWK', async () => ({ key: await exportJWK((await generateKeyPair('ES256', { extractable: true })).publicKey) }), /public JWK cannot sign/],
+    ['a non-extractable private CryptoKey', async () => ({ key: (await generateKeyPair('ES256')).privateKey }), /must be extractable/],
+    ['ES512 with a P-384 key', async () => ({ key: pairs.ec.privateKey.export({ format: 'jwk' }) as SigningKeyInput, algorithm: 'ES512' }), /cannot sign ES512/],
+    ['a zero lifetime', async () => ({ key: SECRET, accessTokenTtl: 0 }), /accessTokenTtl/],
+  ])('refuses %s at creation', async (_, options, message) => {
+    const resolved = await options();
+    expect(() => createTokenIssuer(resolved)).toThrow(TypeError);
+    expect(() => createTokenIssuer(resolved)).toThrow(message);
+  });
+});

@@ -1,0 +1,131 @@
+import { exportJWK, importJWK, importPKCS8, type JWK } from 'jose';
+import { algorithmsFor, type KeyFamily } from './algorithms.js';
+import { hmacAlgorithmsForLength, publicKeyTextProblem, rsaSizeProblem } from './key-strength.js';
+import { cryptoKeyAlgorithm, isCryptoKey, isKeyObject, jwkFamily, keyObjectFamily, type KeyInput, type KeyObjectLike } from './keys.js';
+import { pemKind, pkcs8KeyFamily } from './pem.js';
+
+/** A key tokens are signed with: an HMAC secret, or a private key (PKCS #8 PEM, JWK, `KeyObject`, `CryptoKey`). */
+export type SigningKeyInput = string | Uint8Array | JWK | CryptoKey | KeyObjectLike;
+
+/** A signing key ready for use, with the key that verifies its signatures. */
+export interface SigningKey {
+  readonly alg: string;
+  /** The key jose signs with. */
+  signingKey(): Promise<Uint8Array | CryptoKey | KeyObjectLike>;
+  /** The same secret for HMAC, or the public key as a JWK. */
+  verificationKey(): Promise<KeyInput>;
+}
+
+const DEFAULT_ALGORITHM: Record<KeyFamily['kind'], string> = {
+  hmac: 'HS256',
+  rsa: 'RS256',
+  'rsa-pss': 'PS256',
+  ec: '',
+  ed25519: 'EdDSA',
+};
+
+const PUBLIC_MEMBERS = ['kty', 'crv', 'n', 'e', 'x', 'y'] as const;
+
+/** The public half of a private JWK. */
+function publicJwk(jwk: JWK): JWK {
+  const entries = PUBLIC_MEMBERS.filter((name) => jwk[name] !== undefined).map((name) => [name, jwk[name]]);
+  return Object.fromEntries(entries) as JWK;
+}
+
+function memo<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () => (made ??= make());
+}
+
+/** The algorithm to sign with: the requested one if the key fits it, else the family's default. */
+function chooseAlgorithm(usable: readonly string[], family: KeyFamily, requested: string | undefined): string | { problem: string } {
+  const fallback = family.kind === 'ec' ? usable[0] : DEFAULT_ALGORITHM[family.kind];
+  const alg = requested ?? fallback;
+  if (alg === undefined || !usable.includes(alg)) {
+    return { problem: `this key cannot sign ${alg ?? 'anything'}; it can sign ${usable.join(', ') || 'nothing'}` };
+  }
+  return alg;
+}
+
+/** An HMAC key of `length` bytes: the same key signs and verifies. */
+function hmacSigningKey(key: Uint8Array | KeyObjectLike, length: number, requested: string | undefined): SigningKey | string {
+  const usable = hmacAlgorithmsForLength(length);
+  if (typeof usable === 'string') return usable;
+  const alg = chooseAlgorithm(usable, { kind: 'hmac' }, requested);
+  if (typeof alg !== 'string') return alg.problem;
+  return { alg, signingKey: async () => key, verificationKey: async () => key };
+}
+
+function asymmetric(
+  family: KeyFamily | undefined,
+  requested: string | undefined,
+  importKey: (alg: string) => Promise<CryptoKey | KeyObjectLike>,
+  exportPublic: (key: CryptoKey | KeyObjectLike) => Promise<JWK>,
+): SigningKey | string {
+  if (family === undefined) return 'the private key type is not supported';
+  const alg = chooseAlgorithm(algorithmsFor(family), family, requested);
+  if (typeof alg !== 'string') return alg.problem;
+  const signingKey = memo(() => importKey(alg));
+  return { alg, signingKey, verificationKey: memo(async () => ({ ...(await exportPublic(await signingKey())), alg })) };
+}
+
+const exportPublicJwk = async (key: CryptoKey | KeyObjectLike) =>
+  publicJwk(await exportJWK(key as Parameters<typeof exportJWK>[0]));
+
+/**
+ * Prepares a signing key, or returns a sentence saying what is wrong with it. `requested` is the
+ * algorithm to sign with; by default HS256, RS256, PS256 (RSA-PSS keys), the curve's ES* or EdDSA.
+ */
+export function prepareSigningKey(input: SigningKeyInput, requested?: string): SigningKey | string {
+  if (typeof input === 'string') {
+    const kind = pemKind(input);
+    if (kind === undefined) {
+      const bytes = new TextEncoder().encode(input);
+      return publicKeyTextProblem(input) ?? hmacSigningKey(bytes, bytes.length, requested);
+    }
+    if (kind !== 'private') return 'a public key cannot sign; pass the private key (PKCS #8 PEM)';
+    const family = pkcs8KeyFamily(input);
+    if (family === undefined) return 'the private key must be a PKCS #8 PEM (-----BEGIN PRIVATE KEY-----) of a supported type';
+    return asymmetric(family, requested, (alg) => importPKCS8(input, alg, { extractable: true }), exportPublicJwk);
+  }
+  if (input instanceof Uint8Array) return hmacSigningKey(input, input.length, requested);
+  if (typeof input !== 'object' || input === null) return 'the key must be a string, bytes, a JWK, a KeyObject or a CryptoKey';
+  if (isCryptoKey(input)) {
+    const usable = cryptoKeyAlgorithm(input);
+    const alg = requested ?? usable[0];
+    if (alg === undefined || !usable.includes(alg)) return `this CryptoKey cannot sign ${alg ?? 'anything'}`;
+    if (input.type === 'secret') return { alg, signingKey: async () => input, verificationKey: async () => input };
+    if (input.type !== 'private') return 'a public key cannot sign; pass the private key';
+    if (!input.extractable) return 'the private CryptoKey must be extractable, so that its public key can be derived';
+    return { alg, signingKey: async () => input, verificationKey: memo(async () => ({ ...(await exportPublicJwk(input)), alg })) };
+  }
+  if (isKeyObject(input)) {
+    if (input.type === 'secret') return hmacSigningKey(input, input.symmetricKeySize ?? 0, requested);
+    if (input.type !== 'private') return 'a public key cannot sign; pass the private key';
+    const tooSmall = rsaSizeProblem(input.asymmetricKeyDetails?.modulusLength);
+    if (tooSmall !== undefined) return tooSmall;
+    return asymmetric(keyObjectFamily(input), requested, async () => input, exportPublicJwk);
+  }
+  const jwk = input as JWK;
+  if (jwk.kty === 'oct') {
+    if (typeof jwk.k !== 'string') return 'the oct JWK has no k';
+    let bytes: Uint8Array;
+    try {
+      bytes = Uint8Array.from(atob(jwk.k.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+    } catch {
+      return 'the oct JWK has a k that is not base64url';
+    }
+    return hmacSigningKey(bytes, bytes.length, requested);
+  }
+  if (typeof jwk.d !== 'string') return 'a public JWK cannot sign; pass the private JWK';
+  if (jwk.kty === 'RSA') {
+    const tooSmall = rsaSizeProblem(typeof jwk.n === 'string' ? Math.floor((jwk.n.length * 3) / 4) * 8 : 0);
+    if (tooSmall !== undefined) return tooSmall;
+  }
+  return asymmetric(
+    jwkFamily(jwk),
+    requested ?? jwk.alg,
+    (alg) => importJWK({ ...jwk, alg }, alg) as Promise<CryptoKey>,
+    async () => publicJwk(jwk),
+  );
+}
