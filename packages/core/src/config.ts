@@ -1,16 +1,12 @@
-import { createLocalJWKSet, createRemoteJWKSet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { JWTPayload } from 'jose';
 import { SUPPORTED_ALGORITHMS } from './algorithms.js';
 import { isChallengeSafe } from './challenge.js';
 import { toSeconds } from './duration.js';
-import { jwkAlgorithms, prepareKey, type PreparedKey } from './keys.js';
-import type { JwtAuthOptions, KeyFunction, LocalJwks, RemoteJwks } from './options.js';
+import { keySourceFrom, type KeySource } from './key-source.js';
+import type { JwtAuthOptions } from './options.js';
 import type { TokenFrom } from './token-source.js';
 
-/** How the verification key is found for a token. */
-export type KeySource =
-  | { kind: 'static'; key: PreparedKey }
-  | { kind: 'function'; resolve: KeyFunction }
-  | { kind: 'jwks'; remote: boolean; resolve: JWTVerifyGetKey };
+export type { KeySource } from './key-source.js';
 
 /** The part of the configuration that verifying a token needs. */
 export type VerifyConfig = Pick<
@@ -39,14 +35,12 @@ export interface AuthConfig<Payload extends JWTPayload, User, Request> {
   currentDate: () => Date;
 }
 
-/** JWK Sets publish public keys only, so HMAC algorithms never apply to them. */
-const ASYMMETRIC_ALGORITHMS = [...SUPPORTED_ALGORITHMS].filter((alg) => !alg.startsWith('HS'));
-
 const KNOWN_OPTIONS = new Set([
   'secret', 'jwks', 'algorithms', 'issuer', 'audience', 'subject', 'typ', 'clockTolerance',
   'maxTokenAge', 'requiredClaims', 'credentialsRequired', 'tokenFrom', 'getToken', 'isRevoked',
-  'resolveUser', 'realm', 'forwardErrors', 'currentDate',
+  'resolveUser', 'realm', 'forwardErrors', 'currentDate', 'discovery', 'issuers', 'fetch',
 ]);
+const ISSUER_OPTIONS = new Set(['secret', 'jwks', 'discovery', 'algorithms']);
 
 function fail(message: string): never {
   throw new TypeError(`jwtAuth: ${message}`);
@@ -86,74 +80,6 @@ function checkAlgorithms(value: unknown): string[] | undefined {
   return [...new Set(value)];
 }
 
-/** The requested allowlist narrowed to what the key can verify; asking for more is a mistake. */
-function narrow(requested: string[] | undefined, usable: readonly string[], what: string): string[] {
-  if (requested === undefined) return [...usable];
-  const unusable = requested.filter((alg) => !usable.includes(alg));
-  if (unusable.length > 0) {
-    const hint = unusable.some((alg) => alg.startsWith('HS')) && usable.some((alg) => alg.startsWith('HS'))
-      ? 'An HMAC secret must be at least as long as the hash: 32 bytes for HS256, 48 for HS384, 64 for HS512.'
-      : 'Mixing key types would allow algorithm confusion.';
-    fail(`${what} cannot verify ${unusable.join(', ')}; it can verify ${usable.join(', ') || 'nothing'}. ${hint}`);
-  }
-  return requested;
-}
-
-function isRemote(jwks: LocalJwks | RemoteJwks): jwks is RemoteJwks {
-  return 'uri' in jwks && !('keys' in jwks);
-}
-
-function positiveMs(name: string, value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) fail(`"jwks.${name}" must be milliseconds (a number >= 0).`);
-  return value;
-}
-
-function keySourceFrom(options: JwtAuthOptions<JWTPayload, unknown, unknown>, requested: string[] | undefined): [KeySource, readonly string[]] {
-  const { secret, jwks } = options;
-  if ((secret === undefined) === (jwks === undefined)) fail('give exactly one of "secret" and "jwks".');
-  if (typeof secret === 'function') {
-    return [{ kind: 'function', resolve: secret as KeyFunction }, requested ?? [...SUPPORTED_ALGORITHMS]];
-  }
-  if (secret !== undefined) {
-    const key = prepareKey(secret);
-    if (typeof key === 'string') fail(`"secret": ${key}.`);
-    return [{ kind: 'static', key }, narrow(requested, key.algorithms, 'This key')];
-  }
-  if (typeof jwks !== 'object' || jwks === null) return fail('"jwks" must be { keys: [...] } or { uri }.');
-  if (isRemote(jwks)) {
-    let url: URL;
-    try {
-      url = new URL(jwks.uri);
-    } catch {
-      return fail('"jwks.uri" is not a valid URL.');
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') fail('"jwks.uri" must be an https:// URL.');
-    const remoteOptions = {
-      cooldownDuration: positiveMs('cooldownDuration', jwks.cooldownDuration),
-      cacheMaxAge: positiveMs('cacheMaxAge', jwks.cacheMaxAge),
-      timeoutDuration: positiveMs('timeoutDuration', jwks.timeoutDuration),
-    };
-    const resolve = createRemoteJWKSet(url, Object.fromEntries(Object.entries(remoteOptions).filter(([, v]) => v !== undefined)));
-    return [{ kind: 'jwks', remote: true, resolve }, narrow(requested, ASYMMETRIC_ALGORITHMS, 'A JWK Set')];
-  }
-  if (!Array.isArray(jwks.keys) || jwks.keys.length === 0) fail('"jwks.keys" must be a non-empty array of JWKs.');
-  const usable = new Set<string>();
-  for (const jwk of jwks.keys) {
-    if (typeof jwk !== 'object' || jwk === null || typeof jwk.kty !== 'string') fail('every entry of "jwks.keys" must be a JWK.');
-    // jose refuses symmetric keys in JWK Sets, and a shared secret has no business in a published set.
-    if (jwk.kty === 'oct') fail('"jwks.keys" holds a symmetric (oct) key; pass an HMAC secret as "secret" instead.');
-    // Keys for other uses (`use: "enc"`) are skipped, as jose's key selection skips them.
-    if (jwkAlgorithms(jwk).length === 0) continue;
-    const key = prepareKey(jwk);
-    if (typeof key === 'string') fail(`a key in "jwks.keys" is unusable: ${key}.`);
-    for (const alg of key.algorithms) usable.add(alg);
-  }
-  if (usable.size === 0) fail('no key in "jwks.keys" can verify signatures.');
-  const resolve = createLocalJWKSet({ keys: jwks.keys });
-  return [{ kind: 'jwks', remote: false, resolve }, narrow(requested, [...usable], 'This JWK Set')];
-}
-
 function checkTokenFrom(value: unknown): TokenFrom & { header: boolean } {
   if (value === undefined) return { header: true };
   if (typeof value !== 'object' || value === null) return fail('"tokenFrom" must be an object like { header: true, cookie: "name" }.');
@@ -176,6 +102,37 @@ function duration(name: string, value: unknown): number | undefined {
   return seconds;
 }
 
+function singleIssuer(issuer: unknown): string | undefined {
+  return typeof issuer === 'string' ? issuer : undefined;
+}
+
+/** `issuers`: each trusted `iss` with its own key source and allowlist. */
+function issuersKeySource(
+  options: JwtAuthOptions<JWTPayload, unknown, unknown>,
+  requested: string[] | undefined,
+  fetchImpl: JwtAuthOptions['fetch'],
+): [KeySource, readonly string[]] {
+  const { issuers } = options;
+  if (options.secret !== undefined || options.jwks !== undefined || options.discovery !== undefined || options.issuer !== undefined) {
+    fail('with "issuers", give each issuer its own "secret", "jwks" or "discovery", and no top-level "issuer", "secret", "jwks" or "discovery".');
+  }
+  if (typeof issuers !== 'object' || issuers === null || Object.keys(issuers).length === 0) {
+    fail('"issuers" must map each trusted issuer to { secret }, { jwks } or { discovery: true }.');
+  }
+  const byIssuer = new Map<string, { source: KeySource; algorithms: readonly string[] }>();
+  const union = new Set<string>();
+  for (const [issuer, entry] of Object.entries(issuers)) {
+    if (typeof entry !== 'object' || entry === null) fail(`"issuers[${JSON.stringify(issuer)}]" must be an object.`);
+    for (const name of Object.keys(entry)) if (!ISSUER_OPTIONS.has(name)) fail(`unknown option "${name}" for issuer ${JSON.stringify(issuer)}.`);
+    const at = `issuers[${JSON.stringify(issuer)}]`;
+    const own = entry.algorithms === undefined ? requested : checkAlgorithms(entry.algorithms);
+    const [source, algorithms] = keySourceFrom({ ...entry, algorithms: own }, { at, issuer, fetch: fetchImpl, fail });
+    byIssuer.set(issuer, { source, algorithms });
+    for (const alg of algorithms) union.add(alg);
+  }
+  return [{ kind: 'issuers', byIssuer }, [...union]];
+}
+
 /** Checks every option once and throws a `TypeError` that says what to fix. */
 export function resolveConfig<Payload extends JWTPayload, User, Request>(
   options: JwtAuthOptions<Payload, User, Request>,
@@ -185,7 +142,11 @@ export function resolveConfig<Payload extends JWTPayload, User, Request>(
     if (!KNOWN_OPTIONS.has(name)) fail(`unknown option "${name}".`);
   }
   const requested = checkAlgorithms(options.algorithms);
-  const [keySource, algorithms] = keySourceFrom(options as JwtAuthOptions<JWTPayload, unknown, unknown>, requested);
+  const fetchImpl = optionalFunction('fetch', options.fetch);
+  const [keySource, algorithms] =
+    options.issuers === undefined
+      ? keySourceFrom({ ...options, algorithms: requested }, { at: '', issuer: singleIssuer(options.issuer), fetch: fetchImpl, fail })
+      : issuersKeySource(options, requested, fetchImpl);
   if (options.subject !== undefined && (typeof options.subject !== 'string' || options.subject === '')) fail('"subject" must be a non-empty string.');
   if (options.typ !== undefined && (typeof options.typ !== 'string' || options.typ === '')) fail('"typ" must be a non-empty string such as "at+jwt".');
   if (options.requiredClaims !== undefined && !isStringList(options.requiredClaims)) fail('"requiredClaims" must be an array of claim names.');

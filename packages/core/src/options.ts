@@ -1,7 +1,20 @@
 import type { JWK, JWSHeaderParameters, JWTPayload } from 'jose';
 import type { Duration } from './duration.js';
 import type { KeyInput } from './keys.js';
+import type { FetchFunction, RemoteJwksTiming } from './remote-jwks.js';
 import type { TokenFrom } from './token-source.js';
+
+/** One trusted issuer of the `issuers` option: exactly one of `secret`, `jwks` and `discovery`. */
+export interface IssuerKeys {
+  /** An HMAC secret, a public key, or a key function, as the top-level `secret`. */
+  secret?: KeyInput | KeyFunction;
+  /** A JWK Set in memory or at a URL, as the top-level `jwks` (with `discovery`, only its timing). */
+  jwks?: LocalJwks | RemoteJwks | RemoteJwksTiming;
+  /** Find the issuer's `jwks_uri` in its metadata (the issuer is the key of this entry). */
+  discovery?: boolean;
+  /** This issuer's allowlist. Default: the top-level `algorithms`, else what its keys can verify. */
+  algorithms?: readonly string[];
+}
 
 /** Returns the verification key for one token, for key rotation schemes of your own. */
 export type KeyFunction = (
@@ -14,16 +27,10 @@ export interface LocalJwks {
   keys: JWK[];
 }
 
-/** A JWK Set fetched from a URL and cached. */
-export interface RemoteJwks {
+/** A JWK Set fetched from a URL and cached (see {@link RemoteJwksTiming} for the timing). */
+export interface RemoteJwks extends RemoteJwksTiming {
   /** `https://` URL of the JWK Set (for example `https://TENANT/.well-known/jwks.json`). */
   uri: string | URL;
-  /** Milliseconds to wait after a fetch before an unknown `kid` may trigger another. Default `30000`. */
-  cooldownDuration?: number;
-  /** Milliseconds a fetched set is trusted before it is fetched again. Default `600000`. */
-  cacheMaxAge?: number;
-  /** Milliseconds a fetch may take before it counts as failed. Default `5000`. */
-  timeoutDuration?: number;
 }
 
 /**
@@ -41,8 +48,25 @@ export interface JwtAuthOptions<Payload extends JWTPayload = JWTPayload, User = 
    * Required unless `jwks` is given.
    */
   secret?: KeyInput | KeyFunction;
-  /** A JWK Set: `{ keys: [...] }` in memory, or `{ uri }` to fetch. Required unless `secret` is given. */
-  jwks?: LocalJwks | RemoteJwks;
+  /**
+   * A JWK Set: `{ keys: [...] }` in memory, or `{ uri }` to fetch (with its timing). With
+   * `discovery`, only the timing. Required unless `secret`, `discovery` or `issuers` is given.
+   */
+  jwks?: LocalJwks | RemoteJwks | RemoteJwksTiming;
+  /**
+   * `true` finds the JWK Set through the issuer's metadata
+   * (`<issuer>/.well-known/openid-configuration`, then RFC 8414), read once. Needs `issuer` as one
+   * URL. Default `false`.
+   */
+  discovery?: boolean;
+  /**
+   * Several trusted issuers (multi-tenant), each with its own keys: `{ [iss]: { jwks } | { secret }
+   * | { discovery: true } }`. A token whose `iss` is not listed fails with `claim_invalid` before any
+   * key is fetched. Replaces `issuer`, `secret`, `jwks` and `discovery`.
+   */
+  issuers?: Record<string, IssuerKeys>;
+  /** The `fetch` used for JWK Sets and metadata. Default: the global `fetch`. */
+  fetch?: FetchFunction;
   /**
    * Allowed `alg` values. Default: every algorithm the key can verify (HS256/384/512 for an HMAC
    * secret, RS* and PS* for RSA, the curve's ES* for EC, EdDSA for Ed25519). `none` is refused.

@@ -2,7 +2,9 @@ import { errors, jwtVerify, type JWSHeaderParameters, type JWTPayload, type JWTV
 import { decodeCompact } from './compact.js';
 import type { VerifyConfig } from './config.js';
 import { AuthError, type AuthErrorCode } from './errors.js';
+import type { KeySource } from './key-source.js';
 import { prepareKey, type KeyInput, type PreparedKey, type VerifyKey } from './keys.js';
+import { KeysUnavailable } from './remote-jwks.js';
 
 /** A token that passed signature and claim checks. */
 export interface VerifiedToken<Payload extends JWTPayload> {
@@ -19,9 +21,6 @@ export interface VerifyFailure {
 }
 
 export type VerifyResult<Payload extends JWTPayload> = ({ ok: true } & VerifiedToken<Payload>) | VerifyFailure;
-
-/** Marks a failure to obtain keys, as opposed to a token that matches none of them. */
-class KeysUnavailable extends Error {}
 
 const SAFE_CLAIM_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
 
@@ -95,11 +94,10 @@ function preparedOnce(input: KeyInput): PreparedKey | string {
 
 /** The key (or jose key function) for this token, per the configured key source. */
 async function keyFor(
-  config: VerifyConfig,
+  source: KeySource,
   header: JWSHeaderParameters & { alg: string },
   token: string,
 ): Promise<{ key: JoseKeyInput } | { failure: VerifyFailure }> {
-  const source = config.keySource;
   switch (source.kind) {
     case 'static':
       return { key: (await source.key.keyFor(header.alg)) as JoseKeyInput };
@@ -114,24 +112,9 @@ async function keyFor(
       return { key: (await key.keyFor(header.alg)) as VerifyKey as JoseKeyInput };
     }
     case 'jwks':
-      if (!source.remote) return { key: source.resolve };
-      return {
-        key: async (protectedHeader, flattened) => {
-        try {
-          return await source.resolve(protectedHeader, flattened);
-        } catch (error) {
-          // Only failures to obtain the set mean the keys are unavailable; a set that was
-          // obtained but holds no key for this token is the token's problem.
-          const tokenProblem =
-            error instanceof errors.JWKSNoMatchingKey ||
-            error instanceof errors.JWKSMultipleMatchingKeys ||
-            error instanceof errors.JOSENotSupported ||
-            error instanceof errors.JOSEAlgNotAllowed;
-          if (tokenProblem) throw error;
-          throw new KeysUnavailable('keys unavailable', { cause: error });
-        }
-        },
-      };
+      return { key: source.resolve };
+    case 'issuers':
+      throw new TypeError('jwtAuth: issuers are resolved before keys.');
   }
 }
 
@@ -163,7 +146,16 @@ export async function verifyToken<P extends JWTPayload>(
   const decoded = decodeCompact(token);
   if (decoded === undefined) return { ok: false, code: 'malformed_token' };
   const { alg } = decoded.header;
-  if (!config.algorithms.includes(alg)) return { ok: false, code: 'algorithm_not_allowed' };
+  let { keySource, algorithms, issuer } = config;
+  if (keySource.kind === 'issuers') {
+    // Only a trusted issuer's keys are ever looked up: an unknown `iss` fetches nothing.
+    const { iss } = decoded.payload;
+    const trusted = typeof iss === 'string' ? keySource.byIssuer.get(iss) : undefined;
+    if (trusted === undefined) return { ok: false, code: 'claim_invalid', description: 'The iss claim is not a trusted issuer' };
+    ({ source: keySource, algorithms } = trusted);
+    issuer = iss;
+  }
+  if (!algorithms.includes(alg)) return { ok: false, code: 'algorithm_not_allowed' };
 
   const currentDate = config.currentDate();
   const options: JWTVerifyOptions = {
@@ -171,7 +163,7 @@ export async function verifyToken<P extends JWTPayload>(
     clockTolerance: config.clockTolerance,
     currentDate,
     requiredClaims: config.requiredClaims,
-    ...(config.issuer === undefined ? {} : { issuer: config.issuer }),
+    ...(issuer === undefined ? {} : { issuer }),
     ...(config.audience === undefined ? {} : { audience: config.audience }),
     ...(config.subject === undefined ? {} : { subject: config.subject }),
     ...(config.typ === undefined ? {} : { typ: config.typ }),
@@ -179,7 +171,7 @@ export async function verifyToken<P extends JWTPayload>(
   };
   let verified: VerifiedToken<P>;
   try {
-    const found = await keyFor(config, decoded.header, token);
+    const found = await keyFor(keySource, decoded.header, token);
     if ('failure' in found) return found.failure;
     const result = await verifyWithKey<P>(token, found.key, options);
     verified = { header: result.protectedHeader, payload: result.payload };

@@ -1,0 +1,118 @@
+import { createLocalJWKSet, type JWTVerifyGetKey } from 'jose';
+import { SUPPORTED_ALGORITHMS } from './algorithms.js';
+import { createDiscoveredKeySet } from './discovery.js';
+import { jwkAlgorithms, prepareKey, type KeyInput, type PreparedKey } from './keys.js';
+import type { KeyFunction, LocalJwks, RemoteJwks } from './options.js';
+import { createRemoteKeySet, type FetchFunction, type RemoteJwksTiming } from './remote-jwks.js';
+
+/** How the verification key is found for a token. */
+export type KeySource =
+  | { kind: 'static'; key: PreparedKey }
+  | { kind: 'function'; resolve: KeyFunction }
+  | { kind: 'jwks'; resolve: JWTVerifyGetKey }
+  /** Several trusted issuers, each with its own keys and allowlist, chosen by the token's `iss`. */
+  | { kind: 'issuers'; byIssuer: ReadonlyMap<string, { source: KeySource; algorithms: readonly string[] }> };
+
+/** Where one issuer's keys come from: exactly one of `secret`, `jwks` with `uri` or `keys`, `discovery`. */
+export interface KeySourceOptions {
+  secret?: KeyInput | KeyFunction | undefined;
+  jwks?: LocalJwks | RemoteJwks | RemoteJwksTiming | undefined;
+  discovery?: boolean | undefined;
+  /** The checked `algorithms` option, if given. */
+  algorithms?: string[] | undefined;
+}
+
+/** JWK Sets publish public keys only, so HMAC algorithms never apply to them. */
+const ASYMMETRIC_ALGORITHMS = [...SUPPORTED_ALGORITHMS].filter((alg) => !alg.startsWith('HS'));
+
+type Fail = (message: string) => never;
+
+/** The requested allowlist narrowed to what the key can verify; asking for more is a mistake. */
+function narrow(requested: string[] | undefined, usable: readonly string[], what: string, fail: Fail): string[] {
+  if (requested === undefined) return [...usable];
+  const unusable = requested.filter((alg) => !usable.includes(alg));
+  if (unusable.length > 0) {
+    const hint = unusable.some((alg) => alg.startsWith('HS')) && usable.some((alg) => alg.startsWith('HS'))
+      ? 'An HMAC secret must be at least as long as the hash: 32 bytes for HS256, 48 for HS384, 64 for HS512.'
+      : 'Mixing key types would allow algorithm confusion.';
+    fail(`${what} cannot verify ${unusable.join(', ')}; it can verify ${usable.join(', ') || 'nothing'}. ${hint}`);
+  }
+  return requested;
+}
+
+function timingOf(jwks: RemoteJwksTiming | undefined, at: string, fail: Fail): RemoteJwksTiming {
+  const timing: RemoteJwksTiming = {};
+  for (const name of ['cacheMaxAge', 'cooldownDuration', 'timeoutDuration'] as const) {
+    const value = jwks?.[name];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) fail(`"${at}.${name}" must be milliseconds (a number >= 0).`);
+    timing[name] = value;
+  }
+  return timing;
+}
+
+function httpUrl(value: unknown, name: string, fail: Fail): string {
+  let url: URL;
+  try {
+    url = new URL(value as string);
+  } catch {
+    return fail(`"${name}" is not a valid URL.`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') fail(`"${name}" must be an https:// URL.`);
+  return url.href;
+}
+
+function localJwks(jwks: LocalJwks, at: string, requested: string[] | undefined, fail: Fail): [KeySource, readonly string[]] {
+  if (!Array.isArray(jwks.keys) || jwks.keys.length === 0) fail(`"${at}.keys" must be a non-empty array of JWKs.`);
+  const usable = new Set<string>();
+  for (const jwk of jwks.keys) {
+    if (typeof jwk !== 'object' || jwk === null || typeof jwk.kty !== 'string') fail(`every entry of "${at}.keys" must be a JWK.`);
+    // jose refuses symmetric keys in JWK Sets, and a shared secret has no business in a published set.
+    if (jwk.kty === 'oct') fail(`"${at}.keys" holds a symmetric (oct) key; pass an HMAC secret as "secret" instead.`);
+    // Keys for other uses (`use: "enc"`) are skipped, as jose's key selection skips them.
+    if (jwkAlgorithms(jwk).length === 0) continue;
+    const key = prepareKey(jwk);
+    if (typeof key === 'string') fail(`a key in "${at}.keys" is unusable: ${key}.`);
+    for (const alg of key.algorithms) usable.add(alg);
+  }
+  if (usable.size === 0) fail(`no key in "${at}.keys" can verify signatures.`);
+  return [{ kind: 'jwks', resolve: createLocalJWKSet({ keys: jwks.keys }) }, narrow(requested, [...usable], 'This JWK Set', fail)];
+}
+
+/**
+ * Builds the key source of one issuer (or of the only one), with its algorithm allowlist.
+ * `at` names the options in messages; `issuer` is needed for discovery.
+ */
+export function keySourceFrom(
+  options: KeySourceOptions,
+  context: { at: string; issuer: string | undefined; fetch: FetchFunction | undefined; fail: Fail },
+): [KeySource, readonly string[]] {
+  const { secret, jwks, discovery, algorithms: requested } = options;
+  const { at } = context;
+  const fail: Fail = context.fail;
+  const prefix = at === '' ? '' : `${at}.`;
+  const remoteUri = typeof jwks === 'object' && jwks !== null && 'uri' in jwks;
+  const given = [secret !== undefined, discovery === true, jwks !== undefined && (remoteUri || 'keys' in jwks)].filter(Boolean).length;
+  if (given !== 1) fail(`give exactly one of "${prefix}secret", "${prefix}jwks" and "${prefix}discovery".`);
+  if (discovery !== undefined && typeof discovery !== 'boolean') fail(`"${prefix}discovery" must be true or false.`);
+
+  if (typeof secret === 'function') return [{ kind: 'function', resolve: secret as KeyFunction }, requested ?? [...SUPPORTED_ALGORITHMS]];
+  if (secret !== undefined) {
+    const key = prepareKey(secret);
+    if (typeof key === 'string') fail(`"${prefix}secret": ${key}.`);
+    return [{ kind: 'static', key }, narrow(requested, key.algorithms, 'This key', fail)];
+  }
+  const fetchImpl = context.fetch ?? ((input, init) => fetch(input, init));
+  if (discovery === true) {
+    if (context.issuer === undefined) fail(`"${prefix}discovery" needs the issuer: set "issuer" to its URL.`);
+    httpUrl(context.issuer, 'issuer', fail);
+    const timing = timingOf(jwks as RemoteJwksTiming | undefined, `${prefix}jwks`, fail);
+    const resolve = createDiscoveredKeySet(context.issuer, timing, fetchImpl);
+    return [{ kind: 'jwks', resolve }, narrow(requested, ASYMMETRIC_ALGORITHMS, 'A discovered JWK Set', fail)];
+  }
+  if (typeof jwks !== 'object' || jwks === null) return fail(`"${prefix}jwks" must be { keys: [...] } or { uri }.`);
+  if (!remoteUri) return localJwks(jwks as LocalJwks, `${prefix}jwks`, requested, fail);
+  const uri = httpUrl((jwks as RemoteJwks).uri, `${prefix}jwks.uri`, fail);
+  const resolve = createRemoteKeySet(uri, timingOf(jwks, `${prefix}jwks`, fail), fetchImpl);
+  return [{ kind: 'jwks', resolve }, narrow(requested, ASYMMETRIC_ALGORITHMS, 'A JWK Set', fail)];
+}
