@@ -115,7 +115,11 @@ function isPrivateJwk(jwk: JWK): boolean {
 
 function hmacKey(bytes: Uint8Array): PreparedKey | string {
   const algorithms = hmacAlgorithmsForLength(bytes.length);
-  return typeof algorithms === 'string' ? algorithms : { algorithms, keyFor: async () => bytes };
+  if (typeof algorithms === 'string') return algorithms;
+  // Imported once per algorithm: jose would import raw bytes again on every verification.
+  const importHmac = (alg: string) =>
+    crypto.subtle.importKey('raw', bytes as Uint8Array<ArrayBuffer>, { name: 'HMAC', hash: `SHA-${alg.slice(2)}` }, false, ['verify']);
+  return { algorithms, keyFor: once(importHmac) };
 }
 
 function base64UrlLength(value: unknown): number {
