@@ -246,6 +246,51 @@ export const scenarios: Scenario[] = [
     ],
   },
   {
+    name: 'remote JWK Set with every algorithm family',
+    options: (keys) => ({ jwks: { uri: keys.familiesJwksUri, timeoutDuration: 2000 } }),
+    cases: [
+      { name: 'verifies RS256', send: async (keys) => bearer(await sign({}, { alg: 'RS256', key: keys.rs.privateKey, header: { kid: 'rs-remote' } })), expect: attached() },
+      { name: 'verifies PS384 with the same RSA key', send: async (keys) => bearer(await sign({}, { alg: 'PS384', key: keys.rsPrivateKeyObject, header: { kid: 'rs-remote' } })), expect: attached() },
+      { name: 'verifies ES512', send: async (keys) => bearer(await sign({}, { alg: 'ES512', key: keys.es512.privateKey, header: { kid: 'es512-remote' } })), expect: attached() },
+      { name: 'verifies EdDSA', send: async (keys) => bearer(await sign({}, { alg: 'EdDSA', key: keys.ed.privateKey, header: { kid: 'ed-remote' } })), expect: attached() },
+      { name: 'answers invalid_signature for an unknown kid', send: async (keys) => bearer(await sign({}, { alg: 'RS256', key: keys.rs.privateKey, header: { kid: 'rotated-out' } })), expect: failure('invalid_signature', { description: 'No key matches the token' }) },
+      { name: 'answers invalid_signature for a key of another issuer under a known kid', send: async (keys) => bearer(await sign({}, { alg: 'RS256', key: keys.rsOther.privateKey, header: { kid: 'rs-remote' } })), expect: failure('invalid_signature') },
+    ],
+  },
+  {
+    name: 'remote JWK Set answering 500',
+    options: (keys) => ({ jwks: { uri: keys.brokenJwksUri, timeoutDuration: 2000 } }),
+    cases: [
+      { name: 'answers 503 key_unavailable with Retry-After and no challenge on a cold cache', send: async (keys) => bearer(await sign({}, { alg: 'ES256', key: keys.es.privateKey, header: { kid: 'ec-remote' } })), expect: keysUnavailable() },
+      { name: 'answers 503 again while backing off', send: async (keys) => bearer(await sign({}, { alg: 'ES256', key: keys.es.privateKey, header: { kid: 'ec-remote' } })), expect: keysUnavailable() },
+      { name: 'still answers malformed_token for a token that is not a JWS', send: async () => bearer('not-a-jwt'), expect: failure('malformed_token') },
+    ],
+  },
+  {
+    name: 'issuer discovery',
+    options: (keys) => ({ issuer: keys.discoveryIssuer, discovery: true, jwks: { timeoutDuration: 2000 } }),
+    cases: [
+      { name: 'finds the JWK Set through the OpenID metadata', send: async (keys) => bearer(await sign({ iss: keys.discoveryIssuer }, { alg: 'ES256', key: keys.es.privateKey, header: { kid: 'ec-remote' } })), expect: attached() },
+      { name: 'answers claim_invalid for another iss', send: async (keys) => bearer(await sign({ iss: `${keys.discoveryIssuer}/other` }, { alg: 'ES256', key: keys.es.privateKey, header: { kid: 'ec-remote' } })), expect: failure('claim_invalid', { description: 'The iss claim is invalid' }) },
+      { name: 'answers invalid_signature for an unknown kid', send: async (keys) => bearer(await sign({ iss: keys.discoveryIssuer }, { alg: 'ES256', key: keys.es.privateKey, header: { kid: 'nope' } })), expect: failure('invalid_signature', { description: 'No key matches the token' }) },
+    ],
+  },
+  {
+    name: 'several issuers',
+    options: (keys) => ({
+      issuers: {
+        [keys.tenantIssuer]: { jwks: { uri: keys.jwksUri, timeoutDuration: 2000 } },
+        'https://hs.test': { secret: HS_SECRET },
+      },
+    }),
+    cases: [
+      { name: 'verifies a token of the remote issuer', send: async (keys) => bearer(await sign({ iss: keys.tenantIssuer }, { alg: 'ES256', key: keys.es.privateKey, header: { kid: 'ec-remote' } })), expect: attached() },
+      { name: 'verifies a token of the HMAC issuer', send: async () => bearer(await sign({ iss: 'https://hs.test' })), expect: attached() },
+      { name: 'answers claim_invalid for an iss that is not listed', send: async (keys) => bearer(await sign({ iss: 'https://evil.test' }, { alg: 'ES256', key: keys.es.privateKey, header: { kid: 'ec-remote' } })), expect: failure('claim_invalid', { description: 'The iss claim is not a trusted issuer' }) },
+      { name: 'answers claim_invalid for an HMAC token of an iss that is not listed', send: async () => bearer(await sign({ iss: 'https://evil.test' })), expect: failure('claim_invalid', { description: 'The iss claim is not a trusted issuer' }) },
+    ],
+  },
+  {
     name: 'key function',
     options: () => ({ secret: async (header) => (header.kid === 'k1' ? HS_SECRET : undefined) }),
     cases: [

@@ -2,6 +2,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject 
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, exportPKCS8, exportSPKI, generateKeyPair, SignJWT, type JWK, type JWTPayload } from 'jose';
+import { startKeyServer, type KeyServer } from './jwks-server.js';
 
 /** The HMAC secret most scenarios verify with. */
 /** 64 bytes: long enough for HS512 (RFC 7518 §3.2). */
@@ -23,6 +24,8 @@ export interface Keys {
   ps: KeyPair;
   es: KeyPair;
   esPublicJwk: JWK;
+  /** P-521, for ES512. */
+  es512: KeyPair;
   ed: KeyPair;
   edPublicKeyObject: KeyObject;
   edPrivateKeyObject: KeyObject;
@@ -30,6 +33,19 @@ export interface Keys {
   jwksUri: string;
   /** A loopback URL where nothing listens: the key server is down. */
   deadJwksUri: string;
+  /**
+   * On the same key server: a set with one key per algorithm family (`rs-remote`: the `rs` key
+   * without `alg`, for RS* and PS*; `es512-remote`; `ed-remote`; and `ec-remote`).
+   */
+  familiesJwksUri: string;
+  /** On the same key server: a JWK Set path that answers 500. */
+  brokenJwksUri: string;
+  /** An issuer on the same key server whose OpenID metadata names `jwksUri`. */
+  discoveryIssuer: string;
+  /** An issuer on the same key server, for `issuers`, whose keys are at `jwksUri`. */
+  tenantIssuer: string;
+  /** The key server itself. */
+  keyServer: KeyServer;
   close(): Promise<void>;
 }
 
@@ -52,10 +68,26 @@ export async function makeKeys(): Promise<Keys> {
   const es = await generateKeyPair('ES256', { extractable: true });
   const ed = await generateKeyPair('EdDSA', { extractable: true });
   const edNode = generateKeyPairSync('ed25519');
+  const es512 = await generateKeyPair('ES512', { extractable: true });
   const esPublicJwk = await exportJWK(es.publicKey);
-  const jwksBody = JSON.stringify({ keys: [{ ...esPublicJwk, kid: 'ec-remote', alg: 'ES256', use: 'sig' }] });
-  const jwks = await serve((_req, res) => {
-    res.writeHead(200, { 'Content-Type': 'application/json' }).end(jwksBody);
+  const ecRemote: JWK = { ...esPublicJwk, kid: 'ec-remote', alg: 'ES256', use: 'sig' };
+  const jwks = await startKeyServer();
+  jwks.setKeys([ecRemote], '/.well-known/jwks.json');
+  jwks.setKeys(
+    [
+      { ...(await exportJWK(rs.publicKey)), kid: 'rs-remote' },
+      { ...(await exportJWK(es512.publicKey)), kid: 'es512-remote', alg: 'ES512', use: 'sig' },
+      { ...(await exportJWK(ed.publicKey)), kid: 'ed-remote', alg: 'EdDSA' },
+      ecRemote,
+    ],
+    '/families/jwks.json',
+  );
+  jwks.setKeys([ecRemote], '/broken/jwks.json');
+  await jwks.setMode('500', '/broken/jwks.json');
+  const discoveryIssuer = `${jwks.url}/issuer`;
+  jwks.setDocument('/issuer/.well-known/openid-configuration', {
+    issuer: discoveryIssuer,
+    jwks_uri: `${jwks.url}/.well-known/jwks.json`,
   });
   const dead = await serve((_req, res) => res.end());
   await dead.close();
@@ -67,12 +99,18 @@ export async function makeKeys(): Promise<Keys> {
     ps,
     es,
     esPublicJwk,
+    es512,
     ed,
     edPublicKeyObject: createPublicKey(edNode.privateKey),
     edPrivateKeyObject: edNode.privateKey,
     jwksUri: `${jwks.url}/.well-known/jwks.json`,
     deadJwksUri: `${dead.url}/.well-known/jwks.json`,
-    close: jwks.close,
+    familiesJwksUri: `${jwks.url}/families/jwks.json`,
+    brokenJwksUri: `${jwks.url}/broken/jwks.json`,
+    discoveryIssuer,
+    tenantIssuer: `${jwks.url}/tenant-a`,
+    keyServer: jwks,
+    close: () => jwks.close(),
   };
 }
 
