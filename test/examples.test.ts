@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { SignJWT } from 'jose';
+import { SignJWT, decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 // Runs the built examples (examples/<fw>/dist/server.js) as real processes: `pnpm build` first.
@@ -27,7 +28,8 @@ function serverPath(fw: string): string {
 /** The parent's environment without anything the examples read, plus `vars`. */
 function envWith(vars: Record<string, string>): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const name of ['PORT', 'HOST', 'JWT_SECRET', 'NODE_ENV']) delete env[name];
+  const read = ['PORT', 'HOST', 'JWT_SECRET', 'NODE_ENV', 'ACCESS_TOKEN_TTL', 'REFRESH_TOKEN_TTL', 'TRUST_PROXY', 'SHUTDOWN_TIMEOUT_MS'];
+  for (const name of read) delete env[name];
   return { ...env, ...vars };
 }
 
@@ -91,79 +93,349 @@ async function exitOf(running: Pick<Running, 'exited' | 'child'>) {
   }
 }
 
-const key = new TextEncoder().encode(SECRET);
-function token(sub: string, scope: string): Promise<string> {
-  return new SignJWT({ scope })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(sub)
+/** An access token signed with `secret`, by default one the servers do not have. */
+function forged(secret = 'some-other-secret-0123456789-abcdefghij'): Promise<string> {
+  return new SignJWT({ scope: 'admin' })
+    .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
+    .setSubject('mallory')
     .setIssuedAt()
     .setExpirationTime('5m')
-    .sign(key);
+    .sign(new TextEncoder().encode(secret));
 }
 
-async function get(url: string, bearer?: string) {
-  const response = await fetch(url, { headers: bearer === undefined ? {} : { authorization: `Bearer ${bearer}` } });
-  return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };
+const JWT = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/g;
+const JWT_ONLY = /^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const COOKIE_ATTRIBUTES = 'Path=/api/token; Max-Age=86400; HttpOnly; Secure; SameSite=Strict';
+const NOT_FOUND = '{"error":"not_found","error_description":"There is nothing at this address","code":"not_found"}';
+
+interface CallInit {
+  method?: string;
+  bearer?: string;
+  /** Sent as is; `Content-Type: application/json` unless `contentType` says otherwise. */
+  body?: string;
+  /** `null`: no Content-Type header. */
+  contentType?: string | null;
+  contentEncoding?: string;
+  cookie?: string;
 }
+
+interface Reply {
+  status: number;
+  headers: Headers;
+  text: string;
+  body: Record<string, unknown>;
+  setCookie: string[];
+}
+
+/** What must be the same, byte for byte, whichever framework answers (tokens and times aside). */
+interface Step {
+  step: string;
+  status: number;
+  headers: Record<string, string | null>;
+  setCookie: string[];
+  body: string;
+}
+
+const COMPARED_HEADERS = ['content-type', 'content-length', 'www-authenticate', 'cache-control', 'retry-after'];
+
+function normalise(step: string, reply: Reply): Step {
+  return {
+    step,
+    status: reply.status,
+    headers: Object.fromEntries(COMPARED_HEADERS.map((name) => [name, reply.headers.get(name)])),
+    setCookie: reply.setCookie.map((cookie) => cookie.replace(JWT, '<jwt>')),
+    body: reply.text.replace(JWT, '<jwt>').replace(/"exp":\d+/g, '"exp":<time>'),
+  };
+}
+
+async function send(base: string, path: string, init: CallInit): Promise<Reply> {
+  const headers: Record<string, string> = {};
+  if (init.bearer !== undefined) headers.authorization = `Bearer ${init.bearer}`;
+  if (init.cookie !== undefined) headers.cookie = init.cookie;
+  if (init.contentEncoding !== undefined) headers['content-encoding'] = init.contentEncoding;
+  if (init.body !== undefined && init.contentType !== null) headers['content-type'] = init.contentType ?? 'application/json';
+  const method = init.method ?? (init.body === undefined ? 'GET' : 'POST');
+  const response = await fetch(`${base}${path}`, { method, headers, body: init.body });
+  const text = await response.text();
+  return {
+    status: response.status,
+    headers: response.headers,
+    text,
+    body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>),
+    setCookie: response.headers.getSetCookie(),
+  };
+}
+
+/** The transcript of the same script, per framework: compared at the end. */
+const transcripts = new Map<string, Step[]>();
 
 describe.each(frameworks)('examples/%s', (fw) => {
   describe('running with JWT_SECRET', () => {
     let server: Running;
-    let reader: string;
-    let admin: string;
+    const steps: Step[] = [];
+    transcripts.set(fw, steps);
+
+    /** One request of the script, recorded for the cross-framework comparison. */
+    async function call(step: string, path: string, init: CallInit = {}): Promise<Reply> {
+      const reply = await send(server.url, path, init);
+      steps.push(normalise(step, reply));
+      return reply;
+    }
+    const login = (step: string, fields: Record<string, unknown>) => call(step, '/api/token', { body: JSON.stringify(fields) });
+    const alice = { username: 'alice', password: 'alice-password' };
+    const admin = { username: 'admin', password: 'admin-password' };
+    const tokensOf = (reply: Reply) => ({ access: reply.body.access_token as string, refresh: reply.body.refresh_token as string });
+    /** The refresh token a cookie-mode answer sets. */
+    const cookieToken = (reply: Reply) => /^refresh_token=([^;]*);/.exec(reply.setCookie[0] ?? '')?.[1] ?? '';
 
     beforeAll(async () => {
       server = await start(fw, envWith({ PORT: '0', HOST: '127.0.0.1', JWT_SECRET: SECRET }));
-      reader = await token('alice', 'read');
-      admin = await token('root', 'read admin');
     });
     afterAll(() => {
       if (server?.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
     });
 
     it('answers /healthz publicly', async () => {
-      const res = await get(`${server.url}/healthz`);
+      const res = await call('healthz', '/healthz');
       expect(res.status).toBe(200);
-      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-      expect(res.body).toEqual({ status: 'ok' });
+      expect(res.headers.get('content-type')).toBe('application/json');
+      expect(res.text).toBe('{"status":"ok"}');
     });
 
     it('challenges /api/hello without a token', async () => {
-      const res = await get(`${server.url}/api/hello`);
+      const res = await call('hello without a token', '/api/hello');
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toBe('Bearer');
-      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(res.headers.get('content-type')).toBe('application/json');
       expect(res.body).toMatchObject({ error: 'unauthorized', code: 'missing_token' });
     });
 
     it('rejects a token signed with another secret', async () => {
-      const forged = await new SignJWT({ scope: 'admin' })
-        .setProtectedHeader({ alg: 'HS256' })
-        .setSubject('mallory')
-        .sign(new TextEncoder().encode('some-other-secret-0123456789-abcdefghij'));
-      const res = await get(`${server.url}/api/hello`, forged);
+      const res = await call('forged token', '/api/hello', { bearer: await forged() });
       expect(res.status).toBe(401);
       expect(res.body).toMatchObject({ error: 'invalid_token', code: 'invalid_signature' });
     });
 
-    it('greets the subject of a valid token', async () => {
-      const res = await get(`${server.url}/api/hello`, reader);
+    it('logs alice in and answers the RFC 6749 token response', async () => {
+      const res = await login('login alice', alice);
       expect(res.status).toBe(200);
-      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-      expect(res.body).toEqual({ message: 'Hello, alice!', sub: 'alice', scopes: ['read'] });
+      expect(res.headers.get('content-type')).toBe('application/json');
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      expect(res.setCookie).toEqual([]);
+      expect(res.text.replace(JWT, '<jwt>')).toBe(
+        '{"access_token":"<jwt>","token_type":"Bearer","expires_in":300,"refresh_token":"<jwt>","refresh_expires_in":86400}',
+      );
+      const { access, refresh } = tokensOf(res);
+      expect(decodeProtectedHeader(access).typ).toBe('at+jwt');
+      expect(decodeJwt(access)).toMatchObject({ sub: 'alice', scope: 'read', token_type: 'access' });
+      expect(decodeJwt(refresh)).toMatchObject({ sub: 'alice', token_type: 'refresh' });
     });
 
-    it('forbids /api/admin without the admin scope', async () => {
-      const res = await get(`${server.url}/api/admin`, reader);
-      expect(res.status).toBe(403);
-      expect(res.headers.get('www-authenticate')).toMatch(/^Bearer error="insufficient_scope".*scope="admin"/);
-      expect(res.body).toMatchObject({ error: 'insufficient_scope', code: 'insufficient_scope' });
+    it('refuses a wrong password and an unknown user alike: 401 invalid_credentials', async () => {
+      const wrong = await login('wrong password', { ...alice, password: 'alice-passwore' });
+      const unknown = await login('unknown user', { username: 'mallory', password: 'alice-password' });
+      for (const res of [wrong, unknown]) {
+        expect(res.status).toBe(401);
+        expect(res.headers.get('content-type')).toBe('application/json');
+        expect(res.body).toMatchObject({ error: 'invalid_grant', code: 'invalid_credentials' });
+      }
+      expect(unknown.text).toBe(wrong.text);
     });
 
-    it('welcomes an admin on /api/admin', async () => {
-      const res = await get(`${server.url}/api/admin`, admin);
+    it('answers 400 invalid_json, 400 missing_field and 413 body_too_large for bad bodies', async () => {
+      const cases: [string, CallInit, number, string][] = [
+        ['invalid JSON', { body: '{"username":' }, 400, 'invalid_json'],
+        ['JSON array', { body: '["alice","alice-password"]' }, 400, 'invalid_json'],
+        ['JSON null', { body: 'null' }, 400, 'invalid_json'],
+        ['empty body', { body: '' }, 400, 'invalid_json'],
+        ['text/plain', { body: JSON.stringify(alice), contentType: 'text/plain' }, 400, 'invalid_json'],
+        ['form', { body: 'username=alice&password=alice-password', contentType: 'application/x-www-form-urlencoded' }, 400, 'invalid_json'],
+        ['no Content-Type', { body: JSON.stringify(alice), contentType: null }, 400, 'invalid_json'],
+        ['gzip-encoded', { body: 'not really gzip', contentEncoding: 'gzip' }, 400, 'invalid_json'],
+        ['no password', { body: '{"username":"alice"}' }, 400, 'missing_field'],
+        ['password not a string', { body: '{"username":"alice","password":1}' }, 400, 'missing_field'],
+        ['unknown refresh_in', { body: JSON.stringify({ ...alice, refresh_in: 'sms' }) }, 400, 'missing_field'],
+        ['17 KiB body', { body: JSON.stringify({ ...alice, padding: 'x'.repeat(17 * 1024) }) }, 413, 'body_too_large'],
+      ];
+      for (const [name, init, status, code] of cases) {
+        const res = await call(name, '/api/token', { method: 'POST', ...init });
+        const type = res.headers.get('content-type');
+        expect({ name, status: res.status, type, cache: res.headers.get('cache-control'), body: res.body }).toMatchObject({
+          name,
+          status,
+          type: 'application/json',
+          cache: 'no-store',
+          body: { error: 'invalid_request', code },
+        });
+      }
+      const charset = await call('JSON with a charset', '/api/token', { body: JSON.stringify(alice), contentType: 'application/json; charset=utf-8' });
+      expect(charset.status).toBe(200);
+      for (const path of ['/api/token/refresh', '/api/token/revoke', '/api/token/verify']) {
+        const res = await call(`no token for ${path}`, path, { body: '{}' });
+        expect(res.status).toBe(400);
+        expect(res.body).toMatchObject({ error: 'invalid_request', code: 'missing_field' });
+      }
+    });
+
+    it('greets alice on /api/hello, refuses her /api/admin with 403, welcomes admin', async () => {
+      const { access } = tokensOf(await login('login alice for hello', alice));
+      const hello = await call('hello alice', '/api/hello', { bearer: access });
+      expect(hello.status).toBe(200);
+      expect(hello.headers.get('content-type')).toBe('application/json');
+      expect(hello.text).toBe('{"message":"Hello, alice!","sub":"alice","scopes":["read"]}');
+
+      const refused = await call('admin as alice', '/api/admin', { bearer: access });
+      expect(refused.status).toBe(403);
+      expect(refused.headers.get('www-authenticate')).toMatch(/^Bearer error="insufficient_scope".*scope="admin"/);
+      expect(refused.body).toMatchObject({ error: 'insufficient_scope', code: 'insufficient_scope' });
+
+      const root = tokensOf(await login('login admin', admin));
+      const welcome = await call('admin as admin', '/api/admin', { bearer: root.access });
+      expect(welcome.status).toBe(200);
+      expect(welcome.text).toBe('{"message":"Welcome, admin admin."}');
+      const adminHello = await call('hello admin', '/api/hello', { bearer: root.access });
+      expect(adminHello.text).toBe('{"message":"Hello, admin!","sub":"admin","scopes":["read","admin"]}');
+    });
+
+    it('rotates the refresh token, and revokes the whole session when an old one is used again', async () => {
+      const first = tokensOf(await login('login alice for refresh', alice));
+      const refreshed = await call('refresh', '/api/token/refresh', { body: JSON.stringify({ refresh_token: first.refresh }) });
+      expect(refreshed.status).toBe(200);
+      expect(refreshed.headers.get('cache-control')).toBe('no-store');
+      expect(refreshed.text.replace(JWT, '<jwt>')).toBe(
+        '{"access_token":"<jwt>","token_type":"Bearer","expires_in":300,"refresh_token":"<jwt>","refresh_expires_in":86400}',
+      );
+      const second = tokensOf(refreshed);
+      expect(second.refresh).not.toBe(first.refresh);
+      expect(second.access).not.toBe(first.access);
+      expect((await call('hello with the refreshed token', '/api/hello', { bearer: second.access })).status).toBe(200);
+
+      const reused = await call('refresh token used again', '/api/token/refresh', { body: JSON.stringify({ refresh_token: first.refresh }) });
+      expect(reused.status).toBe(401);
+      expect(reused.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token"/);
+      expect(reused.body).toMatchObject({ error: 'invalid_token', code: 'token_revoked' });
+
+      const after = await call('the new refresh token after reuse', '/api/token/refresh', { body: JSON.stringify({ refresh_token: second.refresh }) });
+      expect(after.status).toBe(401);
+      expect(after.body).toMatchObject({ error: 'invalid_token', code: 'token_revoked' });
+      const hello = await call('hello after reuse', '/api/hello', { bearer: second.access });
+      expect(hello.status).toBe(401);
+      expect(hello.body).toMatchObject({ code: 'token_revoked' });
+    });
+
+    it('refuses an access token on the refresh endpoint and a refresh token on the API', async () => {
+      const { access, refresh } = tokensOf(await login('login alice for token types', alice));
+      const res = await call('refresh with an access token', '/api/token/refresh', { body: JSON.stringify({ refresh_token: access }) });
+      expect(res.status).toBe(401);
+      expect(res.body).toMatchObject({ error: 'invalid_token', code: 'wrong_token_type' });
+      const api = await call('hello with a refresh token', '/api/hello', { bearer: refresh });
+      expect(api.status).toBe(401);
+      expect(api.body).toMatchObject({ error: 'invalid_token' });
+    });
+
+    it('verifies access and refresh tokens, and refuses a malformed one', async () => {
+      const { access, refresh } = tokensOf(await login('login alice for verify', alice));
+      const exp = decodeJwt(access).exp;
+      const verified = await call('verify access token', '/api/token/verify', { body: JSON.stringify({ token: access }) });
+      expect(verified.status).toBe(200);
+      expect(verified.text).toBe(`{"valid":true,"token_type":"access","sub":"alice","exp":${exp}}`);
+      const verifiedRefresh = await call('verify refresh token', '/api/token/verify', { body: JSON.stringify({ token: refresh }) });
+      expect(verifiedRefresh.status).toBe(200);
+      expect(verifiedRefresh.body).toMatchObject({ valid: true, token_type: 'refresh', sub: 'alice' });
+      const malformed = await call('verify a malformed token', '/api/token/verify', { body: '{"token":"not-a-jwt"}' });
+      expect(malformed.status).toBe(401);
+      expect(malformed.body).toMatchObject({ error: 'invalid_token', code: 'malformed_token' });
+      const bad = await call('verify a forged token', '/api/token/verify', { body: JSON.stringify({ token: await forged() }) });
+      expect(bad.body).toMatchObject({ error: 'invalid_token', code: 'invalid_signature' });
+    });
+
+    it('revokes an access token, then the session of a refresh token', async () => {
+      const { access, refresh } = tokensOf(await login('login alice for revoke', alice));
+      const revoked = await call('revoke access token', '/api/token/revoke', { body: JSON.stringify({ token: access }) });
+      expect(revoked.status).toBe(200);
+      expect(revoked.text).toBe('{"revoked":true}');
+      expect(revoked.setCookie).toEqual([]);
+      const hello = await call('hello with a revoked token', '/api/hello', { bearer: access });
+      expect(hello.status).toBe(401);
+      expect(hello.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token"/);
+      expect(hello.body).toMatchObject({ error: 'invalid_token', code: 'token_revoked' });
+      const verify = await call('verify a revoked token', '/api/token/verify', { body: JSON.stringify({ token: access }) });
+      expect(verify.body).toMatchObject({ code: 'token_revoked' });
+
+      // Only that access token: the session's refresh token still works, until it is revoked.
+      const refreshed = await call('refresh after access revoke', '/api/token/refresh', { body: JSON.stringify({ refresh_token: refresh }) });
+      expect(refreshed.status).toBe(200);
+      const next = tokensOf(refreshed);
+      expect((await call('revoke refresh token', '/api/token/revoke', { body: JSON.stringify({ token: next.refresh }) })).status).toBe(200);
+      const dead = await call('refresh a revoked session', '/api/token/refresh', { body: JSON.stringify({ refresh_token: next.refresh }) });
+      expect(dead.body).toMatchObject({ error: 'invalid_token', code: 'token_revoked' });
+      expect((await call('hello in a revoked session', '/api/hello', { bearer: next.access })).body).toMatchObject({ code: 'token_revoked' });
+    });
+
+    it('keeps the refresh token in an HttpOnly, Secure, SameSite=Strict cookie in cookie mode', async () => {
+      const res = await login('login alice, cookie mode', { ...alice, refresh_in: 'cookie' });
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ message: 'Welcome, admin root.' });
+      expect(res.text.replace(JWT, '<jwt>')).toBe('{"access_token":"<jwt>","token_type":"Bearer","expires_in":300}');
+      expect(res.setCookie).toHaveLength(1);
+      expect(res.setCookie[0]!.replace(JWT, '<jwt>')).toBe(`refresh_token=<jwt>; ${COOKIE_ATTRIBUTES}`);
+      const first = cookieToken(res);
+      expect(first).toMatch(JWT_ONLY);
+
+      const refreshed = await call('refresh by cookie', '/api/token/refresh', { body: '{}', cookie: `refresh_token=${first}` });
+      expect(refreshed.status).toBe(200);
+      expect(refreshed.text.replace(JWT, '<jwt>')).toBe('{"access_token":"<jwt>","token_type":"Bearer","expires_in":300}');
+      expect(refreshed.setCookie[0]!.replace(JWT, '<jwt>')).toBe(`refresh_token=<jwt>; ${COOKIE_ATTRIBUTES}`);
+      const second = cookieToken(refreshed);
+      expect(second).not.toBe(first);
+      const hello = await call('hello after cookie refresh', '/api/hello', { bearer: refreshed.body.access_token as string });
+      expect(hello.status).toBe(200);
+
+      // The cookie is never needed on the API, and a body token wins over the cookie.
+      const verify = await call('verify with a cookie present', '/api/token/verify', {
+        body: JSON.stringify({ token: refreshed.body.access_token }),
+        cookie: `refresh_token=${second}`,
+      });
+      expect(verify.body).toMatchObject({ valid: true, token_type: 'access' });
+
+      const revoked = await call('revoke by cookie', '/api/token/revoke', { body: '{}', cookie: `refresh_token=${second}` });
+      expect(revoked.status).toBe(200);
+      expect(revoked.text).toBe('{"revoked":true}');
+      expect(revoked.setCookie).toEqual(['refresh_token=; Path=/api/token; Max-Age=0; HttpOnly; Secure; SameSite=Strict']);
+      const after = await call('refresh by a revoked cookie', '/api/token/refresh', { body: '{}', cookie: `refresh_token=${second}` });
+      expect(after.status).toBe(401);
+      expect(after.body).toMatchObject({ code: 'token_revoked' });
+    });
+
+    it('answers 404 not_found for unknown routes and methods, without asking for a token', async () => {
+      const cases: [string, CallInit][] = [
+        ['/nope', {}],
+        ['/api/nope', {}],
+        ['/api/token', {}],
+        ['/API/hello', {}],
+        ['/api/hello/', {}],
+        ['/healthz', { method: 'POST', body: '{}' }],
+        ['/api/hello', { method: 'DELETE' }],
+        ['/api/nope', { body: '{"not json' }],
+      ];
+      for (const [path, init] of cases) {
+        const res = await call(`404 ${init.method ?? 'GET'} ${path}`, path, init);
+        expect({ path, status: res.status, type: res.headers.get('content-type'), text: res.text }).toEqual({
+          path,
+          status: 404,
+          type: 'application/json',
+          text: NOT_FOUND,
+        });
+        expect(res.headers.get('www-authenticate')).toBeNull();
+      }
+    });
+
+    it('waits on /api/slow, behind a token', async () => {
+      const { access } = tokensOf(await login('login alice for slow', alice));
+      expect((await call('slow without a token', '/api/slow?ms=5')).status).toBe(401);
+      const res = await call('slow', '/api/slow?ms=20', { bearer: access });
+      expect(res.status).toBe(200);
+      expect(res.text).toBe('{"waited":20}');
+      expect((await call('slow, not a number', '/api/slow?ms=soon', { bearer: access })).text).toBe('{"waited":0}');
     });
 
     it('exits 0 on SIGTERM, having printed only the listening line', async () => {
@@ -171,6 +443,63 @@ describe.each(frameworks)('examples/%s', (fw) => {
       expect(await exitOf(server)).toEqual({ code: 0, signal: null });
       expect(server.stdout()).toBe(`listening on ${server.url}\n`);
       expect(server.stderr()).toBe('');
+    });
+  });
+
+  describe('configured lifetimes and graceful shutdown', () => {
+    /**
+     * Starts GET /api/slow?ms=… on its own keep-alive connection; resolves, once the request is
+     * sent, to `{ response }` (wrapped, or awaiting this would wait for the response too).
+     */
+    async function slowRequest(url: string, bearer: string, ms: number) {
+      const request = httpRequest(`${url}/api/slow?ms=${ms}`, { headers: { authorization: `Bearer ${bearer}`, connection: 'keep-alive' } });
+      const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
+        request.once('response', (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+          res.once('end', () => resolve({ status: res.statusCode!, body }));
+          res.once('error', reject);
+        });
+        request.once('error', reject);
+      });
+      response.catch(() => {});
+      await new Promise<void>((resolve) => request.end(resolve));
+      // Let the server read the request before the signal comes: there is no way to ask it.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      return { response };
+    }
+
+    it('issues tokens with the configured lifetimes, and lets an in-flight request finish on SIGTERM', async () => {
+      const env = envWith({ PORT: '0', HOST: '127.0.0.1', JWT_SECRET: SECRET, ACCESS_TOKEN_TTL: '2m', REFRESH_TOKEN_TTL: '1h' });
+      const server = await start(fw, env);
+      try {
+        const res = await send(server.url, '/api/token', { body: JSON.stringify({ username: 'alice', password: 'alice-password' }) });
+        expect(res.body).toMatchObject({ expires_in: 120, refresh_expires_in: 3600 });
+        const cookie = await send(server.url, '/api/token', { body: '{"username":"alice","password":"alice-password","refresh_in":"cookie"}' });
+        expect(cookie.setCookie[0]).toMatch(/; Max-Age=3600;/);
+
+        const { response: inFlight } = await slowRequest(server.url, res.body.access_token as string, 1500);
+        server.child.kill('SIGTERM');
+        expect(await inFlight).toEqual({ status: 200, body: '{"waited":1500}' });
+        expect(await exitOf(server)).toEqual({ code: 0, signal: null });
+        expect(server.stderr()).toBe('');
+      } finally {
+        if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
+      }
+    });
+
+    it('exits 1 when an in-flight request outlasts SHUTDOWN_TIMEOUT_MS', async () => {
+      const server = await start(fw, envWith({ PORT: '0', HOST: '127.0.0.1', JWT_SECRET: SECRET, SHUTDOWN_TIMEOUT_MS: '200' }));
+      try {
+        const res = await send(server.url, '/api/token', { body: JSON.stringify({ username: 'alice', password: 'alice-password' }) });
+        const { response: inFlight } = await slowRequest(server.url, res.body.access_token as string, 10_000);
+        server.child.kill('SIGTERM');
+        expect(await exitOf(server)).toEqual({ code: 1, signal: null });
+        await expect(inFlight).rejects.toThrow();
+        expect(server.stderr()).toMatch(/still running after 200 ms/);
+      } finally {
+        if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
+      }
     });
   });
 
@@ -188,12 +517,21 @@ describe.each(frameworks)('examples/%s', (fw) => {
     expect(child.stdout()).toBe('');
   });
 
+  it('exits 1 on a configuration it cannot use', async () => {
+    const child = run(fw, envWith({ PORT: '0', HOST: '127.0.0.1', JWT_SECRET: SECRET, TRUST_PROXY: 'everyone' }));
+    expect(await exitOf(child)).toEqual({ code: 1, signal: null });
+    expect(child.stderr()).toMatch(/TRUST_PROXY/);
+    expect(child.stdout()).toBe('');
+  });
+
   it('starts with a warning and a development secret outside production, and exits 0 on SIGINT', async () => {
     const server = await start(fw, envWith({ PORT: '0', HOST: '127.0.0.1' }));
     try {
       await vi.waitFor(() => expect(server.stderr()).toMatch(/warning: JWT_SECRET is not set/));
+      const login = await send(server.url, '/api/token', { body: '{"username":"alice","password":"alice-password"}' });
+      expect(login.status).toBe(200);
       // Signed with the test secret, which this server was not given.
-      const res = await get(`${server.url}/api/hello`, await token('alice', 'read'));
+      const res = await send(server.url, '/api/hello', { bearer: await forged(SECRET) });
       expect(res.status).toBe(401);
       expect(res.body).toMatchObject({ code: 'invalid_signature' });
       server.child.kill('SIGINT');
@@ -204,3 +542,15 @@ describe.each(frameworks)('examples/%s', (fw) => {
   });
 });
 
+describe('all four examples', () => {
+  it('answer the same script with the same status, headers and bodies (tokens and times aside)', () => {
+    const [first, ...others] = frameworks;
+    const reference = transcripts.get(first)!;
+    expect(reference.length).toBeGreaterThan(0);
+    for (const fw of others) {
+      const transcript = transcripts.get(fw)!;
+      expect(transcript.map((step) => step.step)).toEqual(reference.map((step) => step.step));
+      reference.forEach((step, i) => expect({ fw, ...transcript[i] }).toEqual({ fw, ...step }));
+    }
+  });
+});

@@ -1,71 +1,70 @@
-import { jwtAuth, requireScopes, type AuthInfo } from '@jwtauth/fastify';
-import Fastify, { type FastifyInstance } from 'fastify';
-import type { AddressInfo } from 'node:net';
-import { ConfigError, loadConfig, urlFor, type Config } from './config.js';
+import {
+  BODY_LIMIT,
+  admin,
+  bodyTooLarge,
+  createTokenEndpoints,
+  healthz,
+  hello,
+  loadConfigOrExit,
+  notFound,
+  serve,
+  slow,
+  type Answer,
+  type Config,
+} from '@jwtauth/example-shared';
+import { jwtAuth, requireScopes } from '@jwtauth/fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 
-/** The application: public `/healthz`, everything under `/api` behind a bearer token. */
-export function createApp(secret: string): FastifyInstance {
-  const app = Fastify();
+/** Sends a shared answer as it is: bytes, as Fastify would append a charset to a JSON string's Content-Type. */
+function send(reply: FastifyReply, answer: Answer): FastifyReply {
+  return reply.code(answer.status).headers(answer.headers).send(Buffer.from(answer.body));
+}
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
+/** The example API of examples/README.md on Fastify. */
+export function createApp(config: Config): FastifyInstance {
+  const tokens = createTokenEndpoints(config);
+  // request.ip / request.protocol believe X-Forwarded-* only from a proxy on 127.0.0.0/8 or ::1.
+  const app = Fastify({ trustProxy: config.trustProxy === 'loopback' ? 'loopback' : false });
 
-  // jwtAuth's onRequest hook only applies to the scope it is registered in: this child scope,
-  // prefixed /api, so the routes above stay public.
-  app.register(
-    async (api) => {
-      await api.register(jwtAuth, { secret, algorithms: ['HS256'], requiredClaims: ['sub'] });
+  app.setNotFoundHandler((_request, reply) => send(reply, notFound()));
+  app.setErrorHandler((error: { code?: string }, _request, reply) => {
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return send(reply, bodyTooLarge());
+    return reply.send(error);
+  });
+  // No body is parsed outside the token endpoints (a 404 stays a 404 whatever the body).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
 
-      // Behind jwtAuth (credentials required), request.auth is always set.
-      api.get('/hello', async (request) => hello(request.auth!));
+  app.get('/healthz', (_request, reply) => send(reply, healthz()));
 
-      api.get('/admin', { preHandler: requireScopes('admin') }, async (request) => ({
-        message: `Welcome, admin ${request.auth!.payload.sub}.`,
-      }));
-    },
-    { prefix: '/api' },
-  );
+  // The token endpoints are public: they take the raw body (any type, at most 16 KiB), and the
+  // shared code parses and checks it, so every framework answers the same bytes.
+  app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_request, body, done) => done(null, body));
+    for (const [path, endpoint] of tokens.routes) {
+      scope.post(path, async (request, reply) => {
+        const body = Buffer.isBuffer(request.body) && request.body.length > 0 ? request.body : undefined;
+        const { 'content-type': contentType, 'content-encoding': contentEncoding, cookie } = request.headers;
+        return send(reply, await endpoint({ body, contentType, contentEncoding, cookie }));
+      });
+    }
+  });
+
+  // jwtAuth's onRequest hook only applies to the scope it is registered in: this one.
+  app.register(async (api) => {
+    await api.register(jwtAuth, { ...tokens.verifierOptions });
+
+    // Behind jwtAuth (credentials required), request.auth is always set.
+    api.get('/api/hello', (request, reply) => send(reply, hello(request.auth!)));
+    api.get('/api/admin', { preHandler: requireScopes('admin') }, (request, reply) => send(reply, admin(request.auth!)));
+    api.get('/api/slow', async (request, reply) => send(reply, await slow(request.url)));
+  });
 
   return app;
 }
 
-function hello(auth: AuthInfo) {
-  const { sub } = auth.payload;
-  return { message: `Hello, ${sub}!`, sub, scopes: auth.scopes };
-}
-
-function configOrExit(): Config {
-  try {
-    return loadConfig();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(`error: ${error.message}`);
-    process.exit(1);
-  }
-}
-
-const config = configOrExit();
-const app = createApp(config.secret);
-
-try {
-  await app.listen({ port: config.port, host: config.host });
-} catch (error) {
-  console.error(`error: cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
-  process.exit(1);
-}
-const { port } = app.server.address() as AddressInfo;
-console.log(`listening on ${urlFor(config.host, port)}`);
-
-let stopping = false;
-function stop(): void {
-  if (stopping) return;
-  stopping = true;
-  app.close().then(
-    () => process.exit(0),
-    (error: Error) => {
-      console.error(`error: ${error.message}`);
-      process.exit(1);
-    },
-  );
-}
-process.once('SIGTERM', stop);
-process.once('SIGINT', stop);
+const config = loadConfigOrExit();
+const app = createApp(config);
+await app.ready();
+serve(app.server, config);

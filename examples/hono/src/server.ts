@@ -1,64 +1,66 @@
 import { createAdaptorServer } from '@hono/node-server';
-import { jwtAuth, requireScopes, type AuthInfo, type JwtAuthEnv } from '@jwtauth/hono';
-import { Hono } from 'hono';
-import type { AddressInfo } from 'node:net';
-import { ConfigError, loadConfig, urlFor, type Config } from './config.js';
+import {
+  BODY_LIMIT,
+  admin,
+  bodyTooLarge,
+  createTokenEndpoints,
+  healthz,
+  hello,
+  loadConfigOrExit,
+  notFound,
+  serve,
+  slow,
+  type Answer,
+  type Config,
+} from '@jwtauth/example-shared';
+import { jwtAuth, requireScopes, type JwtAuthEnv } from '@jwtauth/hono';
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { Server } from 'node:http';
 
-/** The application: public `/healthz`, everything under `/api` behind a bearer token. */
-export function createApp(secret: string): Hono<JwtAuthEnv> {
+/** Sends a shared answer as it is: `c.json()` would build the body itself. */
+function send(c: Context, answer: Answer): Response {
+  return c.body(answer.body, answer.status as 200, answer.headers);
+}
+
+/**
+ * The example API of examples/README.md on Hono. Hono has no trust-proxy setting because it never
+ * reads X-Forwarded-* itself, and nothing here does either: TRUST_PROXY has nothing to change.
+ */
+export function createApp(config: Config): Hono<JwtAuthEnv> {
+  const tokens = createTokenEndpoints(config);
   const app = new Hono<JwtAuthEnv>();
 
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.notFound((c) => send(c, notFound()));
 
-  // Mounted on /api/* only, so the routes above stay public.
-  app.use('/api/*', jwtAuth({ secret, algorithms: ['HS256'], requiredClaims: ['sub'] }));
+  app.get('/healthz', (c) => send(c, healthz()));
+
+  // The token endpoints are public: they read the raw body (at most 16 KiB), and the shared code
+  // parses and checks it, so every framework answers the same bytes.
+  const limit = bodyLimit({ maxSize: BODY_LIMIT, onError: (c) => send(c, bodyTooLarge()) });
+  for (const [path, endpoint] of tokens.routes) {
+    app.post(path, limit, async (c) => {
+      const body = new Uint8Array(await c.req.arrayBuffer());
+      const answer = await endpoint({
+        body: body.length > 0 ? body : undefined,
+        contentType: c.req.header('content-type'),
+        contentEncoding: c.req.header('content-encoding'),
+        cookie: c.req.header('cookie'),
+      });
+      return send(c, answer);
+    });
+  }
+
+  // Per route rather than app.use('/api/*', …): an unknown /api path is a 404, as in the others.
+  const authenticate = jwtAuth({ ...tokens.verifierOptions });
 
   // Behind jwtAuth (credentials required), c.get('auth') is always set.
-  app.get('/api/hello', (c) => c.json(hello(c.get('auth')!)));
-
-  app.get('/api/admin', requireScopes('admin'), (c) =>
-    c.json({ message: `Welcome, admin ${c.get('auth')!.payload.sub}.` }),
-  );
+  app.get('/api/hello', authenticate, (c) => send(c, hello(c.get('auth')!)));
+  app.get('/api/admin', authenticate, requireScopes('admin'), (c) => send(c, admin(c.get('auth')!)));
+  app.get('/api/slow', authenticate, async (c) => send(c, await slow(c.req.url)));
 
   return app;
 }
 
-function hello(auth: AuthInfo) {
-  const { sub } = auth.payload;
-  return { message: `Hello, ${sub}!`, sub, scopes: auth.scopes };
-}
-
-function configOrExit(): Config {
-  try {
-    return loadConfig();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(`error: ${error.message}`);
-    process.exit(1);
-  }
-}
-
-const config = configOrExit();
-const server = createAdaptorServer({ fetch: createApp(config.secret).fetch });
-
-server.on('error', (error: Error) => {
-  console.error(`error: cannot listen on ${config.host}:${config.port}: ${error.message}`);
-  process.exit(1);
-});
-
-server.listen(config.port, config.host, () => {
-  const { port } = server.address() as AddressInfo;
-  console.log(`listening on ${urlFor(config.host, port)}`);
-});
-
-let stopping = false;
-function stop(): void {
-  if (stopping) return;
-  stopping = true;
-  server.close((error) => {
-    if (error) console.error(`error: ${error.message}`);
-    process.exit(error ? 1 : 0);
-  });
-}
-process.once('SIGTERM', stop);
-process.once('SIGINT', stop);
+const config = loadConfigOrExit();
+serve(createAdaptorServer({ fetch: createApp(config).fetch }) as Server, config);

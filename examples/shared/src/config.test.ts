@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, urlFor } from './config.js';
+
+const SECRET = 'a-test-secret-of-at-least-32-characters';
+const quiet = () => {};
+
+describe('loadConfig', () => {
+  it('has the documented defaults', () => {
+    expect(loadConfig({ JWT_SECRET: SECRET }, quiet)).toEqual({
+      port: 3000,
+      host: '127.0.0.1',
+      secret: SECRET,
+      accessTokenTtl: 300,
+      refreshTokenTtl: 86400,
+      trustProxy: 'loopback',
+      shutdownTimeoutMs: 10000,
+    });
+  });
+
+  it('reads every variable', () => {
+    const env = { JWT_SECRET: SECRET, PORT: '0', HOST: '::1', ACCESS_TOKEN_TTL: '15m', REFRESH_TOKEN_TTL: '7d', TRUST_PROXY: 'none', SHUTDOWN_TIMEOUT_MS: '2500' };
+    expect(loadConfig(env, quiet)).toEqual({
+      port: 0,
+      host: '::1',
+      secret: SECRET,
+      accessTokenTtl: 900,
+      refreshTokenTtl: 604800,
+      trustProxy: 'none',
+      shutdownTimeoutMs: 2500,
+    });
+    expect(loadConfig({ ...env, ACCESS_TOKEN_TTL: '90', REFRESH_TOKEN_TTL: '12h' }, quiet)).toMatchObject({ accessTokenTtl: 90, refreshTokenTtl: 43200 });
+  });
+
+  it.each([
+    ['PORT', '65536'],
+    ['PORT', '-1'],
+    ['ACCESS_TOKEN_TTL', '0'],
+    ['ACCESS_TOKEN_TTL', '5 minutes'],
+    ['REFRESH_TOKEN_TTL', '1w'],
+    ['TRUST_PROXY', 'all'],
+    ['SHUTDOWN_TIMEOUT_MS', '1.5'],
+    ['JWT_SECRET', 'x'.repeat(31)],
+  ])('refuses %s=%s with a ConfigError naming it', (name, value) => {
+    expect(() => loadConfig({ JWT_SECRET: SECRET, [name]: value }, quiet)).toThrow(ConfigError);
+    expect(() => loadConfig({ JWT_SECRET: SECRET, [name]: value }, quiet)).toThrow(name);
+  });
+
+  it('refuses to run in production without JWT_SECRET, and warns elsewhere', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' }, quiet)).toThrow(/JWT_SECRET must be set/);
+    const warnings: string[] = [];
+    expect(loadConfig({}, (message) => warnings.push(message)).secret.length).toBeGreaterThanOrEqual(32);
+    expect(warnings).toEqual([expect.stringMatching(/^warning: JWT_SECRET is not set/)]);
+  });
+});
+
+describe('urlFor', () => {
+  it('brackets IPv6 addresses', () => {
+    expect(urlFor('127.0.0.1', 3000)).toBe('http://127.0.0.1:3000');
+    expect(urlFor('::1', 3000)).toBe('http://[::1]:3000');
+  });
+});

@@ -1,0 +1,16 @@
+export { BODY_LIMIT, NO_STORE, authFailure, bodyTooLarge, failure, json, notFound } from './answer.js';
+export type { Answer, ExampleErrorCode } from './answer.js';
+export { SLOW_MAX_MS, admin, healthz, hello, slow, slowDelay } from './api.js';
+export type { AuthLike } from './api.js';
+export { encodedBody, isJson, optionalString, parseJsonObject, requiredString } from './body.js';
+export type { Parsed, TokenRequest } from './body.js';
+export { ConfigError, MIN_SECRET_LENGTH, loadConfig, loadConfigOrExit, urlFor } from './config.js';
+export type { Config } from './config.js';
+export { FORWARDED_HEADERS, isLoopback } from './proxy.js';
+export { readBody } from './read-body.js';
+export type { BodyRead } from './read-body.js';
+export { HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, REQUEST_TIMEOUT_MS, serve } from './serve.js';
+export { AUDIENCE, ISSUER, REFRESH_COOKIE, createTokenEndpoints } from './token-endpoints.js';
+export type { TokenEndpoint, TokenEndpoints } from './token-endpoints.js';
+export { checkCredentials, verifyPassword } from './users.js';
+export type { PasswordHash, User } from './users.js';

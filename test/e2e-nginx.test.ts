@@ -1,0 +1,544 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, chmodSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { decodeJwt } from 'jose';
+import { afterAll, describe, expect, it } from 'vitest';
+
+// End to end, the production way: each built example (examples/<fw>/dist/server.js: `pnpm build`
+// first) runs as a real process on loopback with NODE_ENV=production, behind a real nginx that
+// uses the directives of examples/nginx (the upstream block of jwtauth.conf and all of
+// proxy-params.conf; only the TLS listener is replaced by a plain HTTP one on 127.0.0.1, as there
+// is no certificate here). The same script runs through nginx against all four, ends with a
+// SIGTERM during a slow request, and the four transcripts must be identical.
+//
+// nginx must be installed (`apt-get install nginx-light`; .ci/run does it): without it this test
+// fails, it is never skipped.
+
+const frameworks = ['express', 'koa', 'fastify', 'hono'] as const;
+type Framework = (typeof frameworks)[number];
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const nginxDir = join(root, 'examples', 'nginx');
+const SECRET = 'e2e-nginx-test-secret-0123456789-abcdefghijklmnop';
+
+/** Bounds on every wait. */
+const APP_START_TIMEOUT = 10_000;
+const NGINX_START_TIMEOUT = 10_000;
+const EXIT_TIMEOUT = 10_000;
+const REQUEST_TIMEOUT = 10_000;
+/** How long the slow request has been running when the app gets SIGTERM (it waits 1500 ms). */
+const SIGTERM_AFTER = 500;
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+interface Proc {
+  name: string;
+  child: ChildProcess;
+  /** Started as the leader of its own process group (nginx: a master and its workers). */
+  group: boolean;
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const processes: Proc[] = [];
+const tempDirs: string[] = [];
+
+function launch(name: string, command: string, args: string[], env: NodeJS.ProcessEnv, group = false): Proc {
+  const child = spawn(command, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: group });
+  let output = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+    // A spawn failure (ENOENT…) ends here too: `exit` is not emitted then.
+    child.once('error', (error) => {
+      output += `\nspawn error: ${error.message}`;
+      resolve({ code: null, signal: null });
+    });
+  });
+  const proc = { name, child, group, output: () => output, exited };
+  processes.push(proc);
+  return proc;
+}
+
+function running(proc: Proc): boolean {
+  return proc.child.pid !== undefined && proc.child.exitCode === null && proc.child.signalCode === null;
+}
+
+/** SIGKILL to the process, or to its whole group: a killed nginx master would leave its workers. */
+function kill(proc: Proc): void {
+  if (proc.child.pid === undefined) return;
+  try {
+    if (proc.group) process.kill(-proc.child.pid, 'SIGKILL');
+    else proc.child.kill('SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/** Stops a process that may still run: `signal` first (nginx: SIGTERM stops its workers too), then SIGKILL. */
+async function stop(proc: Proc, signal: NodeJS.Signals): Promise<void> {
+  if (running(proc)) proc.child.kill(signal);
+  try {
+    await within(5_000, `${proc.name} stopping`, proc.exited);
+  } catch {
+    // killed below
+  }
+  if (running(proc)) kill(proc);
+}
+
+/** `promise`, or an error naming `what` once `ms` have passed. */
+async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Waits (bounded) for a process to exit; kills it and fails when it does not. */
+async function exitOf(proc: Proc, ms = EXIT_TIMEOUT) {
+  try {
+    return await within(ms, `${proc.name} exiting`, proc.exited);
+  } catch (error) {
+    kill(proc);
+    throw new Error(`${(error as Error).message}\n${proc.name} output:\n${proc.output()}`);
+  }
+}
+
+/** The nginx binary, or a failure saying how to install it. */
+function findNginx(): string {
+  try {
+    const found = execFileSync('sh', ['-c', 'command -v nginx'], { encoding: 'utf8' }).trim();
+    if (found !== '') return found;
+  } catch {
+    // not on PATH
+  }
+  for (const candidate of ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/local/nginx/sbin/nginx']) {
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not there
+    }
+  }
+  throw new Error(
+    'nginx is not installed: test/e2e-nginx.test.ts runs the examples behind a real nginx. ' +
+      'Install it (Debian/Ubuntu: `apt-get install nginx-light`, as .ci/run does) and run the tests again.',
+  );
+}
+
+/** A loopback port that was free a moment ago. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Starts an example in production mode on a free loopback port; resolves with its URL. */
+async function startApp(fw: Framework): Promise<{ proc: Proc; url: string; port: number }> {
+  const script = join(root, 'examples', fw, 'dist', 'server.js');
+  if (!existsSync(script)) throw new Error(`${script} is missing: build the examples first (pnpm build)`);
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of ['PORT', 'HOST', 'JWT_SECRET', 'NODE_ENV', 'ACCESS_TOKEN_TTL', 'REFRESH_TOKEN_TTL', 'TRUST_PROXY', 'SHUTDOWN_TIMEOUT_MS']) {
+    delete env[name];
+  }
+  // PORT=0: the kernel picks a free port, which the `listening on` line names (no race).
+  Object.assign(env, { PORT: '0', HOST: '127.0.0.1', JWT_SECRET: SECRET, NODE_ENV: 'production', SHUTDOWN_TIMEOUT_MS: '5000' });
+  const proc = launch(`examples/${fw}`, process.execPath, [script], env);
+  const pattern = /^listening on (http:\/\/127\.0\.0\.1:(\d+))$/m;
+  const listening = new Promise<RegExpExecArray>((resolve, reject) => {
+    const onData = () => {
+      const match = pattern.exec(proc.output());
+      if (match !== null) {
+        proc.child.stdout!.off('data', onData);
+        resolve(match);
+      }
+    };
+    proc.child.stdout!.on('data', onData);
+    void proc.exited.then(({ code, signal }) => reject(new Error(`exited (${code ?? signal}) before listening`)));
+  });
+  try {
+    const match = await within(APP_START_TIMEOUT, `${proc.name}: "listening on" line`, listening);
+    const port = Number(match[2]);
+    if (!(port > 0)) throw new Error(`listened on port ${port}`);
+    return { proc, url: match[1]!, port };
+  } catch (error) {
+    kill(proc);
+    throw new Error(`${proc.name}: ${(error as Error).message}\noutput:\n${proc.output()}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// nginx
+
+const productionSite = readFileSync(join(nginxDir, 'jwtauth.conf'), 'utf8');
+const proxyParams = join(nginxDir, 'proxy-params.conf');
+
+/** jwtauth.conf's `upstream jwtauth_app { … }` block, pointing at `port` instead of 3000. */
+function upstreamBlock(port: number): string {
+  const block = /^upstream jwtauth_app \{[^}]*\}/m.exec(productionSite)?.[0];
+  if (block === undefined || !block.includes('server 127.0.0.1:3000;')) {
+    throw new Error('examples/nginx/jwtauth.conf has no `upstream jwtauth_app { server 127.0.0.1:3000; … }` block');
+  }
+  return block.replace('server 127.0.0.1:3000;', `server 127.0.0.1:${port};`);
+}
+
+/**
+ * The test's nginx.conf: everything inside `dir`, the production upstream block, and a server that
+ * includes the production proxy-params.conf itself, on plain HTTP.
+ */
+function nginxConfig(dir: string, nginxPort: number, appPort: number): string {
+  return `# Generated by test/e2e-nginx.test.ts from examples/nginx.
+worker_processes 1;
+error_log ${dir}/error.log notice;
+events {
+    worker_connections 128;
+}
+http {
+    access_log ${dir}/access.log;
+    client_body_temp_path ${dir}/client_body_temp;
+    proxy_temp_path ${dir}/proxy_temp;
+    fastcgi_temp_path ${dir}/fastcgi_temp;
+    uwsgi_temp_path ${dir}/uwsgi_temp;
+    scgi_temp_path ${dir}/scgi_temp;
+
+${upstreamBlock(appPort)}
+
+    server {
+        # In production: the TLS server block of jwtauth.conf.
+        listen 127.0.0.1:${nginxPort};
+        server_name localhost;
+        include "${proxyParams}";
+    }
+}
+`;
+}
+
+/** Starts nginx in front of `app`; resolves once it proxies /healthz to it. */
+async function startNginx(fw: Framework, app: { proc: Proc; port: number }): Promise<{ proc: Proc; url: string; dir: string }> {
+  const nginx = findNginx();
+  const dir = mkdtempSync(join(tmpdir(), `jwtauth-e2e-nginx-${fw}-`));
+  tempDirs.push(dir);
+  // Run as root, nginx's workers drop to an unprivileged user that must reach the temp paths.
+  chmodSync(dir, 0o755);
+  // The port is picked, then bound by nginx: another process may take it in between, so retry.
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    writeFileSync(join(dir, 'nginx.conf'), nginxConfig(dir, port, app.port));
+    const proc = launch(`nginx for ${fw}`, nginx, [
+      '-p', `${dir}/`,
+      '-e', `${dir}/error.log`,
+      '-c', `${dir}/nginx.conf`,
+      '-g', `daemon off; pid ${dir}/nginx.pid;`,
+    ], process.env, true);
+    const url = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + NGINX_START_TIMEOUT;
+    let last = '';
+    while (Date.now() < deadline && running(proc) && running(app.proc)) {
+      try {
+        const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
+        const text = await response.text();
+        if (response.status === 200) return { proc, url, dir };
+        last = `${response.status} ${text}`;
+      } catch (error) {
+        last = String((error as Error).cause ?? error);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const errorLog = existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8') : '';
+    if (running(proc)) {
+      await stop(proc, 'SIGTERM');
+      if (!running(app.proc)) throw new Error(`${app.proc.name} exited while nginx was starting:\n${app.proc.output()}`);
+      throw new Error(`nginx for ${fw} did not proxy /healthz within ${NGINX_START_TIMEOUT} ms (last: ${last})\n${errorLog}`);
+    }
+    await exitOf(proc);
+    if (attempt < 3 && /Address already in use/.test(proc.output() + errorLog)) continue;
+    throw new Error(`nginx for ${fw} exited at start:\n${proc.output()}\n${errorLog}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The script
+
+const JWT = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/g;
+
+/** One answer, as compared across frameworks: token strings and times replaced. */
+interface Step {
+  step: string;
+  status: number;
+  contentType: string | null;
+  wwwAuthenticate: string | null;
+  setCookie: string[];
+  body: string;
+}
+
+interface Reply {
+  status: number;
+  headers: Headers;
+  text: string;
+  body: Record<string, unknown>;
+}
+
+interface CallInit {
+  bearer?: string;
+  /** JSON-encoded and sent with `Content-Type: application/json` (POST). */
+  json?: unknown;
+  cookie?: string;
+}
+
+async function send(url: string, init: CallInit = {}): Promise<Reply> {
+  const headers: Record<string, string> = {};
+  if (init.bearer !== undefined) headers.authorization = `Bearer ${init.bearer}`;
+  if (init.cookie !== undefined) headers.cookie = init.cookie;
+  let body: string | undefined;
+  if (init.json !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(init.json);
+  }
+  const response = await fetch(url, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers,
+    body,
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT),
+  });
+  const text = await response.text();
+  let parsed: Record<string, unknown> = {};
+  try {
+    parsed = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // recorded as text; the assertions on `body` will say what was wrong
+  }
+  return { status: response.status, headers: response.headers, text, body: parsed };
+}
+
+/** A GET with `rawHeaders` (and Host) sent as they are (node:http), for headers `fetch` would merge. */
+function sendRaw(url: string, rawHeaders: string[]): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    // Given an array, node:http sends exactly these headers: Host too must be in it.
+    const headers = ['Host', new URL(url).host, ...rawHeaders];
+    const req = request(url, { headers, signal: AbortSignal.timeout(REQUEST_TIMEOUT) }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      res.on('error', reject).on('end', () => {
+        const headers = new Headers();
+        for (let i = 0; i < res.rawHeaders.length; i += 2) headers.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
+        let body: Record<string, unknown> = {};
+        try {
+          body = JSON.parse(text) as Record<string, unknown>;
+        } catch {
+          // asserted on below
+        }
+        resolve({ status: res.statusCode ?? 0, headers, text, body });
+      });
+    });
+    req.on('error', reject).end();
+  });
+}
+
+function record(step: string, reply: Reply): Step {
+  return {
+    step,
+    status: reply.status,
+    contentType: reply.headers.get('content-type'),
+    wwwAuthenticate: reply.headers.get('www-authenticate'),
+    setCookie: reply.headers.getSetCookie().map((cookie) => cookie.replace(JWT, '<token>')),
+    body: reply.text.replace(JWT, '<token>').replace(/"exp":\d+/g, '"exp":<time>'),
+  };
+}
+
+const TOKEN_RESPONSE = '{"access_token":"<token>","token_type":"Bearer","expires_in":300,"refresh_token":"<token>","refresh_expires_in":86400}';
+const COOKIE_TOKEN_RESPONSE = '{"access_token":"<token>","token_type":"Bearer","expires_in":300}';
+const REFRESH_COOKIE = 'refresh_token=<token>; Path=/api/token; Max-Age=86400; HttpOnly; Secure; SameSite=Strict';
+const OVERSIZED = { username: 'alice', password: 'alice-password', padding: 'x'.repeat(20 * 1024) };
+
+/** The transcript per framework, compared at the end. */
+const transcripts = new Map<Framework, Step[]>();
+
+afterAll(async () => {
+  // Left running only by a failure: the apps first, then nginx (SIGTERM: its workers stop with it).
+  await Promise.all(processes.filter((proc) => !proc.group).map((proc) => stop(proc, 'SIGKILL')));
+  await Promise.all(processes.filter((proc) => proc.group).map((proc) => stop(proc, 'SIGTERM')));
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe.each(frameworks)('examples/%s behind nginx', (fw) => {
+  it('serves the API through nginx, then finishes the request in flight on SIGTERM and exits 0', async () => {
+    findNginx();
+    const app = await startApp(fw);
+    const nginx = await startNginx(fw, app);
+    const steps: Step[] = [];
+    const call = async (step: string, path: string, init?: CallInit) => {
+      const reply = await send(`${nginx.url}${path}`, init);
+      steps.push(record(step, reply));
+      return reply;
+    };
+    const alice = { username: 'alice', password: 'alice-password' };
+    const admin = { username: 'admin', password: 'admin-password' };
+
+    const health = await call('healthz', '/healthz');
+    expect(health.status).toBe(200);
+    expect(health.text).toBe('{"status":"ok"}');
+
+    const anonymous = await call('hello without a token', '/api/hello');
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toBe('Bearer');
+    expect(anonymous.body).toMatchObject({ error: 'unauthorized', code: 'missing_token' });
+
+    // alice: read only.
+    const aliceLogin = await call('login alice', '/api/token', { json: alice });
+    expect(aliceLogin.status).toBe(200);
+    expect(aliceLogin.headers.get('content-type')).toBe('application/json');
+    expect(aliceLogin.text.replace(JWT, '<token>')).toBe(TOKEN_RESPONSE);
+    const aliceAccess = aliceLogin.body.access_token as string;
+    const aliceRefresh = aliceLogin.body.refresh_token as string;
+    expect(decodeJwt(aliceAccess)).toMatchObject({ sub: 'alice', scope: 'read' });
+
+    const hello = await call('hello alice', '/api/hello', { bearer: aliceAccess });
+    expect(hello.status).toBe(200);
+    expect(hello.text).toBe('{"message":"Hello, alice!","sub":"alice","scopes":["read"]}');
+
+    const forbidden = await call('admin as alice', '/api/admin', { bearer: aliceAccess });
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.headers.get('www-authenticate')).toMatch(/^Bearer error="insufficient_scope".*scope="admin"/);
+    expect(forbidden.body).toMatchObject({ error: 'insufficient_scope', code: 'insufficient_scope' });
+
+    // admin, then a refresh and the rotated refresh token used again.
+    const adminLogin = await call('login admin', '/api/token', { json: admin });
+    expect(adminLogin.status).toBe(200);
+    const adminAccess = adminLogin.body.access_token as string;
+    const adminRefresh = adminLogin.body.refresh_token as string;
+
+    const welcome = await call('admin as admin', '/api/admin', { bearer: adminAccess });
+    expect(welcome.status).toBe(200);
+    expect(welcome.text).toBe('{"message":"Welcome, admin admin."}');
+
+    const refreshed = await call('refresh admin', '/api/token/refresh', { json: { refresh_token: adminRefresh } });
+    expect(refreshed.status).toBe(200);
+    expect(refreshed.text.replace(JWT, '<token>')).toBe(TOKEN_RESPONSE);
+    expect(refreshed.body.refresh_token).not.toBe(adminRefresh);
+
+    const reused = await call('old refresh token again', '/api/token/refresh', { json: { refresh_token: adminRefresh } });
+    expect(reused.status).toBe(401);
+    expect(reused.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token"/);
+    expect(reused.body).toMatchObject({ error: 'invalid_token', code: 'token_revoked' });
+
+    // Reuse revoked the whole session: the rotated access token too.
+    const afterReuse = await call('admin with the rotated token after reuse', '/api/admin', { bearer: refreshed.body.access_token as string });
+    expect(afterReuse.status).toBe(401);
+    expect(afterReuse.body).toMatchObject({ error: 'invalid_token', code: 'token_revoked' });
+
+    // alice logs out: her access token is refused from then on.
+    const verified = await call('verify alice', '/api/token/verify', { json: { token: aliceAccess } });
+    expect(verified.status).toBe(200);
+    expect(verified.body).toMatchObject({ valid: true, token_type: 'access', sub: 'alice' });
+
+    const logout = await call('revoke alice (logout)', '/api/token/revoke', { json: { token: aliceRefresh } });
+    expect(logout.status).toBe(200);
+    expect(logout.text).toBe('{"revoked":true}');
+
+    const revoked = await call('hello with the revoked access token', '/api/hello', { bearer: aliceAccess });
+    expect(revoked.status).toBe(401);
+    expect(revoked.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token"/);
+    expect(revoked.body).toMatchObject({ error: 'invalid_token', code: 'token_revoked' });
+
+    // Cookie mode: nginx passes Set-Cookie and Cookie through unchanged.
+    const cookieLogin = await call('login alice, cookie mode', '/api/token', { json: { ...alice, refresh_in: 'cookie' } });
+    expect(cookieLogin.status).toBe(200);
+    expect(cookieLogin.text.replace(JWT, '<token>')).toBe(COOKIE_TOKEN_RESPONSE);
+    expect(cookieLogin.headers.getSetCookie().map((cookie) => cookie.replace(JWT, '<token>'))).toEqual([REFRESH_COOKIE]);
+    const cookie = cookieLogin.headers.getSetCookie()[0]!.split(';')[0]!;
+    const cookieRefresh = await call('refresh by cookie', '/api/token/refresh', { json: {}, cookie });
+    expect(cookieRefresh.status).toBe(200);
+    expect(cookieRefresh.text.replace(JWT, '<token>')).toBe(COOKIE_TOKEN_RESPONSE);
+
+    // Over 16 KiB: nginx refuses it itself, with the very answer the app gives.
+    const tooLarge = await call('body over 16 KiB', '/api/token', { json: OVERSIZED });
+    const direct = await send(`${app.url}/api/token`, { json: OVERSIZED });
+    expect(direct.status).toBe(413);
+    expect(direct.body).toMatchObject({ error: 'invalid_request', code: 'body_too_large' });
+    expect({ status: tooLarge.status, type: tooLarge.headers.get('content-type'), body: tooLarge.text }).toEqual({
+      status: direct.status,
+      type: direct.headers.get('content-type'),
+      body: direct.text,
+    });
+
+    const unknown = await call('unknown route', '/api/nothing-here', { bearer: cookieRefresh.body.access_token as string });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toMatchObject({ error: 'not_found', code: 'not_found' });
+
+    // Two Authorization headers: nginx refuses the request itself (directly, the app answers
+    // 400 multiple_tokens); the answer is JSON in the contract's shape all the same.
+    const bearer = `Bearer ${cookieRefresh.body.access_token as string}`;
+    const twice = await sendRaw(`${nginx.url}/api/hello`, ['Authorization', bearer, 'Authorization', bearer]);
+    steps.push(record('two Authorization headers', twice));
+    expect(twice.status).toBe(400);
+    expect(twice.headers.get('content-type')).toBe('application/json');
+    expect(twice.body).toMatchObject({ error: 'invalid_request', code: 'bad_request' });
+    const twiceDirect = await sendRaw(`${app.url}/api/hello`, ['Authorization', bearer, 'Authorization', bearer]);
+    expect(twiceDirect.status).toBe(400);
+    expect(twiceDirect.body).toMatchObject({ error: 'invalid_request', code: 'multiple_tokens' });
+
+    // Graceful shutdown: SIGTERM while a slow request is in flight through nginx.
+    const fresh = await call('login alice for the slow request', '/api/token', { json: alice });
+    expect(fresh.status).toBe(200);
+    const slow = send(`${nginx.url}/api/slow?ms=1500`, { bearer: fresh.body.access_token as string });
+    slow.catch(() => undefined); // awaited below; no unhandled rejection meanwhile
+    await new Promise((resolve) => setTimeout(resolve, SIGTERM_AFTER));
+    expect(running(app.proc), `${app.proc.name} died before SIGTERM:\n${app.proc.output()}`).toBe(true);
+    app.proc.child.kill('SIGTERM');
+    const slowReply = await within(REQUEST_TIMEOUT, 'the slow request', slow);
+    steps.push(record('slow request during SIGTERM', slowReply));
+    expect(slowReply.status).toBe(200);
+    expect(slowReply.text).toBe('{"waited":1500}');
+    const exit = await exitOf(app.proc);
+    expect(exit, `${app.proc.name} output:\n${app.proc.output()}`).toEqual({ code: 0, signal: null });
+
+    // Nothing went wrong between nginx and the app until now (the oversized body aside).
+    const errors = readFileSync(join(nginx.dir, 'error.log'), 'utf8')
+      .split('\n')
+      .filter((line) => /\[(error|crit|alert|emerg)\]/.test(line) && !line.includes('client intended to send too large body'));
+    expect(errors).toEqual([]);
+
+    // The app is gone: nginx answers for it, in JSON.
+    const down = await call('healthz with the app stopped', '/healthz');
+    expect(down.status).toBe(503);
+    expect(down.headers.get('retry-after')).toBe('5');
+    expect(down.body).toMatchObject({ error: 'temporarily_unavailable', code: 'service_unavailable' });
+
+    // nginx stops cleanly too (SIGQUIT: graceful).
+    nginx.proc.child.kill('SIGQUIT');
+    expect(await exitOf(nginx.proc)).toEqual({ code: 0, signal: null });
+
+    transcripts.set(fw, steps);
+  }, 60_000);
+});
+
+describe('behind nginx, all four frameworks', () => {
+  it('answer the script identically', () => {
+    const missing = frameworks.filter((fw) => !transcripts.has(fw));
+    expect(missing, 'frameworks whose run did not complete (see their failures above)').toEqual([]);
+    const [first, ...others] = frameworks;
+    for (const fw of others) expect({ fw, steps: transcripts.get(fw) }).toEqual({ fw, steps: transcripts.get(first) });
+  });
+
+  it('uses the same directives in production: jwtauth.conf includes proxy-params.conf in its TLS server', () => {
+    const tls = /server \{[^{}]*listen 443 ssl;[\s\S]*?\n\}/.exec(productionSite)?.[0] ?? '';
+    expect(tls).toContain('include snippets/jwtauth-proxy-params.conf;');
+    expect(productionSite).toMatch(/listen 80;[\s\S]*return 301 https:\/\/\$host\$request_uri;/);
+  });
+});
