@@ -49,12 +49,18 @@ async function fastifyApp(register) {
   return app;
 }
 
-const ours = {
-  express: expressApp(expressJwtAuth({ secret: SECRET, algorithms: ['HS256'] }), (req) => req.auth.payload.sub),
-  koa: koaApp(koaJwtAuth({ secret: SECRET, algorithms: ['HS256'] })),
-  fastify: await fastifyApp((app) => app.register(fastifyJwtAuth, { secret: SECRET, algorithms: ['HS256'] })),
-  hono: new Hono().use('*', honoJwtAuth({ secret: SECRET, algorithms: ['HS256'] })).get('/', (c) => c.json({ sub: c.get('auth').payload.sub })),
+/** Our four apps, with the default options or with extra ones (the verified-token cache off). */
+const oursWith = async (extra) => {
+  const options = { secret: SECRET, algorithms: ['HS256'], ...extra };
+  return {
+    express: expressApp(expressJwtAuth(options), (req) => req.auth.payload.sub),
+    koa: koaApp(koaJwtAuth(options)),
+    fastify: await fastifyApp((app) => app.register(fastifyJwtAuth, options)),
+    hono: new Hono().use('*', honoJwtAuth(options)).get('/', (c) => c.json({ sub: c.get('auth').payload.sub })),
+  };
 };
+const ours = await oursWith({});
+const oursUncached = await oursWith({ cache: false });
 const peers = {
   express: expressApp(expressjwt({ secret: SECRET, algorithms: ['HS256'] }), (req) => req.auth.sub),
   koa: koaApp(koaJwt({ secret: SECRET, algorithms: ['HS256'] })),
@@ -83,16 +89,28 @@ async function statusOf(app, token) {
 const rows = [];
 for (const framework of Object.keys(ours)) {
   for (const [scenario, token, expected] of [['valid token', valid, 200], ['forged signature', forged, 401]]) {
-    for (const app of [ours[framework], peers[framework]]) {
+    for (const app of [ours[framework], oursUncached[framework], peers[framework]]) {
       const status = await statusOf(app, token);
       if (status !== expected) throw new Error(`${framework} ${scenario}: expected ${expected}, got ${status}`);
     }
     const bench = new Bench({ time, warmupTime: 300 });
-    bench.add('ours', () => send(ours[framework], token)).add('peer', () => send(peers[framework], token));
+    bench
+      .add('ours', () => send(ours[framework], token))
+      .add('ours, cache off', () => send(oursUncached[framework], token))
+      .add('peer', () => send(peers[framework], token));
     await bench.run();
-    const [mine, theirs] = bench.tasks.map((task) => task.result.throughput.mean);
-    rows.push({ framework, peer: PEER_NAMES[framework], scenario, 'ours req/s': Math.round(mine), 'peer req/s': Math.round(theirs), ratio: `${(mine / theirs).toFixed(2)}x` });
+    const [mine, uncached, theirs] = bench.tasks.map((task) => task.result.throughput.mean);
+    rows.push({
+      framework,
+      peer: PEER_NAMES[framework],
+      scenario,
+      'ours req/s': Math.round(mine),
+      'cache off req/s': Math.round(uncached),
+      'peer req/s': Math.round(theirs),
+      ratio: `${(mine / theirs).toFixed(2)}x`,
+      'ratio, cache off': `${(uncached / theirs).toFixed(2)}x`,
+    });
   }
 }
 console.table(rows);
-console.log('ratio = @jwtauth throughput / peer throughput, same process, same run (higher is better).');
+console.log('ratio = @jwtauth throughput / peer throughput, same process, same run (higher is better); "cache off" is @jwtauth with cache: false.');

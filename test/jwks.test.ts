@@ -90,7 +90,8 @@ async function keyServer(): Promise<KeyServer> {
 }
 
 async function app(options: AnyOptions): Promise<RunningServer> {
-  const server = await expressHarness.start(options);
+  // The verified-token cache is off: these tests watch the key cache, which it would hide.
+  const server = await expressHarness.start({ cache: false, ...options });
   cleanups.push(() => server.close());
   return server;
 }

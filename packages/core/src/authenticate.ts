@@ -8,7 +8,7 @@ import { toErrorResponse, type AuthErrorResponse } from './response.js';
 import { asError } from './thrown.js';
 import { parseScopes } from './scopes.js';
 import { findToken } from './token-source.js';
-import { verifyError, verifyToken } from './verify.js';
+import { verifyError, verifyToken, type VerifyResult } from './verify.js';
 
 /** The outcome of authenticating one request. Failures are values, never thrown. */
 export type AuthResult<Payload extends JWTPayload = JWTPayload, User = Payload> =
@@ -52,13 +52,23 @@ export function createAuthenticator<Payload extends JWTPayload = JWTPayload, Use
     return { kind: 'token', token } as const;
   }
 
+  /** Signature and claim checks, skipped for a token verified moments ago (see TokenCache). */
+  async function verifyCached(token: string): Promise<VerifyResult<Payload>> {
+    const now = config.currentDate().getTime();
+    const cached = config.cache?.get(token, now);
+    if (cached !== undefined) return { ok: true, header: cached.header, payload: cached.payload as Payload };
+    const verified = await verifyToken<Payload>(token, config);
+    if (verified.ok) config.cache?.set(token, verified, now, { tolerance: config.clockTolerance, maxTokenAge: config.maxTokenAge });
+    return verified;
+  }
+
   async function authenticate(input: RequestLike, request: Request): Promise<AuthResult<Payload, User>> {
     if (isPreflight(input)) return ANONYMOUS;
     const found = await tokenOf(input, request);
     if (found.kind === 'none') return config.credentialsRequired ? failure('missing_token') : ANONYMOUS;
     if (found.kind !== 'token') return failure(found.kind);
 
-    const verified = await verifyToken<Payload>(found.token, config);
+    const verified = await verifyCached(found.token);
     if (!verified.ok) return { ok: false, error: verifyError(verified, config.realm) };
     const { header, payload } = verified;
     if (payload.token_type === 'refresh') return failure('wrong_token_type');

@@ -3,6 +3,7 @@ import { SUPPORTED_ALGORITHMS } from './algorithms.js';
 import { isChallengeSafe } from './challenge.js';
 import { toSeconds } from './duration.js';
 import { keySourceFrom, type KeySource } from './key-source.js';
+import { TokenCache } from './token-cache.js';
 import type { JwtAuthOptions } from './options.js';
 import type { TokenFrom } from './token-source.js';
 
@@ -33,12 +34,14 @@ export interface AuthConfig<Payload extends JWTPayload, User, Request> {
   realm: string | undefined;
   forwardErrors: boolean;
   currentDate: () => Date;
+  /** Verified tokens kept for reuse; undefined when `cache: false`. */
+  cache: TokenCache | undefined;
 }
 
 const KNOWN_OPTIONS = new Set([
   'secret', 'jwks', 'algorithms', 'issuer', 'audience', 'subject', 'typ', 'clockTolerance',
   'maxTokenAge', 'requiredClaims', 'credentialsRequired', 'tokenFrom', 'getToken', 'isRevoked',
-  'resolveUser', 'realm', 'forwardErrors', 'currentDate', 'discovery', 'issuers', 'fetch',
+  'resolveUser', 'realm', 'forwardErrors', 'currentDate', 'discovery', 'issuers', 'fetch', 'cache',
 ]);
 const ISSUER_OPTIONS = new Set(['secret', 'jwks', 'discovery', 'algorithms']);
 
@@ -100,6 +103,15 @@ function duration(name: string, value: unknown): number | undefined {
   const seconds = typeof value === 'number' || typeof value === 'string' ? toSeconds(value) : undefined;
   if (seconds === undefined) fail(`"${name}" must be seconds or a duration such as "30s".`);
   return seconds;
+}
+
+function tokenCache(value: unknown): TokenCache | undefined {
+  if (value === false) return undefined;
+  if (value !== undefined && (typeof value !== 'object' || value === null)) fail('"cache" must be false or { max, ttl }.');
+  const { max = 1000, ttl = 60 } = (value ?? {}) as { max?: unknown; ttl?: unknown };
+  if (typeof max !== 'number' || !Number.isInteger(max) || max < 1) fail('"cache.max" must be a whole number of tokens, at least 1.');
+  if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0) fail('"cache.ttl" must be a number of seconds above 0 (use cache: false to turn it off).');
+  return new TokenCache({ max, ttl });
 }
 
 function singleIssuer(issuer: unknown): string | undefined {
@@ -172,5 +184,6 @@ export function resolveConfig<Payload extends JWTPayload, User, Request>(
     realm: options.realm,
     forwardErrors: optionalBoolean('forwardErrors', options.forwardErrors, false),
     currentDate: optionalFunction('currentDate', options.currentDate) ?? (() => new Date()),
+    cache: tokenCache(options.cache),
   };
 }

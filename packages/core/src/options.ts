@@ -2,6 +2,7 @@ import type { JWK, JWSHeaderParameters, JWTPayload } from 'jose';
 import type { Duration } from './duration.js';
 import type { KeyInput } from './keys.js';
 import type { FetchFunction, RemoteJwksTiming } from './remote-jwks.js';
+import type { TokenCacheOptions } from './token-cache.js';
 import type { TokenFrom } from './token-source.js';
 
 /** One trusted issuer of the `issuers` option: exactly one of `secret`, `jwks` and `discovery`. */
@@ -106,4 +107,10 @@ export interface JwtAuthOptions<Payload extends JWTPayload = JWTPayload, User = 
   forwardErrors?: boolean;
   /** The clock, for tests. Default: `() => new Date()`. */
   currentDate?: () => Date;
+  /**
+   * Verified-token cache: a token seen again within `ttl` seconds skips signature and claim
+   * checks (never past its `exp`); `isRevoked` and `resolveUser` still run every time. `false`
+   * turns it off. Default `{ max: 1000, ttl: 60 }`.
+   */
+  cache?: false | TokenCacheOptions;
 }

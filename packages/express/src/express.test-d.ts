@@ -86,7 +86,7 @@ test('resolveUser receives the payload and the Express request; its return type 
 
 test('options reject unknown names and wrong types', () => {
   // @ts-expect-error -- unknown option
-  jwtAuth({ secret: 's', cache: false });
+  jwtAuth({ secret: 's', cachee: false });
   // @ts-expect-error -- misspelt option
   jwtAuth({ secret: 's', audiance: 'api' });
   // @ts-expect-error -- credentialsRequired is a boolean

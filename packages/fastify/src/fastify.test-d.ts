@@ -88,7 +88,7 @@ test('resolveUser receives the payload and the Fastify request', async () => {
 test('options reject unknown names and wrong types', async () => {
   const app = Fastify();
   // @ts-expect-error -- unknown option
-  await app.register(jwtAuth, { secret: 's', cache: false });
+  await app.register(jwtAuth, { secret: 's', cachee: false });
   // @ts-expect-error -- misspelt option
   await app.register(jwtAuth, { secret: 's', audiance: 'api' });
   // @ts-expect-error -- credentialsRequired is a boolean

@@ -89,7 +89,7 @@ test('resolveUser receives the payload and the Hono context; its return type is 
 
 test('options reject unknown names and wrong types', () => {
   // @ts-expect-error -- unknown option
-  jwtAuth({ secret: 's', cache: false });
+  jwtAuth({ secret: 's', cachee: false });
   // @ts-expect-error -- misspelt option
   jwtAuth({ secret: 's', audiance: 'api' });
   // @ts-expect-error -- tokenFrom.cookie is a cookie name

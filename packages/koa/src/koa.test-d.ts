@@ -78,7 +78,7 @@ test('resolveUser receives the payload and the Koa context; its return type is t
 
 test('options reject unknown names and wrong types', () => {
   // @ts-expect-error -- unknown option
-  jwtAuth({ secret: 's', cache: false });
+  jwtAuth({ secret: 's', cachee: false });
   // @ts-expect-error -- misspelt option
   jwtAuth({ secret: 's', audiance: 'api' });
   // @ts-expect-error -- realm is a string

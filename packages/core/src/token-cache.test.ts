@@ -1,0 +1,106 @@
+import { SignJWT } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { createAuthenticator } from './authenticate.js';
+import type { JwtAuthOptions } from './options.js';
+
+const SECRET = 'token-cache-test-secret-long-enough-for-hs256';
+const T0 = new Date('2030-01-01T00:00:00Z').getTime();
+
+/** An authenticator whose key function counts signature verifications, on a clock the test moves. */
+function counted(options: Partial<JwtAuthOptions> = {}) {
+  const clock = { now: T0 };
+  let verifications = 0;
+  const authenticator = createAuthenticator({
+    secret: async () => {
+      verifications += 1;
+      return SECRET;
+    },
+    algorithms: ['HS256'],
+    currentDate: () => new Date(clock.now),
+    ...options,
+  });
+  const send = async (token: string) => {
+    const result = await authenticator.authenticate(new Request('http://127.0.0.1/', { headers: { Authorization: `Bearer ${token}` } }), null);
+    return result.ok ? 'ok' : result.error.code;
+  };
+  return { clock, send, verifications: () => verifications };
+}
+
+const sign = (claims: Record<string, unknown>) =>
+  new SignJWT({ sub: 'alice', iat: T0 / 1000, ...claims }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(SECRET));
+
+describe('the verified-token cache', () => {
+  it('verifies a token once and reuses the result within ttl', async () => {
+    const { send, verifications } = counted();
+    const token = await sign({ exp: T0 / 1000 + 300 });
+    expect([await send(token), await send(token), await send(token)]).toEqual(['ok', 'ok', 'ok']);
+    expect(verifications()).toBe(1);
+  });
+
+  it('verifies again once ttl has passed', async () => {
+    const { clock, send, verifications } = counted({ cache: { ttl: 10 } });
+    const token = await sign({ exp: T0 / 1000 + 300 });
+    await send(token);
+    clock.now += 11_000;
+    expect(await send(token)).toBe('ok');
+    expect(verifications()).toBe(2);
+  });
+
+  it('never answers from the cache past the token expiry', async () => {
+    const { clock, send } = counted();
+    const token = await sign({ exp: T0 / 1000 + 5 });
+    expect(await send(token)).toBe('ok');
+    clock.now += 6_000;
+    expect(await send(token)).toBe('token_expired');
+  });
+
+  it('never answers from the cache past maxTokenAge', async () => {
+    const { clock, send } = counted({ maxTokenAge: 5 });
+    const token = await sign({ exp: T0 / 1000 + 300 });
+    expect(await send(token)).toBe('ok');
+    clock.now += 7_000;
+    expect(await send(token)).toBe('token_too_old');
+  });
+
+  it('still asks isRevoked on every request', async () => {
+    let revoked = false;
+    const { send } = counted({ isRevoked: () => revoked });
+    const token = await sign({ exp: T0 / 1000 + 300 });
+    expect(await send(token)).toBe('ok');
+    revoked = true;
+    expect(await send(token)).toBe('token_revoked');
+  });
+
+  it('keeps failures out: a bad token is verified (and refused) every time', async () => {
+    const { send, verifications } = counted();
+    const token = await sign({ exp: T0 / 1000 - 10 });
+    expect([await send(token), await send(token)]).toEqual(['token_expired', 'token_expired']);
+    expect(verifications()).toBe(2);
+  });
+
+  it('holds at most max tokens, forgetting the least recently used', async () => {
+    const { send, verifications } = counted({ cache: { max: 2 } });
+    const [a, b, c] = await Promise.all([1, 2, 3].map((n) => sign({ n, exp: T0 / 1000 + 300 })));
+    for (const token of [a!, b!, c!, a!]) await send(token);
+    expect(verifications()).toBe(4);
+    await send(c!);
+    expect(verifications()).toBe(4);
+  });
+
+  it('is off with cache: false', async () => {
+    const { send, verifications } = counted({ cache: false });
+    const token = await sign({ exp: T0 / 1000 + 300 });
+    await send(token);
+    await send(token);
+    expect(verifications()).toBe(2);
+  });
+
+  it.each<[string, unknown]>([
+    ['a zero max', { max: 0 }],
+    ['a fractional max', { max: 1.5 }],
+    ['a zero ttl', { ttl: 0 }],
+    ['true', true],
+  ])('refuses %s at creation', (_, cache) => {
+    expect(() => createAuthenticator({ secret: SECRET, cache: cache as false })).toThrow(TypeError);
+  });
+});
