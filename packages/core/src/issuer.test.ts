@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createAuthenticator } from './authenticate.js';
 import type { AuthErrorCode } from './errors.js';
 import { createTokenIssuer, type TokenIssuer, type TokenIssuerOptions } from './issuer.js';
+import { MemoryRevocationStore, type RevocationStore } from './revocation-store.js';
 import type { SigningKeyInput } from './signing-key.js';
 
 const SECRET = 'issuer-test-secret-that-is-long-enough-for-hs256';
@@ -207,5 +208,60 @@ describe('signing keys', () => {
     const resolved = await options();
     expect(() => createTokenIssuer(resolved)).toThrow(TypeError);
     expect(() => createTokenIssuer(resolved)).toThrow(message);
+  });
+});
+
+describe('revocation holds while any token of the session could be accepted', () => {
+  it('ends the session when logout uses a refresh token that was already rotated', async () => {
+    const issuer = issuerAt({ now: NOW }, { revokeFamilyOnReuse: false });
+    const first = await issuer.issue('alice');
+    const stolen = await issuer.refresh(first.refreshToken);
+    if (!stolen.ok) throw stolen.error;
+    expect(codeOf(await issuer.revoke(first.refreshToken))).toBe('token_revoked');
+    expect(codeOf(await issuer.refresh(stolen.tokens.refreshToken))).toBe('token_revoked');
+  });
+
+  it('keeps a logged-out session revoked for as long as its access tokens live', async () => {
+    const clock = { now: NOW };
+    const issuer = issuerAt(clock, { accessTokenTtl: '1h', refreshTokenTtl: '30m' });
+    const pair = await issuer.issue('alice');
+    await issuer.revoke(pair.refreshToken);
+    clock.now = new Date(NOW.getTime() + 31 * 60_000);
+    expect(await middlewareCode(issuer, pair.accessToken, clock)).toBe('token_revoked');
+  });
+
+  it('keeps a revoked access token revoked within a verifier clock tolerance', async () => {
+    const clock = { now: NOW };
+    const issuer = issuerAt(clock);
+    const pair = await issuer.issue('alice');
+    await issuer.revoke(pair.accessToken);
+    clock.now = new Date(NOW.getTime() + 330_000);
+    const tolerant = createAuthenticator({ ...issuer.verifierOptions, clockTolerance: 60, currentDate: () => clock.now });
+    const result = await tolerant.authenticate(new Request('http://127.0.0.1/', { headers: { Authorization: `Bearer ${pair.accessToken}` } }), null);
+    expect(result.ok ? 'ok' : result.error.code).toBe('token_revoked');
+  });
+
+  it('lets only one of two refreshes through even when the store is slow (atomic consume)', async () => {
+    const memory = new MemoryRevocationStore();
+    const later = <T>(value: () => T) => new Promise<T>((resolve) => setTimeout(() => resolve(value()), 20));
+    const slowStore: RevocationStore = {
+      revoke: (id, at) => later(() => memory.revoke(id, at)),
+      isRevoked: (id) => later(() => memory.isRevoked(id)),
+      consume: (id, at) => later(() => memory.consume(id, at)),
+    };
+    const issuer = createTokenIssuer({ key: SECRET, store: slowStore, revokeFamilyOnReuse: false });
+    const { refreshToken } = await issuer.issue('alice');
+    const first = issuer.refresh(refreshToken);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    const codes = (await Promise.all([first, issuer.refresh(refreshToken)])).map(codeOf).sort();
+    expect(codes).toEqual(['ok', 'token_revoked']);
+  });
+
+  it('lets concurrent refreshes through when rotation is off (two browser tabs)', async () => {
+    const issuer = issuerAt({ now: NOW }, { rotateRefreshTokens: false });
+    const { refreshToken } = await issuer.issue('alice');
+    const codes = (await Promise.all([issuer.refresh(refreshToken), issuer.refresh(refreshToken)])).map(codeOf);
+    expect(codes).toEqual(['ok', 'ok']);
+    expect(codeOf(await issuer.refresh(refreshToken))).toBe('ok');
   });
 });

@@ -80,6 +80,12 @@ export interface TokenIssuer {
   readonly store: RevocationStore;
 }
 
+/**
+ * Seconds a revocation outlives the token it names, so that a verifier's `clockTolerance` (up to
+ * five minutes) cannot make a revoked token acceptable again after its `exp`.
+ */
+const REVOCATION_GRACE = 300;
+
 /** Claims the issuer sets itself; `issue()` refuses them in `claims`. */
 const RESERVED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'sid', 'token_type'];
 
@@ -176,6 +182,29 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
     return Object.fromEntries(Object.entries(payload).filter(([name]) => !RESERVED_CLAIMS.includes(name)));
   }
 
+  /**
+   * A revoked session must stay revoked while any of its tokens can still be accepted: the
+   * longest lifetime, plus the clock tolerance verifiers may grant.
+   */
+  const sessionRevocationEnd = () => now() + Math.max(accessTtl, refreshTtl) + REVOCATION_GRACE;
+  const revokeSession = (sid: string) => store.revoke(sid, sessionRevocationEnd());
+
+  /**
+   * Marks a refresh token used. With a store that has an atomic `consume` (Redis `SET NX`), only
+   * one caller across all processes wins; otherwise one per process (check, then revoke).
+   */
+  async function consumeOnce(jti: string, expiresAt: number): Promise<boolean> {
+    if (store.consume !== undefined) return store.consume(jti, expiresAt);
+    if (refreshing.has(jti) || (await store.isRevoked(jti))) return false;
+    refreshing.add(jti);
+    try {
+      await store.revoke(jti, expiresAt);
+    } finally {
+      refreshing.delete(jti);
+    }
+    return true;
+  }
+
   async function refresh(refreshToken: string): Promise<RefreshResult> {
     const verified = await verify(refreshToken);
     if (!verified.ok) {
@@ -187,29 +216,26 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
     if (verified.tokenType !== 'refresh') {
       return { ok: false, error: new AuthError('wrong_token_type', { description: 'An access token cannot be used as a refresh token' }) };
     }
-    const jti = payload.jti as string;
-    if (refreshing.has(jti)) {
-      if (revokeFamily) await store.revoke(payload.sid as string, now() + refreshTtl);
+    const sid = payload.sid as string;
+    if (!rotate) {
+      // Without rotation the same refresh token is meant to be used many times, concurrently too.
+      return { ok: true, tokens: await pair(payload.sub!, userClaims(payload), sid, { token: refreshToken, exp: payload.exp! }) };
+    }
+    if (!(await consumeOnce(payload.jti as string, payload.exp! + REVOCATION_GRACE))) {
+      if (revokeFamily) await revokeSession(sid);
       return { ok: false, error: new AuthError('token_revoked') };
     }
-    refreshing.add(jti);
-    try {
-      if (!rotate) {
-        const tokens = await pair(payload.sub!, userClaims(payload), payload.sid as string, { token: refreshToken, exp: payload.exp! });
-        return { ok: true, tokens };
-      }
-      await store.revoke(jti, payload.exp!);
-      return { ok: true, tokens: await pair(payload.sub!, userClaims(payload), payload.sid as string) };
-    } finally {
-      refreshing.delete(jti);
-    }
+    const tokens = await pair(payload.sub!, userClaims(payload), sid);
+    // A logout or reuse detection may have revoked the session while this refresh ran.
+    if (await store.isRevoked(sid)) return { ok: false, error: new AuthError('token_revoked') };
+    return { ok: true, tokens };
   }
 
   /** Revokes the session of a refresh token whose signature is valid, whatever else is wrong with it. */
   async function revokeSessionOf(token: string): Promise<void> {
     const verified = await verifyToken(token, config);
     if (verified.ok && typeof verified.payload.sid === 'string' && verified.payload.token_type === 'refresh') {
-      await store.revoke(verified.payload.sid, now() + refreshTtl);
+      await revokeSession(verified.payload.sid);
     }
   }
 
@@ -225,10 +251,15 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
     verify,
     async revoke(token) {
       const verified = await verify(token);
-      if (!verified.ok) return verified;
+      if (!verified.ok) {
+        // Logging out with a refresh token that was already rotated (perhaps by a thief) still
+        // ends the session it belongs to.
+        if (verified.error.code === 'token_revoked') await revokeSessionOf(token);
+        return verified;
+      }
       const { payload } = verified;
-      if (verified.tokenType === 'refresh') await store.revoke(payload.sid as string, now() + refreshTtl);
-      else await store.revoke(payload.jti as string, payload.exp!);
+      if (verified.tokenType === 'refresh') await revokeSession(payload.sid as string);
+      else await store.revoke(payload.jti as string, payload.exp! + REVOCATION_GRACE);
       return { ok: true };
     },
     isRevoked,

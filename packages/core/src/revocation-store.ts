@@ -8,6 +8,12 @@ export interface RevocationStore {
   revoke(id: string, expiresAt: number): void | Promise<void>;
   /** Whether `id` is revoked now. */
   isRevoked(id: string): boolean | Promise<boolean>;
+  /**
+   * Atomically revokes `id` unless it already is, and says whether this call did it (Redis:
+   * `SET id 1 NX EXAT expiresAt`). Optional, but without it a refresh token reused at the same
+   * moment in two processes sharing the store can be exchanged twice.
+   */
+  consume?(id: string, expiresAt: number): boolean | Promise<boolean>;
 }
 
 /** Options of {@link MemoryRevocationStore}. */
@@ -41,6 +47,12 @@ export class MemoryRevocationStore implements RevocationStore {
     if (expiresAt * 1000 > this.#now()) return true;
     this.#revoked.delete(id);
     return false;
+  }
+
+  consume(id: string, expiresAt: number): boolean {
+    if (this.isRevoked(id)) return false;
+    this.revoke(id, expiresAt);
+    return true;
   }
 
   /** Forgets every entry that has expired. */
