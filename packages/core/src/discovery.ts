@@ -1,5 +1,5 @@
 import type { JWTVerifyGetKey } from 'jose';
-import { createRemoteKeySet, fetchJson, KeysUnavailable, type FetchFunction, type RemoteJwksTiming } from './remote-jwks.js';
+import { createRemoteKeySet, fetchJson, isTrustedScheme, KeysUnavailable, type FetchFunction, type RemoteJwksTiming } from './remote-jwks.js';
 
 /**
  * Where an issuer's metadata may be: OpenID Connect Discovery first, then RFC 8414 OAuth
@@ -26,8 +26,16 @@ async function discoverJwksUri(issuer: string, timeout: number, fetchImpl: Fetch
     // OpenID Connect Discovery §4.3 / RFC 8414 §3.3: the document must name the issuer it was asked for.
     if (metadata.issuer !== issuer) throw new KeysUnavailable(`${url} describes another issuer`);
     const jwksUri = metadata.jwks_uri;
-    if (typeof jwksUri !== 'string' || !/^https?:\/\//.test(jwksUri)) throw new KeysUnavailable(`${url} names no usable jwks_uri`);
-    return jwksUri;
+    let parsed: URL | undefined;
+    try {
+      parsed = typeof jwksUri === 'string' ? new URL(jwksUri) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    // Never a weaker scheme than the issuer's own, and http only on loopback.
+    const weaker = parsed !== undefined && new URL(issuer).protocol === 'https:' && parsed.protocol !== 'https:';
+    if (parsed === undefined || weaker || !isTrustedScheme(parsed)) throw new KeysUnavailable(`${url} names no usable jwks_uri`);
+    return parsed.href;
   }
   throw new KeysUnavailable(`no metadata found for ${issuer}`);
 }

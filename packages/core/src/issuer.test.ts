@@ -204,6 +204,12 @@ describe('signing keys', () => {
     ['a non-extractable private CryptoKey', async () => ({ key: (await generateKeyPair('ES256')).privateKey }), /must be extractable/],
     ['ES512 with a P-384 key', async () => ({ key: pairs.ec.privateKey.export({ format: 'jwk' }) as SigningKeyInput, algorithm: 'ES512' }), /cannot sign ES512/],
     ['a zero lifetime', async () => ({ key: SECRET, accessTokenTtl: 0 }), /accessTokenTtl/],
+    ['an 8-byte HMAC CryptoKey', async () => ({
+      key: await crypto.subtle.importKey('raw', new Uint8Array(8), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']),
+    }), /at least 32 bytes/],
+    ['a 1024-bit RSA CryptoKey', async () => ({
+      key: (await crypto.subtle.generateKey({ name: 'RSASSA-PKCS1-v1_5', modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, true, ['sign', 'verify'])).privateKey,
+    }), /1024 bits/],
   ])('refuses %s at creation', async (_, options, message) => {
     const resolved = await options();
     expect(() => createTokenIssuer(resolved)).toThrow(TypeError);

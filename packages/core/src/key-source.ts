@@ -3,7 +3,7 @@ import { SUPPORTED_ALGORITHMS } from './algorithms.js';
 import { createDiscoveredKeySet } from './discovery.js';
 import { jwkAlgorithms, prepareKey, type KeyInput, type PreparedKey } from './keys.js';
 import type { KeyFunction, LocalJwks, RemoteJwks } from './options.js';
-import { createRemoteKeySet, type FetchFunction, type RemoteJwksTiming } from './remote-jwks.js';
+import { createRemoteKeySet, isTrustedScheme, type FetchFunction, type RemoteJwksTiming } from './remote-jwks.js';
 
 /** How the verification key is found for a token. */
 export type KeySource =
@@ -58,7 +58,7 @@ function httpUrl(value: unknown, name: string, fail: Fail): string {
   } catch {
     return fail(`"${name}" is not a valid URL.`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') fail(`"${name}" must be an https:// URL.`);
+  if (!isTrustedScheme(url)) fail(`"${name}" must be an https:// URL (http:// only on loopback).`);
   return url.href;
 }
 

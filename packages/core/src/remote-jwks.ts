@@ -1,5 +1,5 @@
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
-import { jwkAlgorithms } from './keys.js';
+import { jwkAlgorithms, prepareKey } from './keys.js';
 
 /** Timing of a remote JWK Set, in milliseconds. */
 export interface RemoteJwksTiming {
@@ -24,6 +24,48 @@ export class KeysUnavailable extends Error {
   status?: number;
 }
 
+/**
+ * Keys must come over https: over plain http anyone on the path could hand out keys. Plain http
+ * is allowed to loopback only (a sidecar, or tests).
+ */
+export function isTrustedScheme(url: URL): boolean {
+  if (url.protocol === 'https:') return true;
+  if (url.protocol !== 'http:') return false;
+  return url.hostname === 'localhost' || url.hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(url.hostname);
+}
+
+/** Key sets and metadata are a few KiB; anything larger is refused before it fills memory. */
+export const MAX_DOCUMENT_BYTES = 512 * 1024;
+
+async function boundedText(response: Response, url: string): Promise<string> {
+  const tooLarge = () => new KeysUnavailable(`${url} answered more than ${MAX_DOCUMENT_BYTES} bytes`);
+  if (Number(response.headers.get('content-length') ?? 0) > MAX_DOCUMENT_BYTES) {
+    await response.body?.cancel().catch(() => undefined);
+    throw tooLarge();
+  }
+  if (response.body === null) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_DOCUMENT_BYTES) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
 /** Fetches a JSON document with a timeout; anything but a 200 JSON object is a failure. */
 export async function fetchJson(url: string, timeoutDuration: number, fetchImpl: FetchFunction): Promise<Record<string, unknown>> {
   let response: Response;
@@ -45,8 +87,9 @@ export async function fetchJson(url: string, timeoutDuration: number, fetchImpl:
   }
   let json: unknown;
   try {
-    json = await response.json();
+    json = JSON.parse(await boundedText(response, url));
   } catch (cause) {
+    if (cause instanceof KeysUnavailable) throw cause;
     throw new KeysUnavailable(`${url} did not answer JSON in time`, { cause });
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new KeysUnavailable(`${url} did not answer a JSON object`);
@@ -57,9 +100,16 @@ export async function fetchJson(url: string, timeoutDuration: number, fetchImpl:
 function usableSet(json: Record<string, unknown>, url: string): JSONWebKeySet {
   const keys = json.keys;
   if (!Array.isArray(keys)) throw new KeysUnavailable(`${url} is not a JWK Set`);
+  // Keys that could never verify (other uses, symmetric, too weak, private) are dropped here,
+  // so that a bad key in the set cannot turn into an error on the request path.
   const usable = keys.filter(
     (jwk): jwk is JSONWebKeySet['keys'][number] =>
-      typeof jwk === 'object' && jwk !== null && typeof jwk.kty === 'string' && jwk.kty !== 'oct' && jwkAlgorithms(jwk).length > 0,
+      typeof jwk === 'object' &&
+      jwk !== null &&
+      typeof jwk.kty === 'string' &&
+      jwk.kty !== 'oct' &&
+      jwkAlgorithms(jwk).length > 0 &&
+      typeof prepareKey(jwk) !== 'string',
   );
   if (usable.length === 0) throw new KeysUnavailable(`${url} holds no key that can verify signatures`);
   return { keys: usable };
@@ -125,12 +175,29 @@ export function createRemoteKeySet(url: string, timing: RemoteJwksTiming = {}, f
     try {
       return await set.getKey(header, token);
     } catch (error) {
-      if (!(error instanceof errors.JWKSNoMatchingKey)) throw error;
+      if (!(error instanceof errors.JWKSNoMatchingKey)) throw asKeyError(error, url);
       // The server is known to be failing: the key may have rotated in, so we cannot tell.
       if (backingOff()) throw new KeysUnavailable(`${url} is failing and has no key for this token`);
       if (since(set.fetchedAt) < cooldown) throw error;
       const fresh = await reload();
-      return fresh.getKey(header, token);
+      try {
+        return await fresh.getKey(header, token);
+      } catch (inner) {
+        throw asKeyError(inner, url);
+      }
     }
   };
+}
+
+/**
+ * Errors about the token (no key for its `kid`, several, an algorithm no key supports) pass
+ * through; anything else means a published key could not be used: the keys are unavailable.
+ */
+function asKeyError(error: unknown, url: string): unknown {
+  const aboutTheToken =
+    error instanceof errors.JWKSNoMatchingKey ||
+    error instanceof errors.JWKSMultipleMatchingKeys ||
+    error instanceof errors.JOSENotSupported ||
+    error instanceof errors.JOSEAlgNotAllowed;
+  return aboutTheToken ? error : new KeysUnavailable(`a key of ${url} cannot be used`, { cause: error });
 }
