@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { existsSync } from 'node:fs';
@@ -484,6 +485,26 @@ describe.each(frameworks)('examples/%s', (fw) => {
         expect(await exitOf(server)).toEqual({ code: 0, signal: null });
         expect(server.stderr()).toBe('');
       } finally {
+        if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
+      }
+    });
+
+    it('exits 0 on SIGTERM although a connection is open that never sent a request', async () => {
+      const server = await start(fw, envWith({ PORT: '0', HOST: '127.0.0.1', JWT_SECRET: SECRET, SHUTDOWN_TIMEOUT_MS: '5000' }));
+      const { port } = new URL(server.url);
+      const silent = connect(Number(port), '127.0.0.1');
+      const halfSent = connect(Number(port), '127.0.0.1');
+      try {
+        await Promise.all([silent, halfSent].map((socket) => new Promise((resolve) => socket.once('connect', resolve))));
+        halfSent.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+        // Let the server accept both before the signal comes: there is no way to ask it.
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        server.child.kill('SIGTERM');
+        expect(await exitOf(server)).toEqual({ code: 0, signal: null });
+        expect(server.stderr()).toBe('');
+      } finally {
+        silent.destroy();
+        halfSent.destroy();
         if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
       }
     });

@@ -45,6 +45,7 @@ export function createApp(config: Config): express.Express {
       endpoint({
         body: Buffer.isBuffer(body) && body.length > 0 ? body : undefined,
         contentType: req.headers['content-type'],
+        contentEncoding: req.headers['content-encoding'],
         cookie: req.headers.cookie,
       }).then((answer) => send(res, answer), next);
     });

@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { urlFor, type Config } from './config.js';
 
 /** A whole request (headers and body) must arrive within this time; `/api/slow` waits at most 10 s. */
@@ -25,14 +25,32 @@ export function serve(server: Server, config: Config): void {
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
 
   let stopping = false;
+  /** Requests in progress on each open connection. */
+  const inFlight = new Map<Socket, number>();
+  server.on('connection', (socket: Socket) => {
+    inFlight.set(socket, 0);
+    socket.once('close', () => inFlight.delete(socket));
+  });
   // Before the app sees a request that arrives while stopping: tell the client not to reuse the connection.
-  server.prependListener('request', (_request, response) => {
+  server.prependListener('request', (request, response) => {
+    const socket = request.socket;
+    inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
     if (stopping) response.setHeader('Connection', 'close');
-    // A response that was in flight when the signal came leaves an idle connection behind: close it.
-    response.once('finish', () => {
-      if (stopping) setImmediate(() => server.closeIdleConnections());
+    response.once('close', () => {
+      inFlight.set(socket, Math.max(0, (inFlight.get(socket) ?? 1) - 1));
+      // A response that was in flight when the signal came leaves an idle connection behind: close it.
+      if (stopping) setImmediate(closeIdle);
     });
   });
+
+  /**
+   * Ends every connection with no request in progress: idle keep-alive ones, and also those that
+   * opened but never sent (or never finished) a request, which closeIdleConnections() leaves open.
+   */
+  function closeIdle(): void {
+    server.closeIdleConnections();
+    for (const [socket, requests] of inFlight) if (requests === 0) socket.destroy();
+  }
 
   server.on('error', (error) => {
     console.error(`error: cannot listen on ${config.host}:${config.port}: ${error.message}`);
@@ -57,7 +75,7 @@ export function serve(server: Server, config: Config): void {
       if (error) console.error(`error: ${error.message}`);
       process.exit(error ? 1 : 0);
     });
-    server.closeIdleConnections();
+    closeIdle();
   }
   // `once`: a second Ctrl-C falls back to Node's default and ends the process at once.
   process.once('SIGTERM', stop);
