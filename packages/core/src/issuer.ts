@@ -137,6 +137,8 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
     secret: verifierOptions.secret,
     algorithms: verifierOptions.algorithms,
     currentDate,
+    // verify() reads revocations itself on every call; nothing to cache here.
+    cache: false,
     ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
     ...(options.audience === undefined ? {} : { audience: options.audience }),
   });

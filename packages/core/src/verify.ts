@@ -66,9 +66,6 @@ function fromJoseError(error: unknown): VerifyFailure | undefined {
     return { ok: false, code: 'invalid_signature', description: 'No key matches the token', cause: error };
   }
   if (error instanceof errors.JOSEAlgNotAllowed) return { ok: false, code: 'algorithm_not_allowed', cause: error };
-  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) {
-    return { ok: false, code: 'key_unavailable', cause: error };
-  }
   if (error instanceof errors.JOSEError) return { ok: false, code: 'malformed_token', cause: error };
   return undefined;
 }
