@@ -49,3 +49,16 @@ export function publicKeyTextProblem(secret: string): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * A sentence when a Web Crypto key is too weak (HMAC shorter than SHA-256's output, RSA under
+ * 2048 bits), or undefined. A CryptoKey carries its size in `algorithm`.
+ */
+export function cryptoKeyStrengthProblem(key: CryptoKey): string | undefined {
+  const algorithm = key.algorithm as { name: string; length?: number; modulusLength?: number };
+  if (algorithm.name === 'HMAC') {
+    const allowed = hmacAlgorithmsForLength((algorithm.length ?? 0) / 8);
+    if (typeof allowed === 'string') return allowed;
+  }
+  return rsaSizeProblem(algorithm.modulusLength);
+}

@@ -1,6 +1,6 @@
 import { importJWK, importSPKI, importX509, type JWK } from 'jose';
 import { algorithmsFor, normaliseCurve, type KeyFamily } from './algorithms.js';
-import { hmacAlgorithmsForLength, publicKeyTextProblem, rsaSizeProblem } from './key-strength.js';
+import { cryptoKeyStrengthProblem, hmacAlgorithmsForLength, publicKeyTextProblem, rsaSizeProblem } from './key-strength.js';
 import { pemKind, pemPublicKeyInfo } from './pem.js';
 
 /** A Node `KeyObject`, described structurally so core needs no Node types. */
@@ -140,14 +140,7 @@ function preparePem(pem: string): PreparedKey | string {
 
 function prepareCryptoKey(key: CryptoKey): PreparedKey | string {
   if (key.type === 'private') return 'a private CryptoKey was given; pass the public key instead';
-  const algorithm = key.algorithm as { name: string; length?: number; modulusLength?: number };
-  if (algorithm.name === 'HMAC') {
-    const allowed = hmacAlgorithmsForLength((algorithm.length ?? 0) / 8);
-    if (typeof allowed === 'string') return allowed;
-  }
-  const tooSmall = rsaSizeProblem(algorithm.modulusLength);
-  if (tooSmall !== undefined) return tooSmall;
-  return { algorithms: cryptoKeyAlgorithm(key), keyFor: async () => key };
+  return cryptoKeyStrengthProblem(key) ?? { algorithms: cryptoKeyAlgorithm(key), keyFor: async () => key };
 }
 
 function prepareKeyObject(key: KeyObjectLike): PreparedKey | string {

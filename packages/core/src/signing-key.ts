@@ -1,6 +1,6 @@
 import { exportJWK, importJWK, importPKCS8, type JWK } from 'jose';
 import { algorithmsFor, type KeyFamily } from './algorithms.js';
-import { hmacAlgorithmsForLength, publicKeyTextProblem, rsaSizeProblem } from './key-strength.js';
+import { cryptoKeyStrengthProblem, hmacAlgorithmsForLength, publicKeyTextProblem, rsaSizeProblem } from './key-strength.js';
 import { cryptoKeyAlgorithm, isCryptoKey, isKeyObject, jwkFamily, keyObjectFamily, type KeyInput, type KeyObjectLike } from './keys.js';
 import { pemKind, pkcs8KeyFamily } from './pem.js';
 
@@ -91,14 +91,8 @@ export function prepareSigningKey(input: SigningKeyInput, requested?: string): S
   if (input instanceof Uint8Array) return hmacSigningKey(input, input.length, requested);
   if (typeof input !== 'object' || input === null) return 'the key must be a string, bytes, a JWK, a KeyObject or a CryptoKey';
   if (isCryptoKey(input)) {
-    // The same strength rules as every other key form: HMAC as long as the hash, RSA 2048+.
-    const algorithm = input.algorithm as { name: string; length?: number; modulusLength?: number };
-    if (algorithm.name === 'HMAC') {
-      const allowed = hmacAlgorithmsForLength((algorithm.length ?? 0) / 8);
-      if (typeof allowed === 'string') return allowed;
-    }
-    const tooSmall = rsaSizeProblem(algorithm.modulusLength);
-    if (tooSmall !== undefined) return tooSmall;
+    const weak = cryptoKeyStrengthProblem(input);
+    if (weak !== undefined) return weak;
     const usable = cryptoKeyAlgorithm(input);
     const alg = requested ?? usable[0];
     if (alg === undefined || !usable.includes(alg)) return `this CryptoKey cannot sign ${alg ?? 'anything'}`;
