@@ -1,3 +1,4 @@
+import type { Emit } from './events.js';
 import type { JWSHeaderParameters, JWTPayload } from 'jose';
 
 /** What a successful authentication attaches to the request as `auth`. */
@@ -16,11 +17,13 @@ export interface AuthInfo<Payload extends JWTPayload = JWTPayload> {
 export interface AuthSettings {
   realm: string | undefined;
   forwardErrors: boolean;
+  /** The `onEvent` hook, wrapped; guard refusals are reported too. */
+  emit: Emit | undefined;
 }
 
 /** Hidden on every {@link AuthInfo}; `Symbol.for` so ESM and CJS copies of core agree. */
 const SETTINGS = Symbol.for('@jwtauth/core.settings');
-const DEFAULT_SETTINGS: AuthSettings = { realm: undefined, forwardErrors: false };
+const DEFAULT_SETTINGS: AuthSettings = { realm: undefined, forwardErrors: false, emit: undefined };
 
 export function attachSettings(auth: AuthInfo, settings: AuthSettings): void {
   Object.defineProperty(auth, SETTINGS, { value: settings, enumerable: false });

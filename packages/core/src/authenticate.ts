@@ -8,7 +8,8 @@ import { toErrorResponse, type AuthErrorResponse } from './response.js';
 import { asError } from './thrown.js';
 import { parseScopes } from './scopes.js';
 import { findToken } from './token-source.js';
-import { verifyError, verifyToken, type VerifyResult } from './verify.js';
+import { authFailed, claimedBy, type Claimed } from './events.js';
+import { verifyError, verifyToken, type VerifiedToken, type VerifyResult } from './verify.js';
 
 /** The outcome of authenticating one request. Failures are values, never thrown. */
 export type AuthResult<Payload extends JWTPayload = JWTPayload, User = Payload> =
@@ -33,6 +34,12 @@ export interface Authenticator<Payload extends JWTPayload = JWTPayload, User = P
 
 const ANONYMOUS = { ok: true, auth: undefined, user: undefined } as const;
 
+const LOOKUP_REASONS = {
+  malformed_header: 'the Authorization header is not "Bearer <token>"',
+  multiple_tokens: 'more than one token was sent',
+  malformed_token: 'the cookie or query value is not a token',
+} as const;
+
 /**
  * Creates an authenticator. Every option is checked here, so a mistake throws a `TypeError` at
  * start-up rather than on the first request.
@@ -41,8 +48,15 @@ export function createAuthenticator<Payload extends JWTPayload = JWTPayload, Use
   options: JwtAuthOptions<Payload, User, Request>,
 ): Authenticator<Payload, User, Request> {
   const config = resolveConfig(options);
-  const failure = (code: AuthErrorCode, description?: string) =>
-    ({ ok: false, error: new AuthError(code, { realm: config.realm, description }) }) as const;
+  const { emit } = config;
+
+  /** A failed result; the event hook hears why. */
+  function refuse(error: AuthError, reason: string, claimed?: Claimed) {
+    emit?.(authFailed(error.code, error.status, reason, claimed));
+    return { ok: false, error } as const;
+  }
+  const failure = (code: AuthErrorCode, reason: string, description?: string, verified?: VerifiedToken<Payload>) =>
+    refuse(new AuthError(code, { realm: config.realm, description }), reason, verified && claimedBy(verified));
 
   async function tokenOf(input: RequestLike, request: Request) {
     if (config.getToken === undefined) return findToken(input, config.tokenFrom);
@@ -65,25 +79,29 @@ export function createAuthenticator<Payload extends JWTPayload = JWTPayload, Use
   async function authenticate(input: RequestLike, request: Request): Promise<AuthResult<Payload, User>> {
     if (isPreflight(input)) return ANONYMOUS;
     const found = await tokenOf(input, request);
-    if (found.kind === 'none') return config.credentialsRequired ? failure('missing_token') : ANONYMOUS;
-    if (found.kind !== 'token') return failure(found.kind);
+    if (found.kind === 'none') return config.credentialsRequired ? failure('missing_token', 'no token was sent') : ANONYMOUS;
+    if (found.kind !== 'token') return failure(found.kind, LOOKUP_REASONS[found.kind]);
 
     const verified = await verifyCached(found.token);
-    if (!verified.ok) return { ok: false, error: verifyError(verified, config.realm) };
+    if (!verified.ok) return refuse(verifyError(verified, config.realm), verified.reason ?? verified.code, verified.claimed);
     const { header, payload } = verified;
-    if (payload.token_type === 'refresh') return failure('wrong_token_type');
+    if (payload.token_type === 'refresh') return failure('wrong_token_type', 'token_type is "refresh"', undefined, verified);
     const scopes = parseScopes(payload);
-    if (scopes === undefined) return failure('claim_invalid', 'The scope claim is invalid');
+    if (scopes === undefined) return failure('claim_invalid', 'scope is not a string, or scp not an array of strings', 'The scope claim is invalid', verified);
     // Any truthy answer (a revocation record, 1) counts as revoked: fail closed.
-    if (config.isRevoked !== undefined && (await config.isRevoked(payload, header))) return failure('token_revoked');
+    if (config.isRevoked !== undefined && (await config.isRevoked(payload, header))) {
+      return failure('token_revoked', 'isRevoked returned true', undefined, verified);
+    }
     let user = payload as unknown as User;
     if (config.resolveUser !== undefined) {
       const resolved = await config.resolveUser(payload, request);
-      if (resolved === null || resolved === undefined || resolved === false) return failure('user_not_found');
+      if (resolved === null || resolved === undefined || resolved === false) {
+        return failure('user_not_found', 'resolveUser found no user', undefined, verified);
+      }
       user = resolved;
     }
     const auth: AuthInfo<Payload> = { token: found.token, header, payload, scopes };
-    attachSettings(auth, { realm: config.realm, forwardErrors: config.forwardErrors });
+    attachSettings(auth, { realm: config.realm, forwardErrors: config.forwardErrors, emit });
     return { ok: true, auth, user };
   }
 

@@ -2,6 +2,7 @@ import type { JWTPayload } from 'jose';
 import { SUPPORTED_ALGORITHMS } from './algorithms.js';
 import { isChallengeSafe } from './challenge.js';
 import { toSeconds } from './duration.js';
+import { createEmitter, type Emit } from './events.js';
 import { keySourceFrom, type KeySource } from './key-source.js';
 import { TokenCache } from './token-cache.js';
 import type { JwtAuthOptions } from './options.js';
@@ -36,12 +37,14 @@ export interface AuthConfig<Payload extends JWTPayload, User, Request> {
   currentDate: () => Date;
   /** Verified tokens kept for reuse; undefined when `cache: false`. */
   cache: TokenCache | undefined;
+  /** The `onEvent` hook, made safe; undefined when none is set. */
+  emit: Emit | undefined;
 }
 
 const KNOWN_OPTIONS = new Set([
   'secret', 'jwks', 'algorithms', 'issuer', 'audience', 'subject', 'typ', 'clockTolerance',
   'maxTokenAge', 'requiredClaims', 'credentialsRequired', 'tokenFrom', 'getToken', 'isRevoked',
-  'resolveUser', 'realm', 'forwardErrors', 'currentDate', 'discovery', 'issuers', 'fetch', 'cache',
+  'resolveUser', 'realm', 'forwardErrors', 'currentDate', 'discovery', 'issuers', 'fetch', 'cache', 'onEvent',
 ]);
 const ISSUER_OPTIONS = new Set(['secret', 'jwks', 'discovery', 'algorithms']);
 
@@ -123,6 +126,7 @@ function issuersKeySource(
   options: JwtAuthOptions<JWTPayload, unknown, unknown>,
   requested: string[] | undefined,
   fetchImpl: JwtAuthOptions['fetch'],
+  emit: Emit | undefined,
 ): [KeySource, readonly string[]] {
   const { issuers } = options;
   if (options.secret !== undefined || options.jwks !== undefined || options.discovery !== undefined || options.issuer !== undefined) {
@@ -138,7 +142,7 @@ function issuersKeySource(
     for (const name of Object.keys(entry)) if (!ISSUER_OPTIONS.has(name)) fail(`unknown option "${name}" for issuer ${JSON.stringify(issuer)}.`);
     const at = `issuers[${JSON.stringify(issuer)}]`;
     const own = entry.algorithms === undefined ? requested : checkAlgorithms(entry.algorithms);
-    const [source, algorithms] = keySourceFrom({ ...entry, algorithms: own }, { at, issuer, fetch: fetchImpl, fail });
+    const [source, algorithms] = keySourceFrom({ ...entry, algorithms: own }, { at, issuer, fetch: fetchImpl, emit, fail });
     byIssuer.set(issuer, { source, algorithms });
     for (const alg of algorithms) union.add(alg);
   }
@@ -155,10 +159,11 @@ export function resolveConfig<Payload extends JWTPayload, User, Request>(
   }
   const requested = checkAlgorithms(options.algorithms);
   const fetchImpl = optionalFunction('fetch', options.fetch);
+  const emit = createEmitter(optionalFunction('onEvent', options.onEvent));
   const [keySource, algorithms] =
     options.issuers === undefined
-      ? keySourceFrom({ ...options, algorithms: requested }, { at: '', issuer: singleIssuer(options.issuer), fetch: fetchImpl, fail })
-      : issuersKeySource(options, requested, fetchImpl);
+      ? keySourceFrom({ ...options, algorithms: requested }, { at: '', issuer: singleIssuer(options.issuer), fetch: fetchImpl, emit, fail })
+      : issuersKeySource(options, requested, fetchImpl, emit);
   if (options.subject !== undefined && (typeof options.subject !== 'string' || options.subject === '')) fail('"subject" must be a non-empty string.');
   if (options.typ !== undefined && (typeof options.typ !== 'string' || options.typ === '')) fail('"typ" must be a non-empty string such as "at+jwt".');
   if (options.requiredClaims !== undefined && !isStringList(options.requiredClaims)) fail('"requiredClaims" must be an array of claim names.');
@@ -185,5 +190,6 @@ export function resolveConfig<Payload extends JWTPayload, User, Request>(
     forwardErrors: optionalBoolean('forwardErrors', options.forwardErrors, false),
     currentDate: optionalFunction('currentDate', options.currentDate) ?? (() => new Date()),
     cache: tokenCache(options.cache),
+    emit,
   };
 }

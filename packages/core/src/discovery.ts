@@ -1,4 +1,5 @@
 import type { JWTVerifyGetKey } from 'jose';
+import type { Emit } from './events.js';
 import { createRemoteKeySet, fetchJson, isTrustedScheme, KeysUnavailable, type FetchFunction, type RemoteJwksTiming } from './remote-jwks.js';
 
 /**
@@ -44,7 +45,12 @@ async function discoverJwksUri(issuer: string, timeout: number, fetchImpl: Fetch
  * The key set of an issuer found through its metadata, read once and then used like a remote
  * JWK Set. A failed discovery is retried after `cooldownDuration`; until then it is unavailable.
  */
-export function createDiscoveredKeySet(issuer: string, timing: RemoteJwksTiming = {}, fetchImpl: FetchFunction = fetch): JWTVerifyGetKey {
+export function createDiscoveredKeySet(
+  issuer: string,
+  timing: RemoteJwksTiming = {},
+  fetchImpl: FetchFunction = fetch,
+  emit?: Emit,
+): JWTVerifyGetKey {
   const cooldown = timing.cooldownDuration ?? 30_000;
   let keySet: JWTVerifyGetKey | undefined;
   let pending: Promise<JWTVerifyGetKey> | undefined;
@@ -55,7 +61,7 @@ export function createDiscoveredKeySet(issuer: string, timing: RemoteJwksTiming 
       return Promise.reject(new KeysUnavailable(`discovery for ${issuer} failed recently; not asking again yet`));
     }
     pending ??= discoverJwksUri(issuer, timing.timeoutDuration ?? 5_000, fetchImpl)
-      .then((jwksUri) => (keySet = createRemoteKeySet(jwksUri, timing, fetchImpl)))
+      .then((jwksUri) => (keySet = createRemoteKeySet(jwksUri, timing, fetchImpl, emit)))
       .catch((error: unknown) => {
         failedAt = Date.now();
         throw error instanceof KeysUnavailable ? error : new KeysUnavailable(`discovery for ${issuer} failed`, { cause: error });

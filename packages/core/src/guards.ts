@@ -1,6 +1,7 @@
 import type { JWTPayload } from 'jose';
 import { settingsOf, type AuthInfo } from './auth-info.js';
 import { AuthError } from './errors.js';
+import { authFailed, claimedBy } from './events.js';
 import { asError } from './thrown.js';
 
 /** A claim check for `requireClaims`: return `true` to let the request through. */
@@ -15,10 +16,11 @@ export type GuardResult = { ok: true } | { ok: false; error: AuthError; forward:
 /** A framework-neutral authorization guard over the request's `auth`. */
 export type Guard = (auth: AuthInfo | undefined) => Promise<GuardResult>;
 
-function refuse(auth: AuthInfo | undefined, make: (realm: string | undefined) => AuthError): GuardResult {
-  const { realm, forwardErrors } = settingsOf(auth);
+function refuse(auth: AuthInfo | undefined, reason: string, make: (realm: string | undefined) => AuthError): GuardResult {
+  const { realm, forwardErrors, emit } = settingsOf(auth);
   // A request let through unauthenticated (credentialsRequired: false) must log in first.
   const error = auth === undefined ? new AuthError('missing_token', { realm }) : make(realm);
+  emit?.(authFailed(error.code, error.status, auth === undefined ? 'no token was sent' : reason, auth && claimedBy(auth)));
   return { ok: false, error, forward: forwardErrors };
 }
 
@@ -36,7 +38,8 @@ export function createScopeGuard(scopes: readonly unknown[]): Guard {
   const required = scopes as readonly string[];
   return async (auth) => {
     if (auth !== undefined && required.every((scope) => auth.scopes.includes(scope))) return { ok: true };
-    return refuse(auth, (realm) => new AuthError('insufficient_scope', { realm, scopes: required }));
+    const missing = required.filter((scope) => !auth?.scopes.includes(scope));
+    return refuse(auth, `scope ${missing.join(' ')} not granted`, (realm) => new AuthError('insufficient_scope', { realm, scopes: required }));
   };
 }
 
@@ -54,7 +57,7 @@ export function createClaimGuard<Payload extends JWTPayload>(check: ClaimCheck<P
       throw asError(thrown);
     }
     if (passed) return { ok: true };
-    return refuse(auth, (realm) =>
+    return refuse(auth, 'the requireClaims check returned false', (realm) =>
       new AuthError('insufficient_scope', { realm, description: 'The token does not grant access to this resource' }),
     );
   };

@@ -1,6 +1,7 @@
 import { createLocalJWKSet, type JWTVerifyGetKey } from 'jose';
 import { SUPPORTED_ALGORITHMS } from './algorithms.js';
 import { createDiscoveredKeySet } from './discovery.js';
+import type { Emit } from './events.js';
 import { jwkAlgorithms, prepareKey, type KeyInput, type PreparedKey } from './keys.js';
 import type { KeyFunction, LocalJwks, RemoteJwks } from './options.js';
 import { createRemoteKeySet, isTrustedScheme, type FetchFunction, type RemoteJwksTiming } from './remote-jwks.js';
@@ -85,7 +86,7 @@ function localJwks(jwks: LocalJwks, at: string, requested: string[] | undefined,
  */
 export function keySourceFrom(
   options: KeySourceOptions,
-  context: { at: string; issuer: string | undefined; fetch: FetchFunction | undefined; fail: Fail },
+  context: { at: string; issuer: string | undefined; fetch: FetchFunction | undefined; emit: Emit | undefined; fail: Fail },
 ): [KeySource, readonly string[]] {
   const { secret, jwks, discovery, algorithms: requested } = options;
   const { at } = context;
@@ -107,12 +108,12 @@ export function keySourceFrom(
     if (context.issuer === undefined) fail(`"${prefix}discovery" needs the issuer: set "issuer" to its URL.`);
     httpUrl(context.issuer, 'issuer', fail);
     const timing = timingOf(jwks as RemoteJwksTiming | undefined, `${prefix}jwks`, fail);
-    const resolve = createDiscoveredKeySet(context.issuer, timing, fetchImpl);
+    const resolve = createDiscoveredKeySet(context.issuer, timing, fetchImpl, context.emit);
     return [{ kind: 'jwks', resolve }, narrow(requested, ASYMMETRIC_ALGORITHMS, 'A discovered JWK Set', fail)];
   }
   if (typeof jwks !== 'object' || jwks === null) return fail(`"${prefix}jwks" must be { keys: [...] } or { uri }.`);
   if (!remoteUri) return localJwks(jwks as LocalJwks, `${prefix}jwks`, requested, fail);
   const uri = httpUrl((jwks as RemoteJwks).uri, `${prefix}jwks.uri`, fail);
-  const resolve = createRemoteKeySet(uri, timingOf(jwks, `${prefix}jwks`, fail), fetchImpl);
+  const resolve = createRemoteKeySet(uri, timingOf(jwks, `${prefix}jwks`, fail), fetchImpl, context.emit);
   return [{ kind: 'jwks', resolve }, narrow(requested, ASYMMETRIC_ALGORITHMS, 'A JWK Set', fail)];
 }

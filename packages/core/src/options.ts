@@ -1,5 +1,6 @@
 import type { JWK, JWSHeaderParameters, JWTPayload } from 'jose';
 import type { Duration } from './duration.js';
+import type { AuthEvent } from './events.js';
 import type { KeyInput } from './keys.js';
 import type { FetchFunction, RemoteJwksTiming } from './remote-jwks.js';
 import type { TokenCacheOptions } from './token-cache.js';
@@ -113,4 +114,11 @@ export interface JwtAuthOptions<Payload extends JWTPayload = JWTPayload, User = 
    * turns it off. Default `{ max: 1000, ttl: 60 }`.
    */
   cache?: false | TokenCacheOptions;
+  /**
+   * Told about every refused request (`auth.failed`: code, reason, the token's `alg`, `kid`,
+   * `iss`) and every key-set fetch (`jwks.fetch`, `jwks.stale`, `jwks.rotated`), for logs and
+   * metrics. Never receives the token or key material. What it throws is ignored: it cannot
+   * change an answer. Default: none.
+   */
+  onEvent?(event: AuthEvent): void;
 }

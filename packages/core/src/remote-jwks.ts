@@ -1,4 +1,5 @@
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import type { Emit } from './events.js';
 import { jwkAlgorithms, prepareKey } from './keys.js';
 
 /** Timing of a remote JWK Set, in milliseconds. */
@@ -127,7 +128,13 @@ interface Fetched {
  * (stale-if-error), and no new fetch is tried for `cooldownDuration`; a key that cannot be had
  * raises {@link KeysUnavailable}.
  */
-export function createRemoteKeySet(url: string, timing: RemoteJwksTiming = {}, fetchImpl: FetchFunction = fetch): JWTVerifyGetKey {
+export function createRemoteKeySet(
+  url: string,
+  timing: RemoteJwksTiming = {},
+  fetchImpl: FetchFunction = fetch,
+  // Reports fetches, staleness and rotation (the `onEvent` option); wired by the JWKS work.
+  _emit?: Emit,
+): JWTVerifyGetKey {
   const cacheMaxAge = timing.cacheMaxAge ?? 600_000;
   const cooldown = timing.cooldownDuration ?? 30_000;
   const timeout = timing.timeoutDuration ?? 5_000;

@@ -1,7 +1,8 @@
 import { errors, jwtVerify, type JWSHeaderParameters, type JWTPayload, type JWTVerifyOptions } from 'jose';
-import { decodeCompact } from './compact.js';
+import { decodeCompact, type DecodedToken } from './compact.js';
 import type { VerifyConfig } from './config.js';
 import { AuthError, type AuthErrorCode } from './errors.js';
+import type { Claimed } from './events.js';
 import type { KeySource } from './key-source.js';
 import { prepareKey, type KeyInput, type PreparedKey, type VerifyKey } from './keys.js';
 import { KeysUnavailable } from './remote-jwks.js';
@@ -16,8 +17,13 @@ export interface VerifiedToken<Payload extends JWTPayload> {
 export interface VerifyFailure {
   ok: false;
   code: AuthErrorCode;
+  /** Replaces the error table's text for the client. */
   description?: string;
+  /** Why, for operators (the `onEvent` hook); never token or key material. */
+  reason?: string;
   cause?: unknown;
+  /** What the refused token claimed to be, as sent (for the `onEvent` hook). */
+  claimed?: Claimed;
 }
 
 export type VerifyResult<Payload extends JWTPayload> = ({ ok: true } & VerifiedToken<Payload>) | VerifyFailure;
@@ -50,7 +56,7 @@ function mistypedClaim(payload: JWTPayload): string | undefined {
 
 /** Maps a jose error to the contract's code; `undefined` for anything jose did not raise. */
 function fromJoseError(error: unknown): VerifyFailure | undefined {
-  if (error instanceof KeysUnavailable) return { ok: false, code: 'key_unavailable', cause: error.cause };
+  if (error instanceof KeysUnavailable) return { ok: false, code: 'key_unavailable', reason: error.message, cause: error };
   if (error instanceof errors.JWTExpired) {
     return { ok: false, code: error.claim === 'iat' ? 'token_too_old' : 'token_expired', cause: error };
   }
@@ -141,18 +147,29 @@ export async function verifyToken<P extends JWTPayload>(
   config: VerifyConfig,
 ): Promise<VerifyResult<P>> {
   const decoded = decodeCompact(token);
-  if (decoded === undefined) return { ok: false, code: 'malformed_token' };
+  if (decoded === undefined) return { ok: false, code: 'malformed_token', reason: 'not a compact JWS with JSON object header and payload' };
+  const result = await verifyDecoded<P>(token, decoded, config);
+  if (result.ok) return result;
+  // What the token claimed, for the event hook.
+  return {
+    ...result,
+    reason: result.reason ?? (result.cause instanceof Error ? result.cause.message : result.description ?? result.code),
+    claimed: { alg: decoded.header.alg, kid: decoded.header.kid, iss: decoded.payload.iss },
+  };
+}
+
+async function verifyDecoded<P extends JWTPayload>(token: string, decoded: DecodedToken, config: VerifyConfig): Promise<VerifyResult<P>> {
   const { alg } = decoded.header;
   let { keySource, algorithms, issuer } = config;
   if (keySource.kind === 'issuers') {
     // Only a trusted issuer's keys are ever looked up: an unknown `iss` fetches nothing.
     const { iss } = decoded.payload;
     const trusted = typeof iss === 'string' ? keySource.byIssuer.get(iss) : undefined;
-    if (trusted === undefined) return { ok: false, code: 'claim_invalid', description: 'The iss claim is not a trusted issuer' };
+    if (trusted === undefined) return { ok: false, code: 'claim_invalid', description: 'The iss claim is not a trusted issuer', reason: 'iss is not one of the configured issuers' };
     ({ source: keySource, algorithms } = trusted);
     issuer = iss;
   }
-  if (!algorithms.includes(alg)) return { ok: false, code: 'algorithm_not_allowed' };
+  if (!algorithms.includes(alg)) return { ok: false, code: 'algorithm_not_allowed', reason: `alg is not one of ${algorithms.join(', ')}` };
 
   const currentDate = config.currentDate();
   const options: JWTVerifyOptions = {
