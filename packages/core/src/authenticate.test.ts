@@ -186,12 +186,12 @@ describe('getToken', () => {
   });
 });
 
-describe('CORS preflight', () => {
+describe('CORS preflight: authenticated like any other request', () => {
   it.each<[string, () => RequestLike, AuthErrorCode | 'anonymous']>([
-    ['passes an OPTIONS request with Access-Control-Request-Method', () => fetchRequest({ 'access-control-request-method': 'POST' }, undefined, 'OPTIONS'), 'anonymous'],
-    ['passes a Node preflight', () => ({ method: 'options', headers: { 'access-control-request-method': 'DELETE' } }), 'anonymous'],
-    ['passes a preflight even with a bad Authorization header', () => ({ method: 'OPTIONS', headers: { authorization: 'Bearer', 'access-control-request-method': 'GET' } }), 'anonymous'],
-    ['does not pass a plain OPTIONS request', () => fetchRequest({}, undefined, 'OPTIONS'), 'missing_token'],
+    ['refuses an OPTIONS request with Access-Control-Request-Method and no token', () => fetchRequest({ 'access-control-request-method': 'POST' }, undefined, 'OPTIONS'), 'missing_token'],
+    ['refuses a Node preflight without a token', () => ({ method: 'options', headers: { 'access-control-request-method': 'DELETE' } }), 'missing_token'],
+    ['refuses a preflight with a bad Authorization header', () => ({ method: 'OPTIONS', headers: { authorization: 'Bearer', 'access-control-request-method': 'GET' } }), 'malformed_header'],
+    ['refuses a plain OPTIONS request', () => fetchRequest({}, undefined, 'OPTIONS'), 'missing_token'],
     ['does not pass a GET with Access-Control-Request-Method', () => fetchRequest({ 'access-control-request-method': 'GET' }), 'missing_token'],
   ])('%s', async (_, makeRequest, expected) => {
     const request = makeRequest();

@@ -3,7 +3,7 @@ import { attachSettings, type AuthInfo } from './auth-info.js';
 import { resolveConfig } from './config.js';
 import { AuthError, type AuthErrorCode } from './errors.js';
 import type { JwtAuthOptions } from './options.js';
-import { isPreflight, type RequestLike } from './request.js';
+import type { RequestLike } from './request.js';
 import { toErrorResponse, type AuthErrorResponse } from './response.js';
 import { asError } from './thrown.js';
 import { parseScopes } from './scopes.js';
@@ -14,7 +14,7 @@ import { verifyError, verifyToken, type VerifiedToken, type VerifyResult } from 
 /** The outcome of authenticating one request. Failures are values, never thrown. */
 export type AuthResult<Payload extends JWTPayload = JWTPayload, User = Payload> =
   | { ok: true; auth: AuthInfo<Payload>; user: User }
-  /** No token, and none required (or a CORS preflight): the request goes on unauthenticated. */
+  /** No token, and none required: the request goes on unauthenticated. */
   | { ok: true; auth: undefined; user: undefined }
   | { ok: false; error: AuthError };
 
@@ -77,7 +77,6 @@ export function createAuthenticator<Payload extends JWTPayload = JWTPayload, Use
   }
 
   async function authenticate(input: RequestLike, request: Request): Promise<AuthResult<Payload, User>> {
-    if (isPreflight(input)) return ANONYMOUS;
     const found = await tokenOf(input, request);
     if (found.kind === 'none') return config.credentialsRequired ? failure('missing_token', 'no token was sent') : ANONYMOUS;
     if (found.kind !== 'token') return failure(found.kind, LOOKUP_REASONS[found.kind]);

@@ -52,11 +52,3 @@ export function queryString(request: RequestLike): string {
   const hash = url.indexOf('#', start);
   return url.slice(start + 1, hash === -1 ? undefined : hash);
 }
-
-/** True for a CORS preflight, which browsers send without credentials. */
-export function isPreflight(request: RequestLike): boolean {
-  return (
-    (request.method ?? '').toUpperCase() === 'OPTIONS' &&
-    headerValues(request, 'access-control-request-method').length > 0
-  );
-}
