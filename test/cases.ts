@@ -131,6 +131,13 @@ const forwarded = (status: number, name: string, code: string | null, message: s
   body: { forwarded: true, name, code, message },
 });
 
+/** One token for a whole scenario, so that its cases see what earlier cases did with it. */
+function sharedToken(claims: Record<string, unknown>): () => Promise<string> {
+  let token: Promise<string> | undefined;
+  return () => (token ??= sign(claims));
+}
+const escalatedToken = sharedToken({ sub: 'u1', scope: 'read' });
+
 export const scenarios: Scenario[] = [
   {
     name: 'HMAC secret with the derived allowlist',
@@ -178,6 +185,16 @@ export const scenarios: Scenario[] = [
       { name: 'requireClaims answers 403 when the check returns false', send: async () => bearer(await sign({ role: 'user' }), '/claims'), expect: failure('insufficient_scope', { description: 'The token does not grant access to this resource' }) },
       { name: 'requireClaims sends a throwing check to the error path', send: async () => bearer(await sign({}), '/claims-throw'), expect: forwarded(500, 'Error', null, 'guard exploded') },
       { name: 'requireClaims fails closed when the check rejects with undefined', send: async () => bearer(await sign({}), '/claims-reject'), expect: forwarded(500, 'Error', null, NON_ERROR('undefined')) },
+    ],
+  },
+  {
+    name: 'a handler that changes its auth (verified-token cache on)',
+    options: () => ({ secret: HS_SECRET }),
+    cases: [
+      { name: 'lets the handler change its own request', send: async () => bearer(await escalatedToken(), '/escalate'), expect: ok() },
+      { name: 'still refuses the admin scope to the next request with the token', send: async () => bearer(await escalatedToken(), '/admin'), expect: failure('insufficient_scope', { scope: 'admin' }) },
+      { name: 'still refuses a claim check on the changed role', send: async () => bearer(await escalatedToken(), '/claims'), expect: failure('insufficient_scope', { description: 'The token does not grant access to this resource' }) },
+      { name: 'attaches the token as signed to the next request', send: async () => bearer(await escalatedToken()), expect: attached() },
     ],
   },
   {

@@ -104,3 +104,33 @@ describe('the verified-token cache', () => {
     expect(() => createAuthenticator({ secret: SECRET, cache: cache as false })).toThrow(TypeError);
   });
 });
+
+describe('each request gets its own payload', () => {
+  const authenticate = async (authenticator: ReturnType<typeof createAuthenticator>, token: string) => {
+    const result = await authenticator.authenticate(new Request('http://127.0.0.1/', { headers: { Authorization: `Bearer ${token}` } }), null);
+    if (!result.ok || result.auth === undefined) throw new Error('expected success');
+    return result;
+  };
+
+  it.each([
+    ['with the cache on', {}],
+    ['with the cache off', { cache: false as const }],
+  ])('a handler that changes the payload, header or user changes nothing for the next request (%s)', async (_, options) => {
+    const authenticator = createAuthenticator({ secret: SECRET, currentDate: () => new Date(T0), ...options });
+    const token = await sign({ exp: T0 / 1000 + 300, scope: 'read', roles: ['user'] });
+    const first = await authenticate(authenticator, token);
+    first.auth!.payload.scope += ' admin';
+    (first.auth!.payload.roles as string[]).push('admin');
+    first.auth!.header.alg = 'none';
+    (first.user as Record<string, unknown>).sub = 'mallory';
+    first.auth!.scopes.push('admin');
+
+    const second = await authenticate(authenticator, token);
+    expect(second.auth!.payload).toEqual({ sub: 'alice', iat: T0 / 1000, exp: T0 / 1000 + 300, scope: 'read', roles: ['user'] });
+    expect(second.auth!.header).toEqual({ alg: 'HS256' });
+    expect(second.auth!.scopes).toEqual(['read']);
+    expect(second.user).toEqual(second.auth!.payload);
+    // The first request keeps what it changed.
+    expect(first.auth!.payload.scope).toBe('read admin');
+  });
+});
