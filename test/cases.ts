@@ -11,7 +11,7 @@ export const DESCRIPTIONS: Record<AuthErrorCode, string> = {
   invalid_signature: 'The token signature is invalid',
   algorithm_not_allowed: 'The token is signed with an algorithm that is not allowed',
   token_expired: 'The token has expired',
-  token_not_yet_valid: 'The token is not valid yet',
+  token_not_yet_valid: 'The token is not valid yet (its nbf is in the future; clockTolerance allows for clock skew)',
   token_too_old: 'The token was issued too long ago',
   claim_invalid: 'The token has an invalid claim',
   wrong_token_type: 'A refresh token cannot be used as an access token',
@@ -164,7 +164,10 @@ export const scenarios: Scenario[] = [
       { name: 'answers 401 algorithm_not_allowed for an RS256 token', send: async (keys) => bearer(await sign({}, { alg: 'RS256', key: keys.rs.privateKey })), expect: failure('algorithm_not_allowed') },
       { name: 'answers 401 token_expired for an expired token', send: async () => bearer(await sign({ iat: now() - 600, exp: now() - 60 })), expect: failure('token_expired') },
       { name: 'answers 401 token_not_yet_valid for a future nbf', send: async () => bearer(await sign({ nbf: now() + 600 })), expect: failure('token_not_yet_valid') },
-      { name: 'answers 401 token_not_yet_valid for a future iat', send: async () => bearer(await sign({ iat: now() + 600 })), expect: failure('token_not_yet_valid', { description: 'The token was issued in the future' }) },
+      { name: 'answers 401 token_not_yet_valid for a future iat', send: async () => bearer(await sign({ iat: now() + 600 })), expect: failure('token_not_yet_valid', { description: 'The token was issued in the future (clockTolerance allows for clock skew)' }) },
+      { name: 'accepts a token issued a second in the future (the default 5 s clock tolerance)', send: async () => bearer(await sign({ iat: now() + 1, nbf: now() + 1 })), expect: attached() },
+      { name: 'accepts a token expired within the default 5 s clock tolerance', send: async () => bearer(await sign({ iat: now() - 300, exp: now() - 2 })), expect: attached() },
+      { name: 'answers 401 claim_invalid for a token without exp (RFC 9068 §2.2)', send: async () => bearer(await sign({ exp: undefined })), expect: failure('claim_invalid', { description: 'The token has no exp claim' }) },
       { name: 'answers 401 claim_invalid for an exp of the wrong type', send: async () => bearer(await sign({ exp: 'soon' as unknown as number })), expect: failure('claim_invalid', { description: 'The exp claim is invalid' }) },
       { name: 'answers 401 claim_invalid for a scope of the wrong type', send: async () => bearer(await sign({ scope: 42 })), expect: failure('claim_invalid', { description: 'The scope claim is invalid' }) },
       { name: 'answers 401 wrong_token_type for a refresh token', send: async () => bearer(await sign({ token_type: 'refresh', jti: 'r1' })), expect: failure('wrong_token_type') },
@@ -345,6 +348,30 @@ export const scenarios: Scenario[] = [
       { name: 'puts the realm alone in the missing-token challenge', send: async () => ({}), expect: failure('missing_token', { realm: 'example \\"api\\"' }) },
       { name: 'puts the realm before the error parameters', send: async () => bearer('garbage'), expect: failure('malformed_token', { realm: 'example \\"api\\"' }) },
       { name: 'puts the realm in the insufficient_scope challenge', send: async () => bearer(await sign({}), '/admin'), expect: failure('insufficient_scope', { realm: 'example \\"api\\"', scope: 'admin' }) },
+    ],
+  },
+  {
+    name: 'tokens without exp allowed (requireExp: false)',
+    options: () => ({ secret: HS_SECRET, requireExp: false }),
+    cases: [
+      { name: 'accepts a token without exp', send: async () => bearer(await sign({ exp: undefined })), expect: attached() },
+      { name: 'still refuses an expired token', send: async () => bearer(await sign({ iat: now() - 600, exp: now() - 60 })), expect: failure('token_expired') },
+    ],
+  },
+  {
+    name: 'an onEvent hook that throws',
+    options: () => ({
+      secret: HS_SECRET,
+      onEvent: (event) => {
+        if (event.type === 'auth.failed' && event.code === 'insufficient_scope') return Promise.reject(new Error('log sink down')) as unknown as void;
+        throw new Error('logger exploded');
+      },
+    }),
+    cases: [
+      { name: 'changes nothing for a valid token', send: async () => bearer(await sign({})), expect: attached() },
+      { name: 'changes nothing for a missing token', send: async () => ({}), expect: failure('missing_token') },
+      { name: 'changes nothing for an expired token', send: async () => bearer(await sign({ iat: now() - 600, exp: now() - 60 })), expect: failure('token_expired') },
+      { name: 'changes nothing when it rejects for a guard refusal', send: async () => bearer(await sign({ scope: 'read' }), '/admin'), expect: failure('insufficient_scope', { scope: 'admin' }) },
     ],
   },
   {

@@ -23,7 +23,7 @@ const serving = (documents: Record<string, unknown>): FetchFunction => async (ur
 };
 
 async function codeFor(options: JwtAuthOptions, kid: string, claims: Record<string, unknown> = {}) {
-  const token = await new SignJWT({ sub: 'alice', ...claims }).setProtectedHeader({ alg: 'ES256', kid }).sign(privateKey);
+  const token = await new SignJWT({ sub: 'alice', exp: Math.floor(Date.now() / 1000) + 300, ...claims }).setProtectedHeader({ alg: 'ES256', kid }).sign(privateKey);
   const authenticator = createAuthenticator({ cache: false, ...options });
   const result = await authenticator.authenticate(new Request('http://127.0.0.1/', { headers: { Authorization: `Bearer ${token}` } }), null);
   return result.ok ? 'ok' : result.error.code;
