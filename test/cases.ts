@@ -1,6 +1,6 @@
 import type { AuthErrorCode } from '@jwtauth/core';
 import type { AnyOptions } from './harness/index.js';
-import { HS_SECRET, now, rawToken, sign, signWithText, type Keys } from './fixtures.js';
+import { HS_SECRET, now, rawToken, sign, signRaw, signWithText, type Keys } from './fixtures.js';
 
 /** The contract's description for each code, as clients read it. */
 export const DESCRIPTIONS: Record<AuthErrorCode, string> = {
@@ -131,6 +131,9 @@ const forwarded = (status: number, name: string, code: string | null, message: s
   body: { forwarded: true, name, code, message },
 });
 
+/** The order n of the P-256 group: a signature with r or s outside 1..n-1 is invalid. */
+const P256_ORDER = 'ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551';
+
 /** One token for a whole scenario, so that its cases see what earlier cases did with it. */
 function sharedToken(claims: Record<string, unknown>): () => Promise<string> {
   let token: Promise<string> | undefined;
@@ -168,6 +171,9 @@ export const scenarios: Scenario[] = [
       { name: 'accepts a token issued a second in the future (the default 5 s clock tolerance)', send: async () => bearer(await sign({ iat: now() + 1, nbf: now() + 1 })), expect: attached() },
       { name: 'accepts a token expired within the default 5 s clock tolerance', send: async () => bearer(await sign({ iat: now() - 300, exp: now() - 2 })), expect: attached() },
       { name: 'answers 401 claim_invalid for a token without exp (RFC 9068 §2.2)', send: async () => bearer(await sign({ exp: undefined })), expect: failure('claim_invalid', { description: 'The token has no exp claim' }) },
+      { name: 'answers 401 malformed_token for a payload that is not UTF-8 (RFC 8725 §3.7)', send: async () => bearer(`${Buffer.from('{"alg":"HS256"}').toString('base64url')}.${Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]).toString('base64url')}.c2ln`), expect: failure('malformed_token') },
+      { name: 'gives a __proto__ claim no power: it is not the prototype of the payload', send: async () => bearer(await signRaw(`{"sub":"user-1","exp":${now() + 300},"__proto__":{"role":"admin","scope":"admin"}}`), '/claims'), expect: failure('insufficient_scope', { description: 'The token does not grant access to this resource' }) },
+      { name: 'gives a __proto__ claim no scope', send: async () => bearer(await signRaw(`{"sub":"user-1","exp":${now() + 300},"__proto__":{"scope":"admin"}}`), '/admin'), expect: failure('insufficient_scope', { scope: 'admin' }) },
       { name: 'answers 401 claim_invalid for an exp of the wrong type', send: async () => bearer(await sign({ exp: 'soon' as unknown as number })), expect: failure('claim_invalid', { description: 'The exp claim is invalid' }) },
       { name: 'answers 401 claim_invalid for a scope of the wrong type', send: async () => bearer(await sign({ scope: 42 })), expect: failure('claim_invalid', { description: 'The scope claim is invalid' }) },
       { name: 'answers 401 wrong_token_type for a refresh token', send: async () => bearer(await sign({ token_type: 'refresh', jti: 'r1' })), expect: failure('wrong_token_type') },
@@ -232,6 +238,17 @@ export const scenarios: Scenario[] = [
     cases: [
       { name: 'accepts ES256', send: async (keys) => bearer(await sign({}, { alg: 'ES256', key: keys.es.privateKey })), expect: attached() },
       { name: 'refuses HS256', send: async () => bearer(await sign({})), expect: failure('algorithm_not_allowed') },
+      {
+        // CVE-2022-21449 ("psychic signatures"): r = s = 0 must never verify.
+        name: 'answers invalid_signature for an all-zero ECDSA signature',
+        send: async () => bearer(rawToken({ alg: 'ES256' }, { sub: 'admin', exp: now() + 300 }, Buffer.alloc(64).toString('base64url'))),
+        expect: failure('invalid_signature'),
+      },
+      {
+        name: 'answers invalid_signature for an ECDSA signature of r = s = n (the group order)',
+        send: async () => bearer(rawToken({ alg: 'ES256' }, { sub: 'admin', exp: now() + 300 }, Buffer.from(P256_ORDER.repeat(2), 'hex').toString('base64url'))),
+        expect: failure('invalid_signature'),
+      },
     ],
   },
   {

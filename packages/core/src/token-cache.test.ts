@@ -1,4 +1,4 @@
-import { SignJWT } from 'jose';
+import { CompactSign, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { createAuthenticator } from './authenticate.js';
 import type { JwtAuthOptions } from './options.js';
@@ -133,5 +133,20 @@ describe('each request gets its own payload', () => {
     expect(second.user).toEqual(second.auth!.payload);
     // The first request keeps what it changed.
     expect(first.auth!.payload.scope).toBe('read admin');
+  });
+});
+
+describe('a __proto__ claim', () => {
+  it('stays an own property on the cached copies, never the prototype', async () => {
+    const authenticator = createAuthenticator({ secret: SECRET, currentDate: () => new Date(T0) });
+    const payload = new TextEncoder().encode(`{"sub":"alice","exp":${T0 / 1000 + 300},"__proto__":{"role":"admin"}}`);
+    const token = await new CompactSign(payload).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(SECRET));
+    for (const round of ['miss', 'hit']) {
+      const result = await authenticator.authenticate(new Request('http://127.0.0.1/', { headers: { Authorization: `Bearer ${token}` } }), null);
+      if (!result.ok || result.auth === undefined) throw new Error(`expected success (${round})`);
+      expect(Object.getPrototypeOf(result.auth.payload)).toBe(Object.prototype);
+      expect((result.auth.payload as { role?: unknown }).role).toBeUndefined();
+      expect(Object.keys(result.auth.payload)).toEqual(['sub', 'exp', '__proto__']);
+    }
   });
 });
