@@ -56,3 +56,24 @@ describe.each(harnesses)('$name adapter', (harness) => {
     expect(attacker.requests).toEqual([]);
   });
 });
+
+describe('a JWK Set URL that redirects', () => {
+  it('is not followed (the set is trusted for where it was configured): 503, and the target is never asked', async () => {
+    const redirecting = createServer((_req, res) => {
+      res.writeHead(302, { Location: `${attacker.url}/jwks.json` }).end();
+    });
+    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+    const server = await harnesses[0]!.start({ jwks: { uri: `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/jwks.json`, timeoutDuration: 2000 } });
+    try {
+      attacker.requests.length = 0;
+      const token = await new SignJWT({ sub: 'admin', exp: now() + 300 }).setProtectedHeader({ alg: 'ES256', kid: 'ec-remote' }).sign(attackerKeys.privateKey);
+      const response = await fetch(`${server.url}/protected`, { headers: { Authorization: `Bearer ${token}` } });
+      expect(response.status).toBe(503);
+      expect(await response.json()).toMatchObject({ code: 'key_unavailable' });
+      expect(attacker.requests).toEqual([]);
+    } finally {
+      await server.close();
+      await new Promise<void>((resolve) => redirecting.close(() => resolve()));
+    }
+  });
+});
