@@ -13,9 +13,10 @@ export interface PemBlock {
 const BEGIN = /-----BEGIN ([A-Z0-9]+(?: [A-Z0-9]+)*)-----/g;
 /**
  * Armour a PEM reader would not take: lower case, four dashes, spaces inside the dashes (RFC 4716
- * SSH keys: `---- BEGIN SSH2 PUBLIC KEY ----`).
+ * SSH keys: `---- BEGIN SSH2 PUBLIC KEY ----`). The lookbehind starts a match only at the first
+ * dash of a run, so a long run of dashes costs linear time.
  */
-const LOOSE_ARMOUR = /-{3,} ?BEGIN [ A-Z0-9]+-{3,}/i;
+const LOOSE_ARMOUR = /(?<!-)-{3,} ?BEGIN [ A-Z0-9]+-{3,}/i;
 
 function kindOf(label: string): PemKind {
   if (label === 'PUBLIC KEY') return 'public';
