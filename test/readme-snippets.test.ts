@@ -2,11 +2,12 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SignJWT, type JWTPayload } from 'jose';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Found } from './harness/readme-snippet-typecheck.js';
 
 // Every TypeScript / JavaScript code block of every README.md (`git ls-files '*README.md'`) is
 // a program a user may copy, so each one is type-checked and run here.
@@ -23,7 +24,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 //   with a `declare global` / `declare module` augmentation: it gets a program of its own, as
 //   its augmentation would change the types of the others. `@jwtauth/*` and the frameworks
 //   resolve from test/node_modules as in a user's project, that is to the packages' built
-//   `dist/`: run `pnpm build` after changing a package.
+//   `dist/`: run `pnpm build` after changing a package. The check runs in a child process
+//   (test/harness/readme-snippet-typecheck.ts) while the snippets run.
 // - Run with node (compiled with TypeScript's transpileModule) by test/harness/
 //   readme-snippet-runner.ts, with `JWT_SECRET` set (48 random characters, enough for HS256 and
 //   HS384): it must start without throwing and exit by itself with code 0 and nothing on
@@ -56,18 +58,19 @@ interface Snippet {
 
 /** The fenced blocks of a Markdown file whose info string starts with one of LANGUAGES. */
 function snippetsOf(readme: string): Snippet[] {
-  const lines = readFileSync(join(root, readme), 'utf8').split('\n');
+  const lines = readFileSync(join(root, readme), 'utf8').split(/\r?\n/);
   const found: Snippet[] = [];
   for (let i = 0; i < lines.length; i++) {
-    const open = /^ {0,3}(`{3,}|~{3,})\s*(.*)$/.exec(lines[i]!);
+    // A fence may be indented (inside a list item); its body loses that indentation.
+    const open = /^(\s*)(`{3,}|~{3,})\s*(.*)$/.exec(lines[i]!);
     if (open === null) continue;
-    const [, fence, info] = open as unknown as [string, string, string];
+    const [, indent, fence, info] = open as unknown as [string, string, string, string];
     const start = i;
     const body: string[] = [];
     for (i++; i < lines.length; i++) {
-      const close = /^ {0,3}(`{3,}|~{3,})\s*$/.exec(lines[i]!);
+      const close = /^\s*(`{3,}|~{3,})\s*$/.exec(lines[i]!);
       if (close !== null && close[1]![0] === fence[0] && close[1]!.length >= fence.length) break;
-      body.push(lines[i]!);
+      body.push(lines[i]!.startsWith(indent) ? lines[i]!.slice(indent.length) : lines[i]!.trimStart());
     }
     const language = info.trim().split(/\s+/)[0]!.toLowerCase();
     const extension = LANGUAGES[language];
@@ -235,6 +238,7 @@ function probesOf(snippet: Snippet): Probe[] | undefined {
 // resolve from test/node_modules exactly as in a user's project, and nothing lands in git.
 
 let dir: string;
+let typeChecked: Promise<Map<string, string[]>>;
 
 beforeAll(() => {
   const missing = ['core', 'express', 'koa', 'fastify', 'hono']
@@ -246,6 +250,8 @@ beforeAll(() => {
   dir = mkdtempSync(join(cache, 'readme-snippets-'));
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module', private: true }));
   for (const snippet of snippets) writeFileSync(join(dir, `${snippet.file}.${snippet.extension}`), snippet.code);
+  typeChecked = typeCheck();
+  typeChecked.catch(() => {}); // reported by the type-check tests
 });
 
 afterAll(() => {
@@ -272,7 +278,7 @@ describe('README code blocks', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// Type checks: one program per snippet (a user's project), sharing parsed files between them.
+// Type checks, as a user's compiler sees the snippet (see the rules at the top).
 
 function compilerOptions(): ts.CompilerOptions {
   const file = join(root, 'tsconfig.base.json');
@@ -297,45 +303,42 @@ function compilerOptions(): ts.CompilerOptions {
 /** A snippet that augments a global or a module's types must be compiled on its own. */
 const augments = (snippet: Snippet) => /\bdeclare\s+(global|module)\b/.test(snippet.code);
 
-let typeErrors: Map<string, string[]> | undefined;
-
-function typeCheck(): Map<string, string[]> {
-  if (typeErrors !== undefined) return typeErrors;
-  const options = compilerOptions();
-  const host = ts.createCompilerHost(options, true);
-  const parsed = new Map<string, ts.SourceFile | undefined>();
-  const getSourceFile = host.getSourceFile.bind(host);
-  host.getSourceFile = (fileName, languageVersion, onError, shouldCreate) => {
-    if (!parsed.has(fileName)) parsed.set(fileName, getSourceFile(fileName, languageVersion, onError, shouldCreate));
-    return parsed.get(fileName);
-  };
+/**
+ * Type-checks every snippet in a child process (test/harness/readme-snippet-typecheck.ts), so
+ * that the snippets run meanwhile; resolves to each snippet's errors, at lines of its README.
+ */
+async function typeCheck(): Promise<Map<string, string[]>> {
   const fileOf = (snippet: Snippet) => join(dir, `${snippet.file}.${snippet.extension}`);
   // Snippets are modules (moduleDetection: force), so one program can hold all of them but those
-  // that augment types; each of these gets its own program, sharing the parsed files.
-  const programs = [snippets.filter((s) => !augments(s)), ...snippets.filter(augments).map((s) => [s])];
-  typeErrors = new Map(snippets.map((s) => [s.name, []]));
-  for (const group of programs) {
-    const program = ts.createProgram({ rootNames: group.map(fileOf), options, host });
-    for (const d of ts.getPreEmitDiagnostics(program)) {
-      const snippet = group.find((s) => d.file?.fileName === fileOf(s));
-      const where = d.file !== undefined && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start) : undefined;
-      // Positions are lines of the README, where the snippet is edited.
-      const at = snippet !== undefined && where !== undefined ? `${snippet.readme}:${snippet.line + 1 + where.line}: ` : d.file !== undefined && where !== undefined ? `${d.file.fileName}:${where.line + 1}: ` : '';
-      const message = `${at}${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
-      // A diagnostic outside the snippets (a global one, or in a .d.ts) fails every snippet of the program.
-      for (const s of snippet === undefined ? group : [snippet]) typeErrors.get(s.name)!.push(message);
-    }
+  // that augment types; each of these gets its own program.
+  const programs = [snippets.filter((s) => !augments(s)), ...snippets.filter(augments).map((s) => [s])].filter((group) => group.length > 0);
+  const job = join(dir, 'typecheck-job.json');
+  writeFileSync(job, JSON.stringify({ options: compilerOptions(), programs: programs.map((group) => group.map(fileOf)) }));
+  const { stdout, stderr, code } = await new Promise<{ stdout: string; stderr: string; code: number | null }>((resolve, reject) => {
+    const child = spawn(process.execPath, [harness('readme-snippet-typecheck'), job], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+    child.once('error', reject);
+    child.once('close', (exitCode) => resolve({ stdout: out, stderr: err, code: exitCode }));
+  });
+  if (code !== 0) throw new Error(`the type check failed to run (${code}): ${stderr}`);
+  const errors = new Map<string, string[]>(snippets.map((s) => [s.name, []]));
+  for (const found of JSON.parse(stdout) as Found[]) {
+    const group = programs[found.program]!;
+    const snippet = group.find((s) => found.file === fileOf(s));
+    const at = found.line === undefined ? '' : snippet !== undefined ? `${snippet.readme}:${snippet.line + found.line}: ` : `${found.file}:${found.line}: `;
+    // A diagnostic outside the snippets (a global one, or in a .d.ts) fails every snippet of its program.
+    for (const s of snippet === undefined ? group : [snippet]) errors.get(s.name)!.push(`${at}${found.message}`);
   }
-  return typeErrors;
+  return errors;
 }
 
+// The snippets run first, while they are type-checked in another process.
 describe.each(snippets.map((s) => [s.name, s] as const))('the README snippet at %s', (_name, snippet) => {
-  it('type-checks strictly on its own', { timeout: 120_000 }, () => {
-    expect(typeCheck().get(snippet.name)).toEqual([]);
-  });
-
   it('runs: it starts, serves what it shows, and exits cleanly', { timeout: START_TIMEOUT + EXIT_TIMEOUT + 10_000 }, async () => {
-    const script = join(dir, `${snippet.file}.js`);
+    const script = join(dir, `${snippet.file}.mjs`);
     const { outputText } = ts.transpileModule(snippet.code, {
       fileName: `${snippet.file}.${snippet.extension}`,
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true, jsx: ts.JsxEmit.ReactJSX, jsxImportSource: 'hono/jsx' },
@@ -345,19 +348,28 @@ describe.each(snippets.map((s) => [s.name, s] as const))('the README snippet at 
   });
 });
 
+describe.each(snippets.map((s) => [s.name, s] as const))('the README snippet at %s', (_name, snippet) => {
+  it('type-checks strictly on its own', { timeout: 120_000 }, async () => {
+    expect((await typeChecked).get(snippet.name)).toEqual([]);
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 // Running.
 
-let runner: string | undefined;
+const compiled = new Map<string, string>();
 
-/** test/harness/readme-snippet-runner.ts, compiled next to the snippets. */
-function runnerPath(): string {
-  if (runner !== undefined) return runner;
-  const source = readFileSync(join(root, 'test/harness/readme-snippet-runner.ts'), 'utf8');
-  const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true } });
-  runner = join(dir, 'readme-snippet-runner.js');
-  writeFileSync(runner, outputText);
-  return runner;
+/** test/harness/<name>.ts, compiled next to the snippets; returns the path of the .js. */
+function harness(name: string): string {
+  let path = compiled.get(name);
+  if (path === undefined) {
+    const source = readFileSync(join(root, `test/harness/${name}.ts`), 'utf8');
+    const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true } });
+    path = join(dir, `${name}.js`);
+    writeFileSync(path, outputText);
+    compiled.set(name, path);
+  }
+  return path;
 }
 
 /** The parent's environment without anything a snippet or example reads, plus `vars`. */
@@ -375,7 +387,7 @@ interface Exit {
 }
 
 async function runSnippet(snippet: Snippet, script: string): Promise<void> {
-  const child = spawn(process.execPath, [runnerPath(), script], {
+  const child = spawn(process.execPath, [harness('readme-snippet-runner'), script], {
     cwd: dir,
     env: envWith({ JWT_SECRET: SECRET }),
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -389,18 +401,24 @@ async function runSnippet(snippet: Snippet, script: string): Promise<void> {
   try {
     const ready = await Promise.race([
       new Promise<{ ports: number[] }>((resolve) => child.once('message', (message) => resolve(message as { ports: number[] }))),
-      exited.then((exit) => { throw new Error(explain(`exited (${exit.code ?? exit.signal}) while starting`)); }),
+      // A snippet that serves nothing may exit before its message is read: code 0 is success.
+      exited.then((exit) => {
+        if (exit.code === 0 && exit.signal === null) return { ports: [] };
+        throw new Error(explain(`exited (${exit.code ?? exit.signal}) while starting`));
+      }),
       timeout(START_TIMEOUT).then(() => { throw new Error(explain(`did not start within ${START_TIMEOUT} ms`)); }),
     ]);
+    const probes = probesOf(snippet);
+    if (probes !== undefined && ready.ports.length === 0) throw new Error(explain('has probes but serves nothing'));
     if (ready.ports.length > 0) {
       const url = `http://127.0.0.1:${ready.ports[0]}`;
-      for (const probe of probesOf(snippet) ?? [{ path: '/', status: 0 }]) {
+      if (probes === undefined) {
+        const answer = await send(url, { path: '/' });
+        expect(answer.status, `${snippet.name}: GET / answers ${answer.status}: ${answer.body}`).toBeLessThan(500);
+      }
+      for (const probe of probes ?? []) {
         const answer = await send(url, probe);
         const label = `${snippet.name}: ${probe.method ?? 'GET'} ${probe.path}${probe.token ? ' with a token' : probe.authorization ? ` with ${probe.authorization}` : ''}`;
-        if (probe.status === 0) {
-          expect(answer.status, `${label} answers ${answer.status}: ${answer.body}`).toBeLessThan(500);
-          continue;
-        }
         expect(answer.status, `${label}: ${answer.body}`).toBe(probe.status);
         if (typeof probe.body === 'string') expect(answer.body, label).toBe(probe.body);
         else if (probe.body !== undefined) expect(JSON.parse(answer.body), label).toMatchObject(probe.body);
@@ -420,7 +438,7 @@ function timeout(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
-async function send(url: string, probe: Probe): Promise<{ status: number; body: string }> {
+async function send(url: string, probe: Omit<Probe, 'status' | 'body'>): Promise<{ status: number; body: string }> {
   const headers: Record<string, string> = {};
   if (probe.authorization !== undefined) headers.authorization = probe.authorization;
   if (probe.token !== undefined) {
@@ -479,7 +497,9 @@ describe("the root README's curl session", () => {
     });
 
     const script = session!.slice('sh\n'.length).replace('API=http://127.0.0.1:3000;', `API=${url};`);
-    const shell = spawnSync('bash', ['-e', '-c', script], { encoding: 'utf8', timeout: 20_000 });
+    // The session's `field` helper runs `node`: the one running this test.
+    const env = { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}` };
+    const shell = spawnSync('bash', ['-e', '-c', script], { encoding: 'utf8', env, timeout: 20_000 });
     expect(shell.error).toBeUndefined();
     expect(shell.status, shell.stderr).toBe(0);
     // What the comments of the session promise, in order.
