@@ -4,9 +4,25 @@ import type { JWSHeaderParameters, JWTPayload } from 'jose';
 export const MAX_TOKEN_LENGTH = 16 * 1024;
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * Whether a segment is unpadded base64url in the one canonical spelling of its bytes (RFC 4648
+ * §3.5). The last character of an unpadded segment carries 2 or 4 unused bits that base64
+ * decoders (jose's included) ignore, so `…TT4` and `…TT5` verify as the same signature. Accepting
+ * both would let anyone mint new strings for an issued token, which a revocation or audit list
+ * keyed by the token string would not recognise. Issuers always leave those bits zero, so only a
+ * changed token has them set.
+ */
+function isBase64url(segment: string): boolean {
+  if (!BASE64URL.test(segment)) return false;
+  const unused = [0, -1, 4, 2][segment.length % 4]!;
+  if (unused === -1) return false;
+  return unused === 0 || (ALPHABET.indexOf(segment.at(-1)!) & ((1 << unused) - 1)) === 0;
+}
 
 function decodeSegment(segment: string): unknown {
-  if (!BASE64URL.test(segment) || segment.length % 4 === 1) return undefined;
+  if (!isBase64url(segment)) return undefined;
   try {
     const base64 = segment.replace(/-/g, '+').replace(/_/g, '/');
     const binary = atob(base64 + '='.repeat((4 - (base64.length % 4)) % 4));
@@ -29,13 +45,15 @@ export interface DecodedToken {
 
 /**
  * Decodes the header and payload of a compact JWS, or `undefined` when the token is not one:
- * wrong segment count, bad base64url, or header/payload that are not JSON objects.
+ * wrong segment count, bad or non-canonical base64url, or header/payload that are not JSON
+ * objects.
  */
 export function decodeCompact(token: string): DecodedToken | undefined {
   if (token.length > MAX_TOKEN_LENGTH) return undefined;
   const segments = token.split('.');
+  if (segments.length !== 3) return undefined;
   // An empty signature is well-formed (`alg: none`); the algorithm check rejects it.
-  if (segments.length !== 3 || (segments[2] !== '' && !BASE64URL.test(segments[2]!))) return undefined;
+  if (segments[2] !== '' && !isBase64url(segments[2]!)) return undefined;
   const header = decodeSegment(segments[0]!);
   const payload = decodeSegment(segments[1]!);
   if (!isObject(header) || !isObject(payload) || typeof header.alg !== 'string') return undefined;

@@ -1,3 +1,4 @@
+import { trimOws } from './field-value.js';
 import { headerValues, type RequestLike } from './request.js';
 
 /** Every value the request's `Cookie` headers give the cookie `name`, in order. */
@@ -6,8 +7,9 @@ export function cookieValues(request: RequestLike, name: string): string[] {
   for (const header of headerValues(request, 'cookie')) {
     for (const pair of header.split(';')) {
       const eq = pair.indexOf('=');
-      if (eq === -1 || pair.slice(0, eq).trim() !== name) continue;
-      let value = pair.slice(eq + 1).trim();
+      // OWS only: String#trim would also drop NBSP, so `token=<jwt>\xa0` would read as `<jwt>`.
+      if (eq === -1 || trimOws(pair.slice(0, eq)) !== name) continue;
+      let value = trimOws(pair.slice(eq + 1));
       if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
       if (value !== '') values.push(value);
     }

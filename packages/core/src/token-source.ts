@@ -31,10 +31,12 @@ function queryValues(request: RequestLike, name: string): string[] {
 export function findToken(request: RequestLike, from: Required<Pick<TokenFrom, 'header'>> & TokenFrom): TokenLookup {
   const found: string[] = [];
   if (from.header) {
-    const values = headerValues(request, 'authorization');
-    if (values.length > 1) return { kind: 'multiple_tokens' };
-    if (values.length === 1) {
-      const parsed = parseAuthorization(values[0]!);
+    const lines = headerValues(request, 'authorization');
+    if (lines.length > 0) {
+      // Node hands every line; a Fetch `Headers` has joined them with `, ` and nothing can take
+      // them apart again. Join them the same way, so both runtimes read the same value and answer
+      // alike (an empty second line, a garbled one): parseAuthorization tells several from one.
+      const parsed = parseAuthorization(lines.join(', '));
       if (parsed.kind === 'malformed') return { kind: 'malformed_header' };
       if (parsed.kind === 'multiple') return { kind: 'multiple_tokens' };
       if (parsed.kind === 'token') found.push(parsed.token);
