@@ -1,5 +1,6 @@
 import type { AuthErrorCode } from '@jwtauth/core';
 import type { AnyOptions } from './harness/index.js';
+import { jwksScenarios } from './cases-jwks.js';
 import { HS_SECRET, now, rawToken, sign, signWithText, type Keys } from './fixtures.js';
 
 /** The contract's description for each code, as clients read it. */
@@ -421,4 +422,5 @@ export const scenarios: Scenario[] = [
       { name: 'sends a guard failure to the error path', send: async () => bearer(await sign({}), '/admin'), expect: forwarded(403, 'AuthError', 'insufficient_scope', DESCRIPTIONS.insufficient_scope, failure('insufficient_scope', { scope: 'admin' }).challenge) },
     ],
   },
+  ...jwksScenarios({ bearer, attached, failure, keysUnavailable }),
 ];

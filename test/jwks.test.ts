@@ -215,15 +215,15 @@ describe('remote JWK Set: fetching and caching', () => {
 });
 
 describe('remote JWK Set: rotation and the refetch cooldown', () => {
-  it('refetches once for a kid that rotated in, after the cooldown', async () => {
+  it('honours a kid the provider publishes right after our last fetch, with one more fetch', async () => {
     const ks = await keyServer();
     ks.setKeys([published(p256, 'k1')]);
-    const api = await app({ jwks: { uri: ks.jwksUri, cooldownDuration: 300 } });
+    const api = await app({ jwks: { uri: ks.jwksUri } });
     expectOk(await get(api, await token(p256, 'ES256', 'k1')));
     expect(ks.count(JWKS)).toBe(1);
 
+    // Within the default cooldown of the first fetch (the old design refused it for 30 s).
     ks.setKeys([published(p256, 'k1'), published(rsa, 'k2')]);
-    await sleep(450);
     expectOk(await get(api, await token(rsa, 'RS256', 'k2')));
     expect(ks.count(JWKS)).toBe(2);
     expectOk(await get(api, await token(rsa, 'RS256', 'k2')));
@@ -242,45 +242,176 @@ describe('remote JWK Set: rotation and the refetch cooldown', () => {
     expectRejected(await get(api, await token(p256, 'ES256', 'k1')), 'invalid_signature');
   });
 
-  it('does not ask the server again within the cooldown, however many forged kids arrive', async () => {
+  it('makes a kid published within the cooldown wait for the next fetch, shared, and honours it', async () => {
     const ks = await keyServer();
     ks.setKeys([published(p256, 'k1')]);
-    const api = await app({ jwks: { uri: ks.jwksUri } });
+    const api = await app({ jwks: { uri: ks.jwksUri, cooldownDuration: 600 } });
     expectOk(await get(api, await token(p256, 'ES256', 'k1')));
-    const forged = await Promise.all(Array.from({ length: 40 }, (_, i) => token(p256, 'ES256', `forged-${i}`)));
-    const seen = await Promise.all(forged.map((t) => get(api, t)));
-    for (const s of seen) expectRejected(s, 'invalid_signature');
-    for (const t of forged.slice(0, 5)) expectRejected(await get(api, t), 'invalid_signature');
+    // A forged kid spends the refetch the cooldown allows...
+    expectRejected(await get(api, await token(p256, 'ES256', 'forged')), 'invalid_signature');
+    expect(ks.count(JWKS)).toBe(2);
+    // ...so the key published now is only seen by the next fetch, which these requests await.
+    ks.setKeys([published(p256, 'k1'), published(ed, 'k2')]);
+    const tokens = await Promise.all(Array.from({ length: 10 }, () => token(ed, 'EdDSA', 'k2')));
+    for (const seen of await Promise.all(tokens.map((t) => get(api, t)))) expectOk(seen);
+    expect(ks.count(JWKS)).toBe(3);
+  });
+
+  it('refuses a published kid used with an algorithm its key cannot verify at once, without fetching', async () => {
+    const ks = await keyServer();
+    ks.setKeys([published(p256, 'k1'), published(rsaEnc, 'enc', { use: 'enc' })]);
+    const api = await app({ jwks: { uri: ks.jwksUri, cooldownDuration: 60_000 } });
+    expectOk(await get(api, await token(p256, 'ES256', 'k1')));
+    expectRejected(await get(api, await token(rsa, 'RS256', 'k1')), 'invalid_signature');
+    expectRejected(await get(api, await token(rsaEnc, 'RS256', 'enc')), 'invalid_signature');
     expect(ks.count(JWKS)).toBe(1);
-    // The known key is still served from the cache.
+  });
+
+  it('refuses an unknown kid at once instead of waiting when the cooldown is longer than 10 s', async () => {
+    const ks = await keyServer();
+    ks.setKeys([published(p256, 'k1')]);
+    const api = await app({ jwks: { uri: ks.jwksUri, cooldownDuration: 60_000 } });
+    expectOk(await get(api, await token(p256, 'ES256', 'k1')));
+    expectRejected(await get(api, await token(p256, 'ES256', 'forged-1')), 'invalid_signature');
+    expect(ks.count(JWKS)).toBe(2);
+    // Waiting 60 s would time this test out.
+    expectRejected(await get(api, await token(p256, 'ES256', 'forged-2')), 'invalid_signature');
+    expect(ks.count(JWKS)).toBe(2);
+  });
+
+  it('costs at most one fetch per cooldown under a flood of forged kids, and refuses each one', async () => {
+    const ks = await keyServer();
+    ks.setKeys([published(p256, 'k1')]);
+    const cooldown = 250;
+    const api = await app({ jwks: { uri: ks.jwksUri, cooldownDuration: cooldown } });
+    expectOk(await get(api, await token(p256, 'ES256', 'k1')));
+    ks.resetCounts();
+
+    const started = Date.now();
+    let forged = 0;
+    const attacker = async (id: number) => {
+      while (Date.now() - started < 1500) {
+        expectRejected(await get(api, await token(p256, 'ES256', `forged-${id}-${forged++}`)), 'invalid_signature');
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, (_, id) => attacker(id)));
+    const elapsed = Date.now() - started;
+    expect(forged).toBeGreaterThan(8);
+    expect(ks.count(JWKS)).toBeGreaterThanOrEqual(1);
+    // One fetch per cooldown, plus the one a request that arrived just before the end may await.
+    expect(ks.count(JWKS)).toBeLessThanOrEqual(Math.ceil(elapsed / cooldown) + 1);
+  });
+
+  it('rotates in a new kid under load without a single failed request, while forged kids cost one fetch per cooldown', async () => {
+    const ks = await keyServer();
+    ks.setKeys([published(p256, 'old')]);
+    const cooldown = 300;
+    const api = await app({ jwks: { uri: ks.jwksUri, cooldownDuration: cooldown } });
+    expectOk(await get(api, await token(p256, 'ES256', 'old')));
+    ks.resetCounts();
+
+    const oldToken = await token(p256, 'ES256', 'old');
+    const newToken = await token(p384, 'ES384', 'new');
+    const started = Date.now();
+    const duration = 2000;
+    let rotated = false;
+    const failures: string[] = [];
+    let legit = 0;
+    let legitNew = 0;
+    let forged = 0;
+
+    const client = async (id: number) => {
+      while (Date.now() - started < duration) {
+        // Once the provider publishes the new key, it signs half of the tokens with it.
+        const useNew = rotated && (id + legit) % 2 === 0;
+        const seen = await get(api, useNew ? newToken : oldToken);
+        legit += 1;
+        if (useNew) legitNew += 1;
+        if (seen.status !== 200) failures.push(`${useNew ? 'new' : 'old'} kid: ${seen.status} ${seen.body?.code}`);
+      }
+    };
+    const attacker = async (id: number) => {
+      while (Date.now() - started < duration) {
+        expectRejected(await get(api, await token(p256, 'ES256', `forged-${id}-${forged++}`)), 'invalid_signature');
+      }
+    };
+    const rotation = (async () => {
+      await sleep(500);
+      ks.setKeys([published(p256, 'old'), published(p384, 'new')]);
+      rotated = true;
+    })();
+    await Promise.all([rotation, ...Array.from({ length: 12 }, (_, id) => client(id)), ...Array.from({ length: 6 }, (_, id) => attacker(id))]);
+    const elapsed = Date.now() - started;
+
+    expect(failures).toEqual([]);
+    expect(legitNew).toBeGreaterThan(10);
+    expect(legit).toBeGreaterThan(50);
+    expect(forged).toBeGreaterThan(6);
+    expect(ks.count(JWKS)).toBeLessThanOrEqual(Math.ceil(elapsed / cooldown) + 1);
+  }, 30_000);
+});
+
+describe('remote JWK Set: stale-while-revalidate, maxStale and backoff', () => {
+  it('answers at once from an aged set while the provider hangs, refreshing it once in the background', async () => {
+    const ks = await keyServer();
+    ks.setKeys([published(p256, 'k1')]);
+    // The default 5 s timeout: a request that waited for the refresh would take that long.
+    const api = await app({ jwks: { uri: ks.jwksUri, cacheMaxAge: 300 } });
+    expectOk(await get(api, await token(p256, 'ES256', 'k1')));
+    await ks.setMode('hang');
+    await sleep(400);
+    const began = Date.now();
+    const tokens = await Promise.all(Array.from({ length: 10 }, () => token(p256, 'ES256', 'k1')));
+    for (const seen of await Promise.all(tokens.map((t) => get(api, t)))) expectOk(seen);
+    expectOk(await get(api, await token(p256, 'ES256', 'k1')));
+    expect(Date.now() - began).toBeLessThan(2500);
+    expect(ks.count(JWKS)).toBe(2);
+  });
+
+  it('uses a key the provider rotated in once the background refresh of an aged set is done', async () => {
+    const ks = await keyServer();
+    ks.setKeys([published(p256, 'k1')]);
+    const api = await app({ jwks: { uri: ks.jwksUri, cacheMaxAge: 300 } });
+    expectOk(await get(api, await token(p256, 'ES256', 'k1')));
+    // The provider withdraws k1 and publishes k2.
+    ks.setKeys([published(ed, 'k2')]);
+    await sleep(400);
+    // Served from the aged set while it is refreshed...
+    expectOk(await get(api, await token(p256, 'ES256', 'k1')));
+    // ...and k2 is found in the refreshed one.
+    expectOk(await get(api, await token(ed, 'EdDSA', 'k2')));
+    expect(ks.count(JWKS)).toBe(2);
+    expectRejected(await get(api, await token(p256, 'ES256', 'k1')), 'invalid_signature');
+  });
+
+  it('comes back after an outage without waiting a whole cooldown (the backoff starts at an eighth)', async () => {
+    const ks = await keyServer();
+    ks.setKeys([published(p256, 'k1')]);
+    await ks.setMode('down');
+    // The default cooldown of 5 s: the first backoff is 625 ms.
+    const api = await app({ jwks: { uri: ks.jwksUri } });
+    expectUnavailable(await get(api, await token(p256, 'ES256', 'k1')));
+    await ks.setMode('ok');
+    expectUnavailable(await get(api, await token(p256, 'ES256', 'k1')));
+    expect(ks.count(JWKS)).toBe(0);
+    await sleep(900);
     expectOk(await get(api, await token(p256, 'ES256', 'k1')));
     expect(ks.count(JWKS)).toBe(1);
   });
 
-  it('asks at most once per cooldown for a flood of forged kids', async () => {
+  it('waits longer after each failure in a row, up to cooldownDuration', async () => {
     const ks = await keyServer();
     ks.setKeys([published(p256, 'k1')]);
-    const api = await app({ jwks: { uri: ks.jwksUri, cooldownDuration: 300 } });
-    expectOk(await get(api, await token(p256, 'ES256', 'k1')));
-    expect(ks.count(JWKS)).toBe(1);
-
-    const flood = async (round: number) => {
-      const forged = await Promise.all(Array.from({ length: 30 }, (_, i) => token(p256, 'ES256', `forged-${round}-${i}`)));
-      const seen = await Promise.all(forged.map((t) => get(api, t)));
-      for (const s of seen) expectRejected(s, 'invalid_signature');
-    };
-
-    await sleep(450);
-    await flood(1);
-    expect(ks.count(JWKS)).toBe(2);
-    await flood(2);
-    expect(ks.count(JWKS)).toBe(2);
-
-    await sleep(450);
-    await flood(3);
-    expect(ks.count(JWKS)).toBe(3);
-    await flood(4);
-    expect(ks.count(JWKS)).toBe(3);
+    await ks.setMode('500');
+    // Tries at about 0, 200, 600 and 1400 ms; without the doubling it would be every 200 ms.
+    const api = await app({ jwks: { uri: ks.jwksUri, cooldownDuration: 1600 } });
+    const started = Date.now();
+    while (Date.now() - started < 1600) {
+      expectUnavailable(await get(api, await token(p256, 'ES256', 'k1')));
+      await sleep(20);
+    }
+    expect(ks.count(JWKS)).toBeGreaterThanOrEqual(3);
+    expect(ks.count(JWKS)).toBeLessThanOrEqual(5);
   });
 });
 
@@ -300,7 +431,8 @@ describe.each(FAILURES)('remote JWK Set when the key server fails: %s', (failure
     const ks = await keyServer();
     ks.setKeys([published(p256, 'k1')]);
     await breakServer(ks, failure);
-    const api = await app({ jwks: { uri: ks.jwksUri, cooldownDuration: 1500, timeoutDuration: 300 } });
+    // A first backoff of 1.5 s (an eighth of the cooldown).
+    const api = await app({ jwks: { uri: ks.jwksUri, cooldownDuration: 12_000, timeoutDuration: 300 } });
     expectUnavailable(await get(api, await token(p256, 'ES256', 'k1')));
     const asked = ks.count(JWKS);
     expect(asked).toBe(failure === 'down' ? 0 : 1);
@@ -324,30 +456,46 @@ describe.each(FAILURES)('remote JWK Set when the key server fails: %s', (failure
   it('keeps serving cached keys past cacheMaxAge (stale-if-error); unknown kids get 503', async () => {
     const ks = await keyServer();
     ks.setKeys([published(p256, 'k1')]);
-    const api = await app({ jwks: { uri: ks.jwksUri, cacheMaxAge: 300, cooldownDuration: 300, timeoutDuration: 300 } });
+    const api = await app({ jwks: { uri: ks.jwksUri, cacheMaxAge: 300, cooldownDuration: 2000, timeoutDuration: 300 } });
     expectOk(await get(api, await token(p256, 'ES256', 'k1')));
     expect(ks.count(JWKS)).toBe(1);
 
     await breakServer(ks, failure);
     await sleep(450); // the cached set is now older than cacheMaxAge
     expectOk(await get(api, await token(p256, 'ES256', 'k1')));
-    const asked = ks.count(JWKS);
-    expect(asked).toBe(failure === 'down' ? 1 : 2);
     // A key the cache does not hold cannot be had while the server fails.
     expectUnavailable(await get(api, await token(rsa, 'RS256', 'k-new')));
     expectOk(await get(api, await token(p256, 'ES256', 'k1')));
-    expect(ks.count(JWKS)).toBe(asked);
 
-    // Still stale and still failing after another cooldown: still served.
+    // Still stale and still failing later on: still served.
     await sleep(450);
     expectOk(await get(api, await token(p256, 'ES256', 'k1')));
-    expect(ks.count(JWKS)).toBe(failure === 'down' ? 1 : asked + 1);
 
     // The server comes back with a rotated set: after the backoff both keys work.
     await ks.setMode('ok');
     ks.setKeys([published(p256, 'k1'), published(rsa, 'k-new')]);
-    await sleep(450);
+    await sleep(1000);
     expectOk(await get(api, await token(rsa, 'RS256', 'k-new')));
+    expectOk(await get(api, await token(p256, 'ES256', 'k1')));
+    expect(unhandled).toEqual([]);
+  }, 20_000);
+
+  it('stops verifying cached keys once the last good fetch is older than maxStale, then recovers', async () => {
+    const ks = await keyServer();
+    ks.setKeys([published(p256, 'k1')]);
+    const api = await app({ jwks: { uri: ks.jwksUri, cacheMaxAge: 200, maxStale: 800, cooldownDuration: 800, timeoutDuration: 300 } });
+    expectOk(await get(api, await token(p256, 'ES256', 'k1')));
+
+    await breakServer(ks, failure);
+    await sleep(300);
+    expectOk(await get(api, await token(p256, 'ES256', 'k1')));
+    await sleep(700); // more than 800 ms since the last good fetch
+    expectUnavailable(await get(api, await token(p256, 'ES256', 'k1')));
+    expectUnavailable(await get(api, await token(p256, 'ES256', 'k1')));
+
+    await ks.setMode('ok');
+    ks.setKeys([published(p256, 'k1')]);
+    await sleep(1000); // longer than the longest backoff (the cooldown)
     expectOk(await get(api, await token(p256, 'ES256', 'k1')));
     expect(unhandled).toEqual([]);
   }, 20_000);
@@ -432,7 +580,8 @@ describe('discovery', () => {
       const { ks, issuer } = await tenant();
       ks.setDocument(OIDC, { issuer, jwks_uri: `${ks.url}${TENANT_JWKS}` });
       await ks.setMode(mode);
-      const api = await app({ issuer, discovery: true, jwks: { cooldownDuration: 1500, timeoutDuration: 300 } });
+      // A first backoff of 1.5 s (an eighth of the cooldown).
+      const api = await app({ issuer, discovery: true, jwks: { cooldownDuration: 12_000, timeoutDuration: 300 } });
       expectUnavailable(await get(api, await token(p256, 'ES256', 'k1', { iss: issuer })));
       const asked = ks.count();
 
@@ -520,7 +669,8 @@ describe('several issuers', () => {
     // The genuine tokens still pass.
     expectOk(await get(api, await token(rsa, 'RS256', 'shared', { iss: a })));
     expectOk(await get(api, await token(rsaOther, 'RS256', 'shared', { iss: b })));
-    expect(ks.count(A_JWKS)).toBe(1);
+    // Issuer a's set was fetched once more, for the kid b-ed it does not publish.
+    expect(ks.count(A_JWKS)).toBe(2);
   });
 
   it('answers 503 for an issuer whose key server is down, while the others keep working', async () => {
