@@ -8,12 +8,13 @@
  */
 import { generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
+import { createAuthenticator, type AuthEvent } from '@jwtauth/core';
 import { exportJWK, type JWK } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DESCRIPTIONS } from './cases.js';
 import { HS_SECRET, sign } from './fixtures.js';
 import { expressHarness } from './harness/express.js';
-import type { AnyOptions, RunningServer } from './harness/index.js';
+import { harnesses, type AnyOptions, type RunningServer } from './harness/index.js';
 import { startKeyServer, type KeyServer, type KeyServerMode } from './jwks-server.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -767,6 +768,200 @@ describe('algorithms and key selection in a remote set', () => {
 
   it('fetched the set once for all of the above', () => {
     expect(ks.count(JWKS)).toBe(1);
+  });
+});
+
+describe('events of a remote JWK Set (onEvent)', () => {
+  function recorder() {
+    const events: AuthEvent[] = [];
+    return { events, onEvent: (event: AuthEvent) => void events.push(event) };
+  }
+  const ofType = <T extends AuthEvent['type']>(events: AuthEvent[], type: T) =>
+    events.filter((event): event is Extract<AuthEvent, { type: T }> => event.type === type);
+  /** Background refreshes report after the answer: wait (bounded) for what a test expects. */
+  async function until(check: () => boolean): Promise<void> {
+    for (let i = 0; i < 100 && !check(); i++) await sleep(20);
+  }
+
+  it('reports each fetch with its outcome, duration and kids, and a rotation, never key material', async () => {
+    const ks = await keyServer();
+    ks.setKeys([published(p256, 'k1'), published(rsaEnc, 'enc', { use: 'enc' })]);
+    const { events, onEvent } = recorder();
+    const api = await app({ jwks: { uri: ks.jwksUri }, onEvent });
+    expectOk(await get(api, await token(p256, 'ES256', 'k1')));
+    expect(ofType(events, 'jwks.fetch')).toEqual([
+      { type: 'jwks.fetch', kind: 'jwks', uri: ks.jwksUri, outcome: 'ok', durationMs: expect.any(Number), kids: ['k1'] },
+    ]);
+    expect(ofType(events, 'jwks.rotated')).toEqual([]);
+
+    ks.setKeys([published(ed, 'k2')]);
+    expectOk(await get(api, await token(ed, 'EdDSA', 'k2')));
+    expect(ofType(events, 'jwks.fetch').map((event) => event.kids)).toEqual([['k1'], ['k2']]);
+    expect(ofType(events, 'jwks.rotated')).toEqual([{ type: 'jwks.rotated', uri: ks.jwksUri, added: ['k2'], removed: ['k1'] }]);
+
+    const logged = JSON.stringify(events);
+    for (const jwk of [p256.jwk, ed.jwk, rsaEnc.jwk]) {
+      for (const member of ['x', 'y', 'n'] as const) if (typeof jwk[member] === 'string') expect(logged).not.toContain(jwk[member]);
+    }
+  });
+
+  const causes: [Failure | 'not-a-set' | 'too-large', string, number | undefined][] = [
+    ['down', 'connection_refused', undefined],
+    ['hang', 'timeout', undefined],
+    ['500', 'http_status', 500],
+    ['invalid-json', 'invalid_json', undefined],
+    ['empty', 'no_usable_key', undefined],
+    ['unusable-keys', 'no_usable_key', undefined],
+    ['not-a-set', 'not_a_jwk_set', undefined],
+    ['too-large', 'too_large', undefined],
+  ];
+  it.each(causes)('reports a failed fetch (%s) with its cause %s, and answers 503', async (mode, cause, status) => {
+    const ks = await keyServer();
+    if (mode === 'not-a-set') ks.setDocument(JWKS, { issuer: 'https://idp.example' });
+    else if (mode === 'too-large') ks.setDocument(JWKS, { keys: [published(p256, 'k1')], padding: 'x'.repeat(600 * 1024) });
+    else await breakServer(ks, mode);
+    const { events, onEvent } = recorder();
+    const api = await app({ jwks: { uri: ks.jwksUri, timeoutDuration: 300 }, onEvent });
+    expectUnavailable(await get(api, await token(p256, 'ES256', 'k1')));
+    const [fetched, ...more] = ofType(events, 'jwks.fetch');
+    expect(more).toEqual([]);
+    expect(fetched).toMatchObject({ type: 'jwks.fetch', kind: 'jwks', uri: ks.jwksUri, outcome: 'failed', cause, durationMs: expect.any(Number) });
+    expect(fetched?.status).toBe(status);
+    expect(fetched?.reason).toContain(ks.jwksUri);
+    expect(fetched?.error).toBeInstanceOf(Error);
+    expect((fetched?.error as Error).name).toBe('KeysUnavailable');
+    // The refusal itself is reported too, with the same reason.
+    expect(ofType(events, 'auth.failed')).toEqual([{ type: 'auth.failed', code: 'key_unavailable', status: 503, reason: fetched?.reason, alg: 'ES256', kid: 'k1' }]);
+  }, 20_000);
+
+  it('reports serving past cacheMaxAge after a failed refresh (jwks.stale), expired once past maxStale', async () => {
+    const ks = await keyServer();
+    ks.setKeys([published(p256, 'k1')]);
+    const { events, onEvent } = recorder();
+    const api = await app({ jwks: { uri: ks.jwksUri, cacheMaxAge: 200, maxStale: 700, cooldownDuration: 400, timeoutDuration: 300 }, onEvent });
+    expectOk(await get(api, await token(p256, 'ES256', 'k1')));
+    await ks.setMode('500');
+    await sleep(300);
+    expectOk(await get(api, await token(p256, 'ES256', 'k1')));
+    await until(() => ofType(events, 'jwks.stale').length > 0);
+    expect(ofType(events, 'jwks.stale')).toEqual([{ type: 'jwks.stale', uri: ks.jwksUri, ageMs: expect.any(Number), expired: false }]);
+    expect(ofType(events, 'jwks.stale')[0]!.ageMs).toBeGreaterThan(200);
+
+    await sleep(600);
+    expectUnavailable(await get(api, await token(p256, 'ES256', 'k1')));
+    const stale = ofType(events, 'jwks.stale');
+    expect(stale.at(-1)).toEqual({ type: 'jwks.stale', uri: ks.jwksUri, ageMs: expect.any(Number), expired: true });
+    expect(stale.at(-1)!.ageMs).toBeGreaterThan(700);
+  });
+
+  it('reports the metadata fetches of discovery, a 404 included, then the key set fetch', async () => {
+    const ks = await keyServer();
+    const issuer = `${ks.url}/tenant`;
+    ks.setKeys([published(p256, 'k1')], '/tenant/jwks.json');
+    ks.setDocument('/.well-known/oauth-authorization-server/tenant', { issuer, jwks_uri: `${ks.url}/tenant/jwks.json` });
+    const { events, onEvent } = recorder();
+    const api = await app({ issuer, discovery: true, onEvent });
+    expectOk(await get(api, await token(p256, 'ES256', 'k1', { iss: issuer })));
+    expect(ofType(events, 'jwks.fetch').map(({ kind, uri, outcome, cause, status, kids }) => ({ kind, uri, outcome, cause, status, kids }))).toEqual([
+      { kind: 'metadata', uri: `${issuer}/.well-known/openid-configuration`, outcome: 'failed', cause: 'http_status', status: 404, kids: undefined },
+      { kind: 'metadata', uri: `${ks.url}/.well-known/oauth-authorization-server/tenant`, outcome: 'ok', cause: undefined, status: undefined, kids: undefined },
+      { kind: 'jwks', uri: `${ks.url}/tenant/jwks.json`, outcome: 'ok', cause: undefined, status: undefined, kids: ['k1'] },
+    ]);
+  });
+
+  it('reports metadata naming another issuer as invalid_metadata', async () => {
+    const ks = await keyServer();
+    const issuer = `${ks.url}/tenant`;
+    ks.setDocument('/tenant/.well-known/openid-configuration', { issuer: 'https://evil.test', jwks_uri: `${ks.url}/tenant/jwks.json` });
+    const { events, onEvent } = recorder();
+    const api = await app({ issuer, discovery: true, onEvent });
+    expectUnavailable(await get(api, await token(p256, 'ES256', 'k1', { iss: issuer })));
+    expect(ofType(events, 'jwks.fetch')).toMatchObject([{ kind: 'metadata', outcome: 'failed', cause: 'invalid_metadata' }]);
+  });
+
+  it('answers the same when onEvent throws or rejects', async () => {
+    const ks = await keyServer();
+    ks.setKeys([published(p256, 'k1')]);
+    const jwks = { uri: ks.jwksUri, cooldownDuration: 100 };
+    const throwing = await app({ jwks, onEvent: () => { throw new Error('logger down'); } });
+    const rejecting = await app({ jwks, onEvent: () => Promise.reject(new Error('logger down')) as unknown as void });
+    for (const api of [throwing, rejecting]) {
+      expectOk(await get(api, await token(p256, 'ES256', 'k1')));
+      ks.setKeys([published(p256, 'k1'), published(ed, 'k2')]);
+      expectOk(await get(api, await token(ed, 'EdDSA', 'k2')));
+      expectRejected(await get(api, await token(ed, 'EdDSA', 'k3')), 'invalid_signature');
+    }
+    await ks.setMode('down');
+    const down = await app({ jwks: { uri: ks.jwksUri }, onEvent: () => { throw new Error('logger down'); } });
+    expectUnavailable(await get(down, await token(p256, 'ES256', 'k1')));
+    await sleep(50);
+    expect(unhandled).toEqual([]);
+  });
+});
+
+describe('the cause of key_unavailable', () => {
+  const request = async (bearer: string) => new Request('http://127.0.0.1/', { headers: { authorization: `Bearer ${bearer}` } });
+  type Unavailable = Error & { failure?: string; status?: number };
+
+  async function causeOf(authenticator: ReturnType<typeof createAuthenticator>, bearer: string): Promise<Unavailable> {
+    const result = await authenticator.authenticate(await request(bearer), null);
+    if (result.ok) throw new Error('expected a failure');
+    expect(result.error.code).toBe('key_unavailable');
+    // The client never sees it.
+    expect(JSON.stringify(result.error)).not.toContain('127.0.0.1');
+    return result.error.cause as Unavailable;
+  }
+
+  it('is a KeysUnavailable that says what failed, with the rejected fetch as its own cause', async () => {
+    const ks = await keyServer();
+    await ks.setMode('down');
+    const authenticator = createAuthenticator({ jwks: { uri: ks.jwksUri, cooldownDuration: 60_000 }, cache: false });
+    const first = await causeOf(authenticator, await token(p256, 'ES256', 'k1'));
+    expect(first.name).toBe('KeysUnavailable');
+    expect(first.message).toBe(`the JWK Set ${ks.jwksUri} refused the connection (ECONNREFUSED)`);
+    expect(first.failure).toBe('connection_refused');
+    expect(first.cause).toBeInstanceOf(TypeError);
+
+    // During the backoff: says so, and carries the failure that started it.
+    const second = await causeOf(authenticator, await token(p256, 'ES256', 'k1'));
+    expect(second.message).toMatch(new RegExp(`^the JWK Set ${ks.jwksUri} refused the connection \\(ECONNREFUSED\\); next try in \\d+(\\.\\d)? s$`));
+    expect(second.cause).toBe(first);
+  });
+
+  it('names the HTTP status the server answered', async () => {
+    const ks = await keyServer();
+    await ks.setMode('500');
+    const authenticator = createAuthenticator({ jwks: { uri: ks.jwksUri }, cache: false });
+    const cause = await causeOf(authenticator, await token(p256, 'ES256', 'k1'));
+    expect(cause.message).toBe(`the JWK Set ${ks.jwksUri} answered HTTP 500`);
+    expect(cause.status).toBe(500);
+  });
+
+  it('says how old the keys are once they are past maxStale', async () => {
+    const ks = await keyServer();
+    ks.setKeys([published(p256, 'k1')]);
+    const authenticator = createAuthenticator({ jwks: { uri: ks.jwksUri, cacheMaxAge: 100, maxStale: 300, cooldownDuration: 0 }, cache: false });
+    expect((await authenticator.authenticate(await request(await token(p256, 'ES256', 'k1')), null)).ok).toBe(true);
+    await ks.setMode('500');
+    await sleep(400);
+    const cause = await causeOf(authenticator, await token(p256, 'ES256', 'k1'));
+    expect(cause.message).toMatch(new RegExp(`^the keys of ${ks.jwksUri} were last fetched 0\\.\\d s ago, more than maxStale \\(0\\.3 s\\), and cannot be refreshed: the JWK Set ${ks.jwksUri} answered HTTP 500$`));
+    expect((cause.cause as Unavailable).status).toBe(500);
+  });
+});
+
+describe('issuer URLs for discovery are checked when jwtAuth is created', () => {
+  const bad: [string, string][] = [
+    ['a user name and password', 'https://user:secret@idp.example'],
+    ['a query', 'https://idp.example/realms/acme?tenant=a'],
+    ['an empty query', 'https://idp.example/?'],
+    ['a fragment', 'https://idp.example/#x'],
+  ];
+  describe.each(harnesses)('$name', (harness) => {
+    it.each(bad)('refuses an issuer with %s, as issuer and as a key of issuers', async (_, issuer) => {
+      await expect(harness.start({ issuer, discovery: true })).rejects.toThrow(TypeError);
+      await expect(harness.start({ issuers: { [issuer]: { discovery: true } } })).rejects.toThrow(TypeError);
+    });
   });
 });
 
