@@ -1,10 +1,12 @@
 /**
- * Remote key sets (issue 4) through one adapter over real HTTP: caching, rotation, cooldown,
- * failure modes of the key server (stale-if-error, 503, backoff, recovery), OpenID/RFC 8414
- * discovery, several issuers, and which JWKs may verify which algorithms.
+ * Remote key sets (issues 4 and 7) through one adapter over real HTTP: caching, rotation under
+ * load, the refetch cooldown, stale-while-revalidate, maxStale, failure modes of the key server
+ * (stale-if-error, 503, backoff, recovery), OpenID/RFC 8414 discovery, several issuers, which JWKs
+ * may verify which algorithms, the key-set events and the cause of key_unavailable.
  *
  * Timing-sensitive tests use short durations (hundreds of milliseconds) and bounded sleeps; they
- * assert what the key server was asked and what the client saw, never how long anything took.
+ * assert what the key server was asked and what the client saw. The one time bound (an aged set
+ * answers while the provider hangs) is generous: half the timeout a waiting request would take.
  */
 import { generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';

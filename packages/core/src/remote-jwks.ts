@@ -26,9 +26,10 @@ export interface RemoteJwksTiming {
    * The least time between two fetches caused by unknown `kid`s. A token whose `kid` is not in
    * the set fetches it again at once if the last such fetch is at least this old; otherwise it
    * waits for the next one (all such tokens share it), so a key the provider has just published
-   * is honoured within this time while forged `kid`s cost at most one fetch per cooldown. Also
-   * the longest wait between two tries while the provider fails (the backoff starts at an eighth
-   * of it and doubles). Default 5000.
+   * is honoured within this time while forged `kid`s cost at most one fetch per cooldown (no
+   * token waits more than 10 s: above that, it is refused at once). Also the longest wait between
+   * two tries while the provider fails (the backoff starts at an eighth of it and doubles).
+   * Default 5000.
    */
   cooldownDuration?: number;
   /** How long one fetch may take, body included, before it counts as failed. Default 5000. */
