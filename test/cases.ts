@@ -1,7 +1,7 @@
 import type { AuthErrorCode } from '@jwtauth/core';
 import type { AnyOptions } from './harness/index.js';
 import { jwksScenarios } from './cases-jwks.js';
-import { HS_SECRET, now, rawToken, sign, signWithText, type Keys } from './fixtures.js';
+import { HS_SECRET, now, rawToken, sign, signRaw, signWithText, type Keys } from './fixtures.js';
 
 /** The contract's description for each code, as clients read it. */
 export const DESCRIPTIONS: Record<AuthErrorCode, string> = {
@@ -12,7 +12,7 @@ export const DESCRIPTIONS: Record<AuthErrorCode, string> = {
   invalid_signature: 'The token signature is invalid',
   algorithm_not_allowed: 'The token is signed with an algorithm that is not allowed',
   token_expired: 'The token has expired',
-  token_not_yet_valid: 'The token is not valid yet',
+  token_not_yet_valid: 'The token is not valid yet (its nbf is in the future; clockTolerance allows for clock skew)',
   token_too_old: 'The token was issued too long ago',
   claim_invalid: 'The token has an invalid claim',
   wrong_token_type: 'A refresh token cannot be used as an access token',
@@ -132,6 +132,16 @@ const forwarded = (status: number, name: string, code: string | null, message: s
   body: { forwarded: true, name, code, message },
 });
 
+/** The order n of the P-256 group: a signature with r or s outside 1..n-1 is invalid. */
+const P256_ORDER = 'ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551';
+
+/** One token for a whole scenario, so that its cases see what earlier cases did with it. */
+function sharedToken(claims: Record<string, unknown>): () => Promise<string> {
+  let token: Promise<string> | undefined;
+  return () => (token ??= sign(claims));
+}
+const escalatedToken = sharedToken({ sub: 'u1', scope: 'read' });
+
 export const scenarios: Scenario[] = [
   {
     name: 'HMAC secret with the derived allowlist',
@@ -158,7 +168,13 @@ export const scenarios: Scenario[] = [
       { name: 'answers 401 algorithm_not_allowed for an RS256 token', send: async (keys) => bearer(await sign({}, { alg: 'RS256', key: keys.rs.privateKey })), expect: failure('algorithm_not_allowed') },
       { name: 'answers 401 token_expired for an expired token', send: async () => bearer(await sign({ iat: now() - 600, exp: now() - 60 })), expect: failure('token_expired') },
       { name: 'answers 401 token_not_yet_valid for a future nbf', send: async () => bearer(await sign({ nbf: now() + 600 })), expect: failure('token_not_yet_valid') },
-      { name: 'answers 401 token_not_yet_valid for a future iat', send: async () => bearer(await sign({ iat: now() + 600 })), expect: failure('token_not_yet_valid', { description: 'The token was issued in the future' }) },
+      { name: 'answers 401 token_not_yet_valid for a future iat', send: async () => bearer(await sign({ iat: now() + 600 })), expect: failure('token_not_yet_valid', { description: 'The token was issued in the future (clockTolerance allows for clock skew)' }) },
+      { name: 'accepts a token issued a second in the future (the default 5 s clock tolerance)', send: async () => bearer(await sign({ iat: now() + 1, nbf: now() + 1 })), expect: attached() },
+      { name: 'accepts a token expired within the default 5 s clock tolerance', send: async () => bearer(await sign({ iat: now() - 300, exp: now() - 2 })), expect: attached() },
+      { name: 'answers 401 claim_invalid for a token without exp (RFC 9068 §2.2)', send: async () => bearer(await sign({ exp: undefined })), expect: failure('claim_invalid', { description: 'The token has no exp claim' }) },
+      { name: 'answers 401 malformed_token for a payload that is not UTF-8 (RFC 8725 §3.7)', send: async () => bearer(`${Buffer.from('{"alg":"HS256"}').toString('base64url')}.${Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]).toString('base64url')}.c2ln`), expect: failure('malformed_token') },
+      { name: 'gives a __proto__ claim no power: it is not the prototype of the payload', send: async () => bearer(await signRaw(`{"sub":"user-1","exp":${now() + 300},"__proto__":{"role":"admin","scope":"admin"}}`), '/claims'), expect: failure('insufficient_scope', { description: 'The token does not grant access to this resource' }) },
+      { name: 'gives a __proto__ claim no scope', send: async () => bearer(await signRaw(`{"sub":"user-1","exp":${now() + 300},"__proto__":{"scope":"admin"}}`), '/admin'), expect: failure('insufficient_scope', { scope: 'admin' }) },
       { name: 'answers 401 claim_invalid for an exp of the wrong type', send: async () => bearer(await sign({ exp: 'soon' as unknown as number })), expect: failure('claim_invalid', { description: 'The exp claim is invalid' }) },
       { name: 'answers 401 claim_invalid for a scope of the wrong type', send: async () => bearer(await sign({ scope: 42 })), expect: failure('claim_invalid', { description: 'The scope claim is invalid' }) },
       { name: 'answers 401 wrong_token_type for a refresh token', send: async () => bearer(await sign({ token_type: 'refresh', jti: 'r1' })), expect: failure('wrong_token_type') },
@@ -179,6 +195,16 @@ export const scenarios: Scenario[] = [
       { name: 'requireClaims answers 403 when the check returns false', send: async () => bearer(await sign({ role: 'user' }), '/claims'), expect: failure('insufficient_scope', { description: 'The token does not grant access to this resource' }) },
       { name: 'requireClaims sends a throwing check to the error path', send: async () => bearer(await sign({}), '/claims-throw'), expect: forwarded(500, 'Error', null, 'guard exploded') },
       { name: 'requireClaims fails closed when the check rejects with undefined', send: async () => bearer(await sign({}), '/claims-reject'), expect: forwarded(500, 'Error', null, NON_ERROR('undefined')) },
+    ],
+  },
+  {
+    name: 'a handler that changes its auth (verified-token cache on)',
+    options: () => ({ secret: HS_SECRET }),
+    cases: [
+      { name: 'lets the handler change its own request', send: async () => bearer(await escalatedToken(), '/escalate'), expect: ok() },
+      { name: 'still refuses the admin scope to the next request with the token', send: async () => bearer(await escalatedToken(), '/admin'), expect: failure('insufficient_scope', { scope: 'admin' }) },
+      { name: 'still refuses a claim check on the changed role', send: async () => bearer(await escalatedToken(), '/claims'), expect: failure('insufficient_scope', { description: 'The token does not grant access to this resource' }) },
+      { name: 'attaches the token as signed to the next request', send: async () => bearer(await escalatedToken()), expect: attached() },
     ],
   },
   {
@@ -213,6 +239,17 @@ export const scenarios: Scenario[] = [
     cases: [
       { name: 'accepts ES256', send: async (keys) => bearer(await sign({}, { alg: 'ES256', key: keys.es.privateKey })), expect: attached() },
       { name: 'refuses HS256', send: async () => bearer(await sign({})), expect: failure('algorithm_not_allowed') },
+      {
+        // CVE-2022-21449 ("psychic signatures"): r = s = 0 must never verify.
+        name: 'answers invalid_signature for an all-zero ECDSA signature',
+        send: async () => bearer(rawToken({ alg: 'ES256' }, { sub: 'admin', exp: now() + 300 }, Buffer.alloc(64).toString('base64url'))),
+        expect: failure('invalid_signature'),
+      },
+      {
+        name: 'answers invalid_signature for an ECDSA signature of r = s = n (the group order)',
+        send: async () => bearer(rawToken({ alg: 'ES256' }, { sub: 'admin', exp: now() + 300 }, Buffer.from(P256_ORDER.repeat(2), 'hex').toString('base64url'))),
+        expect: failure('invalid_signature'),
+      },
     ],
   },
   {
@@ -329,6 +366,30 @@ export const scenarios: Scenario[] = [
       { name: 'puts the realm alone in the missing-token challenge', send: async () => ({}), expect: failure('missing_token', { realm: 'example \\"api\\"' }) },
       { name: 'puts the realm before the error parameters', send: async () => bearer('garbage'), expect: failure('malformed_token', { realm: 'example \\"api\\"' }) },
       { name: 'puts the realm in the insufficient_scope challenge', send: async () => bearer(await sign({}), '/admin'), expect: failure('insufficient_scope', { realm: 'example \\"api\\"', scope: 'admin' }) },
+    ],
+  },
+  {
+    name: 'tokens without exp allowed (requireExp: false)',
+    options: () => ({ secret: HS_SECRET, requireExp: false }),
+    cases: [
+      { name: 'accepts a token without exp', send: async () => bearer(await sign({ exp: undefined })), expect: attached() },
+      { name: 'still refuses an expired token', send: async () => bearer(await sign({ iat: now() - 600, exp: now() - 60 })), expect: failure('token_expired') },
+    ],
+  },
+  {
+    name: 'an onEvent hook that throws',
+    options: () => ({
+      secret: HS_SECRET,
+      onEvent: (event) => {
+        if (event.type === 'auth.failed' && event.code === 'insufficient_scope') return Promise.reject(new Error('log sink down')) as unknown as void;
+        throw new Error('logger exploded');
+      },
+    }),
+    cases: [
+      { name: 'changes nothing for a valid token', send: async () => bearer(await sign({})), expect: attached() },
+      { name: 'changes nothing for a missing token', send: async () => ({}), expect: failure('missing_token') },
+      { name: 'changes nothing for an expired token', send: async () => bearer(await sign({ iat: now() - 600, exp: now() - 60 })), expect: failure('token_expired') },
+      { name: 'changes nothing when it rejects for a guard refusal', send: async () => bearer(await sign({ scope: 'read' }), '/admin'), expect: failure('insufficient_scope', { scope: 'admin' }) },
     ],
   },
   {

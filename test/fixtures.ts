@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, exportPKCS8, exportSPKI, generateKeyPair, SignJWT, type JWK, type JWTPayload } from 'jose';
+import { CompactSign, exportJWK, exportPKCS8, exportSPKI, generateKeyPair, SignJWT, type JWK, type JWTPayload } from 'jose';
 import { startKeyServer, type KeyServer } from './jwks-server.js';
 
 /** The HMAC secret most scenarios verify with. */
@@ -135,6 +135,11 @@ export function sign(claims: JWTPayload & Record<string, unknown>, options: Sign
 
 const b64url = (value: string | Uint8Array) =>
   Buffer.from(typeof value === 'string' ? Buffer.from(value) : value).toString('base64url');
+
+/** Signs a payload given as JSON text (HS256 with {@link HS_SECRET}), for claims an object cannot hold, such as an own `__proto__`. */
+export function signRaw(payload: string): Promise<string> {
+  return new CompactSign(new TextEncoder().encode(payload)).setProtectedHeader({ alg: 'HS256' }).sign(hsKey);
+}
 
 /** A compact JWS assembled by hand, for tokens jose refuses to make. */
 export function rawToken(header: unknown, payload: unknown, signature = ''): string {

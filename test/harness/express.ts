@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import { jwtAuth, requireClaims, requireScopes } from '@jwtauth/express';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { listen } from './listen.js';
-import { attached, forwardedBody, rejectWithNothing, type Harness } from './types.js';
+import { attached, escalate, forwardedBody, rejectWithNothing, type Harness } from './types.js';
 
 /** A harness for one major version of Express (both share one API). */
 export function makeExpressHarness(name: Harness['name'], createApp: typeof express): Harness {
@@ -27,6 +27,10 @@ export function makeExpressHarness(name: Harness['name'], createApp: typeof expr
         res.json({ ok: true });
       });
       app.get('/claims-throw', requireClaims(() => { throw new Error('guard exploded'); }), (_req, res) => {
+        res.json({ ok: true });
+      });
+      app.get('/escalate', (req, res) => {
+        escalate(req.auth, req.user);
         res.json({ ok: true });
       });
       app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {

@@ -1,6 +1,6 @@
 import { jwtAuth, requireClaims, requireScopes } from '@jwtauth/fastify';
 import Fastify from 'fastify';
-import { attached, forwardedBody, rejectWithNothing, type Harness } from './types.js';
+import { attached, escalate, forwardedBody, rejectWithNothing, type Harness } from './types.js';
 
 /** A harness for one major version of Fastify (both share one API). */
 export function makeFastifyHarness(name: Harness['name'], createApp: typeof Fastify): Harness {
@@ -24,6 +24,10 @@ export function makeFastifyHarness(name: Harness['name'], createApp: typeof Fast
       app.get('/claims', { preHandler: requireClaims((payload) => payload.role === 'admin') }, async () => ({ ok: true }));
       app.get('/claims-reject', { preHandler: requireClaims(rejectWithNothing) }, async () => ({ ok: true }));
       app.get('/claims-throw', { preHandler: requireClaims(() => { throw new Error('guard exploded'); }) }, async () => ({ ok: true }));
+      app.get('/escalate', async (request) => {
+        escalate(request.auth, request.user);
+        return { ok: true };
+      });
       await app.listen({ port: 0, host: '127.0.0.1' });
       const address = app.server.address();
       const port = typeof address === 'object' && address !== null ? address.port : 0;

@@ -2,7 +2,7 @@ import { serve } from '@hono/node-server';
 import { jwtAuth, requireClaims, requireScopes } from '@jwtauth/hono';
 import { Hono } from 'hono';
 import type { AddressInfo } from 'node:net';
-import { attached, forwardedBody, rejectWithNothing, type Harness, type RunningServer } from './types.js';
+import { attached, escalate, forwardedBody, rejectWithNothing, type Harness, type RunningServer } from './types.js';
 
 export const honoHarness: Harness = {
   name: 'hono',
@@ -15,6 +15,10 @@ export const honoHarness: Harness = {
     app.get('/claims', requireClaims((payload) => payload.role === 'admin'), (c) => c.json({ ok: true }));
     app.get('/claims-reject', requireClaims(rejectWithNothing), (c) => c.json({ ok: true }));
     app.get('/claims-throw', requireClaims(() => { throw new Error('guard exploded'); }), (c) => c.json({ ok: true }));
+    app.get('/escalate', (c) => {
+      escalate(c.get('auth'), c.get('user'));
+      return c.json({ ok: true });
+    });
     app.onError((error, c) => {
       const { status, headers, body } = forwardedBody(error);
       return c.json(body, status as 500, headers);

@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import { jwtAuth, requireClaims, requireScopes } from '@jwtauth/koa';
 import Koa from 'koa';
 import { listen } from './listen.js';
-import { attached, forwardedBody, rejectWithNothing, type Harness } from './types.js';
+import { attached, escalate, forwardedBody, rejectWithNothing, type Harness } from './types.js';
 
 /** A harness for one major version of Koa (both share one API). */
 export function makeKoaHarness(name: Harness['name'], KoaApp: typeof Koa): Harness {
@@ -31,6 +31,11 @@ export function makeKoaHarness(name: Harness['name'], KoaApp: typeof Koa): Harne
       app.use(async (ctx, next) => {
         if (ctx.path === '/protected') {
           ctx.body = attached(ctx.state.auth, ctx.state.user);
+          return;
+        }
+        if (ctx.path === '/escalate' && ctx.method === 'GET') {
+          escalate(ctx.state.auth, ctx.state.user);
+          ctx.body = { ok: true };
           return;
         }
         const guard = guards[ctx.path];

@@ -19,6 +19,8 @@ export interface RunningServer {
  * - `GET /claims` → `requireClaims(p => p.role === 'admin')` → 200 `{ ok: true }`
  * - `GET /claims-throw` → `requireClaims(() => { throw new Error('guard exploded') })`
  * - `GET /claims-reject` → `requireClaims(() => Promise.reject())`: a rejection that is not an Error
+ * - `GET /escalate` → a handler that tries to grant itself `admin` by changing what was attached
+ *   ({@link escalate}), then 200 `{ ok: true }`
  * Errors reaching the framework's own error path answer `{ forwarded: true, name, code, message }`
  * with `err.status` (or 500).
  */
@@ -44,4 +46,17 @@ export const rejectWithNothing = (): Promise<boolean> => Promise.reject(undefine
 /** The JSON every harness answers on a protected route. */
 export function attached(auth: unknown, user: unknown): { auth: unknown; user: unknown } {
   return { auth: auth ?? null, user: user ?? null };
+}
+
+/**
+ * What a careless (or hostile) handler does to the request's auth: widen the scope, add a role,
+ * rename the user. It must change nothing for the next request with the same token.
+ */
+export function escalate(auth: unknown, user: unknown): void {
+  const info = auth as { payload: Record<string, unknown>; scopes: string[]; header: Record<string, unknown> };
+  info.payload.scope = `${String(info.payload.scope ?? '')} admin`;
+  info.payload.role = 'admin';
+  info.scopes.push('admin');
+  info.header.alg = 'none';
+  if (typeof user === 'object' && user !== null) (user as Record<string, unknown>).sub = 'admin';
 }

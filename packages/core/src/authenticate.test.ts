@@ -321,3 +321,25 @@ describe('hooks fail closed', () => {
     expect(codeOf(await checked.authenticate(request(), null))).toBe('user_not_found');
   });
 });
+
+describe('the cause of key_unavailable', () => {
+  it('keeps why the keys could not be had on the AuthError, never in its JSON', async () => {
+    const refused = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) });
+    const authenticator = createAuthenticator({
+      jwks: { uri: 'https://idp.example/jwks.json' },
+      fetch: () => Promise.reject(refused),
+      currentDate: () => NOW,
+    });
+    const token = await new SignJWT({ exp: NOW_S + 60 }).setProtectedHeader({ alg: 'RS256', kid: 'k' }).sign(
+      (await crypto.subtle.generateKey({ name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, false, ['sign', 'verify'])).privateKey,
+    );
+    const request = fetchRequest({ authorization: `Bearer ${token}` });
+    const result = await authenticator.authenticate(request, request);
+    if (result.ok) throw new Error('expected key_unavailable');
+    expect(result.error.code).toBe('key_unavailable');
+    const cause = result.error.cause as Error;
+    expect(cause.message).toContain('https://idp.example/jwks.json');
+    expect(cause.cause).toBe(refused);
+    expect(JSON.stringify(result.error)).not.toContain('idp.example');
+  });
+});

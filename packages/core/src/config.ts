@@ -4,6 +4,7 @@ import { isChallengeSafe } from './challenge.js';
 import { toSeconds } from './duration.js';
 import { createEmitter, type Emit } from './events.js';
 import { keySourceFrom, type KeySource } from './key-source.js';
+import { revocationGraceOf } from './revocation-store.js';
 import { TokenCache } from './token-cache.js';
 import type { JwtAuthOptions } from './options.js';
 import type { TokenFrom } from './token-source.js';
@@ -45,8 +46,12 @@ const KNOWN_OPTIONS = new Set([
   'secret', 'jwks', 'algorithms', 'issuer', 'audience', 'subject', 'typ', 'clockTolerance',
   'maxTokenAge', 'requiredClaims', 'credentialsRequired', 'tokenFrom', 'getToken', 'isRevoked',
   'resolveUser', 'realm', 'forwardErrors', 'currentDate', 'discovery', 'issuers', 'fetch', 'cache', 'onEvent',
+  'requireExp',
 ]);
 const ISSUER_OPTIONS = new Set(['secret', 'jwks', 'discovery', 'algorithms']);
+
+/** Seconds of leeway on `exp`, `nbf` and `iat` by default: real issuers' clocks drift a little. */
+export const DEFAULT_CLOCK_TOLERANCE = 5;
 
 function fail(message: string): never {
   throw new TypeError(`jwtAuth: ${message}`);
@@ -171,6 +176,16 @@ export function resolveConfig<Payload extends JWTPayload, User, Request>(
     fail('"realm" must be a string of printable ASCII characters.');
   }
   if (options.getToken !== undefined && options.tokenFrom !== undefined) fail('give "getToken" or "tokenFrom", not both: getToken replaces tokenFrom.');
+  const clockTolerance = duration('clockTolerance', options.clockTolerance) ?? DEFAULT_CLOCK_TOLERANCE;
+  const grace = revocationGraceOf(options.isRevoked);
+  if (grace !== undefined && clockTolerance > grace) {
+    fail(
+      `"clockTolerance" (${clockTolerance} s) is longer than the token issuer's revocation grace (${grace} s): a revoked token ` +
+        `would be accepted again once its revocation is forgotten. Lower clockTolerance, or create the issuer with revocationGrace: ${clockTolerance}.`,
+    );
+  }
+  const requiredClaims = [...(options.requiredClaims ?? [])];
+  if (optionalBoolean('requireExp', options.requireExp, true) && !requiredClaims.includes('exp')) requiredClaims.push('exp');
   return {
     keySource,
     algorithms,
@@ -178,9 +193,9 @@ export function resolveConfig<Payload extends JWTPayload, User, Request>(
     audience: stringOrList('audience', options.audience),
     subject: options.subject,
     typ: options.typ,
-    clockTolerance: duration('clockTolerance', options.clockTolerance) ?? 0,
+    clockTolerance,
     maxTokenAge: duration('maxTokenAge', options.maxTokenAge),
-    requiredClaims: [...(options.requiredClaims ?? [])],
+    requiredClaims,
     credentialsRequired: optionalBoolean('credentialsRequired', options.credentialsRequired, true),
     tokenFrom: checkTokenFrom(options.tokenFrom),
     getToken: optionalFunction('getToken', options.getToken),

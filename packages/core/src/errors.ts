@@ -44,7 +44,7 @@ const ERROR_TABLE: Record<AuthErrorCode, ErrorRow> = {
   invalid_signature: { status: 401, error: 'invalid_token', challenge: 'detailed', description: 'The token signature is invalid' },
   algorithm_not_allowed: { status: 401, error: 'invalid_token', challenge: 'detailed', description: 'The token is signed with an algorithm that is not allowed' },
   token_expired: { status: 401, error: 'invalid_token', challenge: 'detailed', description: 'The token has expired' },
-  token_not_yet_valid: { status: 401, error: 'invalid_token', challenge: 'detailed', description: 'The token is not valid yet' },
+  token_not_yet_valid: { status: 401, error: 'invalid_token', challenge: 'detailed', description: 'The token is not valid yet (its nbf is in the future; clockTolerance allows for clock skew)' },
   token_too_old: { status: 401, error: 'invalid_token', challenge: 'detailed', description: 'The token was issued too long ago' },
   claim_invalid: { status: 401, error: 'invalid_token', challenge: 'detailed', description: 'The token has an invalid claim' },
   wrong_token_type: { status: 401, error: 'invalid_token', challenge: 'detailed', description: 'A refresh token cannot be used as an access token' },

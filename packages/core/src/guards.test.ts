@@ -9,7 +9,7 @@ const SECRET = 'guards-test-secret-0123456789abcdefghij';
 
 /** An `auth` made by a real authenticator, so it carries that authenticator's settings. */
 async function authFor(claims: JWTPayload, options: Partial<JwtAuthOptions> = {}): Promise<AuthInfo> {
-  const token = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(SECRET));
+  const token = await new SignJWT({ exp: Math.floor(Date.now() / 1000) + 300, ...claims }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(SECRET));
   const request = new Request('https://api.example/', { headers: { authorization: `Bearer ${token}` } });
   const result = await createAuthenticator({ secret: SECRET, ...options }).authenticate(request, request);
   if (!result.ok || result.auth === undefined) throw new Error('test token did not authenticate');

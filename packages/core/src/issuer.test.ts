@@ -51,7 +51,8 @@ describe('issue()', () => {
     const pair = await issuer.issue('alice');
     expect(await middlewareCode(issuer, pair.accessToken)).toBe('ok');
     expect(await middlewareCode(issuer, pair.refreshToken)).toBe('wrong_token_type');
-    expect(await middlewareCode(issuer, pair.accessToken, { now: new Date(NOW.getTime() + 301_000) })).toBe('token_expired');
+    // Past exp and the verifier's default 5 s clock tolerance.
+    expect(await middlewareCode(issuer, pair.accessToken, { now: new Date(NOW.getTime() + 306_000) })).toBe('token_expired');
   });
 
   it.each(['sub', 'exp', 'jti', 'sid', 'token_type', 'iss'])('refuses a reserved %s claim', async (claim) => {
@@ -155,12 +156,55 @@ describe('revoke() and verify()', () => {
     expect(await middlewareCode(issuer, other.accessToken)).toBe('ok');
   });
 
-  it('revokes just an access token', async () => {
+  it("logs out with the access token too: its session's refresh token stops working", async () => {
     const issuer = issuerAt({ now: NOW });
     const pair = await issuer.issue('alice');
+    const other = await issuer.issue('alice');
     expect(codeOf(await issuer.revoke(pair.accessToken))).toBe('ok');
     expect(await middlewareCode(issuer, pair.accessToken)).toBe('token_revoked');
-    expect(codeOf(await issuer.refresh(pair.refreshToken))).toBe('ok');
+    expect(codeOf(await issuer.refresh(pair.refreshToken))).toBe('token_revoked');
+    expect(await middlewareCode(issuer, other.accessToken)).toBe('ok');
+  });
+
+  it('answers success for a token already revoked, and again for the same token (RFC 7009 §2.2)', async () => {
+    const issuer = issuerAt({ now: NOW });
+    const pair = await issuer.issue('alice');
+    expect(codeOf(await issuer.revoke(pair.refreshToken))).toBe('ok');
+    expect(codeOf(await issuer.revoke(pair.refreshToken))).toBe('ok');
+    expect(codeOf(await issuer.revoke(pair.accessToken))).toBe('ok');
+  });
+
+  it('ends the session of an expired access token and answers success', async () => {
+    const clock = { now: NOW };
+    const issuer = issuerAt(clock);
+    const pair = await issuer.issue('alice');
+    clock.now = new Date(NOW.getTime() + 600_000);
+    expect(codeOf(await issuer.verify(pair.accessToken))).toBe('token_expired');
+    expect(codeOf(await issuer.revoke(pair.accessToken))).toBe('ok');
+    expect(codeOf(await issuer.refresh(pair.refreshToken))).toBe('token_revoked');
+  });
+
+  it.each([
+    ['garbage', async () => 'garbage'],
+    ['a token of another key', async () => new SignJWT({ sid: 's', token_type: 'refresh', exp: NOW_S + 60 }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode('another-secret-that-is-long-enough-for-hs256'))],
+  ])('answers success for %s and revokes nothing (RFC 7009 §2.2)', async (_, token) => {
+    const issuer = issuerAt({ now: NOW });
+    const pair = await issuer.issue('alice');
+    expect(codeOf(await issuer.revoke(await token()))).toBe('ok');
+    expect(await middlewareCode(issuer, pair.accessToken)).toBe('ok');
+  });
+
+  it('ends the session when logout races a refresh of it', async () => {
+    const issuer = issuerAt({ now: NOW });
+    const pair = await issuer.issue('alice');
+    const [refreshed, revoked] = await Promise.all([issuer.refresh(pair.refreshToken), issuer.revoke(pair.refreshToken)]);
+    expect(codeOf(revoked)).toBe('ok');
+    // Whichever ran first, nothing of the session is usable afterwards.
+    if (refreshed.ok) {
+      expect(await middlewareCode(issuer, refreshed.tokens.accessToken)).toBe('token_revoked');
+      expect(codeOf(await issuer.refresh(refreshed.tokens.refreshToken))).toBe('token_revoked');
+    }
+    expect(await middlewareCode(issuer, pair.accessToken)).toBe('token_revoked');
   });
 
   it('verifies both token types and reports which', async () => {
@@ -172,7 +216,7 @@ describe('revoke() and verify()', () => {
     expect(refresh.ok && refresh.tokenType).toBe('refresh');
     await issuer.revoke(pair.refreshToken);
     expect(codeOf(await issuer.verify(pair.accessToken))).toBe('token_revoked');
-    expect(codeOf(await issuer.revoke('garbage'))).toBe('malformed_token');
+    expect(codeOf(await issuer.verify('garbage'))).toBe('malformed_token');
   });
 });
 
@@ -223,7 +267,7 @@ describe('revocation holds while any token of the session could be accepted', ()
     const first = await issuer.issue('alice');
     const stolen = await issuer.refresh(first.refreshToken);
     if (!stolen.ok) throw stolen.error;
-    expect(codeOf(await issuer.revoke(first.refreshToken))).toBe('token_revoked');
+    expect(codeOf(await issuer.revoke(first.refreshToken))).toBe('ok');
     expect(codeOf(await issuer.refresh(stolen.tokens.refreshToken))).toBe('token_revoked');
   });
 
@@ -243,6 +287,26 @@ describe('revocation holds while any token of the session could be accepted', ()
     await issuer.revoke(pair.accessToken);
     clock.now = new Date(NOW.getTime() + 330_000);
     const tolerant = createAuthenticator({ ...issuer.verifierOptions, clockTolerance: 60, currentDate: () => clock.now });
+    const result = await tolerant.authenticate(new Request('http://127.0.0.1/', { headers: { Authorization: `Bearer ${pair.accessToken}` } }), null);
+    expect(result.ok ? 'ok' : result.error.code).toBe('token_revoked');
+  });
+
+  it("refuses, at creation, a verifier clockTolerance longer than the issuer's revocation grace", () => {
+    const issuer = issuerAt({ now: NOW });
+    expect(() => createAuthenticator({ ...issuer.verifierOptions, clockTolerance: '10m' })).toThrow(TypeError);
+    expect(() => createAuthenticator({ ...issuer.verifierOptions, clockTolerance: '10m' })).toThrow(/revocationGrace: 600/);
+    expect(() => createAuthenticator({ ...issuer.verifierOptions, clockTolerance: '5m' })).not.toThrow();
+  });
+
+  it('keeps revocations for a longer revocationGrace, so a verifier may allow that much skew', async () => {
+    const clock = { now: NOW };
+    const issuer = issuerAt(clock, { accessTokenTtl: '5m', refreshTokenTtl: '5m', revocationGrace: '10m' });
+    const pair = await issuer.issue('alice');
+    await issuer.revoke(pair.accessToken);
+    // 9 minutes past exp: forgotten with the default 5-minute grace, yet a verifier allowing
+    // 10 minutes of skew still takes the token for unexpired.
+    clock.now = new Date(NOW.getTime() + 300_000 + 540_000);
+    const tolerant = createAuthenticator({ ...issuer.verifierOptions, clockTolerance: '10m', currentDate: () => clock.now });
     const result = await tolerant.authenticate(new Request('http://127.0.0.1/', { headers: { Authorization: `Bearer ${pair.accessToken}` } }), null);
     expect(result.ok ? 'ok' : result.error.code).toBe('token_revoked');
   });

@@ -3,7 +3,7 @@ import { resolveConfig, type AuthConfig } from './config.js';
 import { toSeconds, type Duration } from './duration.js';
 import { AuthError } from './errors.js';
 import type { KeyInput } from './keys.js';
-import { MemoryRevocationStore, type RevocationStore } from './revocation-store.js';
+import { markRevocationGrace, MemoryRevocationStore, type RevocationStore } from './revocation-store.js';
 import { prepareSigningKey, type SigningKey, type SigningKeyInput } from './signing-key.js';
 import { verifyError, verifyToken } from './verify.js';
 
@@ -29,6 +29,13 @@ export interface TokenIssuerOptions {
   revokeFamilyOnReuse?: boolean;
   /** Where revocations are kept. Default: a new {@link MemoryRevocationStore}. */
   store?: RevocationStore;
+  /**
+   * How long a revocation outlives the token it names: at least the largest `clockTolerance` of
+   * any verifier of these tokens, which would otherwise accept a revoked token again once its
+   * revocation is forgotten. `jwtAuth()` refuses a `clockTolerance` larger than this when its
+   * `isRevoked` is this issuer's. Default `"5m"`.
+   */
+  revocationGrace?: Duration;
   /** The clock, for tests. Default `() => new Date()`. */
   currentDate?: () => Date;
 }
@@ -51,7 +58,8 @@ export interface IssuedTokenInfo {
 
 export type RefreshResult = { ok: true; tokens: TokenPair } | { ok: false; error: AuthError };
 export type IssuedTokenResult = ({ ok: true } & IssuedTokenInfo) | { ok: false; error: AuthError };
-export type RevokeResult = { ok: true } | { ok: false; error: AuthError };
+/** Revocation always succeeds (RFC 7009 §2.2): there is nothing a client could do about a refusal. */
+export type RevokeResult = { ok: true };
 
 /** The `jwtAuth()` options that verify this issuer's access tokens (spread them in). */
 export interface VerifierOptions {
@@ -71,7 +79,10 @@ export interface TokenIssuer {
   refresh(refreshToken: string): Promise<RefreshResult>;
   /** Verifies a token this issuer made (either type) and that it is not revoked. */
   verify(token: string): Promise<IssuedTokenResult>;
-  /** Logout: a refresh token revokes its whole session, an access token itself. */
+  /**
+   * Logout: either token of a session (access or refresh) revokes the whole session. Succeeds
+   * also for a token that is already revoked, expired or invalid, as RFC 7009 §2.2 asks.
+   */
   revoke(token: string): Promise<RevokeResult>;
   /** Whether a verified payload's `jti` or session (`sid`) is revoked: the `isRevoked` option of `jwtAuth()`. */
   isRevoked(payload: JWTPayload): Promise<boolean>;
@@ -81,10 +92,10 @@ export interface TokenIssuer {
 }
 
 /**
- * Seconds a revocation outlives the token it names, so that a verifier's `clockTolerance` (up to
- * five minutes) cannot make a revoked token acceptable again after its `exp`.
+ * Seconds a revocation outlives the token it names by default, so that a verifier's
+ * `clockTolerance` (up to five minutes) cannot make a revoked token acceptable again after its `exp`.
  */
-const REVOCATION_GRACE = 300;
+const DEFAULT_REVOCATION_GRACE = 300;
 
 /** Claims the issuer sets itself; `issue()` refuses them in `claims`. */
 const RESERVED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'sid', 'token_type'];
@@ -114,6 +125,7 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
   const rotate = options.rotateRefreshTokens ?? true;
   const revokeFamily = options.revokeFamilyOnReuse ?? true;
   const store = options.store ?? new MemoryRevocationStore();
+  const revocationGrace = lifetime('revocationGrace', options.revocationGrace, DEFAULT_REVOCATION_GRACE);
   const currentDate = options.currentDate ?? (() => new Date());
   const now = () => Math.floor(currentDate().getTime() / 1000);
   /** Refresh tokens being exchanged right now: a second use while the first is in flight is reuse. */
@@ -123,6 +135,8 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
     if (typeof payload.jti === 'string' && (await store.isRevoked(payload.jti))) return true;
     return typeof payload.sid === 'string' && (await store.isRevoked(payload.sid));
   }
+  // jwtAuth() reads it to refuse a clockTolerance that outlasts the revocations.
+  markRevocationGrace(isRevoked, revocationGrace);
 
   const verifierOptions: VerifierOptions = {
     secret: () => signing.verificationKey(),
@@ -139,6 +153,8 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
     currentDate,
     // verify() reads revocations itself on every call; nothing to cache here.
     cache: false,
+    // Its own tokens, on its own clock: no skew to allow for.
+    clockTolerance: 0,
     ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
     ...(options.audience === undefined ? {} : { audience: options.audience }),
   });
@@ -188,7 +204,7 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
    * A revoked session must stay revoked while any of its tokens can still be accepted: the
    * longest lifetime, plus the clock tolerance verifiers may grant.
    */
-  const sessionRevocationEnd = () => now() + Math.max(accessTtl, refreshTtl) + REVOCATION_GRACE;
+  const sessionRevocationEnd = () => now() + Math.max(accessTtl, refreshTtl) + revocationGrace;
   const revokeSession = (sid: string) => store.revoke(sid, sessionRevocationEnd());
 
   /**
@@ -211,7 +227,7 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
     const verified = await verify(refreshToken);
     if (!verified.ok) {
       // A rotated refresh token presented again: someone else holds a copy, so end the session.
-      if (verified.error.code === 'token_revoked' && revokeFamily) await revokeSessionOf(refreshToken);
+      if (verified.error.code === 'token_revoked' && revokeFamily) await revokeSessionOf(refreshToken, ['refresh']);
       return verified;
     }
     const { payload } = verified;
@@ -223,7 +239,7 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
       // Without rotation the same refresh token is meant to be used many times, concurrently too.
       return { ok: true, tokens: await pair(payload.sub!, userClaims(payload), sid, { token: refreshToken, exp: payload.exp! }) };
     }
-    if (!(await consumeOnce(payload.jti as string, payload.exp! + REVOCATION_GRACE))) {
+    if (!(await consumeOnce(payload.jti as string, payload.exp! + revocationGrace))) {
       if (revokeFamily) await revokeSession(sid);
       return { ok: false, error: new AuthError('token_revoked') };
     }
@@ -233,10 +249,16 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
     return { ok: true, tokens };
   }
 
-  /** Revokes the session of a refresh token whose signature is valid, whatever else is wrong with it. */
-  async function revokeSessionOf(token: string): Promise<void> {
-    const verified = await verifyToken(token, config);
-    if (verified.ok && typeof verified.payload.sid === 'string' && verified.payload.token_type === 'refresh') {
+  /**
+   * The checks of `config` except time: an expired or revoked token of this issuer is still
+   * recognised as one (its signature, `iss` and `aud` verified), so that it can end its session.
+   */
+  const anyTime = { ...config, clockTolerance: Number.MAX_SAFE_INTEGER };
+
+  /** Revokes the session of a token this issuer signed, of the given types, whether or not it is still valid. */
+  async function revokeSessionOf(token: string, types: readonly unknown[]): Promise<void> {
+    const verified = await verifyToken(token, anyTime);
+    if (verified.ok && typeof verified.payload.sid === 'string' && types.includes(verified.payload.token_type)) {
       await revokeSession(verified.payload.sid);
     }
   }
@@ -252,16 +274,11 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
     refresh,
     verify,
     async revoke(token) {
-      const verified = await verify(token);
-      if (!verified.ok) {
-        // Logging out with a refresh token that was already rotated (perhaps by a thief) still
-        // ends the session it belongs to.
-        if (verified.error.code === 'token_revoked') await revokeSessionOf(token);
-        return verified;
-      }
-      const { payload } = verified;
-      if (verified.tokenType === 'refresh') await revokeSession(payload.sid as string);
-      else await store.revoke(payload.jti as string, payload.exp! + REVOCATION_GRACE);
+      // Either token ends its session: logging out with the access token must not leave the
+      // refresh token working (RFC 7009 §2.1 allows revoking related tokens). A token already
+      // revoked (a refresh token rotated, perhaps by a thief) or expired still ends the session
+      // it belongs to, and the answer is success whatever the token was (RFC 7009 §2.2).
+      await revokeSessionOf(token, ['access', 'refresh']);
       return { ok: true };
     },
     isRevoked,

@@ -82,12 +82,22 @@ export interface JwtAuthOptions<Payload extends JWTPayload = JWTPayload, User = 
   subject?: string;
   /** Expected `typ` header, for example `"at+jwt"` (RFC 9068). Default: not checked. */
   typ?: string;
-  /** Leeway on `exp`, `nbf` and `iat`, in seconds or as `"30s"`. Default `0`. */
+  /**
+   * Leeway on `exp`, `nbf` and `iat`, in seconds or as `"30s"`, for clocks that are not quite in
+   * step (an issuer whose clock runs a second ahead sets `iat` and `nbf` a second in the future).
+   * Default `5` (seconds).
+   */
   clockTolerance?: Duration;
   /** Maximum age measured from `iat` (which becomes required), in seconds or as `"1h"`. Default: not checked. */
   maxTokenAge?: Duration;
-  /** Claims that must be present. Default `[]`. */
+  /** Claims that must be present. Default `[]` (plus `exp`, see `requireExp`). */
   requiredClaims?: readonly string[];
+  /**
+   * Refuse tokens without an `exp` claim (`claim_invalid`), which would otherwise be valid
+   * forever. RFC 9068 §2.2 requires `exp` in access tokens. `false` accepts them; pair it with
+   * `maxTokenAge` or revocation. Default `true`.
+   */
+  requireExp?: boolean;
   /** `false` lets requests without a token through unauthenticated; a bad token still fails. Default `true`. */
   credentialsRequired?: boolean;
   /** Where tokens are read. Default `{ header: true }`: the `Authorization` header only. */

@@ -25,7 +25,7 @@ const serving = (documents: Record<string, unknown>): FetchFunction => async (ur
 };
 
 async function codeFor(options: JwtAuthOptions, kid: string, claims: Record<string, unknown> = {}) {
-  const token = await new SignJWT({ sub: 'alice', ...claims }).setProtectedHeader({ alg: 'ES256', kid }).sign(privateKey);
+  const token = await new SignJWT({ sub: 'alice', exp: Math.floor(Date.now() / 1000) + 300, ...claims }).setProtectedHeader({ alg: 'ES256', kid }).sign(privateKey);
   const authenticator = createAuthenticator({ cache: false, ...options });
   const result = await authenticator.authenticate(new Request('http://127.0.0.1/', { headers: { Authorization: `Bearer ${token}` } }), null);
   return result.ok ? 'ok' : result.error.code;
@@ -105,7 +105,7 @@ describe('why a fetch failed', () => {
     const events: AuthEvent[] = [];
     const refused = nodeError('ECONNREFUSED');
     const authenticator = createAuthenticator({ jwks: { uri: JWKS }, fetch: () => Promise.reject(refused), cache: false, onEvent: (event) => void events.push(event) });
-    const token = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'good' }).sign(privateKey);
+    const token = await new SignJWT({ exp: Math.floor(Date.now() / 1000) + 300 }).setProtectedHeader({ alg: 'ES256', kid: 'good' }).sign(privateKey);
     const result = await authenticator.authenticate(new Request('http://127.0.0.1/', { headers: { Authorization: `Bearer ${token}` } }), null);
     expect(result.ok).toBe(false);
     const cause = (result as { error: { cause: Error & { cause: unknown; failure: string } } }).error.cause;
@@ -127,7 +127,7 @@ describe('candidate keys for a token without kid', () => {
 
   async function refusal(options: JwtAuthOptions, key: CryptoKey) {
     const events: AuthEvent[] = [];
-    const token = await new SignJWT({ iss: 'https://idp.example' }).setProtectedHeader({ alg: 'ES256' }).sign(key);
+    const token = await new SignJWT({ iss: 'https://idp.example', exp: Math.floor(Date.now() / 1000) + 300 }).setProtectedHeader({ alg: 'ES256' }).sign(key);
     const authenticator = createAuthenticator({ cache: false, ...options, onEvent: (event) => void events.push(event) });
     const result = await authenticator.authenticate(new Request('http://127.0.0.1/', { headers: { Authorization: `Bearer ${token}` } }), null);
     return { code: result.ok ? 'ok' : result.error.code, reason: events.find((event) => event.type === 'auth.failed')?.reason };

@@ -67,3 +67,18 @@ export class MemoryRevocationStore implements RevocationStore {
     return this.#revoked.size;
   }
 }
+
+/** Set on an issuer's `isRevoked`; `Symbol.for` so ESM and CJS copies of core agree. */
+const REVOCATION_GRACE = Symbol.for('@jwtauth/core.revocationGrace');
+
+/** Records on an `isRevoked` function how many seconds its revocations outlive their tokens. */
+export function markRevocationGrace(isRevoked: object, seconds: number): void {
+  Object.defineProperty(isRevoked, REVOCATION_GRACE, { value: seconds, enumerable: false });
+}
+
+/** The revocation grace recorded on an `isRevoked` function, if it is a token issuer's. */
+export function revocationGraceOf(isRevoked: unknown): number | undefined {
+  if (typeof isRevoked !== 'function') return undefined;
+  const grace = (isRevoked as { [REVOCATION_GRACE]?: unknown })[REVOCATION_GRACE];
+  return typeof grace === 'number' ? grace : undefined;
+}

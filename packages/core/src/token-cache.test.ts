@@ -1,4 +1,4 @@
-import { SignJWT } from 'jose';
+import { CompactSign, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { createAuthenticator } from './authenticate.js';
 import type { JwtAuthOptions } from './options.js';
@@ -50,12 +50,13 @@ describe('the verified-token cache', () => {
     const { clock, send } = counted();
     const token = await sign({ exp: T0 / 1000 + 5 });
     expect(await send(token)).toBe('ok');
-    clock.now += 6_000;
+    // Past exp and the default 5 s clock tolerance.
+    clock.now += 10_000;
     expect(await send(token)).toBe('token_expired');
   });
 
   it('never answers from the cache past maxTokenAge', async () => {
-    const { clock, send } = counted({ maxTokenAge: 5 });
+    const { clock, send } = counted({ maxTokenAge: 5, clockTolerance: 0 });
     const token = await sign({ exp: T0 / 1000 + 300 });
     expect(await send(token)).toBe('ok');
     clock.now += 7_000;
@@ -102,5 +103,50 @@ describe('the verified-token cache', () => {
     ['true', true],
   ])('refuses %s at creation', (_, cache) => {
     expect(() => createAuthenticator({ secret: SECRET, cache: cache as false })).toThrow(TypeError);
+  });
+});
+
+describe('each request gets its own payload', () => {
+  const authenticate = async (authenticator: ReturnType<typeof createAuthenticator>, token: string) => {
+    const result = await authenticator.authenticate(new Request('http://127.0.0.1/', { headers: { Authorization: `Bearer ${token}` } }), null);
+    if (!result.ok || result.auth === undefined) throw new Error('expected success');
+    return result;
+  };
+
+  it.each([
+    ['with the cache on', {}],
+    ['with the cache off', { cache: false as const }],
+  ])('a handler that changes the payload, header or user changes nothing for the next request (%s)', async (_, options) => {
+    const authenticator = createAuthenticator({ secret: SECRET, currentDate: () => new Date(T0), ...options });
+    const token = await sign({ exp: T0 / 1000 + 300, scope: 'read', roles: ['user'] });
+    const first = await authenticate(authenticator, token);
+    first.auth!.payload.scope += ' admin';
+    (first.auth!.payload.roles as string[]).push('admin');
+    first.auth!.header.alg = 'none';
+    (first.user as Record<string, unknown>).sub = 'mallory';
+    first.auth!.scopes.push('admin');
+
+    const second = await authenticate(authenticator, token);
+    expect(second.auth!.payload).toEqual({ sub: 'alice', iat: T0 / 1000, exp: T0 / 1000 + 300, scope: 'read', roles: ['user'] });
+    expect(second.auth!.header).toEqual({ alg: 'HS256' });
+    expect(second.auth!.scopes).toEqual(['read']);
+    expect(second.user).toEqual(second.auth!.payload);
+    // The first request keeps what it changed.
+    expect(first.auth!.payload.scope).toBe('read admin');
+  });
+});
+
+describe('a __proto__ claim', () => {
+  it('stays an own property on the cached copies, never the prototype', async () => {
+    const authenticator = createAuthenticator({ secret: SECRET, currentDate: () => new Date(T0) });
+    const payload = new TextEncoder().encode(`{"sub":"alice","exp":${T0 / 1000 + 300},"__proto__":{"role":"admin"}}`);
+    const token = await new CompactSign(payload).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(SECRET));
+    for (const round of ['miss', 'hit']) {
+      const result = await authenticator.authenticate(new Request('http://127.0.0.1/', { headers: { Authorization: `Bearer ${token}` } }), null);
+      if (!result.ok || result.auth === undefined) throw new Error(`expected success (${round})`);
+      expect(Object.getPrototypeOf(result.auth.payload)).toBe(Object.prototype);
+      expect((result.auth.payload as { role?: unknown }).role).toBeUndefined();
+      expect(Object.keys(result.auth.payload)).toEqual(['sub', 'exp', '__proto__']);
+    }
   });
 });

@@ -21,6 +21,10 @@ interface Entry {
  * token's `exp` (or `maxTokenAge`), so a hit needs no time check; once it lapses, the token is
  * verified afresh and fails with its precise error. Revocation and `resolveUser` still run on
  * every request. Only verified tokens enter, so attackers cannot fill it with forged ones.
+ *
+ * The cache keeps its own copy of the header and payload and hands out a fresh copy on every
+ * hit: a handler that changes `req.auth.payload` (say `scope += ' admin'`) changes only its own
+ * request, never what the next request with that token is authorized to do.
  */
 export class TokenCache {
   readonly #entries = new Map<string, Entry>();
@@ -38,7 +42,7 @@ export class TokenCache {
     this.#entries.delete(token);
     if (entry.until <= now) return undefined;
     this.#entries.set(token, entry);
-    return entry;
+    return { header: structuredClone(entry.header), payload: structuredClone(entry.payload) };
   }
 
   /** Keeps a verified token until `ttl`, its expiry or its maximum age, whichever comes first. */
@@ -49,7 +53,8 @@ export class TokenCache {
     if (limits.maxTokenAge !== undefined && typeof iat === 'number') until = Math.min(until, (iat + limits.maxTokenAge + limits.tolerance) * 1000);
     if (until <= now) return;
     if (this.#entries.size >= this.#max) this.#entries.delete(this.#entries.keys().next().value!);
-    this.#entries.set(token, { ...verified, until });
+    // A copy: the verified objects go on to the request that verified them.
+    this.#entries.set(token, { header: structuredClone(verified.header), payload: structuredClone(verified.payload), until });
   }
 
   get size(): number {

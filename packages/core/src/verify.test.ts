@@ -222,13 +222,17 @@ describe('a remote JWK Set on 127.0.0.1', () => {
 describe('time claims (clock frozen with currentDate)', () => {
   it.each<[string, Record<string, unknown>, JwtAuthOptions, AuthErrorCode | 'ok']>([
     ['accepts a token that expires in one second', { exp: NOW_S + 1 }, {}, 'ok'],
-    ['answers token_expired when exp is now', { exp: NOW_S }, {}, 'token_expired'],
+    ['answers token_expired when exp is now and clockTolerance is 0', { exp: NOW_S }, { clockTolerance: 0 }, 'token_expired'],
+    ['accepts a token expired 4 s ago within the default 5 s tolerance', { exp: NOW_S - 4 }, {}, 'ok'],
+    ['answers token_expired 5 s after exp by default', { exp: NOW_S - 5 }, {}, 'token_expired'],
     ['answers token_expired when exp is in the past', { exp: NOW_S - 3600 }, {}, 'token_expired'],
     ['accepts an expired token within clockTolerance', { exp: NOW_S - 29 }, { clockTolerance: 30 }, 'ok'],
     ['accepts an expired token within clockTolerance given as "30s"', { exp: NOW_S - 29 }, { clockTolerance: '30s' }, 'ok'],
     ['answers token_expired once exp is clockTolerance in the past', { exp: NOW_S - 30 }, { clockTolerance: 30 }, 'token_expired'],
     ['accepts nbf of now', { nbf: NOW_S }, {}, 'ok'],
-    ['answers token_not_yet_valid when nbf is in the future', { nbf: NOW_S + 1 }, {}, 'token_not_yet_valid'],
+    ['answers token_not_yet_valid when nbf is in the future and clockTolerance is 0', { nbf: NOW_S + 1 }, { clockTolerance: 0 }, 'token_not_yet_valid'],
+    ['accepts nbf and iat a second ahead by default (an issuer clock running ahead)', { nbf: NOW_S + 1, iat: NOW_S + 1 }, {}, 'ok'],
+    ['answers token_not_yet_valid when nbf is beyond the default tolerance', { nbf: NOW_S + 6 }, {}, 'token_not_yet_valid'],
     ['accepts nbf exactly clockTolerance ahead', { nbf: NOW_S + 30 }, { clockTolerance: '30s' }, 'ok'],
     ['answers token_not_yet_valid when nbf is beyond clockTolerance', { nbf: NOW_S + 31 }, { clockTolerance: '30s' }, 'token_not_yet_valid'],
     ['answers token_not_yet_valid when iat is in the future', { iat: NOW_S + 60 }, {}, 'token_not_yet_valid'],
@@ -236,11 +240,13 @@ describe('time claims (clock frozen with currentDate)', () => {
     ['accepts iat exactly clockTolerance ahead', { iat: NOW_S + 30 }, { clockTolerance: 30 }, 'ok'],
     ['answers token_not_yet_valid when iat is beyond clockTolerance', { iat: NOW_S + 31 }, { clockTolerance: 30 }, 'token_not_yet_valid'],
     ['accepts a token as old as maxTokenAge', { iat: NOW_S - 3600 }, { maxTokenAge: '1h' }, 'ok'],
-    ['answers token_too_old when older than maxTokenAge', { iat: NOW_S - 3601 }, { maxTokenAge: '1h' }, 'token_too_old'],
-    ['answers token_too_old when older than maxTokenAge in seconds', { iat: NOW_S - 61 }, { maxTokenAge: 60 }, 'token_too_old'],
+    ['answers token_too_old when older than maxTokenAge', { iat: NOW_S - 3601 }, { maxTokenAge: '1h', clockTolerance: 0 }, 'token_too_old'],
+    ['answers token_too_old when older than maxTokenAge in seconds', { iat: NOW_S - 61 }, { maxTokenAge: 60, clockTolerance: 0 }, 'token_too_old'],
+    ['answers token_too_old past maxTokenAge and the default tolerance', { iat: NOW_S - 66 }, { maxTokenAge: 60 }, 'token_too_old'],
     ['accepts a token older than maxTokenAge within clockTolerance', { iat: NOW_S - 3610 }, { maxTokenAge: '1h', clockTolerance: 10 }, 'ok'],
     ['answers claim_invalid when maxTokenAge is set and iat is missing', { iat: undefined }, { maxTokenAge: '1h' }, 'claim_invalid'],
-    ['accepts a token with no exp at all', { exp: undefined }, {}, 'ok'],
+    ['answers claim_invalid for a token with no exp (RFC 9068 §2.2)', { exp: undefined }, {}, 'claim_invalid'],
+    ['accepts a token with no exp when requireExp is false', { exp: undefined }, { requireExp: false }, 'ok'],
   ])('%s', async (_, claims, options, expected) => {
     expect(codeOf(await check({ secret: SECRET, ...options }, await sign(claims)))).toBe(expected);
   });
@@ -349,7 +355,8 @@ describe('numeric dates that JSON reads as Infinity', () => {
     // jose's own check sees an infinitely distant nbf first.
     ['nbf', 'token_not_yet_valid'],
   ])('refuses %s: 1e400 with %s', async (claim, expected) => {
-    const payload = new TextEncoder().encode(`{"sub":"x","${claim}":1e400}`);
+    const exp = claim === 'exp' ? '' : `"exp":${NOW_S + 300},`;
+    const payload = new TextEncoder().encode(`{"sub":"x",${exp}"${claim}":1e400}`);
     const token = await new CompactSign(payload).setProtectedHeader({ alg: 'HS256' }).sign(SECRET_BYTES);
     expect(codeOf(await check({ secret: SECRET }, token))).toBe(expected);
   });

@@ -209,10 +209,11 @@ async function verifyDecoded<P extends JWTPayload>(token: string, decoded: Decod
   const mistyped = mistypedClaim(verified.payload);
   if (mistyped !== undefined) return { ok: false, code: 'claim_invalid', description: `The ${mistyped} claim is invalid` };
 
-  // jose checks a future `iat` only together with maxTokenAge; the contract always does.
+  // jose checks a future `iat` only together with maxTokenAge; the contract always does (with the
+  // default 5 s clockTolerance, an issuer whose clock runs a second ahead still gets through).
   const { iat } = verified.payload;
   if (typeof iat === 'number' && iat > currentDate.getTime() / 1000 + config.clockTolerance) {
-    return { ok: false, code: 'token_not_yet_valid', description: 'The token was issued in the future' };
+    return { ok: false, code: 'token_not_yet_valid', description: 'The token was issued in the future (clockTolerance allows for clock skew)', reason: 'iat is in the future' };
   }
   return { ok: true, ...verified };
 }
