@@ -1,6 +1,7 @@
 import type { AuthErrorCode } from '@jwtauth/core';
 import type { AnyOptions } from './harness/index.js';
 import { jwksScenarios } from './cases-jwks.js';
+import { keyScenarios } from './cases-keys.js';
 import { HS_SECRET, now, rawToken, sign, signRaw, signWithText, type Keys } from './fixtures.js';
 
 /** The contract's description for each code, as clients read it. */
@@ -483,5 +484,6 @@ export const scenarios: Scenario[] = [
       { name: 'sends a guard failure to the error path', send: async () => bearer(await sign({}), '/admin'), expect: forwarded(403, 'AuthError', 'insufficient_scope', DESCRIPTIONS.insufficient_scope, failure('insufficient_scope', { scope: 'admin' }).challenge) },
     ],
   },
+  ...keyScenarios({ bearer, attached, failure, forwarded }),
   ...jwksScenarios({ bearer, attached, failure, keysUnavailable }),
 ];

@@ -135,6 +135,8 @@ describe('createAuthenticator: configuration is checked at creation', () => {
     })],
     ['getToken without tokenFrom', () => ({ secret: SECRET, getToken: () => undefined })],
     ['tokenFrom reading only a cookie', () => ({ secret: SECRET, tokenFrom: { header: false, cookie: 'at' } })],
+    ['secret: undefined next to jwks (one of two variables set)', () => ({ secret: undefined, jwks: { keys: [rsaJwk] } })],
+    ['discovery with jwks holding only timing', () => ({ issuer: 'https://id.example.com', discovery: true, jwks: { timeoutDuration: 100 } })],
   ])('accepts %s', (_, options) => {
     expect(() => create(options())).not.toThrow();
   });
@@ -142,5 +144,48 @@ describe('createAuthenticator: configuration is checked at creation', () => {
   it('exposes forwardErrors', () => {
     expect(create({ secret: SECRET }).forwardErrors).toBe(false);
     expect(create({ secret: SECRET, forwardErrors: true }).forwardErrors).toBe(true);
+  });
+});
+
+describe('start-up messages say what to fix', () => {
+  const JWKS_URI = 'https://id.example.com/.well-known/jwks.json';
+  const ISSUER = 'https://a.example.com';
+  /** An environment variable nobody sets: what `process.env.JWT_SECRET` is on a misdeployed server. */
+  const unset = process.env.JWTAUTH_TEST_VARIABLE_THAT_IS_NEVER_SET;
+
+  it.each<[string, () => unknown, RegExp]>([
+    ['no options', () => undefined, /options are required: \{ secret \}, \{ jwks \}, \{ issuer, discovery: true \} or \{ issuers \}/],
+    ['secret read from an unset environment variable', () => ({ secret: unset }), /"secret" is undefined: is the environment variable it is read from \(such as JWT_SECRET\) set\?/],
+    ['secret: undefined with an issuer and audience', () => ({ secret: undefined, issuer: ISSUER, audience: 'api' }), /"secret" is undefined: .*JWT_SECRET/],
+    ['secret: an empty string (JWT_SECRET= in a .env file)', () => ({ secret: '' }), /"secret" is an empty string: .*JWT_SECRET.* set to a value\?/],
+    ['secret: null', () => ({ secret: null }), /"secret" is null; give the key/],
+    ['jwks given as a URL string', () => ({ jwks: JWKS_URI }), /"jwks" is a string; to fetch a JWK Set from a URL write jwks: \{ uri: 'https:\/\/…' \}/],
+    ['jwks given as the JSON text of a JWK Set', () => ({ jwks: JSON.stringify({ keys: [rsaJwk] }) }), /"jwks" is a string of JSON; pass the parsed JWK Set: jwks: JSON\.parse\(text\)/],
+    ['jwks: { url } instead of uri', () => ({ jwks: { url: JWKS_URI } }), /"jwks" has "url"; the option is named "uri": jwks: \{ uri: /],
+    ['jwks: { jwksUri }', () => ({ jwks: { jwksUri: JWKS_URI } }), /"jwks" has "jwksUri"; the option is named "uri"/],
+    ['jwks.uri read from an unset environment variable', () => ({ jwks: { uri: unset } }), /"jwks\.uri" is undefined: .*JWKS_URI.* set\?/],
+    ['jwks.uri an empty string', () => ({ jwks: { uri: '' } }), /"jwks\.uri" is an empty string/],
+    ['jwks with both uri and keys', () => ({ jwks: { uri: JWKS_URI, keys: [rsaJwk] } }), /give "jwks\.uri" or "jwks\.keys", not both/],
+    ['jwks given as an array of JWKs', () => ({ jwks: [rsaJwk] }), /"jwks" is an array; write jwks: \{ keys: \[\.\.\.\] \}/],
+    ['jwks given as one JWK', () => ({ jwks: rsaJwk }), /"jwks" is a single JWK; write jwks: \{ keys: \[jwk\] \}/],
+    ['jwks with only timing and no discovery', () => ({ jwks: { timeoutDuration: 100 } }), /"jwks" needs "uri" \(to fetch a JWK Set\) or "keys"/],
+    ['jwks: null', () => ({ jwks: null }), /"jwks" must be \{ uri: 'https:\/\/…' \} to fetch a JWK Set, or \{ keys: \[\.\.\.\] \}/],
+    ['discovery with a jwks uri as well', () => ({ issuer: ISSUER, discovery: true, jwks: { uri: JWKS_URI } }), /with "discovery", "jwks" holds only timing options/],
+    ['discovery: "true" (a string)', () => ({ issuer: ISSUER, discovery: 'true' }), /"discovery" must be true or false/],
+    ['no key source at all', () => ({ issuer: ISSUER }), /no key given: give exactly one of "secret" .*"jwks" .*"discovery: true" .*or "issuers"/],
+    ['secret and jwks', () => ({ secret: SECRET, jwks: { keys: [rsaJwk] } }), /give exactly one of "secret" .*"issuers", not "secret" and "jwks" together/],
+    ['secret and discovery', () => ({ secret: SECRET, issuer: ISSUER, discovery: true }), /not "secret" and "discovery" together/],
+    ['an issuer whose secret is undefined', () => ({ issuers: { [ISSUER]: { secret: unset } } }), /"issuers\["https:\/\/a\.example\.com"\]\.secret" is undefined: .*JWT_SECRET/],
+    ['an issuer with no key', () => ({ issuers: { [ISSUER]: {} } }), /no key given: give exactly one of "issuers\[.*\]\.secret", "issuers\[.*\]\.jwks" or "issuers\[.*\]\.discovery: true"\.$/],
+    ['an issuer whose jwks is a string', () => ({ issuers: { [ISSUER]: { jwks: JWKS_URI } } }), /"issuers\[.*\]\.jwks" is a string; to fetch a JWK Set from a URL write issuers\[.*\]\.jwks: \{ uri/],
+    ['an issuer with jwks: { url }', () => ({ issuers: { [ISSUER]: { jwks: { url: JWKS_URI } } } }), /"issuers\[.*\]\.jwks" has "url"; the option is named "uri"/],
+    ['express-jwt\'s "algorithm"', () => ({ secret: SECRET, algorithm: 'HS256' }), /unknown option "algorithm"; did you mean "algorithms" \(an array\)\?/],
+    ['passport-jwt\'s "secretOrKey"', () => ({ secretOrKey: SECRET }), /unknown option "secretOrKey"; did you mean "secret"\?/],
+    ['jwks-rsa\'s "jwksUri"', () => ({ jwksUri: JWKS_URI }), /unknown option "jwksUri"; did you mean jwks: \{ uri \}\?/],
+    ['express-oauth2-jwt-bearer\'s "issuerBaseURL"', () => ({ issuerBaseURL: ISSUER }), /unknown option "issuerBaseURL"; did you mean "issuer" with discovery: true\?/],
+    ['an option named like an Object.prototype member', () => JSON.parse('{"secret":"x","constructor":1}'), /^jwtAuth: unknown option "constructor"\.$/],
+  ])('throws a TypeError for %s that says what to fix', (_, options, message) => {
+    expect(() => create(options())).toThrow(TypeError);
+    expect(() => create(options())).toThrow(message);
   });
 });

@@ -49,6 +49,20 @@ const KNOWN_OPTIONS = new Set([
   'requireExp',
 ]);
 const ISSUER_OPTIONS = new Set(['secret', 'jwks', 'discovery', 'algorithms']);
+/** Option names of other JWT middleware (express-jwt, passport-jwt, jwks-rsa, …), and ours for them. */
+const MEANT: ReadonlyMap<string, string> = new Map([
+  ['algorithm', '"algorithms" (an array)'],
+  ['tokenSigningAlg', '"algorithms" (an array)'],
+  ['secretOrKey', '"secret"'],
+  ['secretOrPublicKey', '"secret"'],
+  ['publicKey', '"secret"'],
+  ['key', '"secret"'],
+  ['jwksUri', 'jwks: { uri }'],
+  ['jwksUrl', 'jwks: { uri }'],
+  ['jwks_uri', 'jwks: { uri }'],
+  ['issuerBaseURL', '"issuer" with discovery: true'],
+  ['jwtFromRequest', '"getToken" (or "tokenFrom")'],
+]);
 
 /** Seconds of leeway on `exp`, `nbf` and `iat` by default: real issuers' clocks drift a little. */
 export const DEFAULT_CLOCK_TOLERANCE = 5;
@@ -158,9 +172,9 @@ function issuersKeySource(
 export function resolveConfig<Payload extends JWTPayload, User, Request>(
   options: JwtAuthOptions<Payload, User, Request>,
 ): AuthConfig<Payload, User, Request> {
-  if (typeof options !== 'object' || options === null) fail('options are required: { secret } or { jwks }.');
+  if (typeof options !== 'object' || options === null) fail('options are required: { secret }, { jwks }, { issuer, discovery: true } or { issuers }.');
   for (const name of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(name)) fail(`unknown option "${name}".`);
+    if (!KNOWN_OPTIONS.has(name)) fail(`unknown option "${name}"${MEANT.has(name) ? `; did you mean ${MEANT.get(name)}?` : '.'}`);
   }
   const requested = checkAlgorithms(options.algorithms);
   const fetchImpl = optionalFunction('fetch', options.fetch);

@@ -100,6 +100,64 @@ function localJwks(jwks: LocalJwks, at: string, requested: string[] | undefined,
   return [{ kind: 'jwks', resolve: createLocalJWKSet({ keys: jwks.keys }) }, narrow(requested, [...usable], 'This JWK Set', fail)];
 }
 
+/** What people write when they mean the environment variable behind a value is missing. */
+const UNSET = (name: string, example: string) =>
+  `"${name}" is undefined: is the environment variable it is read from (such as ${example}) set?`;
+const EMPTY = (name: string, example: string) =>
+  `"${name}" is an empty string: is the environment variable it is read from (such as ${example}) set to a value?`;
+
+/** `jwks` must be `{ uri }` or `{ keys }` (with `discovery`, timing only); say what was probably meant. */
+function checkJwksShape(jwks: unknown, discovery: boolean, name: string, fail: Fail): void {
+  if (typeof jwks === 'string') {
+    if (/^\s*[[{]/.test(jwks)) fail(`"${name}" is a string of JSON; pass the parsed JWK Set: ${name}: JSON.parse(text).`);
+    fail(`"${name}" is a string; to fetch a JWK Set from a URL write ${name}: { uri: 'https://…' }.`);
+  }
+  if (Array.isArray(jwks)) fail(`"${name}" is an array; write ${name}: { keys: [...] }.`);
+  if (typeof jwks !== 'object' || jwks === null) {
+    fail(`"${name}" must be { uri: 'https://…' } to fetch a JWK Set, or { keys: [...] } to hold one in memory.`);
+  }
+  const fields = jwks as Record<string, unknown>;
+  if (typeof fields.kty === 'string') fail(`"${name}" is a single JWK; write ${name}: { keys: [jwk] } (or pass the JWK as "secret").`);
+  const misnamed = ['url', 'jwksUri', 'jwks_uri'].find((field) => field in fields);
+  if (misnamed !== undefined && !('uri' in fields)) fail(`"${name}" has "${misnamed}"; the option is named "uri": ${name}: { uri: 'https://…' }.`);
+  if ('uri' in fields && 'keys' in fields) fail(`give "${name}.uri" or "${name}.keys", not both.`);
+  if ('uri' in fields && fields.uri === undefined) fail(UNSET(`${name}.uri`, 'JWKS_URI'));
+  if (fields.uri === '') fail(EMPTY(`${name}.uri`, 'JWKS_URI'));
+  const holdsKeys = 'uri' in fields || 'keys' in fields;
+  if (discovery && holdsKeys) {
+    fail(`with "discovery", "${name}" holds only timing options: the JWK Set's URL comes from the issuer's metadata.`);
+  }
+  if (!discovery && !holdsKeys) fail(`"${name}" needs "uri" (to fetch a JWK Set) or "keys" (a JWK Set in memory).`);
+}
+
+/**
+ * Exactly one key source, each of the right shape: mistakes get a sentence naming the fix, such
+ * as `secret: process.env.JWT_SECRET` with the variable unset.
+ */
+function checkKeySourceShape(options: KeySourceOptions, prefix: string, fail: Fail): void {
+  const { secret, jwks, discovery } = options;
+  if (discovery !== undefined && typeof discovery !== 'boolean') fail(`"${prefix}discovery" must be true or false.`);
+  if (secret === null) {
+    fail(`"${prefix}secret" is null; give the key (a string, bytes, a JWK, a KeyObject or a CryptoKey) or a function returning it.`);
+  }
+  if (secret === '') fail(EMPTY(`${prefix}secret`, 'JWT_SECRET'));
+  if (jwks !== undefined) checkJwksShape(jwks, discovery === true, `${prefix}jwks`, fail);
+  const given = [
+    ...(secret === undefined ? [] : ['secret']),
+    ...(jwks === undefined || discovery === true ? [] : ['jwks']),
+    ...(discovery === true ? ['discovery'] : []),
+  ].map((name) => `"${prefix}${name}"`);
+  // Several issuers are an alternative only at the top level.
+  const choices = prefix === ''
+    ? '"secret" (an HMAC secret, a public key or a key function), "jwks" ({ uri } or { keys }), "discovery: true" (with "issuer") or "issuers"'
+    : `"${prefix}secret", "${prefix}jwks" or "${prefix}discovery: true"`;
+  if (given.length === 0) {
+    if ('secret' in options) fail(UNSET(`${prefix}secret`, 'JWT_SECRET'));
+    fail(`no key given: give exactly one of ${choices}.`);
+  }
+  if (given.length > 1) fail(`give exactly one of ${choices}, not ${given.join(' and ')} together.`);
+}
+
 /**
  * Builds the key source of one issuer (or of the only one), with its algorithm allowlist.
  * `at` names the options in messages; `issuer` is needed for discovery.
@@ -112,10 +170,8 @@ export function keySourceFrom(
   const { at } = context;
   const fail: Fail = context.fail;
   const prefix = at === '' ? '' : `${at}.`;
+  checkKeySourceShape(options, prefix, fail);
   const remoteUri = typeof jwks === 'object' && jwks !== null && 'uri' in jwks;
-  const given = [secret !== undefined, discovery === true, jwks !== undefined && (remoteUri || 'keys' in jwks)].filter(Boolean).length;
-  if (given !== 1) fail(`give exactly one of "${prefix}secret", "${prefix}jwks" and "${prefix}discovery".`);
-  if (discovery !== undefined && typeof discovery !== 'boolean') fail(`"${prefix}discovery" must be true or false.`);
 
   if (typeof secret === 'function') return [{ kind: 'function', resolve: secret as KeyFunction }, requested ?? [...SUPPORTED_ALGORITHMS]];
   if (secret !== undefined) {

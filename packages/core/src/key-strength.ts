@@ -1,5 +1,3 @@
-import { base64Bytes, derPublicKeyInfo } from './pem.js';
-
 /** RFC 7518 §3.2: an HMAC key at least as long as the hash output. */
 const HMAC_MINIMUM_BYTES: ReadonlyArray<readonly [string, number]> = [
   ['HS256', 32],
@@ -24,30 +22,6 @@ export function hmacAlgorithmsForLength(bytes: number): string[] | string {
 export function rsaSizeProblem(bits: number | undefined): string | undefined {
   if (bits === undefined || bits >= RSA_MINIMUM_BITS) return undefined;
   return `the RSA key has ${bits} bits; at least ${RSA_MINIMUM_BITS} are required`;
-}
-
-/**
- * A sentence when a string given as an HMAC secret is really a public key in another wrapping:
- * the text of a JWK, or base64 DER without PEM armour (as some identity providers publish it).
- * Using public text as an HMAC secret lets anyone who reads it sign tokens.
- */
-export function publicKeyTextProblem(secret: string): string | undefined {
-  const text = secret.trim();
-  if (text.startsWith('{')) {
-    try {
-      const parsed: unknown = JSON.parse(text);
-      if (typeof parsed === 'object' && parsed !== null && 'kty' in parsed) {
-        return 'the secret string is the JSON text of a JWK; pass the parsed JWK object instead';
-      }
-    } catch {
-      return undefined;
-    }
-  }
-  const der = text.length >= 64 ? base64Bytes(text) : undefined;
-  if (der !== undefined && (derPublicKeyInfo(der, false) ?? derPublicKeyInfo(der, true)) !== undefined) {
-    return 'the secret string is a base64 public key or certificate without PEM armour; wrap it in -----BEGIN PUBLIC KEY----- / -----END PUBLIC KEY----- lines';
-  }
-  return undefined;
 }
 
 /**

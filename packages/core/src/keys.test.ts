@@ -1,8 +1,8 @@
 import { createPublicKey, createSecretKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { exportJWK, exportPKCS8, exportSPKI, generateKeyPair, generateSecret, type JWK } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { pemKind, pemPublicKeyInfo } from './pem.js';
-import { jwkAlgorithms, prepareKey, type KeyInput, type PreparedKey } from './keys.js';
+import { readPem, type PemKind } from './pem.js';
+import { isKeyShaped, jwkAlgorithms, prepareKey, type KeyInput, type PreparedKey } from './keys.js';
 
 const RS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
 const PS = ['PS256', 'PS384', 'PS512'];
@@ -228,6 +228,40 @@ describe('prepareKey: the algorithm allowlist derived from the key', () => {
   });
 });
 
+describe('isKeyShaped: what a secret function meant as a key', () => {
+  const lookup: Record<string, unknown> = { k1: SECRET_64 };
+  it.each<[string, () => unknown]>([
+    ['a string', () => SECRET_64],
+    ['an empty string (unusable, but meant as a key)', () => ''],
+    ['a Uint8Array', () => new Uint8Array(32)],
+    ['an ArrayBuffer (unusable, but meant as bytes)', () => new ArrayBuffer(32)],
+    ['a JWK', () => jwks.rsa],
+    ['a private JWK (unusable, but a key)', () => jwks.rsaPrivate],
+    ['a KeyObject', () => keyObjects.rsa],
+    ['a CryptoKey', () => cryptoKeys.es256],
+  ])('takes %s as a key', (_, value) => {
+    expect(isKeyShaped(value())).toBe(true);
+  });
+
+  it.each<[string, () => unknown]>([
+    ['undefined', () => undefined],
+    ['null', () => null],
+    ['lookup["__proto__"] (Object.prototype)', () => lookup['__proto__']],
+    ['lookup["constructor"] (a function)', () => lookup['constructor']],
+    ['lookup["toString"]', () => lookup['toString']],
+    ['lookup["hasOwnProperty"]', () => lookup['hasOwnProperty']],
+    ['a number', () => 42],
+    ['a boolean', () => true],
+    ['a symbol', () => Symbol('k')],
+    ['a plain object without kty', () => ({ secret: SECRET_64 })],
+    ['an object without a prototype', () => Object.create(null)],
+    ['an array', () => [SECRET_64]],
+    ['an object whose kty is not a string', () => ({ kty: 1 })],
+  ])('takes %s as no key', (_, value) => {
+    expect(isKeyShaped(value())).toBe(false);
+  });
+});
+
 describe('jwkAlgorithms', () => {
   it.each<[string, JWK, string[]]>([
     ['use "enc"', { kty: 'RSA', n: 'x', e: 'AQAB', use: 'enc' }, []],
@@ -239,19 +273,35 @@ describe('jwkAlgorithms', () => {
   });
 });
 
-describe('pem', () => {
-  it.each<[string, string, ReturnType<typeof pemKind>]>([
+describe('readPem', () => {
+  it.each<[string, string, PemKind]>([
     ['a public key', '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----', 'public'],
     ['a certificate', '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----', 'certificate'],
     ['a PKCS#8 private key', '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----', 'private'],
     ['an encrypted private key', '-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----', 'private'],
+    ['an OpenSSH private key', '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----', 'private'],
     ['a CSR', '-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----', 'other'],
-    ['a plain secret', 'not a pem at all', undefined],
   ])('recognises %s', (_, pem, kind) => {
-    expect(pemKind(pem)).toBe(kind);
+    expect(readPem(pem)).toMatchObject({ kind, der: new Uint8Array([0, 0, 0]) });
   });
 
-  it('finds no key family in a PEM whose body is not base64', () => {
-    expect(pemPublicKeyInfo('-----BEGIN PUBLIC KEY-----\n!!!!\n-----END PUBLIC KEY-----')).toBeUndefined();
+  it('finds no PEM in a plain secret', () => {
+    expect(readPem('not a pem at all, only a passphrase')).toBeUndefined();
+  });
+
+  it.each<[string, string, RegExp]>([
+    ['lower-case armour', '-----begin public key-----\nAAAA\n-----end public key-----', /not well-formed/],
+    ['four-dash armour', '----BEGIN PUBLIC KEY----\nAAAA\n----END PUBLIC KEY----', /not well-formed/],
+    ['RFC 4716 SSH2 armour', '---- BEGIN SSH2 PUBLIC KEY ----\nAAAA\n---- END SSH2 PUBLIC KEY ----', /not well-formed/],
+    ['a mixed-case label', '-----BEGIN Public Key-----\nAAAA\n-----END Public Key-----', /not well-formed/],
+    ['two blocks (a certificate chain)', `${'-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n'.repeat(2)}`, /2 PEM blocks/],
+    ['no END line (a truncated value)', '-----BEGIN PUBLIC KEY-----\nAAAA', /no "-----END PUBLIC KEY-----" line/],
+    ['an END line of another label', '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END CERTIFICATE-----', /no "-----END PUBLIC KEY-----" line/],
+  ])('says what is wrong with %s', (_, pem, message) => {
+    expect(readPem(pem)).toMatch(message);
+  });
+
+  it('has no body for a PEM whose body is not base64', () => {
+    expect(readPem('-----BEGIN PUBLIC KEY-----\n!!!!\n-----END PUBLIC KEY-----')).toMatchObject({ kind: 'public', der: undefined });
   });
 });

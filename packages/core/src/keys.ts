@@ -1,7 +1,9 @@
 import { importJWK, importSPKI, importX509, type JWK } from 'jose';
 import { algorithmsFor, normaliseCurve, type KeyFamily } from './algorithms.js';
-import { cryptoKeyStrengthProblem, hmacAlgorithmsForLength, publicKeyTextProblem, rsaSizeProblem } from './key-strength.js';
-import { pemKind, pemPublicKeyInfo } from './pem.js';
+import { derPublicKeyInfo } from './der.js';
+import { cryptoKeyStrengthProblem, hmacAlgorithmsForLength, rsaSizeProblem } from './key-strength.js';
+import { secretBytesProblem, secretTextProblem } from './key-text.js';
+import { armour, readPem, type PemBlock } from './pem.js';
 
 /** A Node `KeyObject`, described structurally so core needs no Node types. */
 export interface KeyObjectLike {
@@ -126,16 +128,21 @@ function base64UrlLength(value: unknown): number {
   return typeof value === 'string' ? Math.floor((value.replace(/=+$/, '').length * 3) / 4) : 0;
 }
 
-function preparePem(pem: string): PreparedKey | string {
-  const kind = pemKind(pem);
+function preparePem(pem: PemBlock): PreparedKey | string {
+  const { kind, label, der } = pem;
   if (kind === 'private') return 'a private key was given; pass the public key (or certificate) instead';
-  if (kind !== 'public' && kind !== 'certificate') return 'the PEM string is neither a public key (SPKI) nor a certificate';
-  const info = pemPublicKeyInfo(pem);
-  if (info === undefined || algorithmsFor(info.family).length === 0) return 'the PEM key type is not supported';
+  if (label === 'RSA PUBLIC KEY') {
+    return 'the PEM is a PKCS #1 RSA PUBLIC KEY; convert it to SPKI (openssl rsa -RSAPublicKey_in -in key.pem -pubout) and pass that';
+  }
+  if (kind === 'other') return `the PEM holds a ${label}, which is neither a public key (SPKI) nor a certificate`;
+  const info = der && derPublicKeyInfo(der, kind === 'certificate');
+  if (der === undefined || info === undefined || algorithmsFor(info.family).length === 0) return 'the PEM key type is not supported';
   const tooSmall = rsaSizeProblem(info.modulusBits);
   if (tooSmall !== undefined) return tooSmall;
+  // Re-armoured, so whitespace or text around the block cannot make jose refuse it per request.
+  const text = armour(label, der);
   const importer = kind === 'public' ? importSPKI : importX509;
-  return { algorithms: algorithmsFor(info.family), keyFor: once((alg) => importer(pem, alg)) };
+  return { algorithms: algorithmsFor(info.family), keyFor: once((alg) => importer(text, alg)) };
 }
 
 function prepareCryptoKey(key: CryptoKey): PreparedKey | string {
@@ -174,19 +181,34 @@ function prepareJwk(jwk: JWK): PreparedKey | string {
 }
 
 /**
+ * Whether a value a `secret` function returned is meant as a key: a string, bytes, a `CryptoKey`,
+ * a `KeyObject` or an object with a `kty`. Anything else (`undefined`, a number, a function, an
+ * object such as `Object.prototype` that `keys[kid]` yields for kid `__proto__`) means "no key
+ * for this token", not a broken configuration.
+ */
+export function isKeyShaped(value: unknown): boolean {
+  if (typeof value === 'string' || value instanceof ArrayBuffer || ArrayBuffer.isView(value)) return true;
+  if (typeof value !== 'object' || value === null) return false;
+  return isCryptoKey(value) || isKeyObject(value) || typeof (value as { kty?: unknown }).kty === 'string';
+}
+
+/**
  * Prepares a key for verification, or returns a sentence saying what is wrong with it. Keys are
  * imported once per algorithm and reused. HMAC secrets must be as long as the hash (RFC 7518
- * §3.2), RSA keys at least 2048 bits, and public key text is never taken as an HMAC secret.
+ * §3.2), RSA keys at least 2048 bits, and key text (a PEM read as bytes, a JWK Set, an SSH key,
+ * base64 DER…) is never taken as an HMAC secret.
  */
 export function prepareKey(input: KeyInput): PreparedKey | string {
   if (typeof input === 'string') {
-    if (pemKind(input) !== undefined) return preparePem(input);
-    const problem = publicKeyTextProblem(input);
-    if (problem !== undefined) return problem;
-    return hmacKey(new TextEncoder().encode(input));
+    const pem = readPem(input);
+    if (typeof pem === 'string') return pem;
+    if (pem !== undefined) return preparePem(pem);
+    return secretTextProblem(input, 'verify') ?? hmacKey(new TextEncoder().encode(input));
   }
-  if (input instanceof Uint8Array) return hmacKey(input);
-  if (typeof input !== 'object' || input === null) return 'the key must be a string, bytes, a JWK, a KeyObject or a CryptoKey';
+  if (input instanceof Uint8Array) return secretBytesProblem(input, 'verify') ?? hmacKey(input);
+  if (typeof input !== 'object' || input === null || ArrayBuffer.isView(input) || input instanceof ArrayBuffer) {
+    return 'the key must be a string, bytes (a Uint8Array), a JWK, a KeyObject or a CryptoKey';
+  }
   if (isCryptoKey(input)) return prepareCryptoKey(input);
   if (isKeyObject(input)) return prepareKeyObject(input);
   return prepareJwk(input as JWK);

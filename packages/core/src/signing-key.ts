@@ -1,8 +1,10 @@
 import { exportJWK, importJWK, importPKCS8, type JWK } from 'jose';
 import { algorithmsFor, type KeyFamily } from './algorithms.js';
-import { cryptoKeyStrengthProblem, hmacAlgorithmsForLength, publicKeyTextProblem, rsaSizeProblem } from './key-strength.js';
+import { pkcs8KeyFamily } from './der.js';
+import { cryptoKeyStrengthProblem, hmacAlgorithmsForLength, rsaSizeProblem } from './key-strength.js';
+import { secretBytesProblem, secretTextProblem } from './key-text.js';
 import { cryptoKeyAlgorithm, isCryptoKey, isKeyObject, jwkFamily, keyObjectFamily, type KeyInput, type KeyObjectLike } from './keys.js';
-import { pemKind, pkcs8KeyFamily } from './pem.js';
+import { armour, readPem } from './pem.js';
 
 /** A key tokens are signed with: an HMAC secret, or a private key (PKCS #8 PEM, JWK, `KeyObject`, `CryptoKey`). */
 export type SigningKeyInput = string | Uint8Array | JWK | CryptoKey | KeyObjectLike;
@@ -78,17 +80,22 @@ const exportPublicJwk = async (key: CryptoKey | KeyObjectLike) =>
  */
 export function prepareSigningKey(input: SigningKeyInput, requested?: string): SigningKey | string {
   if (typeof input === 'string') {
-    const kind = pemKind(input);
-    if (kind === undefined) {
+    const pem = readPem(input);
+    if (typeof pem === 'string') return pem;
+    if (pem === undefined) {
       const bytes = new TextEncoder().encode(input);
-      return publicKeyTextProblem(input) ?? hmacSigningKey(bytes, bytes.length, requested);
+      return secretTextProblem(input, 'sign') ?? hmacSigningKey(bytes, bytes.length, requested);
     }
-    if (kind !== 'private') return 'a public key cannot sign; pass the private key (PKCS #8 PEM)';
-    const family = pkcs8KeyFamily(input);
-    if (family === undefined) return 'the private key must be a PKCS #8 PEM (-----BEGIN PRIVATE KEY-----) of a supported type';
-    return asymmetric(family, requested, (alg) => importPKCS8(input, alg, { extractable: true }), exportPublicJwk);
+    if (pem.kind !== 'private') return 'a public key cannot sign; pass the private key (PKCS #8 PEM)';
+    const family = pem.label === 'PRIVATE KEY' && pem.der !== undefined ? pkcs8KeyFamily(pem.der) : undefined;
+    if (pem.der === undefined || family === undefined) {
+      return 'the private key must be a PKCS #8 PEM (-----BEGIN PRIVATE KEY-----) of a supported type; openssl pkcs8 -topk8 -nocrypt converts other forms';
+    }
+    // Re-armoured, so whitespace or text around the block cannot make jose refuse it when signing.
+    const text = armour(pem.label, pem.der);
+    return asymmetric(family, requested, (alg) => importPKCS8(text, alg, { extractable: true }), exportPublicJwk);
   }
-  if (input instanceof Uint8Array) return hmacSigningKey(input, input.length, requested);
+  if (input instanceof Uint8Array) return secretBytesProblem(input, 'sign') ?? hmacSigningKey(input, input.length, requested);
   if (typeof input !== 'object' || input === null) return 'the key must be a string, bytes, a JWK, a KeyObject or a CryptoKey';
   if (isCryptoKey(input)) {
     const weak = cryptoKeyStrengthProblem(input);

@@ -4,6 +4,8 @@ import { CompactSign, exportJWK, exportSPKI, generateKeyPair, importPKCS8, SignJ
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthenticator, type AuthResult } from './authenticate.js';
 import type { AuthErrorCode } from './errors.js';
+import type { AuthEvent } from './events.js';
+import type { KeyInput } from './keys.js';
 import type { JwtAuthOptions } from './options.js';
 
 /** Time is frozen for every scenario: jose and core both read `currentDate`. */
@@ -345,6 +347,89 @@ describe('the secret as a key function', () => {
   it('rejects with the very error the function throws', async () => {
     const failure = new Error('key store down');
     await expect(check({ secret: async () => { throw failure; } }, await sign())).rejects.toBe(failure);
+  });
+});
+
+describe('a key function that returns something that is not a key', () => {
+  /** The usual registry lookup: `keys[header.kid]`, where a kid can name any inherited member. */
+  const KEYS: Record<string, unknown> = {
+    k1: SECRET,
+    count: 42,
+    flag: true,
+    wrapped: { secret: SECRET },
+    list: [SECRET],
+    nothing: null,
+  };
+  const lookup = (header: { kid?: string }) => KEYS[header.kid ?? ''] as KeyInput;
+
+  it('verifies with the key it finds', async () => {
+    expect(codeOf(await check({ secret: lookup }, await sign({}, { header: { kid: 'k1' } })))).toBe('ok');
+  });
+
+  it.each([
+    '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf', '__defineGetter__', 'propertyIsEnumerable',
+    'count', 'flag', 'wrapped', 'list', 'nothing', 'not-there',
+  ])('answers invalid_signature "No key matches the token" for kid %j', async (kid) => {
+    const events: AuthEvent[] = [];
+    const result = await check({ secret: lookup, onEvent: (event) => events.push(event) }, await sign({}, { header: { kid } }));
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.error.code).toBe('invalid_signature');
+    expect(result.error.status).toBe(401);
+    expect(result.error.description).toBe('No key matches the token');
+    expect(events).toMatchObject([{ type: 'auth.failed', code: 'invalid_signature', kid, reason: expect.stringMatching(/^the "secret" function returned (no key|an? [a-z "]+, not a key)$/) }]);
+  });
+
+  it('answers the same for a token without kid', async () => {
+    expect(codeOf(await check({ secret: lookup }, await sign()))).toBe('invalid_signature');
+  });
+
+  it.each<[string, () => unknown, RegExp]>([
+    ['a secret too short for HMAC', () => 'too-short', /9 bytes/],
+    ['an empty string', () => '', /0 bytes/],
+    ['a private JWK', () => ({ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'd' }), /private JWK/],
+    ['a private key PEM', () => EC_CERTIFICATE_KEY, /private key/],
+    ['an ArrayBuffer', () => new ArrayBuffer(64), /Uint8Array/],
+    ['the bytes of a PEM file', () => new TextEncoder().encode(EC_CERTIFICATE), /PEM text/],
+  ])('sends a key-shaped but unusable key (%s) to the error path as a TypeError', async (_, key, message) => {
+    const outcome = check({ secret: () => key() as KeyInput }, await sign());
+    await expect(outcome).rejects.toThrow(TypeError);
+    await expect(check({ secret: () => key() as KeyInput }, await sign())).rejects.toThrow(message);
+  });
+});
+
+describe('a PEM however it is laid out', () => {
+  const LAYOUTS: ReadonlyArray<[string, (pem: string) => string]> = [
+    ['a leading newline', (pem) => `\n${pem}`],
+    ['leading spaces', (pem) => `   ${pem}`],
+    ['every line indented (a template literal)', (pem) => `\n      ${pem.trim().split('\n').join('\n      ')}\n    `],
+    ['trailing spaces and newlines', (pem) => `${pem.trim()}   \n\n`],
+    ['CRLF line ends', (pem) => pem.replace(/\n/g, '\r\n')],
+    ['CRLF line ends, a leading CRLF and a trailing CRLF', (pem) => `\r\n${pem.trim().replace(/\n/g, '\r\n')}\r\n`],
+    ['tabs at the ends of lines', (pem) => pem.replace(/\n/g, '\t\n')],
+    ['the body on one line', (pem) => pem.replace(/\n(?!-----END)/g, '').replace('-----BEGIN PUBLIC KEY-----', '-----BEGIN PUBLIC KEY-----\n').replace('-----BEGIN CERTIFICATE-----', '-----BEGIN CERTIFICATE-----\n')],
+    ['text before the block (openssl output)', (pem) => `subject=CN = api\nissuer=CN = api\n${pem}`],
+    ['literal \\n escapes (pasted into an environment variable)', (pem) => pem.trim().replace(/\n/g, '\\n')],
+  ];
+
+  it.each(LAYOUTS)('verifies RS256, ES256 and EdDSA tokens with an SPKI PEM with %s', async (_, layout) => {
+    for (const alg of ['RS256', 'ES256', 'EdDSA'] as const) {
+      const token = await sign({}, { alg, key: pairs[alg].privateKey });
+      expect(codeOf(await check({ secret: layout(pems[alg]) }, token)), alg).toBe('ok');
+    }
+    // Another key's signature still fails as a bad token, not as a broken key.
+    const forged = await sign({}, { alg: 'RS256', key: rsOther.privateKey });
+    expect(codeOf(await check({ secret: layout(pems.RS256) }, forged))).toBe('invalid_signature');
+  });
+
+  it.each(LAYOUTS)('verifies with a certificate with %s', async (_, layout) => {
+    const key = await importPKCS8(EC_CERTIFICATE_KEY, 'ES256');
+    expect(codeOf(await check({ secret: layout(EC_CERTIFICATE) }, await sign({}, { alg: 'ES256', key })))).toBe('ok');
+  });
+
+  it.each(LAYOUTS)('verifies with a PEM with %s returned by a key function', async (_, layout) => {
+    const token = await sign({}, { alg: 'ES256', key: pairs.ES256.privateKey });
+    expect(codeOf(await check({ secret: () => layout(pems.ES256) }, token))).toBe('ok');
   });
 });
 

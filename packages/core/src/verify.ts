@@ -4,7 +4,7 @@ import type { VerifyConfig } from './config.js';
 import { AuthError, type AuthErrorCode } from './errors.js';
 import type { Claimed } from './events.js';
 import type { KeySource } from './key-source.js';
-import { prepareKey, type KeyInput, type PreparedKey, type VerifyKey } from './keys.js';
+import { isKeyShaped, prepareKey, type KeyInput, type PreparedKey, type VerifyKey } from './keys.js';
 import { candidateLimit, KeysUnavailable } from './remote-jwks.js';
 
 /** A token that passed signature and claim checks. */
@@ -95,6 +95,13 @@ function preparedOnce(input: KeyInput): PreparedKey | string {
   return prepared;
 }
 
+/** What a key function returned instead of a key, for operators: its type, never its value. */
+function notAKey(value: unknown): string {
+  if (value === undefined || value === null) return 'no key';
+  const type = typeof value === 'object' ? 'an object without "kty"' : `a ${typeof value}`;
+  return `${type}, not a key`;
+}
+
 /** The key (or jose key function) for this token, per the configured key source. */
 async function keyFor(
   source: KeySource,
@@ -105,11 +112,14 @@ async function keyFor(
     case 'static':
       return { key: (await source.key.keyFor(header.alg)) as JoseKeyInput };
     case 'function': {
-      const returned = await source.resolve(header, token);
-      if (returned === undefined || returned === null) {
-        return { failure: { ok: false, code: 'invalid_signature', description: 'No key matches the token' } };
+      const returned: unknown = await source.resolve(header, token);
+      // `keys[header.kid]` gives Object.prototype for kid "__proto__" and functions for
+      // "constructor" or "toString": the token names a key that does not exist, which is the
+      // client's failure (401), not a broken configuration (500).
+      if (!isKeyShaped(returned)) {
+        return { failure: { ok: false, code: 'invalid_signature', description: 'No key matches the token', reason: `the "secret" function returned ${notAKey(returned)}` } };
       }
-      const key = preparedOnce(returned);
+      const key = preparedOnce(returned as KeyInput);
       if (typeof key === 'string') throw new TypeError(`jwtAuth: the "secret" function returned an unusable key: ${key}.`);
       if (!key.algorithms.includes(header.alg)) return { failure: { ok: false, code: 'algorithm_not_allowed' } };
       return { key: (await key.keyFor(header.alg)) as VerifyKey as JoseKeyInput };
