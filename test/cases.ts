@@ -1,5 +1,6 @@
 import type { AuthErrorCode } from '@jwtauth/core';
 import type { AnyOptions } from './harness/index.js';
+import { jwksScenarios } from './cases-jwks.js';
 import { keyScenarios } from './cases-keys.js';
 import { HS_SECRET, now, rawToken, sign, signRaw, signWithText, type Keys } from './fixtures.js';
 
@@ -484,4 +485,5 @@ export const scenarios: Scenario[] = [
     ],
   },
   ...keyScenarios({ bearer, attached, failure, forwarded }),
+  ...jwksScenarios({ bearer, attached, failure, keysUnavailable }),
 ];

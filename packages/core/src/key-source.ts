@@ -4,7 +4,7 @@ import { createDiscoveredKeySet } from './discovery.js';
 import type { Emit } from './events.js';
 import { jwkAlgorithms, prepareKey, type KeyInput, type PreparedKey } from './keys.js';
 import type { KeyFunction, LocalJwks, RemoteJwks } from './options.js';
-import { createRemoteKeySet, isTrustedScheme, type FetchFunction, type RemoteJwksTiming } from './remote-jwks.js';
+import { createRemoteKeySet, isTrustedScheme, REMOTE_JWKS_DEFAULTS, type FetchFunction, type RemoteJwksTiming } from './remote-jwks.js';
 
 /** How the verification key is found for a token. */
 export type KeySource =
@@ -43,23 +43,43 @@ function narrow(requested: string[] | undefined, usable: readonly string[], what
 
 function timingOf(jwks: RemoteJwksTiming | undefined, at: string, fail: Fail): RemoteJwksTiming {
   const timing: RemoteJwksTiming = {};
-  for (const name of ['cacheMaxAge', 'cooldownDuration', 'timeoutDuration'] as const) {
+  for (const name of ['cacheMaxAge', 'maxStale', 'cooldownDuration', 'timeoutDuration'] as const) {
     const value = jwks?.[name];
     if (value === undefined) continue;
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) fail(`"${at}.${name}" must be milliseconds (a number >= 0).`);
     timing[name] = value;
   }
+  // A set past its maxStale stops verifying: one that may not even reach its cacheMaxAge is a typo.
+  const cacheMaxAge = timing.cacheMaxAge ?? REMOTE_JWKS_DEFAULTS.cacheMaxAge;
+  if (timing.maxStale !== undefined && timing.maxStale < cacheMaxAge) {
+    fail(`"${at}.maxStale" (${timing.maxStale} ms) must be at least "${at}.cacheMaxAge" (${cacheMaxAge} ms): keys are used stale only after they are due for a refresh.`);
+  }
+  const candidates = jwks?.maxCandidates;
+  if (candidates !== undefined) {
+    if (typeof candidates !== 'number' || !Number.isInteger(candidates) || candidates < 1) fail(`"${at}.maxCandidates" must be a whole number of keys, at least 1.`);
+    timing.maxCandidates = candidates;
+  }
   return timing;
 }
 
-function httpUrl(value: unknown, name: string, fail: Fail): string {
+/**
+ * A URL keys may be fetched from. `identifier`: an issuer used for discovery, which OpenID
+ * Connect Discovery §3 and RFC 8414 §2 define as a URL without query or fragment; it is also
+ * compared as written with the `issuer` of its metadata and the `iss` of tokens.
+ */
+function httpUrl(value: unknown, label: string, fail: Fail, identifier = false): string {
   let url: URL;
   try {
     url = new URL(value as string);
   } catch {
-    return fail(`"${name}" is not a valid URL.`);
+    return fail(`${label} is not a valid URL.`);
   }
-  if (!isTrustedScheme(url)) fail(`"${name}" must be an https:// URL (http:// only on loopback).`);
+  if (!isTrustedScheme(url)) fail(`${label} must be an https:// URL (http:// only on loopback).`);
+  // fetch refuses a URL with credentials, so every fetch would fail; and they would end up in logs.
+  if (/^[^:/?#]+:\/\/[^/?#]*@/.test(String(value))) fail(`${label} must not contain a user name or password: remove the "user@" part.`);
+  if (identifier && /[?#]/.test(String(value))) {
+    fail(`${label} must be an issuer URL without query or fragment (OpenID Connect Discovery §3, RFC 8414 §2): remove the "?…" or "#…" part.`);
+  }
   return url.href;
 }
 
@@ -162,14 +182,14 @@ export function keySourceFrom(
   const fetchImpl = context.fetch ?? ((input, init) => fetch(input, init));
   if (discovery === true) {
     if (context.issuer === undefined) fail(`"${prefix}discovery" needs the issuer: set "issuer" to its URL.`);
-    httpUrl(context.issuer, 'issuer', fail);
+    httpUrl(context.issuer, at === '' ? '"issuer"' : `the issuer ${JSON.stringify(context.issuer)} of "issuers"`, fail, true);
     const timing = timingOf(jwks as RemoteJwksTiming | undefined, `${prefix}jwks`, fail);
     const resolve = createDiscoveredKeySet(context.issuer, timing, fetchImpl, context.emit);
     return [{ kind: 'jwks', resolve }, narrow(requested, ASYMMETRIC_ALGORITHMS, 'A discovered JWK Set', fail)];
   }
   if (typeof jwks !== 'object' || jwks === null) return fail(`"${prefix}jwks" must be { keys: [...] } or { uri }.`);
   if (!remoteUri) return localJwks(jwks as LocalJwks, `${prefix}jwks`, requested, fail);
-  const uri = httpUrl((jwks as RemoteJwks).uri, `${prefix}jwks.uri`, fail);
+  const uri = httpUrl((jwks as RemoteJwks).uri, `"${prefix}jwks.uri"`, fail);
   const resolve = createRemoteKeySet(uri, timingOf(jwks, `${prefix}jwks`, fail), fetchImpl, context.emit);
   return [{ kind: 'jwks', resolve }, narrow(requested, ASYMMETRIC_ALGORITHMS, 'A JWK Set', fail)];
 }

@@ -5,7 +5,7 @@ import { AuthError, type AuthErrorCode } from './errors.js';
 import type { Claimed } from './events.js';
 import type { KeySource } from './key-source.js';
 import { isKeyShaped, prepareKey, type KeyInput, type PreparedKey, type VerifyKey } from './keys.js';
-import { KeysUnavailable } from './remote-jwks.js';
+import { candidateLimit, KeysUnavailable } from './remote-jwks.js';
 
 /** A token that passed signature and claim checks. */
 export interface VerifiedToken<Payload extends JWTPayload> {
@@ -135,16 +135,24 @@ async function verifyWithKey<P extends JWTPayload>(token: string, key: JoseKeyIn
   try {
     return await jwtVerify<P>(token, key as Parameters<typeof jwtVerify>[1], options);
   } catch (error) {
-    // A JWK Set with several candidates for this token (no `kid`): try each one.
+    // A JWK Set with several candidates for this token (no `kid`, or a shared one): try them in
+    // the set's order. Each costs a key import and a signature check, so only the first few are
+    // tried: a forged token must not make us try every key of a large set.
     if (!(error instanceof errors.JWKSMultipleMatchingKeys)) throw error;
+    const limit = candidateLimit(key);
+    let tried = 0;
     for await (const candidate of error as unknown as AsyncIterable<CryptoKey>) {
       try {
         return await jwtVerify<P>(token, candidate, options);
       } catch (inner) {
         if (!(inner instanceof errors.JWSSignatureVerificationFailed)) throw inner;
       }
+      tried += 1;
+      if (tried >= limit) break;
     }
-    throw new errors.JWSSignatureVerificationFailed();
+    throw new errors.JWSSignatureVerificationFailed(
+      `several keys match the token (no kid, or a shared one) and none of the ${tried} tried verified it (at most maxCandidates = ${limit} are tried)`,
+    );
   }
 }
 
