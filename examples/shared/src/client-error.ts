@@ -17,7 +17,7 @@ export function noteResponse(socket: Duplex, response: ServerResponse): void {
 export function clientErrorAnswer(code: string | undefined): Answer {
   switch (code) {
     case 'HPE_HEADER_OVERFLOW':
-      return failure('headers_too_large', 'The request headers are too large');
+      return failure('headers_too_large', 'The request line or headers are too large');
     case 'ERR_HTTP_REQUEST_TIMEOUT':
       return failure('request_timeout', 'The request did not arrive in time');
     default:

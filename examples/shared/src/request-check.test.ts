@@ -71,6 +71,16 @@ describe('requestProblem', () => {
     expect(codeOf(head('/healthz', ['Host', 'a', 'Host', 'b'], '1.0'))).toBe('400 bad_request');
   });
 
+  it.each([['zip'], ['chunked, gzip'], ['gzip', 'identity']])('answers 400 bad_request to Transfer-Encoding %s (the body length cannot be known)', (...codings) => {
+    const rawHeaders = ['Host', 'h', ...codings.flatMap((coding) => ['Transfer-Encoding', coding])];
+    expect(codeOf(head('/api/token', rawHeaders))).toBe('400 bad_request');
+  });
+
+  it.each([['chunked'], ['gzip, chunked'], ['gzip', 'Chunked']])('lets Transfer-Encoding %s through', (...codings) => {
+    const rawHeaders = ['Host', 'h', ...codings.flatMap((coding) => ['Transfer-Encoding', coding])];
+    expect(requestProblem(head('/api/token', rawHeaders))).toBeUndefined();
+  });
+
   it('answers in the examples JSON shape', () => {
     expect(requestProblem(head('/%'))).toEqual({
       status: 400,

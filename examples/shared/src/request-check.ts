@@ -14,7 +14,8 @@ export interface RequestHead {
  * odd `Host` or request target with an empty 400, and Fastify and Hono decode `%68` and resolve
  * `/./` and `/../` where Express and Koa match the path as sent. Here all four answer alike:
  *
- * - 400 `bad_request`: an HTTP/1.1 request without exactly one `Host` header, or with a `Host` that
+ * - 400 `bad_request`: a `Transfer-Encoding` whose last coding is not `chunked` (the body's length
+ *   cannot be known); an HTTP/1.1 request without exactly one `Host` header, or with a `Host` that
  *   is not a host name or address with an optional port (RFC 9112 §3.2); a request target that is
  *   neither a path (`/…`) nor an absolute `http(s)://` URL (`*`, `host:port`); a path with a
  *   backslash, a `%` not followed by two hex digits, or escapes that are not UTF-8.
@@ -23,9 +24,16 @@ export interface RequestHead {
  */
 export function requestProblem(request: RequestHead): Answer | undefined {
   const hosts: string[] = [];
+  const codings: string[] = [];
   for (let i = 0; i < request.rawHeaders.length; i += 2) {
-    if (request.rawHeaders[i]!.toLowerCase() === 'host') hosts.push(request.rawHeaders[i + 1]!);
+    const name = request.rawHeaders[i]!.toLowerCase();
+    if (name === 'host') hosts.push(request.rawHeaders[i + 1]!);
+    else if (name === 'transfer-encoding') codings.push(...request.rawHeaders[i + 1]!.split(','));
   }
+  // Node hands such a request to the app and then reports it as a client error too; answering it
+  // here with the same text as answerClientError() gives one answer whichever comes first.
+  if (codings.length > 0 && codings.at(-1)!.trim().toLowerCase() !== 'chunked') return badRequest('The request is not valid HTTP/1.1');
+
   const needsHost = request.httpVersion !== '1.0' && request.httpVersion !== '0.9';
   if (hosts.length > 1 || (hosts.length === 0 && needsHost) || (hosts.length === 1 && !isHost(hosts[0]!))) {
     return badRequest('The request must have one Host header naming a host and an optional port');
