@@ -128,9 +128,12 @@ describe('refuseBeforeReading', () => {
     expect(JSON.parse(answer?.body ?? '{}')).toMatchObject({ error: 'invalid_request', code });
   });
 
-  it('closes the connection with a 413, so that the rest of the body is never read', () => {
-    expect(refuseBeforeReading({ ...json, contentLength: '100000000' })?.headers.Connection).toBe('close');
-    expect(refuseBeforeReading({ ...json, contentType: 'text/plain' })?.headers.Connection).toBeUndefined();
+  it.each([
+    ['413', { ...json, contentLength: '100000000' }],
+    ['400 for a Content-Encoding', { ...json, contentEncoding: 'gzip', contentLength: undefined }],
+    ['400 for a Content-Type', { ...json, contentType: 'text/plain', contentLength: undefined }],
+  ])('closes the connection with a %s, so that the body is never read', (_name, headers) => {
+    expect(refuseBeforeReading(headers)?.headers.Connection).toBe('close');
   });
 
   it('gives the answers parseJsonObject gives for the same headers', () => {

@@ -49,13 +49,16 @@ export interface BodyHeaders {
  * body should be read. Every server asks this before reading, so that none reads (or waits for) a
  * body it will refuse, and all answer in the same order: a `Content-Length` over
  * {@link BODY_LIMIT} first (413, whatever else is wrong), then a `Content-Encoding` (400), then a
- * `Content-Type` other than JSON (400, which also covers types a framework cannot parse).
+ * `Content-Type` other than JSON (400, which also covers types a framework cannot parse). Each
+ * answer closes the connection (`Connection: close`): Node would otherwise read the unread body to
+ * its end to reuse the connection, for as long as the client streams it.
  */
 export function refuseBeforeReading(headers: BodyHeaders): Answer | undefined {
   if (Number(headers.contentLength) > BODY_LIMIT) return bodyTooLarge();
-  if (!isIdentity(headers.contentEncoding)) return encodedBody();
-  if (!isJson(headers.contentType)) return notJson(NO_STORE);
-  return undefined;
+  let refused: Answer | undefined;
+  if (!isIdentity(headers.contentEncoding)) refused = encodedBody();
+  else if (!isJson(headers.contentType)) refused = notJson(NO_STORE);
+  return refused === undefined ? undefined : { ...refused, headers: { ...refused.headers, Connection: 'close' } };
 }
 
 function notJson(headers: Record<string, string> = {}): Answer {
