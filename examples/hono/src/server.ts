@@ -23,7 +23,7 @@ import {
 import { jwtAuth, requireScopes, type JwtAuthEnv } from '@jwtauth/hono';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { HTTPException } from 'hono/http-exception';
+import type { HTTPException } from 'hono/http-exception';
 import { createServer } from 'node:http';
 import { pino } from 'pino';
 
@@ -43,9 +43,13 @@ export function createApp(config: Config, logger: Logger): Hono<JwtAuthEnv> {
   app.notFound((c) => send(c, notFound()));
   app.onError((error, c) => {
     // A client that went away (or timed out) mid-body: Node reports an `aborted` ECONNRESET error,
-    // and there is no one left to answer. Everything else as Hono's default handler does it.
+    // and there is no one left to answer. Everything else as Hono's default handler does it
+    // (an error with a ready response, such as an HTTPException or a forwarded AuthError, sends it).
     if ((error as { code?: unknown }).code === 'ECONNRESET') return c.body(null, 400);
-    if (error instanceof HTTPException) return error.getResponse();
+    if ('getResponse' in error && typeof error.getResponse === 'function') {
+      const response = (error as HTTPException).getResponse();
+      return c.newResponse(response.body, response);
+    }
     console.error(error);
     return c.text('Internal Server Error', 500);
   });
@@ -53,9 +57,9 @@ export function createApp(config: Config, logger: Logger): Hono<JwtAuthEnv> {
   app.get('/healthz', (c) => send(c, healthz()));
 
   // The token endpoints are public: they read the raw body (at most 16 KiB), and the shared code
-  // parses and checks it, so every framework answers the same bytes.
-  // What the headers already decide (a Content-Length over 16 KiB, a Content-Encoding, a type
-  // other than JSON) is answered before the body is read.
+  // parses and checks it, so every framework answers the same bytes. What the headers already
+  // decide (a Content-Length over 16 KiB, a Content-Encoding, a type other than JSON) is answered
+  // before the body is read.
   const checkHeaders: MiddlewareHandler = async (c, next) => {
     const refused = refuseBeforeReading({
       contentLength: c.req.header('content-length'),

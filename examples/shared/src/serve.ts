@@ -23,8 +23,8 @@ export const MAX_HEADER_SIZE = 64 * 1024;
  * work there: Node checks connections against `headersTimeout` and `requestTimeout` every
  * `connectionsCheckingInterval` (30 s by default, which held a client that sends a header line a
  * second, or nothing at all, for up to 40 s), and reads that interval when the server is created.
- * `requireHostHeader` is off because `requestProblem()` (request-check.ts) refuses a missing `Host` itself, with a
- * JSON answer instead of Node's empty 400.
+ * `requireHostHeader` is off because `requestProblem()` (request-check.ts) refuses a missing
+ * `Host` itself, with a JSON answer instead of Node's empty 400.
  */
 export function serverOptions(config: Config): ServerOptions {
   return {
