@@ -1,11 +1,11 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, chmodSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodeJwt } from 'jose';
+import { SignJWT, decodeJwt } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
 
 // End to end, the production way: each built example (examples/<fw>/dist/server.js: `pnpm build`
@@ -350,6 +350,60 @@ function sendRaw(url: string, rawHeaders: string[]): Promise<Reply> {
   });
 }
 
+/**
+ * Sends `request` as it is on a new connection (bytes `fetch` and node:http refuse to send) and
+ * parses the answer: for what nginx answers itself.
+ */
+function sendSocket(url: string, request: string): Promise<Reply> {
+  const { port } = new URL(url);
+  return within(REQUEST_TIMEOUT, `an answer to ${JSON.stringify(request.slice(0, 60))}`, new Promise<Reply>((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1');
+    let data = '';
+    const parse = (): Reply | undefined => {
+      const end = data.indexOf('\r\n\r\n');
+      if (end === -1) return undefined;
+      const [statusLine, ...lines] = data.slice(0, end).split('\r\n');
+      const headers = new Headers();
+      for (const line of lines) headers.append(line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1).trim());
+      const length = Number(headers.get('content-length') ?? 0);
+      if (data.length < end + 4 + length) return undefined;
+      const text = data.slice(end + 4, end + 4 + length);
+      let body: Record<string, unknown> = {};
+      try {
+        body = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        // asserted on by the caller
+      }
+      return { status: Number(statusLine!.split(' ')[1]), headers, text, body };
+    };
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      data += chunk;
+      const reply = parse();
+      if (reply !== undefined) {
+        socket.destroy();
+        resolve(reply);
+      }
+    });
+    socket.on('close', () => reject(new Error(`connection closed without a complete answer: ${JSON.stringify(data)}`)));
+    socket.on('error', () => undefined);
+    socket.once('connect', () => socket.write(request));
+  }));
+}
+
+/** A token of about 16 KiB (the most @jwtauth/core reads), signed with a key the app does not have. */
+async function largeForgedToken(): Promise<string> {
+  const sign = (padding: string) =>
+    new SignJWT({ scope: 'admin', padding })
+      .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
+      .setSubject('mallory')
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode('not-the-app-secret-0123456789-abcdefghijkl'));
+  const empty = await sign('');
+  return sign('p'.repeat(Math.floor(((16 * 1024 - empty.length) * 3) / 4) - 8));
+}
+
 function record(step: string, reply: Reply): Step {
   return {
     step,
@@ -492,6 +546,43 @@ describe.each(frameworks)('examples/%s behind nginx', (fw) => {
     const twiceDirect = await sendRaw(`${app.url}/api/hello`, ['Authorization', bearer, 'Authorization', bearer]);
     expect(twiceDirect.status).toBe(400);
     expect(twiceDirect.body).toMatchObject({ error: 'invalid_request', code: 'multiple_tokens' });
+
+    // A real token of nearly 16 KiB (an RS256 token with many claims can be that large) reaches
+    // the app: nginx's default 8 KiB header buffers refused it with an HTML 400.
+    const bigToken = await largeForgedToken();
+    expect(bigToken.length).toBeGreaterThan(16 * 1024 - 16);
+    const big = await call('16 KiB token', '/api/hello', { bearer: bigToken });
+    expect(big.status).toBe(401);
+    expect(big.body).toMatchObject({ error: 'invalid_token', code: 'invalid_signature' });
+
+    // What nginx refuses itself is answered in the API's JSON shape, as the app answers it.
+    const head = (line: string, headers = 'Host: 127.0.0.1\r\n') => `${line}\r\n${headers}\r\n`;
+    const refusals: [string, string, number, string, string | undefined][] = [
+      // [step, request, status, code, the same request sent to the app directly (same answer)]
+      ['malformed escape', head('GET /% HTTP/1.1'), 400, 'bad_request', undefined],
+      ['not HTTP', 'GARBAGE\r\n\r\n', 400, 'bad_request', undefined],
+      ['two Host headers', head('GET /healthz HTTP/1.1', 'Host: 127.0.0.1\r\nHost: example.com\r\n'), 400, 'bad_request', undefined],
+      ['unknown HTTP version', head('GET /healthz HTTP/2.0'), 400, 'bad_request', undefined],
+      ['header line over 32 KiB', head('GET /healthz HTTP/1.1', `Host: 127.0.0.1\r\nX-Padding: ${'p'.repeat(33 * 1024)}\r\n`), 431, 'headers_too_large', head('GET /healthz HTTP/1.1', `Host: 127.0.0.1\r\nX-Padding: ${'p'.repeat(70 * 1024)}\r\n`)],
+      ['request line over 32 KiB', head(`GET /healthz?${'q'.repeat(33 * 1024)} HTTP/1.1`), 431, 'headers_too_large', head(`GET /healthz?${'q'.repeat(70 * 1024)} HTTP/1.1`)],
+      ['TRACE', head('TRACE /healthz HTTP/1.1'), 404, 'not_found', head('TRACE /healthz HTTP/1.1')],
+      ['an internal error page', head('GET /_jwtauth/error/bad_request HTTP/1.1'), 404, 'not_found', head('GET /_jwtauth/error/bad_request HTTP/1.1')],
+    ];
+    for (const [step, request, status, code, direct] of refusals) {
+      const reply = await sendSocket(nginx.url, request);
+      steps.push(record(step, reply));
+      expect({ step, status: reply.status, type: reply.headers.get('content-type'), keys: Object.keys(reply.body), code: reply.body.code }).toEqual({
+        step,
+        status,
+        type: 'application/json',
+        keys: ['error', 'error_description', 'code'],
+        code,
+      });
+      if (direct !== undefined) {
+        const fromApp = await sendSocket(app.url, direct);
+        expect({ step, status: fromApp.status, body: fromApp.text }).toEqual({ step, status: reply.status, body: reply.text });
+      }
+    }
 
     // Graceful shutdown: SIGTERM while a slow request is in flight through nginx.
     const fresh = await call('login alice for the slow request', '/api/token', { json: alice });

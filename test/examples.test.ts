@@ -1,4 +1,4 @@
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { existsSync } from 'node:fs';
@@ -29,7 +29,20 @@ function serverPath(fw: string): string {
 /** The parent's environment without anything the examples read, plus `vars`. */
 function envWith(vars: Record<string, string>): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  const read = ['PORT', 'HOST', 'JWT_SECRET', 'NODE_ENV', 'ACCESS_TOKEN_TTL', 'REFRESH_TOKEN_TTL', 'TRUST_PROXY', 'SHUTDOWN_TIMEOUT_MS'];
+  const read = [
+    'PORT',
+    'HOST',
+    'JWT_SECRET',
+    'NODE_ENV',
+    'ACCESS_TOKEN_TTL',
+    'REFRESH_TOKEN_TTL',
+    'TRUST_PROXY',
+    'SHUTDOWN_TIMEOUT_MS',
+    'HEADERS_TIMEOUT_MS',
+    'REQUEST_TIMEOUT_MS',
+    'MAX_CONNECTIONS',
+    'LOG_LEVEL',
+  ];
   for (const name of read) delete env[name];
   return { ...env, ...vars };
 }
@@ -95,9 +108,9 @@ async function exitOf(running: Pick<Running, 'exited' | 'child'>) {
 }
 
 /** An access token signed with `secret`, by default one the servers do not have. */
-function forged(secret = 'some-other-secret-0123456789-abcdefghij'): Promise<string> {
-  return new SignJWT({ scope: 'admin' })
-    .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
+function forged(secret = 'some-other-secret-0123456789-abcdefghij', header: { kid?: string } = {}, claims: Record<string, unknown> = {}): Promise<string> {
+  return new SignJWT({ scope: 'admin', ...claims })
+    .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', ...header })
     .setSubject('mallory')
     .setIssuedAt()
     .setExpirationTime('5m')
@@ -165,6 +178,97 @@ async function send(base: string, path: string, init: CallInit): Promise<Reply> 
     body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>),
     setCookie: response.headers.getSetCookie(),
   };
+}
+
+/** What came back on a raw connection: the bytes, whether the server closed it, and when. */
+interface Exchange {
+  data: string;
+  /** The server closed the connection (within the wait). */
+  closed: boolean;
+  ms: number;
+}
+
+/**
+ * Opens a connection, hands it to `write`, and collects what comes back until the server closes
+ * the connection (`until: 'close'`) or has sent one complete answer (`until: 'answer'`), or
+ * `within` ms have passed. Never waits longer: a server that holds the connection shows as
+ * `closed: false`.
+ */
+function exchange(base: string, write: (socket: Socket) => void, { until = 'answer', within = 5_000 }: { until?: 'answer' | 'close'; within?: number } = {}): Promise<Exchange> {
+  const { port } = new URL(base);
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const socket = connect(Number(port), '127.0.0.1');
+    let data = '';
+    let done = false;
+    const finish = (closed: boolean) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ data, closed, ms: Date.now() - started });
+    };
+    const timer = setTimeout(() => finish(false), within);
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      data += chunk;
+      if (until === 'answer' && parseAnswer(data) !== undefined) finish(false);
+    });
+    socket.on('close', () => finish(true));
+    socket.on('error', () => undefined);
+    socket.once('connect', () => write(socket));
+  });
+}
+
+/** The first complete HTTP answer in `data` (with a Content-Length body), or `undefined`. */
+function parseAnswer(data: string): Reply | undefined {
+  const end = data.indexOf('\r\n\r\n');
+  if (end === -1) return undefined;
+  const [statusLine, ...lines] = data.slice(0, end).split('\r\n');
+  const headers = new Headers();
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    headers.append(line.slice(0, colon), line.slice(colon + 1).trim());
+  }
+  const length = Number(headers.get('content-length') ?? 0);
+  if (data.length < end + 4 + length) return undefined;
+  const text = data.slice(end + 4, end + 4 + length);
+  return {
+    status: Number(statusLine!.split(' ')[1]),
+    headers,
+    text,
+    body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>),
+    setCookie: headers.getSetCookie(),
+  };
+}
+
+/** Sends `request` as it is and returns the answer (failing when there is none within 5 s). */
+async function sendRaw(base: string, request: string, until: 'answer' | 'close' = 'answer'): Promise<Reply & Exchange> {
+  const result = await exchange(base, (socket) => socket.write(request), { until });
+  const reply = parseAnswer(result.data);
+  if (reply === undefined) throw new Error(`no complete answer to ${JSON.stringify(request.slice(0, 80))} within 5 s: ${JSON.stringify(result.data)}`);
+  return { ...result, ...reply };
+}
+
+/** Writes the parts of a request one by one, `every` ms apart (a slow client). */
+function dribble(parts: string[], every: number) {
+  return (socket: Socket) => {
+    let next = 0;
+    const timer = setInterval(() => {
+      if (next < parts.length && socket.writable) socket.write(parts[next++]!);
+      else clearInterval(timer);
+    }, every);
+    socket.once('close', () => clearInterval(timer));
+  };
+}
+
+/** The lines pino wrote on stdout (every line after the `listening on` line), parsed. */
+function logLines(stdout: string): Record<string, unknown>[] {
+  return stdout
+    .split('\n')
+    .slice(1)
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 /** The transcript of the same script, per framework: compared at the end. */
@@ -257,6 +361,9 @@ describe.each(frameworks)('examples/%s', (fw) => {
         ['password not a string', { body: '{"username":"alice","password":1}' }, 400, 'missing_field'],
         ['unknown refresh_in', { body: JSON.stringify({ ...alice, refresh_in: 'sms' }) }, 400, 'missing_field'],
         ['17 KiB body', { body: JSON.stringify({ ...alice, padding: 'x'.repeat(17 * 1024) }) }, 413, 'body_too_large'],
+        // Size first: an oversized body is 413 whatever else is wrong with it.
+        ['17 KiB gzip-encoded body', { body: 'x'.repeat(17 * 1024), contentEncoding: 'gzip' }, 413, 'body_too_large'],
+        ['17 KiB text body', { body: 'x'.repeat(17 * 1024), contentType: 'text/plain' }, 413, 'body_too_large'],
       ];
       for (const [name, init, status, code] of cases) {
         const res = await call(name, '/api/token', { method: 'POST', ...init });
@@ -276,6 +383,110 @@ describe.each(frameworks)('examples/%s', (fw) => {
         expect(res.status).toBe(400);
         expect(res.body).toMatchObject({ error: 'invalid_request', code: 'missing_field' });
       }
+    });
+
+    /** A raw exchange, recorded for the cross-framework comparison like call(). */
+    async function callRaw(step: string, request: string, until: 'answer' | 'close' = 'answer') {
+      const reply = await sendRaw(server.url, request, until);
+      steps.push(normalise(step, reply));
+      return reply;
+    }
+
+    it.each([
+      ['a declared 100 MB JSON body', 'application/json', ''],
+      ['a declared 100 MB gzip-encoded body', 'application/json', 'Content-Encoding: gzip\r\n'],
+      ['a declared 100 MB text body', 'text/plain', ''],
+    ])('refuses %s at once with 413 body_too_large, and closes the connection', async (name, type, extra) => {
+      const head = `POST /api/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ${type}\r\n${extra}Content-Length: 100000000\r\n\r\n`;
+      // The client goes on sending; the answer must not wait for the 100 MB (nor for a timeout).
+      const res = await callRaw(name, `${head}{"username":"alice"`, 'close');
+      expect(res.closed).toBe(true);
+      expect(res.ms).toBeLessThan(5_000);
+      expect(res.status).toBe(413);
+      expect(res.headers.get('connection')).toBe('close');
+      expect(res.headers.get('content-type')).toBe('application/json');
+      expect(res.body).toEqual({ error: 'invalid_request', error_description: 'The request body is larger than 16384 bytes', code: 'body_too_large' });
+    });
+
+    it.each([
+      ['a streamed (chunked) JSON body, once 16 KiB have arrived,', 'application/json', 20 * 1024, 413, 'body_too_large'],
+      ['a streamed (chunked) text body, before reading it,', 'text/plain', 1024, 400, 'invalid_json'],
+    ])('refuses %s and closes the connection: %i %s', async (name, type, size, status, code) => {
+      const chunk = 'x'.repeat(size);
+      const request =
+        `POST /api/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ${type}\r\nTransfer-Encoding: chunked\r\n\r\n` +
+        `${chunk.length.toString(16)}\r\n${chunk}\r\n`;
+      // The last chunk never comes: the server must not wait for it (nor read on).
+      const res = await callRaw(name, request, 'close');
+      expect(res.closed).toBe(true);
+      expect(res.ms).toBeLessThan(5_000);
+      expect(res.status).toBe(status);
+      expect(res.headers.get('connection')).toBe('close');
+      expect(res.body).toMatchObject({ error: 'invalid_request', code });
+    });
+
+    it.each<[string, number, string, string]>([
+      ['a malformed escape', 400, 'bad_request', 'GET /% HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'],
+      ['a malformed escape after a route', 400, 'bad_request', 'GET /api/hello%zz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'],
+      ['escapes that are not UTF-8', 400, 'bad_request', 'GET /api/%C0%80 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'],
+      ['the asterisk target', 400, 'bad_request', 'OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'],
+      ['a backslash in the path', 400, 'bad_request', 'GET /api\\hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'],
+      ['an escaped route', 404, 'not_found', 'GET /api/%68ello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'],
+      ['a dot segment', 404, 'not_found', 'GET /./healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'],
+      ['a dot-dot segment', 404, 'not_found', 'GET /api/../healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'],
+      ['no Host header', 400, 'bad_request', 'GET /healthz HTTP/1.1\r\n\r\n'],
+      ['two Host headers', 400, 'bad_request', 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: example.com\r\n\r\n'],
+      ['a Host with userinfo', 400, 'bad_request', 'GET /healthz HTTP/1.1\r\nHost: user@127.0.0.1\r\n\r\n'],
+      ['a media type that does not parse', 400, 'invalid_json', 'POST /api/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ;;\r\nContent-Length: 2\r\n\r\n{}'],
+      ['a media type that does not parse, on no route', 404, 'not_found', 'POST /nope HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: json\r\nContent-Length: 2\r\n\r\n{}'],
+      ['a request line that is not HTTP', 400, 'bad_request', 'GET /healthz HTTP/1.1 please\r\nHost: 127.0.0.1\r\n\r\n'],
+      ['an unknown Transfer-Encoding', 400, 'bad_request', 'POST /api/token HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: zip\r\n\r\n'],
+      ['headers over 64 KiB', 431, 'headers_too_large', `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: ${'p'.repeat(70 * 1024)}\r\n\r\n`],
+    ])('answers a request with %s in the JSON error shape, without echoing it: %i %s', async (name, status, code, request) => {
+      const res = await callRaw(`malformed: ${name}`, request);
+      expect(res.status).toBe(status);
+      expect(res.headers.get('content-type')).toBe('application/json');
+      expect(Object.keys(res.body)).toEqual(['error', 'error_description', 'code']);
+      expect(res.body.code).toBe(code);
+      const target = request.split(' ')[1]!;
+      if (target.length > 1) expect(res.text).not.toContain(target);
+    });
+
+    it('reads the largest token @jwtauth/core accepts (16 KiB) from the Authorization header', async () => {
+      let token = await forged(undefined, {}, { padding: '' });
+      token = await forged(undefined, {}, { padding: 'p'.repeat(Math.floor(((16 * 1024 - token.length) * 3) / 4) - 8) });
+      expect(token.length).toBeGreaterThan(16 * 1024 - 16);
+      expect(token.length).toBeLessThanOrEqual(16 * 1024);
+      // Over Node's default 16 KiB head limit: 431 without the larger maxHeaderSize.
+      const res = await call('16 KiB forged token', '/api/hello', { bearer: token });
+      expect(res.status).toBe(401);
+      expect(res.body).toMatchObject({ error: 'invalid_token', code: 'invalid_signature' });
+    });
+
+    it('logs a refused request as one JSON line with its code and reason, and never the token', async () => {
+      const token = await forged(undefined, { kid: `log-test-${fw}` });
+      const res = await send(server.url, '/api/hello', { bearer: token });
+      expect(res.status).toBe(401);
+      const line = await vi.waitFor(() => {
+        const found = logLines(server.stdout()).find((entry) => entry.kid === `log-test-${fw}`);
+        expect(found).toBeDefined();
+        return found!;
+      });
+      expect(line).toMatchObject({
+        level: 40, // pino's warn: a bad signature points at a forged token
+        msg: 'request refused',
+        type: 'auth.failed',
+        code: 'invalid_signature',
+        status: 401,
+        alg: 'HS256',
+      });
+      expect(line.reason).toEqual(expect.any(String));
+      expect(line.reason).not.toBe('');
+      expect(server.stdout()).not.toContain(token.split('.')[2]);
+      expect(server.stdout()).not.toContain(token.split('.')[1]);
+
+      await send(server.url, '/api/hello', {});
+      await vi.waitFor(() => expect(logLines(server.stdout())).toContainEqual(expect.objectContaining({ level: 30, code: 'missing_token', reason: expect.any(String) })));
     });
 
     it('greets alice on /api/hello, refuses her /api/admin with 403, welcomes admin', async () => {
@@ -439,11 +650,69 @@ describe.each(frameworks)('examples/%s', (fw) => {
       expect((await call('slow, not a number', '/api/slow?ms=soon', { bearer: access })).text).toBe('{"waited":0}');
     });
 
-    it('exits 0 on SIGTERM, having printed only the listening line', async () => {
+    it('exits 0 on SIGTERM, having printed the listening line, then JSON log lines without a token, and nothing on stderr', async () => {
       server.child.kill('SIGTERM');
       expect(await exitOf(server)).toEqual({ code: 0, signal: null });
-      expect(server.stdout()).toBe(`listening on ${server.url}\n`);
+      const stdout = server.stdout();
+      expect(stdout.split('\n')[0]).toBe(`listening on ${server.url}`);
+      const lines = logLines(stdout);
+      // The script above was refused often (forged, revoked, refresh tokens, none at all).
+      expect(lines.length).toBeGreaterThan(5);
+      for (const line of lines) expect(line).toMatchObject({ level: expect.any(Number), time: expect.any(Number), msg: expect.any(String) });
+      expect(stdout).not.toMatch(JWT);
       expect(server.stderr()).toBe('');
+    });
+  });
+
+  describe('slow clients and the connection cap', () => {
+    const REQUEST_408 = { error: 'invalid_request', error_description: 'The request did not arrive in time', code: 'request_timeout' };
+
+    it('cuts off, with a JSON 408, a client that sends nothing, a header line at a time or a body byte at a time', async () => {
+      const server = await start(fw, envWith({ PORT: '0', HOST: '127.0.0.1', JWT_SECRET: SECRET, HEADERS_TIMEOUT_MS: '1000', REQUEST_TIMEOUT_MS: '2000' }));
+      try {
+        const headerLines = ['GET /healthz HTTP/1.1\r\n', ...Array.from({ length: 100 }, (_, i) => `X-Slow-${i}: 1\r\n`)];
+        const bodyBytes = ['POST /api/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n', ...'{"username":"alice","password":"alice-password","x":"'.split('')];
+        // Held for 35 s and more before Node checked its connections often enough; now within
+        // the timeouts and a second of checking (generous bounds below).
+        const results = await Promise.all([
+          exchange(server.url, () => undefined, { until: 'close', within: 8_000 }),
+          exchange(server.url, dribble(headerLines, 200), { until: 'close', within: 8_000 }),
+          exchange(server.url, dribble(bodyBytes, 200), { until: 'close', within: 8_000 }),
+        ]);
+        for (const result of results) {
+          expect(result.closed).toBe(true);
+          const answer = parseAnswer(result.data);
+          expect(answer?.status).toBe(408);
+          expect(answer?.headers.get('content-type')).toBe('application/json');
+          expect(answer?.body).toEqual(REQUEST_408);
+        }
+        // The request timeout bounds receiving a request, not answering it.
+        const login = await send(server.url, '/api/token', { body: '{"username":"alice","password":"alice-password"}' });
+        const slow = await send(server.url, '/api/slow?ms=2500', { bearer: login.body.access_token as string });
+        expect(slow.text).toBe('{"waited":2500}');
+        server.child.kill('SIGTERM');
+        expect(await exitOf(server)).toEqual({ code: 0, signal: null });
+        expect(server.stderr()).toBe('');
+      } finally {
+        if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
+      }
+    });
+
+    it('closes connections beyond MAX_CONNECTIONS at once, logs it, and serves again once the idle ones timed out', async () => {
+      const server = await start(fw, envWith({ PORT: '0', HOST: '127.0.0.1', JWT_SECRET: SECRET, MAX_CONNECTIONS: '3', HEADERS_TIMEOUT_MS: '3000' }));
+      try {
+        const idle = [1, 2, 3].map(() => exchange(server.url, () => undefined, { until: 'close', within: 10_000 }));
+        // Let the server accept the three before the fourth comes: there is no way to ask it.
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        const refused = await exchange(server.url, (socket) => socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'), { until: 'close', within: 2_000 });
+        expect(refused).toMatchObject({ closed: true, data: '' });
+        await vi.waitFor(() => expect(logLines(server.stdout())).toContainEqual(expect.objectContaining({ level: 40, type: 'connection.dropped', maxConnections: 3 })));
+        // The idle three are cut off by the headers timeout, and the server answers again.
+        for (const result of await Promise.all(idle)) expect(parseAnswer(result.data)?.status).toBe(408);
+        expect((await send(server.url, '/healthz', {})).text).toBe('{"status":"ok"}');
+      } finally {
+        server.child.kill('SIGKILL');
+      }
     });
   });
 
@@ -545,22 +814,57 @@ describe.each(frameworks)('examples/%s', (fw) => {
     expect(child.stdout()).toBe('');
   });
 
-  it('starts with a warning and a development secret outside production, and exits 0 on SIGINT', async () => {
-    const server = await start(fw, envWith({ PORT: '0', HOST: '127.0.0.1' }));
+  it('signs with a random secret of its own outside production without JWT_SECRET, says so, and exits 0 on SIGINT', async () => {
+    const first = await start(fw, envWith({ PORT: '0', HOST: '127.0.0.1' }));
+    const second = await start(fw, envWith({ PORT: '0', HOST: '127.0.0.1' }));
     try {
-      await vi.waitFor(() => expect(server.stderr()).toMatch(/warning: JWT_SECRET is not set/));
-      const login = await send(server.url, '/api/token', { body: '{"username":"alice","password":"alice-password"}' });
+      for (const server of [first, second]) {
+        await vi.waitFor(() => expect(server.stderr()).toMatch(/warning: JWT_SECRET is not set; signing tokens with a random secret/));
+      }
+      const login = await send(first.url, '/api/token', { body: '{"username":"alice","password":"alice-password"}' });
       expect(login.status).toBe(200);
-      // Signed with the test secret, which this server was not given.
-      const res = await send(server.url, '/api/hello', { bearer: await forged(SECRET) });
-      expect(res.status).toBe(401);
-      expect(res.body).toMatchObject({ code: 'invalid_signature' });
-      server.child.kill('SIGINT');
-      expect(await exitOf(server)).toEqual({ code: 0, signal: null });
+      const access = login.body.access_token as string;
+      expect((await send(first.url, '/api/hello', { bearer: access })).status).toBe(200);
+      // No secret is shared between processes, or written in the source: neither another
+      // process's token nor one signed with the development secret of earlier versions works.
+      const elsewhere = await send(second.url, '/api/hello', { bearer: access });
+      expect(elsewhere.body).toMatchObject({ code: 'invalid_signature' });
+      const admin = await new SignJWT({ scope: 'read admin', token_type: 'access' })
+        .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
+        .setSubject('admin')
+        .setIssuer('urn:jwtauth:example')
+        .setAudience('urn:jwtauth:example:api')
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .sign(new TextEncoder().encode('dev-only-secret-do-not-use-in-production'));
+      const forgedAdmin = await send(first.url, '/api/admin', { bearer: admin });
+      expect(forgedAdmin.status).toBe(401);
+      expect(forgedAdmin.body).toMatchObject({ code: 'invalid_signature' });
+      for (const server of [first, second]) {
+        server.child.kill('SIGINT');
+        expect(await exitOf(server)).toEqual({ code: 0, signal: null });
+      }
     } finally {
-      if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
+      for (const server of [first, second]) {
+        if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
+      }
     }
   });
+});
+
+describe('with the default timeouts', () => {
+  it('each example cuts off a client that sends a header line a second after HEADERS_TIMEOUT_MS (10 s), not 40 s', async () => {
+    const servers = await Promise.all(frameworks.map((fw) => start(fw, envWith({ PORT: '0', HOST: '127.0.0.1', JWT_SECRET: SECRET }))));
+    try {
+      const lines = ['GET /healthz HTTP/1.1\r\n', ...Array.from({ length: 60 }, (_, i) => `X-Slow-${i}: 1\r\n`)];
+      const results = await Promise.all(servers.map((server) => exchange(server.url, dribble(lines, 1_000), { until: 'close', within: 15_000 })));
+      for (const [i, result] of results.entries()) {
+        expect({ fw: frameworks[i], closed: result.closed, status: parseAnswer(result.data)?.status }).toEqual({ fw: frameworks[i], closed: true, status: 408 });
+      }
+    } finally {
+      for (const server of servers) server.child.kill('SIGKILL');
+    }
+  }, 30_000);
 });
 
 describe('all four examples', () => {

@@ -2,20 +2,27 @@ import { createServer } from 'node:http';
 import {
   BODY_LIMIT,
   admin,
+  answerClientError,
   bodyTooLarge,
-  encodedBody,
   createTokenEndpoints,
   healthz,
   hello,
   loadConfigOrExit,
+  logAuthEvents,
   notFound,
+  readBody,
+  refuseBeforeReading,
+  requestProblem,
   serve,
+  serverOptions,
   slow,
   type Answer,
   type Config,
+  type Logger,
 } from '@jwtauth/example-shared';
 import { jwtAuth, requireScopes } from '@jwtauth/express';
-import express, { type ErrorRequestHandler, type Response } from 'express';
+import express, { type Response } from 'express';
+import { pino } from 'pino';
 
 /** Writes a shared answer as it is: `res.json()` would add a charset and an ETag. */
 function send(res: Response, answer: Answer): void {
@@ -23,7 +30,7 @@ function send(res: Response, answer: Answer): void {
 }
 
 /** The example API of examples/README.md on Express. */
-export function createApp(config: Config): express.Express {
+export function createApp(config: Config, logger: Logger): express.Express {
   const tokens = createTokenEndpoints(config);
   const app = express();
   app.disable('x-powered-by');
@@ -33,26 +40,42 @@ export function createApp(config: Config): express.Express {
   // req.ip / req.protocol believe X-Forwarded-* only from a proxy on 127.0.0.0/8 or ::1.
   app.set('trust proxy', config.trustProxy === 'loopback' ? 'loopback' : false);
 
+  // Before any route: a malformed URL or Host header gets the same JSON answer on all four servers.
+  app.use((req, res, next) => {
+    const problem = requestProblem(req);
+    if (problem === undefined) next();
+    else send(res, problem);
+  });
+
   app.get('/healthz', (_req, res) => send(res, healthz()));
 
-  // The token endpoints are public: they read the raw body (any type, at most 16 KiB), and the
-  // shared code parses and checks it, so every framework answers the same bytes.
-  // inflate: false, as the others do not decompress either (body-parser then refuses encoded bodies).
-  const rawBody = express.raw({ type: () => true, limit: BODY_LIMIT, inflate: false });
+  // The token endpoints are public: they read the raw body (at most 16 KiB), and the shared code
+  // parses and checks it, so every framework answers the same bytes. What the headers already
+  // decide (a Content-Length over 16 KiB, a Content-Encoding, a type other than JSON) is answered
+  // before reading. The body is read with the shared reader rather than express.raw(): body-parser
+  // reads a body over its limit to the very end before it reports it, which lets a client stream
+  // megabytes at the server; this reader stops at the limit and the 413 closes the connection.
   for (const [path, endpoint] of tokens.routes) {
-    app.post(path, rawBody, (req, res, next) => {
-      const body: unknown = req.body;
-      endpoint({
-        body: Buffer.isBuffer(body) && body.length > 0 ? body : undefined,
-        contentType: req.headers['content-type'],
-        contentEncoding: req.headers['content-encoding'],
-        cookie: req.headers.cookie,
-      }).then((answer) => send(res, answer), next);
+    app.post(path, (req, res, next) => {
+      const { 'content-length': contentLength, 'content-encoding': contentEncoding, 'content-type': contentType, cookie } = req.headers;
+      const refused = refuseBeforeReading({ contentLength, contentEncoding, contentType });
+      if (refused !== undefined) return send(res, refused);
+      readBody(req, BODY_LIMIT)
+        .then(async (read) => {
+          if (!read.ok) {
+            // A client that went away (or timed out) mid-body has no one left to answer.
+            if (read.reason === 'too_large') send(res, bodyTooLarge());
+            return;
+          }
+          send(res, await endpoint({ body: read.body, contentType, contentEncoding, cookie }));
+        })
+        .catch(next);
     });
   }
 
   // Per route rather than app.use('/api', …): an unknown /api path is a 404, as in the others.
-  const authenticate = jwtAuth({ ...tokens.verifierOptions });
+  // Every refused request becomes one JSON log line (never the token).
+  const authenticate = jwtAuth({ ...tokens.verifierOptions, onEvent: logAuthEvents(logger) });
 
   // Behind jwtAuth (credentials required), req.auth is always set.
   app.get('/api/hello', authenticate, (req, res) => send(res, hello(req.auth!)));
@@ -63,15 +86,12 @@ export function createApp(config: Config): express.Express {
 
   app.use((_req, res) => send(res, notFound()));
 
-  const bodyErrors: ErrorRequestHandler = (error: { type?: unknown }, _req, res, next) => {
-    if (error.type === 'entity.too.large') send(res, bodyTooLarge());
-    else if (error.type === 'encoding.unsupported') send(res, encodedBody());
-    else next(error);
-  };
-  app.use(bodyErrors);
-
   return app;
 }
 
 const config = loadConfigOrExit();
-serve(createServer(createApp(config)), config);
+const logger = pino({ level: config.logLevel });
+const server = createServer(serverOptions(config), createApp(config, logger));
+// Malformed HTTP, headers over the size limit and timeouts: JSON answers instead of Node's empty ones.
+server.on('clientError', answerClientError);
+serve(server, config, logger);

@@ -3,21 +3,28 @@ import {
   BODY_LIMIT,
   FORWARDED_HEADERS,
   admin,
+  answerClientError,
   bodyTooLarge,
   createTokenEndpoints,
   healthz,
   hello,
   isLoopback,
   loadConfigOrExit,
+  logAuthEvents,
   notFound,
   readBody,
+  refuseBeforeReading,
+  requestProblem,
   serve,
+  serverOptions,
   slow,
   type Answer,
   type Config,
+  type Logger,
 } from '@jwtauth/example-shared';
 import { jwtAuth, requireScopes, type JwtAuthState } from '@jwtauth/koa';
 import Koa, { type ParameterizedContext } from 'koa';
+import { pino } from 'pino';
 
 type Ctx = ParameterizedContext<JwtAuthState>;
 
@@ -29,13 +36,21 @@ function send(ctx: Ctx, answer: Answer): void {
 }
 
 /** The example API of examples/README.md on Koa. */
-export function createApp(config: Config): Koa<JwtAuthState> {
+export function createApp(config: Config, logger: Logger): Koa<JwtAuthState> {
   const tokens = createTokenEndpoints(config);
-  const authenticate = jwtAuth({ ...tokens.verifierOptions });
+  // Every refused request becomes one JSON log line (never the token).
+  const authenticate = jwtAuth({ ...tokens.verifierOptions, onEvent: logAuthEvents(logger) });
   const adminOnly = requireScopes('admin');
   // ctx.ip / ctx.protocol read X-Forwarded-* when app.proxy is set; the middleware below makes
   // sure such headers only ever come from a proxy on the loopback interface.
   const app = new Koa<JwtAuthState>({ proxy: config.trustProxy === 'loopback' });
+
+  // Before anything else: a malformed URL or Host header gets the same JSON answer on all four servers.
+  app.use(async (ctx, next) => {
+    const problem = requestProblem(ctx.req);
+    if (problem === undefined) await next();
+    else send(ctx, problem);
+  });
 
   app.use(async (ctx, next) => {
     if (!app.proxy || !isLoopback(ctx.req.socket.remoteAddress)) {
@@ -60,14 +75,25 @@ export function createApp(config: Config): Koa<JwtAuthState> {
   });
 
   // The token endpoints are public: they read the raw body (at most 16 KiB), and the shared code
-  // parses and checks it, so every framework answers the same bytes.
+  // parses and checks it, so every framework answers the same bytes. What the headers already
+  // decide (a Content-Length over 16 KiB, a Content-Encoding, a type other than JSON) is answered
+  // before reading.
   app.use(async (ctx, next) => {
     const endpoint = ctx.method === 'POST' ? tokens.routes.get(ctx.path) : undefined;
     if (endpoint === undefined) return next();
-    const read = await readBody(ctx.req, BODY_LIMIT);
-    if (!read.ok) return send(ctx, bodyTooLarge());
     const header = (name: string) => ctx.get(name) || undefined;
-    send(ctx, await endpoint({ body: read.body, contentType: header('Content-Type'), contentEncoding: header('Content-Encoding'), cookie: header('Cookie') }));
+    const contentType = header('Content-Type');
+    const contentEncoding = header('Content-Encoding');
+    const refused = refuseBeforeReading({ contentLength: header('Content-Length'), contentEncoding, contentType });
+    if (refused !== undefined) return send(ctx, refused);
+    const read = await readBody(ctx.req, BODY_LIMIT);
+    if (!read.ok) {
+      // A client that went away (or timed out) mid-body has no one left to answer.
+      if (read.reason === 'aborted') ctx.respond = false;
+      else send(ctx, bodyTooLarge());
+      return;
+    }
+    send(ctx, await endpoint({ body: read.body, contentType, contentEncoding, cookie: header('Cookie') }));
   });
 
   app.use(async (ctx) => send(ctx, notFound()));
@@ -76,4 +102,8 @@ export function createApp(config: Config): Koa<JwtAuthState> {
 }
 
 const config = loadConfigOrExit();
-serve(createServer(createApp(config).callback()), config);
+const logger = pino({ level: config.logLevel });
+const server = createServer(serverOptions(config), createApp(config, logger).callback());
+// Malformed HTTP, headers over the size limit and timeouts: JSON answers instead of Node's empty ones.
+server.on('clientError', answerClientError);
+serve(server, config, logger);

@@ -24,7 +24,15 @@ export function json(status: number, body: unknown, headers: Record<string, stri
 }
 
 /** The error codes of examples/README.md, besides the contract's own. */
-export type ExampleErrorCode = 'invalid_credentials' | 'invalid_json' | 'missing_field' | 'body_too_large' | 'not_found';
+export type ExampleErrorCode =
+  | 'invalid_credentials'
+  | 'invalid_json'
+  | 'missing_field'
+  | 'body_too_large'
+  | 'not_found'
+  | 'bad_request'
+  | 'headers_too_large'
+  | 'request_timeout';
 
 const ERRORS: Record<ExampleErrorCode, { status: number; error: string }> = {
   invalid_credentials: { status: 401, error: 'invalid_grant' },
@@ -32,6 +40,9 @@ const ERRORS: Record<ExampleErrorCode, { status: number; error: string }> = {
   missing_field: { status: 400, error: 'invalid_request' },
   body_too_large: { status: 413, error: 'invalid_request' },
   not_found: { status: 404, error: 'not_found' },
+  bad_request: { status: 400, error: 'invalid_request' },
+  headers_too_large: { status: 431, error: 'invalid_request' },
+  request_timeout: { status: 408, error: 'invalid_request' },
 };
 
 /** An error in the contract's shape: `{"error","error_description","code"}`. */
@@ -49,9 +60,18 @@ export function authFailure(error: AuthError): Answer {
   return { status, headers, body: body! };
 }
 
-/** 413 from a token endpoint: what each server answers when its framework reports a body over {@link BODY_LIMIT}. */
+/**
+ * 413 from a token endpoint, for a body over {@link BODY_LIMIT} (declared in `Content-Length` or
+ * seen arriving). `Connection: close`: the server stops reading, so the rest of the body is not
+ * read (and thrown away) first, and the connection cannot be reused.
+ */
 export function bodyTooLarge(): Answer {
-  return failure('body_too_large', `The request body is larger than ${BODY_LIMIT} bytes`, NO_STORE);
+  return failure('body_too_large', `The request body is larger than ${BODY_LIMIT} bytes`, { ...NO_STORE, Connection: 'close' });
+}
+
+/** 400 for a request that is not valid HTTP, or whose URL or `Host` header is malformed. */
+export function badRequest(description = 'The request is malformed'): Answer {
+  return failure('bad_request', description);
 }
 
 /** 404 for every method and path no route serves. */

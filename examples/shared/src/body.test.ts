@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isJson, optionalString, parseJsonObject, requiredString } from './body.js';
+import { isJson, optionalString, parseJsonObject, refuseBeforeReading, requiredString } from './body.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -95,5 +95,51 @@ describe('Content-Encoding', () => {
   });
   it.each([undefined, 'identity', 'Identity'])('accepts a body with Content-Encoding %s', (contentEncoding) => {
     expect(parseJsonObject({ body: bytes('{}'), contentType: 'application/json', contentEncoding }).ok).toBe(true);
+  });
+});
+
+describe('refuseBeforeReading', () => {
+  const json = { contentLength: '40', contentEncoding: undefined, contentType: 'application/json' };
+
+  it.each([
+    ['a JSON body within the limit', json],
+    ['a JSON body of exactly 16 KiB', { ...json, contentLength: '16384' }],
+    ['a chunked JSON body (no Content-Length)', { ...json, contentLength: undefined }],
+    ['Content-Encoding: identity', { ...json, contentEncoding: 'identity' }],
+  ])('lets the body be read for %s', (_name, headers) => {
+    expect(refuseBeforeReading(headers)).toBeUndefined();
+  });
+
+  it.each([
+    ['a declared body over 16 KiB', { ...json, contentLength: '16385' }, 413, 'body_too_large'],
+    ['a declared 100 MB body', { ...json, contentLength: '100000000' }, 413, 'body_too_large'],
+    // Size first: the same 413 whatever else is wrong with the request.
+    ['a declared oversized gzip body', { ...json, contentLength: '100000000', contentEncoding: 'gzip' }, 413, 'body_too_large'],
+    ['a declared oversized text body', { ...json, contentLength: '100000000', contentType: 'text/plain' }, 413, 'body_too_large'],
+    ['a gzip body', { ...json, contentEncoding: 'gzip' }, 400, 'invalid_json'],
+    ['a gzip body of another type', { ...json, contentEncoding: 'gzip', contentType: 'text/plain' }, 400, 'invalid_json'],
+    ['a text body', { ...json, contentType: 'text/plain' }, 400, 'invalid_json'],
+    ['a media type that does not parse', { ...json, contentType: ';;' }, 400, 'invalid_json'],
+    ['no Content-Type', { ...json, contentType: undefined }, 400, 'invalid_json'],
+  ])('answers %s at once: %i %s, not to be cached', (_name, headers, status, code) => {
+    const answer = refuseBeforeReading(headers);
+    expect(answer?.status).toBe(status);
+    expect(answer?.headers['Cache-Control']).toBe('no-store');
+    expect(JSON.parse(answer?.body ?? '{}')).toMatchObject({ error: 'invalid_request', code });
+  });
+
+  it.each([
+    ['413', { ...json, contentLength: '100000000' }],
+    ['400 for a Content-Encoding', { ...json, contentEncoding: 'gzip', contentLength: undefined }],
+    ['400 for a Content-Type', { ...json, contentType: 'text/plain', contentLength: undefined }],
+  ])('closes the connection with a %s, so that the body is never read', (_name, headers) => {
+    expect(refuseBeforeReading(headers)?.headers.Connection).toBe('close');
+  });
+
+  it('gives the answers parseJsonObject gives for the same headers', () => {
+    for (const headers of [{ ...json, contentEncoding: 'gzip' }, { ...json, contentType: 'text/plain' }]) {
+      const parsed = parseJsonObject({ body: bytes('{}'), ...headers });
+      expect(parsed.ok || parsed.answer.body).toBe(refuseBeforeReading(headers)?.body);
+    }
   });
 });

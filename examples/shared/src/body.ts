@@ -1,4 +1,4 @@
-import { NO_STORE, failure, type Answer } from './answer.js';
+import { BODY_LIMIT, NO_STORE, bodyTooLarge, failure, type Answer } from './answer.js';
 
 /** A POST to a token endpoint, as any framework sees it. */
 export interface TokenRequest {
@@ -21,11 +21,9 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * cannot send it without a CORS preflight, which is what keeps the refresh cookie CSRF-safe.
  */
 export function parseJsonObject(request: Pick<TokenRequest, 'body' | 'contentType' | 'contentEncoding'>): Parsed<Record<string, unknown>> {
-  // First, as Express's body reader refuses an encoded body before any handler runs.
+  // In the order of refuseBeforeReading(), for servers that read the body first.
   if (!isIdentity(request.contentEncoding)) return { ok: false, answer: encodedBody() };
-  if (!isJson(request.contentType)) {
-    return { ok: false, answer: failure('invalid_json', 'The request body must be JSON, sent with Content-Type: application/json') };
-  }
+  if (!isJson(request.contentType)) return { ok: false, answer: notJson() };
   let value: unknown;
   try {
     const text = typeof request.body === 'string' ? request.body : utf8.decode(request.body ?? new Uint8Array());
@@ -37,6 +35,34 @@ export function parseJsonObject(request: Pick<TokenRequest, 'body' | 'contentTyp
     return { ok: false, answer: failure('invalid_json', 'The request body must be a JSON object') };
   }
   return { ok: true, value: value as Record<string, unknown> };
+}
+
+/** The headers of a token-endpoint request that decide, before its body is read, whether to read it. */
+export interface BodyHeaders {
+  contentLength: string | undefined;
+  contentEncoding: string | undefined;
+  contentType: string | undefined;
+}
+
+/**
+ * The answer to a token-endpoint request that its headers already decide, or `undefined` when the
+ * body should be read. Every server asks this before reading, so that none reads (or waits for) a
+ * body it will refuse, and all answer in the same order: a `Content-Length` over
+ * {@link BODY_LIMIT} first (413, whatever else is wrong), then a `Content-Encoding` (400), then a
+ * `Content-Type` other than JSON (400, which also covers types a framework cannot parse). Each
+ * answer closes the connection (`Connection: close`): Node would otherwise read the unread body to
+ * its end to reuse the connection, for as long as the client streams it.
+ */
+export function refuseBeforeReading(headers: BodyHeaders): Answer | undefined {
+  if (Number(headers.contentLength) > BODY_LIMIT) return bodyTooLarge();
+  let refused: Answer | undefined;
+  if (!isIdentity(headers.contentEncoding)) refused = encodedBody();
+  else if (!isJson(headers.contentType)) refused = notJson(NO_STORE);
+  return refused === undefined ? undefined : { ...refused, headers: { ...refused.headers, Connection: 'close' } };
+}
+
+function notJson(headers: Record<string, string> = {}): Answer {
+  return failure('invalid_json', 'The request body must be JSON, sent with Content-Type: application/json', headers);
 }
 
 /** 400 for a body sent with a `Content-Encoding` (gzip, …): the endpoints take plain JSON only. */

@@ -1,12 +1,18 @@
+import { randomBytes } from 'node:crypto';
+
 /**
  * Configuration from the environment (see examples/README.md):
  * - `PORT` (default 3000; `0` picks an ephemeral port), `HOST` (default 127.0.0.1)
  * - `JWT_SECRET`: the HS256 secret tokens are signed with, at least 32 characters when set (the
- *   issuer signs HS256 with it); without it a development default is used, with a warning, except
- *   with `NODE_ENV=production`, where the server refuses to start.
+ *   issuer signs HS256 with it); without it a random secret is made for the process, with a
+ *   warning, except with `NODE_ENV=production`, where the server refuses to start.
  * - `ACCESS_TOKEN_TTL` (default `5m`), `REFRESH_TOKEN_TTL` (default `1d`): `90`, `30s`, `15m`, `12h`, `7d`
  * - `TRUST_PROXY`: `loopback` (default: trust `X-Forwarded-*` from 127.0.0.0/8 and ::1 only) or `none`
  * - `SHUTDOWN_TIMEOUT_MS` (default 10000): how long in-flight requests may run after SIGTERM/SIGINT
+ * - `HEADERS_TIMEOUT_MS` (default 10000), `REQUEST_TIMEOUT_MS` (default 30000): how long a client
+ *   may take to send the request headers, and the whole request
+ * - `MAX_CONNECTIONS` (default 1000): open connections beyond this are closed at once
+ * - `LOG_LEVEL` (default `info`): the least severe level pino writes
  */
 export interface Config {
   port: number;
@@ -18,7 +24,18 @@ export interface Config {
   refreshTokenTtl: number;
   trustProxy: 'loopback' | 'none';
   shutdownTimeoutMs: number;
+  /** The request headers must have arrived this many milliseconds after the connection opened (or the previous request ended). */
+  headersTimeoutMs: number;
+  /** The whole request (headers and body) must have arrived within this many milliseconds. */
+  requestTimeoutMs: number;
+  /** Connections the server keeps open at most; more are closed as soon as they open. */
+  maxConnections: number;
+  logLevel: LogLevel;
 }
+
+/** pino's levels, from the most severe; `silent` writes nothing. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Thrown for a configuration the server must not start with. */
 export class ConfigError extends Error {
@@ -26,9 +43,6 @@ export class ConfigError extends Error {
 }
 
 export const MIN_SECRET_LENGTH = 32;
-
-/** Known to everyone who reads this file: for local development only. */
-const DEVELOPMENT_SECRET = 'dev-only-secret-do-not-use-in-production';
 
 const UNIT_SECONDS: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86400 };
 
@@ -42,6 +56,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (message:
     refreshTokenTtl: parseDuration('REFRESH_TOKEN_TTL', env.REFRESH_TOKEN_TTL, 86400),
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     shutdownTimeoutMs: parseMilliseconds('SHUTDOWN_TIMEOUT_MS', env.SHUTDOWN_TIMEOUT_MS, 10_000),
+    ...parseTimeouts(env),
+    maxConnections: parsePositive('MAX_CONNECTIONS', env.MAX_CONNECTIONS, 1000),
+    logLevel: parseLogLevel(env.LOG_LEVEL),
   };
 }
 
@@ -86,11 +103,43 @@ function parseMilliseconds(name: string, value: string | undefined, fallback: nu
   return ms;
 }
 
+function parsePositive(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(number) || number === 0) {
+    throw new ConfigError(`${name} must be a positive whole number, got "${value}".`);
+  }
+  return number;
+}
+
+/** 0 would switch Node's timeout off, which is what these settings exist to prevent. */
+function parseTimeouts(env: NodeJS.ProcessEnv): Pick<Config, 'headersTimeoutMs' | 'requestTimeoutMs'> {
+  const headersTimeoutMs = parsePositive('HEADERS_TIMEOUT_MS', env.HEADERS_TIMEOUT_MS, 10_000);
+  const requestTimeoutMs = parsePositive('REQUEST_TIMEOUT_MS', env.REQUEST_TIMEOUT_MS, 30_000);
+  // Node refuses a server whose headers timeout is longer than its request timeout.
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError(`HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must not be longer than REQUEST_TIMEOUT_MS (${requestTimeoutMs}).`);
+  }
+  return { headersTimeoutMs, requestTimeoutMs };
+}
+
+function parseLogLevel(value: string | undefined): LogLevel {
+  if (value === undefined || value === '') return 'info';
+  const level = LOG_LEVELS.find((name) => name === value);
+  if (level === undefined) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${value}".`);
+  return level;
+}
+
 function loadSecret(secret: string | undefined, production: boolean, warn: (message: string) => void): string {
   if (secret === undefined || secret === '') {
     if (production) throw new ConfigError('JWT_SECRET must be set when NODE_ENV=production.');
-    warn('warning: JWT_SECRET is not set; using an insecure development secret. Never do this in production.');
-    return DEVELOPMENT_SECRET;
+    // Never a secret written in the source: anyone who read it could sign an admin token for a
+    // server started without JWT_SECRET by mistake.
+    warn(
+      'warning: JWT_SECRET is not set; signing tokens with a random secret made for this process. ' +
+        'Tokens stop working when it restarts; set JWT_SECRET (32+ characters) to keep them.',
+    );
+    return randomBytes(32).toString('base64url');
   }
   // Also outside production: the token issuer refuses HS256 secrets shorter than 32 bytes (RFC 7518 §3.2).
   if (secret.length < MIN_SECRET_LENGTH) {

@@ -1,11 +1,9 @@
-import type { Server } from 'node:http';
+import type { Server, ServerOptions } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { noteResponse } from './client-error.js';
 import { urlFor, type Config } from './config.js';
+import type { Logger } from './log.js';
 
-/** A whole request (headers and body) must arrive within this time; `/api/slow` waits at most 10 s. */
-export const REQUEST_TIMEOUT_MS = 30_000;
-/** The request headers must arrive within this time. */
-export const HEADERS_TIMEOUT_MS = 10_000;
 /**
  * How long an idle keep-alive connection stays open. Longer than nginx's upstream
  * `keepalive_timeout` (60 s by default), so that nginx, not this server, closes idle connections
@@ -14,15 +12,44 @@ export const HEADERS_TIMEOUT_MS = 10_000;
 export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 /**
- * Runs `server` the production way: timeouts set, one `listening on http://HOST:PORT` line on
- * stdout, exit 1 when it cannot listen, and graceful shutdown on SIGTERM/SIGINT: stop accepting
- * connections, close idle keep-alive connections, let in-flight requests finish and exit 0, or
- * exit 1 once `config.shutdownTimeoutMs` has passed with requests still running.
+ * The largest request head (request line and headers) the servers read: room for the largest
+ * token `@jwtauth/core` accepts (16 KiB) and the other headers. Node's default, 16 KiB, is less
+ * than such a token's `Authorization` line alone.
  */
-export function serve(server: Server, config: Config): void {
-  server.requestTimeout = REQUEST_TIMEOUT_MS;
-  server.headersTimeout = HEADERS_TIMEOUT_MS;
-  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+export const MAX_HEADER_SIZE = 64 * 1024;
+
+/**
+ * The options for `http.createServer()` (Express, Koa, Hono) or Fastify's `http` option. Some only
+ * work there: Node checks connections against `headersTimeout` and `requestTimeout` every
+ * `connectionsCheckingInterval` (30 s by default, which held a client that sends a header line a
+ * second, or nothing at all, for up to 40 s), and reads that interval when the server is created.
+ * `requireHostHeader` is off because `requestProblem()` (request-check.ts) refuses a missing
+ * `Host` itself, with a JSON answer instead of Node's empty 400.
+ */
+export function serverOptions(config: Config): ServerOptions {
+  return {
+    headersTimeout: config.headersTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs),
+    maxHeaderSize: MAX_HEADER_SIZE,
+    requireHostHeader: false,
+  };
+}
+
+/**
+ * Runs `server` (created with {@link serverOptions}) the production way: at most
+ * `config.maxConnections` connections, one `listening on http://HOST:PORT` line on stdout, exit 1
+ * when it cannot listen, and graceful shutdown on SIGTERM/SIGINT: stop accepting connections,
+ * close idle keep-alive connections, let in-flight requests finish and exit 0, or exit 1 once
+ * `config.shutdownTimeoutMs` has passed with requests still running.
+ */
+export function serve(server: Server, config: Config, logger: Logger): void {
+  // Each connection costs memory until its timeouts end it: past the cap, new ones are closed at once.
+  server.maxConnections = config.maxConnections;
+  server.on('drop', (connection) => {
+    logger.warn({ type: 'connection.dropped', remoteAddress: connection?.remoteAddress, maxConnections: config.maxConnections }, 'connection refused: too many open connections');
+  });
 
   let stopping = false;
   /** Requests in progress on each open connection. */
@@ -35,6 +62,7 @@ export function serve(server: Server, config: Config): void {
   server.prependListener('request', (request, response) => {
     const socket = request.socket;
     inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
+    noteResponse(socket, response);
     if (stopping) response.setHeader('Connection', 'close');
     response.once('close', () => {
       inFlight.set(socket, Math.max(0, (inFlight.get(socket) ?? 1) - 1));
