@@ -120,7 +120,7 @@ function attached(expectUser?: (payload: Record<string, unknown>) => unknown) {
 /** The contract's 503: no challenge, `Retry-After` instead. */
 function keysUnavailable(): Expect {
   const body = { error: 'temporarily_unavailable', error_description: DESCRIPTIONS.key_unavailable, code: 'key_unavailable' };
-  return { status: 503, challenge: null, retryAfter: '30', body, contentLength: String(Buffer.byteLength(JSON.stringify(body))) };
+  return { status: 503, challenge: null, retryAfter: '5', body, contentLength: String(Buffer.byteLength(JSON.stringify(body))) };
 }
 
 /** The message of the Error core wraps a non-Error throw in. */

@@ -54,8 +54,11 @@ const ERROR_TABLE: Record<AuthErrorCode, ErrorRow> = {
   key_unavailable: { status: 503, error: 'temporarily_unavailable', challenge: 'none', description: 'The keys needed to verify the token are temporarily unavailable' },
 };
 
-/** Seconds a client is asked to wait when keys cannot be obtained. */
-export const KEY_UNAVAILABLE_RETRY_AFTER = 30;
+/**
+ * Seconds a client is asked to wait when keys cannot be obtained: the default refetch cooldown,
+ * after which a failed key set is asked again (its backoff starts shorter still).
+ */
+export const KEY_UNAVAILABLE_RETRY_AFTER = 5;
 
 /** Extra detail for an {@link AuthError}. */
 export interface AuthErrorDetails {

@@ -25,6 +25,7 @@ export type {
 export type { KeyInput, KeyObjectLike } from './keys.js';
 export type { IssuerKeys, JwtAuthOptions, KeyFunction, LocalJwks, RemoteJwks } from './options.js';
 export type { FetchFunction, RemoteJwksTiming } from './remote-jwks.js';
+export { KeysUnavailable } from './fetch-document.js';
 export type { TokenCacheOptions } from './token-cache.js';
 export type { FetchHeaders, NodeHeaders, RequestLike } from './request.js';
 export type { TokenFrom } from './token-source.js';
