@@ -1,6 +1,7 @@
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { exportJWK, exportPKCS8, generateKeyPair, SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { EC_CERTIFICATE } from './test-certificates.js';
 import { createAuthenticator } from './authenticate.js';
 import { createTokenIssuer } from './issuer.js';
 import { prepareKey, type KeyInput } from './keys.js';
@@ -10,17 +11,7 @@ import { prepareSigningKey } from './signing-key.js';
 // form it has been seen in is refused when the middleware (or the issuer) is created, and when a
 // key function returns it.
 
-/** A self-signed P-256 certificate, made once with `openssl req -x509` (valid until 2126). */
-const EC_CERTIFICATE = `-----BEGIN CERTIFICATE-----
-MIIBcTCCARegAwIBAgIUWGvWHfaqgVjdn9/JlN4+kVenLzkwCgYIKoZIzj0EAwIw
-DTELMAkGA1UEAwwCZWMwIBcNMjYxMTIzMTEzMTMwWhgPMjEyNjEwMzAxMTMxMzBa
-MA0xCzAJBgNVBAMMAmVjMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEYKPqiWRa
-dO1dn+l8mLjJzrKjG2LFmpWWsB5RuVmlDmWz6d9uLlNFM2OF17KksXPV7aL9lV3E
-ENagmy1EoNQJ06NTMFEwHQYDVR0OBBYEFJNAq7IeL5DBcih7VHBTQ2M+Aw0PMB8G
-A1UdIwQYMBaAFJNAq7IeL5DBcih7VHBTQ2M+Aw0PMA8GA1UdEwEB/wQFMAMBAf8w
-CgYIKoZIzj0EAwIDSAAwRQIgdKXenAPSMpMboZjvHqDWD/rBVNhaPLfeqIie7jcO
-UVcCIQDNrbQ5YKks02UgQt1lz7VCAN8HLTwGDQoSDL5aOi82Sg==
------END CERTIFICATE-----`;
+
 
 let rsa: { publicKey: KeyObject; privateKey: KeyObject };
 let ed: { publicKey: KeyObject; privateKey: KeyObject };
@@ -48,7 +39,9 @@ function sshLine(key: KeyObject): string {
 beforeAll(() => {
   rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
   ed = generateKeyPairSync('ed25519');
-  ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  // A key whose base64 holds + or /, so that its base64url spelling differs (one in about 15 does not).
+  do ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  while (!/[+/]/.test(der(ec.publicKey, 'spki').toString('base64')));
   spkiPem = rsa.publicKey.export({ type: 'spki', format: 'pem' }) as string;
   pkcs8Pem = rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
 });

@@ -1,6 +1,7 @@
 import { createPublicKey, createSecretKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { exportJWK, exportPKCS8, exportSPKI, generateKeyPair, generateSecret, type JWK } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { EC_CERTIFICATE } from './test-certificates.js';
 import { readPem, type PemKind } from './pem.js';
 import { isKeyShaped, jwkAlgorithms, prepareKey, type KeyInput, type PreparedKey } from './keys.js';
 
@@ -32,16 +33,7 @@ yGuvmQPkMMJTYYb2TqKt1RrVxkkkJDjmFfU2hdcD+4cXg8cL+97Zcp8RAE/qFJ/G
 MKiEEW3ZW7da8+McVKvVEzVvVtpxhnA2fXUD6z+LgXsJQQNB2E1XL3eYmWAwA+Mc
 BO7w
 -----END CERTIFICATE-----`,
-  ec: `-----BEGIN CERTIFICATE-----
-MIIBcTCCARegAwIBAgIUWGvWHfaqgVjdn9/JlN4+kVenLzkwCgYIKoZIzj0EAwIw
-DTELMAkGA1UEAwwCZWMwIBcNMjYxMTIzMTEzMTMwWhgPMjEyNjEwMzAxMTMxMzBa
-MA0xCzAJBgNVBAMMAmVjMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEYKPqiWRa
-dO1dn+l8mLjJzrKjG2LFmpWWsB5RuVmlDmWz6d9uLlNFM2OF17KksXPV7aL9lV3E
-ENagmy1EoNQJ06NTMFEwHQYDVR0OBBYEFJNAq7IeL5DBcih7VHBTQ2M+Aw0PMB8G
-A1UdIwQYMBaAFJNAq7IeL5DBcih7VHBTQ2M+Aw0PMA8GA1UdEwEB/wQFMAMBAf8w
-CgYIKoZIzj0EAwIDSAAwRQIgdKXenAPSMpMboZjvHqDWD/rBVNhaPLfeqIie7jcO
-UVcCIQDNrbQ5YKks02UgQt1lz7VCAN8HLTwGDQoSDL5aOi82Sg==
------END CERTIFICATE-----`,
+  ec: EC_CERTIFICATE,
   /** A P-256 leaf signed by an Ed25519 CA: the issuer's signature OID is also a key OID. */
   ecSignedByEd25519: `-----BEGIN CERTIFICATE-----
 MIIBCjCBvQIUQg02D+LjvNO3I1bGxITK19lGpFQwBQYDK2VwMBAxDjAMBgNVBAMM

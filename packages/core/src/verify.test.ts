@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CompactSign, exportJWK, exportSPKI, generateKeyPair, importPKCS8, SignJWT, type JWK, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EC_CERTIFICATE, EC_CERTIFICATE_KEY } from './test-certificates.js';
 import { createAuthenticator, type AuthResult } from './authenticate.js';
 import type { AuthErrorCode } from './errors.js';
 import type { AuthEvent } from './events.js';
@@ -13,23 +14,6 @@ const NOW = new Date('2030-01-01T00:00:00Z');
 const NOW_S = NOW.getTime() / 1000;
 const SECRET = 'an-hmac-secret-long-enough-for-hs512-signatures-0123456789abcdef';
 const SECRET_BYTES = new TextEncoder().encode(SECRET);
-
-/** A self-signed P-256 certificate and its key, made once with `openssl req -x509`. */
-const EC_CERTIFICATE = `-----BEGIN CERTIFICATE-----
-MIIBcTCCARegAwIBAgIUWGvWHfaqgVjdn9/JlN4+kVenLzkwCgYIKoZIzj0EAwIw
-DTELMAkGA1UEAwwCZWMwIBcNMjYxMTIzMTEzMTMwWhgPMjEyNjEwMzAxMTMxMzBa
-MA0xCzAJBgNVBAMMAmVjMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEYKPqiWRa
-dO1dn+l8mLjJzrKjG2LFmpWWsB5RuVmlDmWz6d9uLlNFM2OF17KksXPV7aL9lV3E
-ENagmy1EoNQJ06NTMFEwHQYDVR0OBBYEFJNAq7IeL5DBcih7VHBTQ2M+Aw0PMB8G
-A1UdIwQYMBaAFJNAq7IeL5DBcih7VHBTQ2M+Aw0PMA8GA1UdEwEB/wQFMAMBAf8w
-CgYIKoZIzj0EAwIDSAAwRQIgdKXenAPSMpMboZjvHqDWD/rBVNhaPLfeqIie7jcO
-UVcCIQDNrbQ5YKks02UgQt1lz7VCAN8HLTwGDQoSDL5aOi82Sg==
------END CERTIFICATE-----`;
-const EC_CERTIFICATE_KEY = `-----BEGIN PRIVATE KEY-----
-MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgcPwPUMOk8tBbvs3f
-DbXcfji1TjXg7Vc9AYyxVXHmlU2hRANCAARgo+qJZFp07V2f6XyYuMnOsqMbYsWa
-lZawHlG5WaUOZbPp324uU0UzY4XXsqSxc9Xtov2VXcQQ1qCbLUSg1AnT
------END PRIVATE KEY-----`;
 
 type Key = CryptoKey | Uint8Array;
 interface SignOptions {

@@ -1,0 +1,20 @@
+// Shared by the unit tests (not part of the package: nothing in src/index.ts imports it).
+
+/** A self-signed P-256 certificate, made once with `openssl req -x509` (valid until 2126). */
+export const EC_CERTIFICATE = `-----BEGIN CERTIFICATE-----
+MIIBcTCCARegAwIBAgIUWGvWHfaqgVjdn9/JlN4+kVenLzkwCgYIKoZIzj0EAwIw
+DTELMAkGA1UEAwwCZWMwIBcNMjYxMTIzMTEzMTMwWhgPMjEyNjEwMzAxMTMxMzBa
+MA0xCzAJBgNVBAMMAmVjMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEYKPqiWRa
+dO1dn+l8mLjJzrKjG2LFmpWWsB5RuVmlDmWz6d9uLlNFM2OF17KksXPV7aL9lV3E
+ENagmy1EoNQJ06NTMFEwHQYDVR0OBBYEFJNAq7IeL5DBcih7VHBTQ2M+Aw0PMB8G
+A1UdIwQYMBaAFJNAq7IeL5DBcih7VHBTQ2M+Aw0PMA8GA1UdEwEB/wQFMAMBAf8w
+CgYIKoZIzj0EAwIDSAAwRQIgdKXenAPSMpMboZjvHqDWD/rBVNhaPLfeqIie7jcO
+UVcCIQDNrbQ5YKks02UgQt1lz7VCAN8HLTwGDQoSDL5aOi82Sg==
+-----END CERTIFICATE-----`;
+
+/** The private key of {@link EC_CERTIFICATE}. */
+export const EC_CERTIFICATE_KEY = `-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgcPwPUMOk8tBbvs3f
+DbXcfji1TjXg7Vc9AYyxVXHmlU2hRANCAARgo+qJZFp07V2f6XyYuMnOsqMbYsWa
+lZawHlG5WaUOZbPp324uU0UzY4XXsqSxc9Xtov2VXcQQ1qCbLUSg1AnT
+-----END PRIVATE KEY-----`;
