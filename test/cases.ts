@@ -1,4 +1,4 @@
-import type { AuthErrorCode } from '@jwtauth/core';
+import { StoreUnavailable, type AuthErrorCode } from '@jwtauth/core';
 import type { AnyOptions } from './harness/index.js';
 import { jwksScenarios } from './cases-jwks.js';
 import { keyScenarios } from './cases-keys.js';
@@ -21,6 +21,7 @@ export const DESCRIPTIONS: Record<AuthErrorCode, string> = {
   user_not_found: 'The user of this token was not found',
   insufficient_scope: 'The token does not grant the access this resource requires',
   key_unavailable: 'The keys needed to verify the token are temporarily unavailable',
+  store_unavailable: 'The token cannot be checked for revocation right now; try again shortly',
 };
 
 const ERROR_OF: Record<number, string> = { 400: 'invalid_request', 401: 'invalid_token', 403: 'insufficient_scope' };
@@ -118,8 +119,8 @@ function attached(expectUser?: (payload: Record<string, unknown>) => unknown) {
 }
 
 /** The contract's 503: no challenge, `Retry-After` instead. */
-function keysUnavailable(): Expect {
-  const body = { error: 'temporarily_unavailable', error_description: DESCRIPTIONS.key_unavailable, code: 'key_unavailable' };
+function keysUnavailable(code: 'key_unavailable' | 'store_unavailable' = 'key_unavailable'): Expect {
+  const body = { error: 'temporarily_unavailable', error_description: DESCRIPTIONS[code], code };
   return { status: 503, challenge: null, retryAfter: '5', body, contentLength: String(Buffer.byteLength(JSON.stringify(body))) };
 }
 
@@ -435,6 +436,23 @@ export const scenarios: Scenario[] = [
     cases: [
       { name: 'uses the token it returns', send: async () => ({ headers: { 'X-Token': await sign({}) } }), expect: attached() },
       { name: 'answers missing_token when it returns nothing', send: async () => bearer(await sign({})), expect: failure('missing_token') },
+    ],
+  },
+  {
+    name: 'a revocation store that cannot answer',
+    options: () => ({
+      secret: HS_SECRET,
+      isRevoked: (payload) => {
+        if (payload.jti === 'store-down') return Promise.reject(new StoreUnavailable('redis: connect ECONNREFUSED 127.0.0.1:6379'));
+        if (payload.jti === 'store-timeout') throw new StoreUnavailable('redis: command timed out after 500 ms');
+        return false;
+      },
+    }),
+    cases: [
+      { name: 'answers 503 store_unavailable with Retry-After and no challenge, never a 200', send: async () => bearer(await sign({ jti: 'store-down' })), expect: keysUnavailable('store_unavailable') },
+      { name: 'answers 503 store_unavailable for a store that throws synchronously', send: async () => bearer(await sign({ jti: 'store-timeout' })), expect: keysUnavailable('store_unavailable') },
+      { name: 'answers HEAD with the same headers and no body', send: async () => ({ method: 'HEAD', ...bearer(await sign({ jti: 'store-down' })) }), expect: { ...keysUnavailable('store_unavailable'), body: null } },
+      { name: 'lets other tokens through', send: async () => bearer(await sign({ jti: 'fine' })), expect: attached() },
     ],
   },
   {

@@ -4,6 +4,7 @@ import { resolveConfig } from './config.js';
 import { AuthError, type AuthErrorCode } from './errors.js';
 import type { JwtAuthOptions } from './options.js';
 import type { RequestLike } from './request.js';
+import { isStoreUnavailable } from './revocation-store.js';
 import { toErrorResponse, type AuthErrorResponse } from './response.js';
 import { asError } from './thrown.js';
 import { parseScopes } from './scopes.js';
@@ -88,8 +89,17 @@ export function createAuthenticator<Payload extends JWTPayload = JWTPayload, Use
     const scopes = parseScopes(payload);
     if (scopes === undefined) return failure('claim_invalid', 'scope is not a string, or scp not an array of strings', 'The scope claim is invalid', verified);
     // Any truthy answer (a revocation record, 1) counts as revoked: fail closed.
-    if (config.isRevoked !== undefined && (await config.isRevoked(payload, header))) {
-      return failure('token_revoked', 'isRevoked returned true', undefined, verified);
+    if (config.isRevoked !== undefined) {
+      let revoked: boolean;
+      try {
+        revoked = Boolean(await config.isRevoked(payload, header));
+      } catch (error) {
+        // The revocation store cannot answer: never let the token through, never a 500.
+        if (!isStoreUnavailable(error)) throw error;
+        const unavailable = new AuthError('store_unavailable', { realm: config.realm, cause: error });
+        return refuse(unavailable, `the revocation store cannot answer: ${error.message}`, claimedBy(verified));
+      }
+      if (revoked) return failure('token_revoked', 'isRevoked returned true', undefined, verified);
     }
     let user = payload as unknown as User;
     if (config.resolveUser !== undefined) {

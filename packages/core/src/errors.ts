@@ -17,7 +17,8 @@ export type AuthErrorCode =
   | 'token_revoked'
   | 'user_not_found'
   | 'insufficient_scope'
-  | 'key_unavailable';
+  | 'key_unavailable'
+  | 'store_unavailable';
 
 /** The `error` values of RFC 6750 §3.1 (plus `unauthorized` and `temporarily_unavailable`). */
 export type OAuthErrorValue =
@@ -52,11 +53,13 @@ const ERROR_TABLE: Record<AuthErrorCode, ErrorRow> = {
   user_not_found: { status: 401, error: 'invalid_token', challenge: 'detailed', description: 'The user of this token was not found' },
   insufficient_scope: { status: 403, error: 'insufficient_scope', challenge: 'detailed', description: 'The token does not grant the access this resource requires' },
   key_unavailable: { status: 503, error: 'temporarily_unavailable', challenge: 'none', description: 'The keys needed to verify the token are temporarily unavailable' },
+  store_unavailable: { status: 503, error: 'temporarily_unavailable', challenge: 'none', description: 'The token cannot be checked for revocation right now; try again shortly' },
 };
 
 /**
- * Seconds a client is asked to wait when keys cannot be obtained: the default refetch cooldown,
- * after which a failed key set is asked again (its backoff starts shorter still).
+ * Seconds a client is asked to wait when keys cannot be obtained (`key_unavailable`) or the
+ * revocation store cannot answer (`store_unavailable`): the default refetch cooldown, after which
+ * a failed key set is asked again (its backoff starts shorter still).
  */
 export const KEY_UNAVAILABLE_RETRY_AFTER = 5;
 

@@ -42,7 +42,7 @@ export type {
   VerifierOptions,
 } from './issuer.js';
 export type { SigningKeyInput } from './signing-key.js';
-export { MemoryRevocationStore } from './revocation-store.js';
-export type { MemoryRevocationStoreOptions, RevocationStore } from './revocation-store.js';
+export { isStoreUnavailable, MemoryRevocationStore, StoreUnavailable } from './revocation-store.js';
+export type { MemoryRevocationStoreOptions, RevocationStore, RotateOptions, RotateResult } from './revocation-store.js';
 export { clearRefreshCookie, readCookie, refreshCookie } from './cookies.js';
 export type { RefreshCookieOptions } from './cookies.js';

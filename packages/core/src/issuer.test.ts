@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createAuthenticator } from './authenticate.js';
 import type { AuthErrorCode } from './errors.js';
 import { createTokenIssuer, type TokenIssuer, type TokenIssuerOptions } from './issuer.js';
-import { MemoryRevocationStore, type RevocationStore } from './revocation-store.js';
+import { MemoryRevocationStore, StoreUnavailable, type RevocationStore } from './revocation-store.js';
 import type { SigningKeyInput } from './signing-key.js';
 
 const SECRET = 'issuer-test-secret-that-is-long-enough-for-hs256';
@@ -78,11 +78,13 @@ describe('refresh()', () => {
     expect(await middlewareCode(issuer, refreshed.tokens.accessToken, clock)).toBe('ok');
   });
 
-  it('treats a rotated refresh token used again as theft: the whole session is revoked', async () => {
-    const issuer = issuerAt({ now: NOW });
+  it('treats a rotated refresh token used again after the reuse interval as theft: the whole session is revoked', async () => {
+    const clock = { now: NOW };
+    const issuer = issuerAt(clock);
     const first = await issuer.issue('alice');
     const second = await issuer.refresh(first.refreshToken);
     if (!second.ok) throw second.error;
+    clock.now = new Date(NOW.getTime() + 11_000);
     expect(codeOf(await issuer.refresh(first.refreshToken))).toBe('token_revoked');
     expect(codeOf(await issuer.refresh(second.tokens.refreshToken))).toBe('token_revoked');
     expect(await middlewareCode(issuer, second.tokens.accessToken)).toBe('token_revoked');
@@ -90,7 +92,7 @@ describe('refresh()', () => {
   });
 
   it('keeps the session on reuse when revokeFamilyOnReuse is false', async () => {
-    const issuer = issuerAt({ now: NOW }, { revokeFamilyOnReuse: false });
+    const issuer = issuerAt({ now: NOW }, { revokeFamilyOnReuse: false, reuseInterval: 0 });
     const first = await issuer.issue('alice');
     const second = await issuer.refresh(first.refreshToken);
     if (!second.ok) throw second.error;
@@ -98,8 +100,8 @@ describe('refresh()', () => {
     expect(codeOf(await issuer.refresh(second.tokens.refreshToken))).toBe('ok');
   });
 
-  it('lets only one of two concurrent refreshes with the same token succeed', async () => {
-    const issuer = issuerAt({ now: NOW }, { revokeFamilyOnReuse: false });
+  it('lets only one of two concurrent refreshes with the same token succeed when reuseInterval is 0 (strict)', async () => {
+    const issuer = issuerAt({ now: NOW }, { revokeFamilyOnReuse: false, reuseInterval: 0 });
     const { refreshToken } = await issuer.issue('alice');
     const codes = (await Promise.all([issuer.refresh(refreshToken), issuer.refresh(refreshToken)])).map(codeOf).sort();
     expect(codes).toEqual(['ok', 'token_revoked']);
@@ -311,15 +313,15 @@ describe('revocation holds while any token of the session could be accepted', ()
     expect(result.ok ? 'ok' : result.error.code).toBe('token_revoked');
   });
 
-  it('lets only one of two refreshes through even when the store is slow (atomic consume)', async () => {
+  it('lets only one of two refreshes through in strict mode even when the store is slow (atomic rotate)', async () => {
     const memory = new MemoryRevocationStore();
     const later = <T>(value: () => T) => new Promise<T>((resolve) => setTimeout(() => resolve(value()), 20));
     const slowStore: RevocationStore = {
       revoke: (id, at) => later(() => memory.revoke(id, at)),
       isRevoked: (id) => later(() => memory.isRevoked(id)),
-      consume: (id, at) => later(() => memory.consume(id, at)),
+      rotate: (sid, generation, options) => later(() => memory.rotate(sid, generation, options)),
     };
-    const issuer = createTokenIssuer({ key: SECRET, store: slowStore, revokeFamilyOnReuse: false });
+    const issuer = createTokenIssuer({ key: SECRET, store: slowStore, revokeFamilyOnReuse: false, reuseInterval: 0 });
     const { refreshToken } = await issuer.issue('alice');
     const first = issuer.refresh(refreshToken);
     await new Promise((resolve) => setTimeout(resolve, 25));
@@ -333,5 +335,156 @@ describe('revocation holds while any token of the session could be accepted', ()
     const codes = (await Promise.all([issuer.refresh(refreshToken), issuer.refresh(refreshToken)])).map(codeOf);
     expect(codes).toEqual(['ok', 'ok']);
     expect(codeOf(await issuer.refresh(refreshToken))).toBe('ok');
+  });
+});
+
+describe('refresh rotation per session (one entry per session, two tabs, replays)', () => {
+  it('keeps one store entry per session however often it is refreshed', async () => {
+    const store = new MemoryRevocationStore();
+    const issuer = issuerAt({ now: NOW }, { store });
+    let { refreshToken } = await issuer.issue('alice');
+    for (let i = 0; i < 10_000; i++) {
+      const next = await issuer.refresh(refreshToken);
+      if (!next.ok) throw next.error;
+      refreshToken = next.tokens.refreshToken;
+    }
+    expect(store.size).toBe(1);
+    expect(decodeJwt(refreshToken).gen).toBe(10_000);
+  });
+
+  it('gives 50 concurrent refreshes of one token (several tabs) working tokens, all of one generation', async () => {
+    const issuer = issuerAt({ now: NOW });
+    const { refreshToken } = await issuer.issue('alice');
+    const results = await Promise.all(Array.from({ length: 50 }, () => issuer.refresh(refreshToken)));
+    expect(results.map(codeOf)).toEqual(Array(50).fill('ok'));
+    const tokens = results.map((result) => (result.ok ? result.tokens : undefined)!);
+    expect(new Set(tokens.map((pair) => decodeJwt(pair.refreshToken).gen))).toEqual(new Set([1]));
+    for (const pair of tokens.slice(0, 5)) expect(await middlewareCode(issuer, pair.accessToken)).toBe('ok');
+    // Any of the answers carries the session on.
+    const onward = await issuer.refresh(tokens[17]!.refreshToken);
+    expect(codeOf(onward)).toBe('ok');
+  });
+
+  it('still treats the previous token as theft once the reuse interval is over', async () => {
+    const clock = { now: NOW };
+    const issuer = issuerAt(clock, { reuseInterval: '5s' });
+    const first = await issuer.issue('alice');
+    const second = await issuer.refresh(first.refreshToken);
+    if (!second.ok) throw second.error;
+    clock.now = new Date(NOW.getTime() + 5_000);
+    expect(codeOf(await issuer.refresh(first.refreshToken))).toBe('ok');
+    clock.now = new Date(NOW.getTime() + 6_000);
+    expect(codeOf(await issuer.refresh(first.refreshToken))).toBe('token_revoked');
+    expect(await middlewareCode(issuer, second.tokens.accessToken, clock)).toBe('token_revoked');
+  });
+
+  it('treats a token two generations old as theft even within the interval', async () => {
+    const issuer = issuerAt({ now: NOW });
+    const first = await issuer.issue('alice');
+    const second = await issuer.refresh(first.refreshToken);
+    if (!second.ok) throw second.error;
+    const third = await issuer.refresh(second.tokens.refreshToken);
+    if (!third.ok) throw third.error;
+    expect(codeOf(await issuer.refresh(first.refreshToken))).toBe('token_revoked');
+    expect(codeOf(await issuer.refresh(third.tokens.refreshToken))).toBe('token_revoked');
+  });
+
+  it('gives exactly one of 50 concurrent refreshes a pair in strict mode (reuseInterval 0), and ends the session', async () => {
+    const issuer = issuerAt({ now: NOW }, { reuseInterval: 0 });
+    const { refreshToken } = await issuer.issue('alice');
+    const results = await Promise.all(Array.from({ length: 50 }, () => issuer.refresh(refreshToken)));
+    expect(results.filter((result) => result.ok)).toHaveLength(1);
+    expect(results.filter((result) => !result.ok).map(codeOf)).toEqual(Array(49).fill('token_revoked'));
+  });
+
+  it('refuses a rotated token whose session state is gone (the store lost it): fail closed', async () => {
+    const issuer = issuerAt({ now: NOW });
+    const first = await issuer.issue('alice');
+    const second = await issuer.refresh(first.refreshToken);
+    if (!second.ok) throw second.error;
+    const amnesiac = issuerAt({ now: NOW }, { store: new MemoryRevocationStore() });
+    expect(codeOf(await amnesiac.refresh(second.tokens.refreshToken))).toBe('token_revoked');
+  });
+});
+
+describe('sessionLifetime', () => {
+  it('never extends a session past its absolute lifetime, whatever the refreshes', async () => {
+    const clock = { now: NOW };
+    const issuer = issuerAt(clock, { sessionLifetime: '1h', accessTokenTtl: '15m', refreshTokenTtl: '45m' });
+    const first = await issuer.issue('alice');
+    expect(decodeJwt(first.refreshToken).exp).toBe(NOW_S + 2700);
+    clock.now = new Date(NOW.getTime() + 40 * 60_000);
+    const second = await issuer.refresh(first.refreshToken);
+    if (!second.ok) throw second.error;
+    expect(decodeJwt(second.tokens.refreshToken).exp).toBe(NOW_S + 3600);
+    expect(second.tokens.refreshExpiresIn).toBe(20 * 60);
+    clock.now = new Date(NOW.getTime() + 50 * 60_000);
+    const third = await issuer.refresh(second.tokens.refreshToken);
+    if (!third.ok) throw third.error;
+    expect(decodeJwt(third.tokens.accessToken).exp).toBe(NOW_S + 3600);
+    expect(third.tokens.expiresIn).toBe(10 * 60);
+    expect(decodeJwt(third.tokens.accessToken).auth_time).toBe(NOW_S);
+    clock.now = new Date(NOW.getTime() + 3600_000);
+    expect(codeOf(await issuer.refresh(third.tokens.refreshToken))).toBe('token_expired');
+  });
+});
+
+describe('refreshClaims', () => {
+  it('gives the next tokens the claims it returns: a demoted admin loses admin at the next refresh', async () => {
+    const roles: Record<string, string> = { alice: 'read admin' };
+    const issuer = issuerAt({ now: NOW }, { refreshClaims: (subject, claims) => ({ ...claims, scope: roles[subject] }) });
+    const first = await issuer.issue('alice', { scope: 'read admin', team: 'blue' });
+    roles.alice = 'read';
+    const next = await issuer.refresh(first.refreshToken);
+    if (!next.ok) throw next.error;
+    expect(decodeJwt(next.tokens.accessToken)).toMatchObject({ scope: 'read', team: 'blue' });
+  });
+
+  it('ends the session when it returns null (a deleted user)', async () => {
+    const issuer = issuerAt({ now: NOW }, { refreshClaims: () => null });
+    const first = await issuer.issue('alice');
+    expect(codeOf(await issuer.refresh(first.refreshToken))).toBe('token_revoked');
+    expect(await middlewareCode(issuer, first.accessToken)).toBe('token_revoked');
+  });
+
+  it('rejects with a TypeError when it returns a claim the issuer sets itself', async () => {
+    const issuer = issuerAt({ now: NOW }, { refreshClaims: (_subject, claims) => ({ ...claims, sub: 'admin' }) });
+    const first = await issuer.issue('alice');
+    await expect(issuer.refresh(first.refreshToken)).rejects.toThrow(/sub, which the issuer sets itself/);
+  });
+});
+
+describe('a store that cannot answer', () => {
+  const down: RevocationStore = {
+    revoke: () => Promise.reject(new StoreUnavailable('redis: connection refused')),
+    isRevoked: () => Promise.reject(new StoreUnavailable('redis: connection refused')),
+    anyRevoked: () => Promise.reject(new StoreUnavailable('redis: connection refused')),
+    rotate: () => Promise.reject(new StoreUnavailable('redis: connection refused')),
+  };
+
+  it('makes refresh, verify and revoke answer store_unavailable, never throw', async () => {
+    const issuer = issuerAt({ now: NOW }, { store: down });
+    const pair = await issuer.issue('alice');
+    expect(codeOf(await issuer.refresh(pair.refreshToken))).toBe('store_unavailable');
+    expect(codeOf(await issuer.verify(pair.accessToken))).toBe('store_unavailable');
+    expect(codeOf(await issuer.revoke(pair.refreshToken))).toBe('store_unavailable');
+  });
+
+  it('makes jwtAuth answer 503 store_unavailable with Retry-After, not a 500 and not a 200', async () => {
+    const issuer = issuerAt({ now: NOW }, { store: down });
+    const pair = await issuer.issue('alice');
+    const authenticator = createAuthenticator({ ...issuer.verifierOptions, currentDate: () => NOW });
+    const result = await authenticator.authenticate(new Request('http://127.0.0.1/', { headers: { Authorization: `Bearer ${pair.accessToken}` } }), null);
+    if (result.ok) throw new Error('expected store_unavailable');
+    expect(result.error).toMatchObject({ code: 'store_unavailable', status: 503, error: 'temporarily_unavailable', headers: { 'Retry-After': '5' } });
+    expect((result.error.cause as Error).message).toBe('redis: connection refused');
+  });
+
+  it('still sends other errors of the store to the error path', async () => {
+    const broken = { ...down, anyRevoked: () => Promise.reject(new RangeError('a bug')) };
+    const issuer = issuerAt({ now: NOW }, { store: broken });
+    const pair = await issuer.issue('alice');
+    const authenticator = createAuthenticator({ ...issuer.verifierOptions, currentDate: () => NOW });
+    await expect(authenticator.authenticate(new Request('http://127.0.0.1/', { headers: { Authorization: `Bearer ${pair.accessToken}` } }), null)).rejects.toThrow(RangeError);
   });
 });

@@ -1,7 +1,39 @@
 /**
- * Where revoked token ids (`jti`) and session ids (`sid`) are kept until the tokens they name
- * would have expired anyway. Implement it over Redis, a database, … to share revocations
- * between processes; {@link MemoryRevocationStore} serves one process.
+ * How a refresh of one session went, as {@link RevocationStore.rotate} decided it atomically.
+ * - `rotated`: the token was the session's current one; the session moved on to `generation`.
+ * - `reused`: the token was the previous generation, presented again within the reuse interval of
+ *   the rotation (two tabs refreshing at once): allowed, and answered at the current `generation`.
+ * - `replayed`: an older token, or the previous one after the interval: someone else holds a copy
+ *   (the session is revoked when `revokeOnReplay` is set).
+ * - `revoked`: the session was revoked (logout, replay), or its state is gone while the token says
+ *   it was rotated before: refused.
+ */
+export type RotateResult =
+  | { outcome: 'rotated'; generation: number }
+  | { outcome: 'reused'; generation: number }
+  | { outcome: 'replayed' }
+  | { outcome: 'revoked' };
+
+/** What {@link RevocationStore.rotate} needs besides the session and the token's generation. */
+export interface RotateOptions {
+  /** Now, in seconds since the epoch (the issuer's clock). */
+  now: number;
+  /** Seconds after a rotation during which the previous generation counts as `reused`, not `replayed`. `0`: never. */
+  reuseInterval: number;
+  /** Seconds since the epoch until which the session's state (and a revocation on replay) must be kept. */
+  expiresAt: number;
+  /** Revoke the session, until `expiresAt`, when the token is `replayed`. */
+  revokeOnReplay: boolean;
+}
+
+/**
+ * Where a token issuer keeps what it must remember: revoked token ids (`jti`) and sessions
+ * (`sid`), and the rotation state of each session (one entry per live session, never one per
+ * refresh). Everything is kept only until the tokens it concerns would have expired anyway.
+ * {@link MemoryRevocationStore} serves one process; `@jwtauth/redis` shares it between processes.
+ *
+ * A store that cannot answer (a database down or too slow) throws {@link StoreUnavailable}: the
+ * request is then answered `503 store_unavailable`, never let through.
  */
 export interface RevocationStore {
   /** Marks `id` revoked until `expiresAt` (seconds since the epoch); after that it may be forgotten. */
@@ -9,36 +41,77 @@ export interface RevocationStore {
   /** Whether `id` is revoked now. */
   isRevoked(id: string): boolean | Promise<boolean>;
   /**
-   * Atomically revokes `id` unless it already is, and says whether this call did it (Redis:
-   * `SET id 1 NX EXAT expiresAt`). Optional, but without it a refresh token reused at the same
-   * moment in two processes sharing the store can be exchanged twice.
+   * Whether any of `ids` is revoked now, in one lookup (Redis: one `EXISTS`): a token and its
+   * session are checked together on every request. Optional; without it each id is asked in turn.
    */
-  consume?(id: string, expiresAt: number): boolean | Promise<boolean>;
+  anyRevoked?(ids: readonly string[]): boolean | Promise<boolean>;
+  /**
+   * The refresh of session `sid` with a refresh token of `generation` (the token's `gen` claim; `0`
+   * for the session's first), decided atomically across every process sharing the store: exactly
+   * one caller moves a session from one generation to the next. Unknown state counts as
+   * generation `0`.
+   */
+  rotate(sid: string, generation: number, options: RotateOptions): RotateResult | Promise<RotateResult>;
+}
+
+/**
+ * The store could not answer in time (a Redis server down, a timeout). Stores throw it; the
+ * authenticator answers `503 store_unavailable` with `Retry-After`, and the token issuer returns
+ * the same error instead of throwing.
+ */
+export class StoreUnavailable extends Error {
+  override readonly name = 'StoreUnavailable';
+}
+
+/** True for a {@link StoreUnavailable}, also one from another copy of this package. */
+export function isStoreUnavailable(value: unknown): value is StoreUnavailable {
+  return value instanceof StoreUnavailable || (value instanceof Error && value.name === 'StoreUnavailable');
 }
 
 /** Options of {@link MemoryRevocationStore}. */
 export interface MemoryRevocationStoreOptions {
   /** The clock, in milliseconds since the epoch. Default `Date.now`. */
   now?: () => number;
+  /**
+   * Most entries (revocations plus sessions with rotation state) held at once. When live entries
+   * fill it, writes fail with {@link StoreUnavailable} (answered `503 store_unavailable`) rather
+   * than forget a revocation. Default `100000` (about 15 MB).
+   */
+  maxEntries?: number;
 }
 
-/** Sweep expired entries after this many revocations, so memory stays bounded by live tokens. */
+interface SessionState {
+  generation: number;
+  /** Seconds since the epoch of the last rotation. */
+  rotatedAt: number;
+  expiresAt: number;
+}
+
+/** Sweep expired entries after this many writes, so memory stays bounded by live sessions. */
 const SWEEP_EVERY = 1000;
 
-/** An in-process {@link RevocationStore} that forgets each entry once it has expired. */
+/**
+ * An in-process {@link RevocationStore}: one entry per revoked id and per rotated session, each
+ * forgotten once it has expired, and at most `maxEntries` of them.
+ */
 export class MemoryRevocationStore implements RevocationStore {
   readonly #revoked = new Map<string, number>();
+  readonly #sessions = new Map<string, SessionState>();
   readonly #now: () => number;
+  readonly #maxEntries: number;
   #sinceSweep = 0;
 
   constructor(options: MemoryRevocationStoreOptions = {}) {
     this.#now = options.now ?? Date.now;
+    const max = options.maxEntries ?? 100_000;
+    if (!Number.isInteger(max) || max < 1) throw new TypeError('MemoryRevocationStore: "maxEntries" must be a whole number above 0.');
+    this.#maxEntries = max;
   }
 
   revoke(id: string, expiresAt: number): void {
     const current = this.#revoked.get(id);
+    if (current === undefined) this.#makeRoom();
     this.#revoked.set(id, Math.max(current ?? 0, expiresAt));
-    if (++this.#sinceSweep >= SWEEP_EVERY) this.sweep();
   }
 
   isRevoked(id: string): boolean {
@@ -49,22 +122,51 @@ export class MemoryRevocationStore implements RevocationStore {
     return false;
   }
 
-  consume(id: string, expiresAt: number): boolean {
-    if (this.isRevoked(id)) return false;
-    this.revoke(id, expiresAt);
-    return true;
+  anyRevoked(ids: readonly string[]): boolean {
+    return ids.some((id) => this.isRevoked(id));
+  }
+
+  rotate(sid: string, generation: number, options: RotateOptions): RotateResult {
+    if (this.isRevoked(sid)) return { outcome: 'revoked' };
+    let state = this.#sessions.get(sid);
+    if (state !== undefined && state.expiresAt <= options.now) {
+      this.#sessions.delete(sid);
+      state = undefined;
+    }
+    const current = state?.generation ?? 0;
+    // The token claims the session was rotated before, but nothing remembers it: fail closed.
+    if (state === undefined && generation > 0) return { outcome: 'revoked' };
+    if (generation === current) {
+      if (state === undefined) this.#makeRoom();
+      this.#sessions.set(sid, { generation: current + 1, rotatedAt: options.now, expiresAt: options.expiresAt });
+      return { outcome: 'rotated', generation: current + 1 };
+    }
+    if (state !== undefined && generation === current - 1 && options.now - state.rotatedAt <= options.reuseInterval && options.reuseInterval > 0) {
+      return { outcome: 'reused', generation: current };
+    }
+    if (options.revokeOnReplay) this.revoke(sid, options.expiresAt);
+    return { outcome: 'replayed' };
   }
 
   /** Forgets every entry that has expired. */
   sweep(): void {
     this.#sinceSweep = 0;
-    const now = this.#now();
-    for (const [id, expiresAt] of this.#revoked) if (expiresAt * 1000 <= now) this.#revoked.delete(id);
+    const now = this.#now() / 1000;
+    for (const [id, expiresAt] of this.#revoked) if (expiresAt <= now) this.#revoked.delete(id);
+    for (const [sid, state] of this.#sessions) if (state.expiresAt <= now) this.#sessions.delete(sid);
   }
 
   /** How many entries are held (expired ones count until swept or looked up). */
   get size(): number {
-    return this.#revoked.size;
+    return this.#revoked.size + this.#sessions.size;
+  }
+
+  /** Before a new entry: sweep now and then, and refuse to grow past `maxEntries`. */
+  #makeRoom(): void {
+    if (++this.#sinceSweep >= SWEEP_EVERY || this.size >= this.#maxEntries) this.sweep();
+    if (this.size >= this.#maxEntries) {
+      throw new StoreUnavailable(`MemoryRevocationStore is full (${this.#maxEntries} live entries); raise maxEntries or share a store such as @jwtauth/redis`);
+    }
   }
 }
 

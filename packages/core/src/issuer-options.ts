@@ -1,0 +1,118 @@
+import type { JWSHeaderParameters, JWTPayload } from 'jose';
+import type { Duration } from './duration.js';
+import type { AuthError } from './errors.js';
+import type { KeyInput } from './keys.js';
+import type { MemoryRevocationStore, RevocationStore, StoreUnavailable } from './revocation-store.js';
+import type { SigningKeyInput } from './signing-key.js';
+
+/** Options of {@link createTokenIssuer}. */
+export interface TokenIssuerOptions {
+  /** The signing key: an HMAC secret (32+ bytes), or a private key (PKCS #8 PEM, JWK, `KeyObject`, extractable `CryptoKey`). */
+  key: SigningKeyInput;
+  /** The algorithm to sign with. Default: HS256, RS256, PS256 (RSA-PSS key), the curve's ES*, or EdDSA. */
+  algorithm?: string;
+  /** `kid` header of every token, for verifiers that pick keys from a JWK Set. Default: none. */
+  kid?: string;
+  /** `iss` claim of every token, and checked on refresh. Default: none. */
+  issuer?: string;
+  /** `aud` claim of every token, and checked on refresh. Default: none. */
+  audience?: string | string[];
+  /** Access token lifetime. Default `"5m"`. */
+  accessTokenTtl?: Duration;
+  /** Refresh token lifetime. Default `"1d"`. */
+  refreshTokenTtl?: Duration;
+  /**
+   * Absolute lifetime of a session, from login: refreshing never extends it, and no token of the
+   * session expires after it. Default: none (a session lasts as long as it is refreshed).
+   */
+  sessionLifetime?: Duration;
+  /** `refresh()` returns a new refresh token and retires the one it was given. Default `true`. */
+  rotateRefreshTokens?: boolean;
+  /**
+   * How long after a rotation the previous refresh token may be presented again without counting
+   * as theft: two tabs (or a retried request) refreshing at the same moment all get working tokens
+   * at the session's current generation. After it, reuse detection applies. `0`: strict, exactly
+   * one refresh of a token succeeds. Default `"10s"`.
+   */
+  reuseInterval?: Duration;
+  /** A refresh token used again after rotation (outside `reuseInterval`) revokes its whole session (RFC 9700 §4.14.2). Default `true`. */
+  revokeFamilyOnReuse?: boolean;
+  /**
+   * Called at each refresh with the subject and the session's current claims; returns the claims
+   * of the new tokens (a demoted admin loses `admin` at the next refresh), or `null` to end the
+   * session (a deleted or blocked user): the refresh then fails with `token_revoked`. Default:
+   * the claims are carried over unchanged.
+   */
+  refreshClaims?(subject: string, claims: Record<string, unknown>, session: { sid: string; authTime: number }): Record<string, unknown> | null | Promise<Record<string, unknown> | null>;
+  /**
+   * Where revocations and each session's rotation state are kept. Default: a new
+   * {@link MemoryRevocationStore} (one process; share a store such as `@jwtauth/redis` between processes).
+   */
+  store?: RevocationStore;
+  /**
+   * How long a revocation outlives the token it names: at least the largest `clockTolerance` of
+   * any verifier of these tokens, which would otherwise accept a revoked token again once its
+   * revocation is forgotten. `jwtAuth()` refuses a `clockTolerance` larger than this when its
+   * `isRevoked` is this issuer's. Default `"5m"`.
+   */
+  revocationGrace?: Duration;
+  /** The clock, for tests. Default `() => new Date()`. */
+  currentDate?: () => Date;
+}
+
+/** An access + refresh pair, with lifetimes in seconds. */
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+  refreshExpiresIn: number;
+}
+
+/** A token verified by its issuer. */
+export interface IssuedTokenInfo {
+  tokenType: 'access' | 'refresh';
+  header: JWSHeaderParameters;
+  payload: JWTPayload;
+}
+
+export type RefreshResult = { ok: true; tokens: TokenPair } | { ok: false; error: AuthError };
+export type IssuedTokenResult = ({ ok: true } & IssuedTokenInfo) | { ok: false; error: AuthError };
+/**
+ * Revocation succeeds whatever the token was (RFC 7009 §2.2: there is nothing a client could do
+ * about a refusal); it fails only with `store_unavailable` when the store cannot record it.
+ */
+export type RevokeResult = { ok: true } | { ok: false; error: AuthError };
+
+/** The `jwtAuth()` options that verify this issuer's access tokens (spread them in). */
+export interface VerifierOptions {
+  secret: (header: JWSHeaderParameters) => Promise<KeyInput>;
+  algorithms: string[];
+  issuer?: string;
+  audience?: string | string[];
+  typ: 'at+jwt';
+  isRevoked: (payload: JWTPayload) => Promise<boolean>;
+}
+
+/** Issues, refreshes, verifies and revokes the tokens of an app that is its own identity provider. */
+export interface TokenIssuer {
+  /** A new session: an access token (`typ: at+jwt`, `token_type: access`) and a refresh token (`token_type: refresh`). */
+  issue(subject: string, claims?: Record<string, unknown>): Promise<TokenPair>;
+  /** Exchanges a refresh token for a new pair (rotation on) or a new access token and the same refresh token. */
+  refresh(refreshToken: string): Promise<RefreshResult>;
+  /** Verifies a token this issuer made (either type) and that it is not revoked. */
+  verify(token: string): Promise<IssuedTokenResult>;
+  /**
+   * Logout: either token of a session (access or refresh) revokes the whole session. Succeeds
+   * also for a token that is already revoked, expired or invalid, as RFC 7009 §2.2 asks.
+   */
+  revoke(token: string): Promise<RevokeResult>;
+  /**
+   * Whether a verified payload's `jti` or session (`sid`) is revoked, in one store lookup: the
+   * `isRevoked` option of `jwtAuth()`. Throws {@link StoreUnavailable} when the store cannot answer.
+   */
+  isRevoked(payload: JWTPayload): Promise<boolean>;
+  /** `jwtAuth({ ...issuer.verifierOptions })` accepts exactly this issuer's live access tokens. */
+  readonly verifierOptions: VerifierOptions;
+  readonly store: RevocationStore;
+}
