@@ -12,6 +12,7 @@ export default defineConfig({
       '@jwtauth/koa': source('koa'),
       '@jwtauth/fastify': source('fastify'),
       '@jwtauth/hono': source('hono'),
+      '@jwtauth/redis': source('redis'),
     },
   },
   test: {

@@ -1,0 +1,2 @@
+// @jwtauth/redis: a RevocationStore over Redis (being built for issue 8).
+export {};
