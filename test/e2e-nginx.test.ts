@@ -1,275 +1,48 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, chmodSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SignJWT, decodeJwt } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
+import {
+  REQUEST_TIMEOUT,
+  cleanUp,
+  exitOf,
+  findNginx,
+  frameworks,
+  productionSite,
+  running,
+  send,
+  startApp,
+  startNginx,
+  within,
+  type App,
+  type CallInit,
+  type Framework,
+  type Reply,
+} from './e2e-support.js';
 
 // End to end, the production way: each built example (examples/<fw>/dist/server.js: `pnpm build`
 // first) runs as a real process on loopback with NODE_ENV=production, behind a real nginx that
-// uses the directives of examples/nginx (the upstream block of jwtauth.conf and all of
-// proxy-params.conf; only the TLS listener is replaced by a plain HTTP one on 127.0.0.1, as there
-// is no certificate here). The same script runs through nginx against all four, ends with a
-// SIGTERM during a slow request, and the four transcripts must be identical.
+// uses the directives of examples/nginx (the upstream block of jwtauth.conf, with this one
+// instance instead of two, and all of proxy-params.conf; only the TLS listener is replaced by a
+// plain HTTP one on 127.0.0.1, as there is no certificate here). The same script runs through
+// nginx against all four, ends with a SIGTERM during a slow request, and the four transcripts must
+// be identical. Two instances, Redis and rolling restarts: test/e2e-cluster.test.ts.
 //
 // nginx must be installed (`apt-get install nginx-light`; .ci/run does it): without it this test
 // fails, it is never skipped.
 
-const frameworks = ['express', 'koa', 'fastify', 'hono'] as const;
-type Framework = (typeof frameworks)[number];
-
-const root = fileURLToPath(new URL('..', import.meta.url));
-const nginxDir = join(root, 'examples', 'nginx');
 const SECRET = 'e2e-nginx-test-secret-0123456789-abcdefghijklmnop';
 
-/** Bounds on every wait. */
-const APP_START_TIMEOUT = 10_000;
-const NGINX_START_TIMEOUT = 10_000;
-const EXIT_TIMEOUT = 10_000;
-const REQUEST_TIMEOUT = 10_000;
 /** How long the slow request has been running when the app gets SIGTERM (it waits 1500 ms). */
 const SIGTERM_AFTER = 500;
+/** The app's drain delay here: shorter than the production default (5 s), to keep the test short. */
+const DRAIN_DELAY_MS = 500;
 
-// ---------------------------------------------------------------------------------------------
-// Processes
-
-interface Proc {
-  name: string;
-  child: ChildProcess;
-  /** Started as the leader of its own process group (nginx: a master and its workers). */
-  group: boolean;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-const processes: Proc[] = [];
-const tempDirs: string[] = [];
-
-function launch(name: string, command: string, args: string[], env: NodeJS.ProcessEnv, group = false): Proc {
-  const child = spawn(command, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: group });
-  let output = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal }));
-    // A spawn failure (ENOENT…) ends here too: `exit` is not emitted then.
-    child.once('error', (error) => {
-      output += `\nspawn error: ${error.message}`;
-      resolve({ code: null, signal: null });
-    });
-  });
-  const proc = { name, child, group, output: () => output, exited };
-  processes.push(proc);
-  return proc;
-}
-
-function running(proc: Proc): boolean {
-  return proc.child.pid !== undefined && proc.child.exitCode === null && proc.child.signalCode === null;
-}
-
-/** SIGKILL to the process, or to its whole group: a killed nginx master would leave its workers. */
-function kill(proc: Proc): void {
-  if (proc.child.pid === undefined) return;
-  try {
-    if (proc.group) process.kill(-proc.child.pid, 'SIGKILL');
-    else proc.child.kill('SIGKILL');
-  } catch {
-    // already gone
-  }
-}
-
-/** Stops a process that may still run: `signal` first (nginx: SIGTERM stops its workers too), then SIGKILL. */
-async function stop(proc: Proc, signal: NodeJS.Signals): Promise<void> {
-  if (running(proc)) proc.child.kill(signal);
-  try {
-    await within(5_000, `${proc.name} stopping`, proc.exited);
-  } catch {
-    // killed below
-  }
-  if (running(proc)) kill(proc);
-}
-
-/** `promise`, or an error naming `what` once `ms` have passed. */
-async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Waits (bounded) for a process to exit; kills it and fails when it does not. */
-async function exitOf(proc: Proc, ms = EXIT_TIMEOUT) {
-  try {
-    return await within(ms, `${proc.name} exiting`, proc.exited);
-  } catch (error) {
-    kill(proc);
-    throw new Error(`${(error as Error).message}\n${proc.name} output:\n${proc.output()}`);
-  }
-}
-
-/** The nginx binary, or a failure saying how to install it. */
-function findNginx(): string {
-  try {
-    const found = execFileSync('sh', ['-c', 'command -v nginx'], { encoding: 'utf8' }).trim();
-    if (found !== '') return found;
-  } catch {
-    // not on PATH
-  }
-  for (const candidate of ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/local/nginx/sbin/nginx']) {
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not there
-    }
-  }
-  throw new Error(
-    'nginx is not installed: test/e2e-nginx.test.ts runs the examples behind a real nginx. ' +
-      'Install it (Debian/Ubuntu: `apt-get install nginx-light`, as .ci/run does) and run the tests again.',
-  );
-}
-
-/** A loopback port that was free a moment ago. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-/** Starts an example in production mode on a free loopback port; resolves with its URL. */
-async function startApp(fw: Framework): Promise<{ proc: Proc; url: string; port: number }> {
-  const script = join(root, 'examples', fw, 'dist', 'server.js');
-  if (!existsSync(script)) throw new Error(`${script} is missing: build the examples first (pnpm build)`);
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of ['PORT', 'HOST', 'JWT_SECRET', 'NODE_ENV', 'ACCESS_TOKEN_TTL', 'REFRESH_TOKEN_TTL', 'TRUST_PROXY', 'SHUTDOWN_TIMEOUT_MS']) {
-    delete env[name];
-  }
-  // PORT=0: the kernel picks a free port, which the `listening on` line names (no race).
-  Object.assign(env, { PORT: '0', HOST: '127.0.0.1', JWT_SECRET: SECRET, NODE_ENV: 'production', SHUTDOWN_TIMEOUT_MS: '5000' });
-  const proc = launch(`examples/${fw}`, process.execPath, [script], env);
-  const pattern = /^listening on (http:\/\/127\.0\.0\.1:(\d+))$/m;
-  const listening = new Promise<RegExpExecArray>((resolve, reject) => {
-    const onData = () => {
-      const match = pattern.exec(proc.output());
-      if (match !== null) {
-        proc.child.stdout!.off('data', onData);
-        resolve(match);
-      }
-    };
-    proc.child.stdout!.on('data', onData);
-    void proc.exited.then(({ code, signal }) => reject(new Error(`exited (${code ?? signal}) before listening`)));
-  });
-  try {
-    const match = await within(APP_START_TIMEOUT, `${proc.name}: "listening on" line`, listening);
-    const port = Number(match[2]);
-    if (!(port > 0)) throw new Error(`listened on port ${port}`);
-    return { proc, url: match[1]!, port };
-  } catch (error) {
-    kill(proc);
-    throw new Error(`${proc.name}: ${(error as Error).message}\noutput:\n${proc.output()}`);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// nginx
-
-const productionSite = readFileSync(join(nginxDir, 'jwtauth.conf'), 'utf8');
-const proxyParams = join(nginxDir, 'proxy-params.conf');
-
-/** jwtauth.conf's `upstream jwtauth_app { … }` block, pointing at `port` instead of 3000. */
-function upstreamBlock(port: number): string {
-  const block = /^upstream jwtauth_app \{[^}]*\}/m.exec(productionSite)?.[0];
-  if (block === undefined || !block.includes('server 127.0.0.1:3000;')) {
-    throw new Error('examples/nginx/jwtauth.conf has no `upstream jwtauth_app { server 127.0.0.1:3000; … }` block');
-  }
-  return block.replace('server 127.0.0.1:3000;', `server 127.0.0.1:${port};`);
-}
-
-/**
- * The test's nginx.conf: everything inside `dir`, the production upstream block, and a server that
- * includes the production proxy-params.conf itself, on plain HTTP.
- */
-function nginxConfig(dir: string, nginxPort: number, appPort: number): string {
-  return `# Generated by test/e2e-nginx.test.ts from examples/nginx.
-worker_processes 1;
-error_log ${dir}/error.log notice;
-events {
-    worker_connections 128;
-}
-http {
-    access_log ${dir}/access.log;
-    client_body_temp_path ${dir}/client_body_temp;
-    proxy_temp_path ${dir}/proxy_temp;
-    fastcgi_temp_path ${dir}/fastcgi_temp;
-    uwsgi_temp_path ${dir}/uwsgi_temp;
-    scgi_temp_path ${dir}/scgi_temp;
-
-${upstreamBlock(appPort)}
-
-    server {
-        # In production: the TLS server block of jwtauth.conf.
-        listen 127.0.0.1:${nginxPort};
-        server_name localhost;
-        include "${proxyParams}";
-    }
-}
-`;
-}
-
-/** Starts nginx in front of `app`; resolves once it proxies /healthz to it. */
-async function startNginx(fw: Framework, app: { proc: Proc; port: number }): Promise<{ proc: Proc; url: string; dir: string }> {
-  const nginx = findNginx();
-  const dir = mkdtempSync(join(tmpdir(), `jwtauth-e2e-nginx-${fw}-`));
-  tempDirs.push(dir);
-  // Run as root, nginx's workers drop to an unprivileged user that must reach the temp paths.
-  chmodSync(dir, 0o755);
-  // The port is picked, then bound by nginx: another process may take it in between, so retry.
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    writeFileSync(join(dir, 'nginx.conf'), nginxConfig(dir, port, app.port));
-    const proc = launch(`nginx for ${fw}`, nginx, [
-      '-p', `${dir}/`,
-      '-e', `${dir}/error.log`,
-      '-c', `${dir}/nginx.conf`,
-      '-g', `daemon off; pid ${dir}/nginx.pid;`,
-    ], process.env, true);
-    const url = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + NGINX_START_TIMEOUT;
-    let last = '';
-    while (Date.now() < deadline && running(proc) && running(app.proc)) {
-      try {
-        const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
-        const text = await response.text();
-        if (response.status === 200) return { proc, url, dir };
-        last = `${response.status} ${text}`;
-      } catch (error) {
-        last = String((error as Error).cause ?? error);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    const errorLog = existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8') : '';
-    if (running(proc)) {
-      await stop(proc, 'SIGTERM');
-      if (!running(app.proc)) throw new Error(`${app.proc.name} exited while nginx was starting:\n${app.proc.output()}`);
-      throw new Error(`nginx for ${fw} did not proxy /healthz within ${NGINX_START_TIMEOUT} ms (last: ${last})\n${errorLog}`);
-    }
-    await exitOf(proc);
-    if (attempt < 3 && /Address already in use/.test(proc.output() + errorLog)) continue;
-    throw new Error(`nginx for ${fw} exited at start:\n${proc.output()}\n${errorLog}`);
-  }
+/** One example in production mode, on a free loopback port. */
+function startProductionApp(fw: Framework): Promise<App> {
+  return startApp(fw, { JWT_SECRET: SECRET, NODE_ENV: 'production', SHUTDOWN_TIMEOUT_MS: '5000', DRAIN_DELAY_MS: String(DRAIN_DELAY_MS) });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -285,45 +58,6 @@ interface Step {
   wwwAuthenticate: string | null;
   setCookie: string[];
   body: string;
-}
-
-interface Reply {
-  status: number;
-  headers: Headers;
-  text: string;
-  body: Record<string, unknown>;
-}
-
-interface CallInit {
-  bearer?: string;
-  /** JSON-encoded and sent with `Content-Type: application/json` (POST). */
-  json?: unknown;
-  cookie?: string;
-}
-
-async function send(url: string, init: CallInit = {}): Promise<Reply> {
-  const headers: Record<string, string> = {};
-  if (init.bearer !== undefined) headers.authorization = `Bearer ${init.bearer}`;
-  if (init.cookie !== undefined) headers.cookie = init.cookie;
-  let body: string | undefined;
-  if (init.json !== undefined) {
-    headers['content-type'] = 'application/json';
-    body = JSON.stringify(init.json);
-  }
-  const response = await fetch(url, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers,
-    body,
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT),
-  });
-  const text = await response.text();
-  let parsed: Record<string, unknown> = {};
-  try {
-    parsed = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    // recorded as text; the assertions on `body` will say what was wrong
-  }
-  return { status: response.status, headers: response.headers, text, body: parsed };
 }
 
 /** A GET with `rawHeaders` (and Host) sent as they are (node:http), for headers `fetch` would merge. */
@@ -423,18 +157,14 @@ const OVERSIZED = { username: 'alice', password: 'alice-password', padding: 'x'.
 /** The transcript per framework, compared at the end. */
 const transcripts = new Map<Framework, Step[]>();
 
-afterAll(async () => {
-  // Left running only by a failure: the apps first, then nginx (SIGTERM: its workers stop with it).
-  await Promise.all(processes.filter((proc) => !proc.group).map((proc) => stop(proc, 'SIGKILL')));
-  await Promise.all(processes.filter((proc) => proc.group).map((proc) => stop(proc, 'SIGTERM')));
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
+// Left running only by a failure.
+afterAll(cleanUp);
 
 describe.each(frameworks)('examples/%s behind nginx', (fw) => {
   it('serves the API through nginx, then finishes the request in flight on SIGTERM and exits 0', async () => {
     findNginx();
-    const app = await startApp(fw);
-    const nginx = await startNginx(fw, app);
+    const app = await startProductionApp(fw);
+    const nginx = await startNginx(fw, [app.port], () => running(app.proc));
     const steps: Step[] = [];
     const call = async (step: string, path: string, init?: CallInit) => {
       const reply = await send(`${nginx.url}${path}`, init);
@@ -486,15 +216,17 @@ describe.each(frameworks)('examples/%s behind nginx', (fw) => {
     expect(refreshed.text.replace(JWT, '<token>')).toBe(TOKEN_RESPONSE);
     expect(refreshed.body.refresh_token).not.toBe(adminRefresh);
 
-    const reused = await call('old refresh token again', '/api/token/refresh', { json: { refresh_token: adminRefresh } });
-    expect(reused.status).toBe(401);
-    expect(reused.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token"/);
-    expect(reused.body).toMatchObject({ error: 'invalid_token', code: 'token_revoked' });
-
-    // Reuse revoked the whole session: the rotated access token too.
-    const afterReuse = await call('admin with the rotated token after reuse', '/api/admin', { bearer: refreshed.body.access_token as string });
-    expect(afterReuse.status).toBe(401);
-    expect(afterReuse.body).toMatchObject({ error: 'invalid_token', code: 'token_revoked' });
+    // The previous refresh token again at once, as a second browser tab would: within the reuse
+    // interval (REUSE_INTERVAL, 10 s by default) it gets working tokens, not a logout.
+    // test/e2e-cluster.test.ts shows reuse after the interval, and strict rotation, ending the session.
+    const reused = await call('old refresh token again, within the reuse interval', '/api/token/refresh', { json: { refresh_token: adminRefresh } });
+    expect(reused.status).toBe(200);
+    expect(reused.text.replace(JWT, '<token>')).toBe(TOKEN_RESPONSE);
+    for (const tokens of [refreshed, reused]) {
+      const stillAdmin = await call('admin with a token of either refresh', '/api/admin', { bearer: tokens.body.access_token as string });
+      expect(stillAdmin.status).toBe(200);
+    }
+    expect(decodeJwt(reused.body.refresh_token as string).gen).toBe(decodeJwt(refreshed.body.refresh_token as string).gen);
 
     // alice logs out: her access token is refused from then on.
     const verified = await call('verify alice', '/api/token/verify', { json: { token: aliceAccess } });
@@ -592,6 +324,15 @@ describe.each(frameworks)('examples/%s behind nginx', (fw) => {
     await new Promise((resolve) => setTimeout(resolve, SIGTERM_AFTER));
     expect(running(app.proc), `${app.proc.name} died before SIGTERM:\n${app.proc.output()}`).toBe(true);
     app.proc.child.kill('SIGTERM');
+    // For DRAIN_DELAY_MS the app goes on answering: /healthz says it is draining (there is no
+    // other instance here for nginx to try), the API still answers.
+    await within(5_000, 'the "draining" log line', (async () => {
+      while (!app.proc.output().includes('"type":"shutdown"')) await new Promise((resolve) => setTimeout(resolve, 10));
+    })());
+    const draining = await call('healthz while draining', '/healthz');
+    expect([draining.status, draining.text, draining.headers.get('retry-after')]).toEqual([503, '{"status":"draining"}', '1']);
+    const servedWhileDraining = await call('hello while draining', '/api/hello', { bearer: fresh.body.access_token as string });
+    expect(servedWhileDraining.status).toBe(200);
     const slowReply = await within(REQUEST_TIMEOUT, 'the slow request', slow);
     steps.push(record('slow request during SIGTERM', slowReply));
     expect(slowReply.status).toBe(200);

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { createServer } from 'node:http';
 import {
   BODY_LIMIT,
@@ -10,15 +11,18 @@ import {
   loadConfigOrExit,
   logAuthEvents,
   notFound,
+  openStore,
   readBody,
   refuseBeforeReading,
   requestProblem,
   serve,
   serverOptions,
   slow,
+  superviseWorkers,
   type Answer,
   type Config,
   type Logger,
+  type RevocationStore,
 } from '@jwtauth/example-shared';
 import { jwtAuth, requireScopes } from '@jwtauth/express';
 import express, { type Response } from 'express';
@@ -30,8 +34,8 @@ function send(res: Response, answer: Answer): void {
 }
 
 /** The example API of examples/README.md on Express. */
-export function createApp(config: Config, logger: Logger): express.Express {
-  const tokens = createTokenEndpoints(config);
+export function createApp(config: Config, logger: Logger, store: RevocationStore): express.Express {
+  const tokens = createTokenEndpoints(config, store);
   const app = express();
   app.disable('x-powered-by');
   // Route like the other three frameworks: /API/hello and /api/hello/ are not /api/hello.
@@ -91,7 +95,14 @@ export function createApp(config: Config, logger: Logger): express.Express {
 
 const config = loadConfigOrExit();
 const logger = pino({ level: config.logLevel });
-const server = createServer(serverOptions(config), createApp(config, logger));
-// Malformed HTTP, headers over the size limit and timeouts: JSON answers instead of Node's empty ones.
-server.on('clientError', answerClientError);
-serve(server, config, logger);
+if (config.workers > 1 && cluster.isPrimary) {
+  // WORKERS=N: this process forks N workers that run the branch below and share its port.
+  superviseWorkers(config, logger);
+} else {
+  // Redis when REDIS_URL is set (shared by every process), else this process's memory.
+  const store = await openStore(config, logger);
+  const server = createServer(serverOptions(config), createApp(config, logger, store.store));
+  // Malformed HTTP, headers over the size limit and timeouts: JSON answers instead of Node's empty ones.
+  server.on('clientError', answerClientError);
+  serve(server, config, logger, store.close);
+}

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import {
   BODY_LIMIT,
   KEEP_ALIVE_TIMEOUT_MS,
@@ -11,14 +12,17 @@ import {
   loadConfigOrExit,
   logAuthEvents,
   notFound,
+  openStore,
   refuseBeforeReading,
   requestProblem,
   serve,
   serverOptions,
   slow,
+  superviseWorkers,
   type Answer,
   type Config,
   type Logger,
+  type RevocationStore,
 } from '@jwtauth/example-shared';
 import { jwtAuth, requireScopes } from '@jwtauth/fastify';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
@@ -30,8 +34,8 @@ function send(reply: FastifyReply, answer: Answer): FastifyReply {
 }
 
 /** The example API of examples/README.md on Fastify. */
-export function createApp(config: Config, logger: Logger): FastifyInstance {
-  const tokens = createTokenEndpoints(config);
+export function createApp(config: Config, logger: Logger, store: RevocationStore): FastifyInstance {
+  const tokens = createTokenEndpoints(config, store);
   const app = Fastify({
     // request.ip / request.protocol believe X-Forwarded-* only from a proxy on 127.0.0.0/8 or ::1.
     trustProxy: config.trustProxy === 'loopback' ? 'loopback' : false,
@@ -105,6 +109,13 @@ export function createApp(config: Config, logger: Logger): FastifyInstance {
 
 const config = loadConfigOrExit();
 const logger = pino({ level: config.logLevel });
-const app = createApp(config, logger);
-await app.ready();
-serve(app.server, config, logger);
+if (config.workers > 1 && cluster.isPrimary) {
+  // WORKERS=N: this process forks N workers that run the branch below and share its port.
+  superviseWorkers(config, logger);
+} else {
+  // Redis when REDIS_URL is set (shared by every process), else this process's memory.
+  const store = await openStore(config, logger);
+  const app = createApp(config, logger, store.store);
+  await app.ready();
+  serve(app.server, config, logger, store.close);
+}

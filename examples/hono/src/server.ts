@@ -11,19 +11,23 @@ import {
   loadConfigOrExit,
   logAuthEvents,
   notFound,
+  openStore,
   refuseBeforeReading,
   requestProblem,
   serve,
   serverOptions,
   slow,
+  superviseWorkers,
   type Answer,
   type Config,
   type Logger,
+  type RevocationStore,
 } from '@jwtauth/example-shared';
 import { jwtAuth, requireScopes, type JwtAuthEnv } from '@jwtauth/hono';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { HTTPException } from 'hono/http-exception';
+import cluster from 'node:cluster';
 import { createServer } from 'node:http';
 import { pino } from 'pino';
 
@@ -36,8 +40,8 @@ function send(c: Context, answer: Answer): Response {
  * The example API of examples/README.md on Hono. Hono has no trust-proxy setting because it never
  * reads X-Forwarded-* itself, and nothing here does either: TRUST_PROXY has nothing to change.
  */
-export function createApp(config: Config, logger: Logger): Hono<JwtAuthEnv> {
-  const tokens = createTokenEndpoints(config);
+export function createApp(config: Config, logger: Logger, store: RevocationStore): Hono<JwtAuthEnv> {
+  const tokens = createTokenEndpoints(config, store);
   const app = new Hono<JwtAuthEnv>();
 
   app.notFound((c) => send(c, notFound()));
@@ -97,22 +101,29 @@ export function createApp(config: Config, logger: Logger): Hono<JwtAuthEnv> {
 
 const config = loadConfigOrExit();
 const logger = pino({ level: config.logLevel });
-const listener = getRequestListener(createApp(config, logger).fetch, {
-  // The URL of an HTTP/1.0 request without a Host header.
-  hostname: 'localhost',
-  // A request the adapter cannot turn into a Request (requestProblem() below refuses those it knows).
-  errorHandler: () => toResponse(badRequest()),
-});
-const server = createServer(serverOptions(config), (request, response) => {
-  // In front of the adapter, which refuses an odd Host or request target itself with an empty 400,
-  // and resolves `/./` and `/../` before Hono sees the path: the answer the other servers give.
-  const problem = requestProblem(request);
-  if (problem === undefined) void listener(request, response);
-  else response.writeHead(problem.status, problem.headers).end(problem.body);
-});
-// Malformed HTTP, headers over the size limit and timeouts: JSON answers instead of Node's empty ones.
-server.on('clientError', answerClientError);
-serve(server, config, logger);
+if (config.workers > 1 && cluster.isPrimary) {
+  // WORKERS=N: this process forks N workers that run the branch below and share its port.
+  superviseWorkers(config, logger);
+} else {
+  // Redis when REDIS_URL is set (shared by every process), else this process's memory.
+  const store = await openStore(config, logger);
+  const listener = getRequestListener(createApp(config, logger, store.store).fetch, {
+    // The URL of an HTTP/1.0 request without a Host header.
+    hostname: 'localhost',
+    // A request the adapter cannot turn into a Request (requestProblem() below refuses those it knows).
+    errorHandler: () => toResponse(badRequest()),
+  });
+  const server = createServer(serverOptions(config), (request, response) => {
+    // In front of the adapter, which refuses an odd Host or request target itself with an empty 400,
+    // and resolves `/./` and `/../` before Hono sees the path: the answer the other servers give.
+    const problem = requestProblem(request);
+    if (problem === undefined) void listener(request, response);
+    else response.writeHead(problem.status, problem.headers).end(problem.body);
+  });
+  // Malformed HTTP, headers over the size limit and timeouts: JSON answers instead of Node's empty ones.
+  server.on('clientError', answerClientError);
+  serve(server, config, logger, store.close);
+}
 
 function toResponse(answer: Answer): Response {
   return new Response(answer.body, { status: answer.status, headers: answer.headers });

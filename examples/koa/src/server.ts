@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { createServer } from 'node:http';
 import {
   BODY_LIMIT,
@@ -12,15 +13,18 @@ import {
   loadConfigOrExit,
   logAuthEvents,
   notFound,
+  openStore,
   readBody,
   refuseBeforeReading,
   requestProblem,
   serve,
   serverOptions,
   slow,
+  superviseWorkers,
   type Answer,
   type Config,
   type Logger,
+  type RevocationStore,
 } from '@jwtauth/example-shared';
 import { jwtAuth, requireScopes, type JwtAuthState } from '@jwtauth/koa';
 import Koa, { type ParameterizedContext } from 'koa';
@@ -36,8 +40,8 @@ function send(ctx: Ctx, answer: Answer): void {
 }
 
 /** The example API of examples/README.md on Koa. */
-export function createApp(config: Config, logger: Logger): Koa<JwtAuthState> {
-  const tokens = createTokenEndpoints(config);
+export function createApp(config: Config, logger: Logger, store: RevocationStore): Koa<JwtAuthState> {
+  const tokens = createTokenEndpoints(config, store);
   // Every refused request becomes one JSON log line (never the token).
   const authenticate = jwtAuth({ ...tokens.verifierOptions, onEvent: logAuthEvents(logger) });
   const adminOnly = requireScopes('admin');
@@ -103,7 +107,14 @@ export function createApp(config: Config, logger: Logger): Koa<JwtAuthState> {
 
 const config = loadConfigOrExit();
 const logger = pino({ level: config.logLevel });
-const server = createServer(serverOptions(config), createApp(config, logger).callback());
-// Malformed HTTP, headers over the size limit and timeouts: JSON answers instead of Node's empty ones.
-server.on('clientError', answerClientError);
-serve(server, config, logger);
+if (config.workers > 1 && cluster.isPrimary) {
+  // WORKERS=N: this process forks N workers that run the branch below and share its port.
+  superviseWorkers(config, logger);
+} else {
+  // Redis when REDIS_URL is set (shared by every process), else this process's memory.
+  const store = await openStore(config, logger);
+  const server = createServer(serverOptions(config), createApp(config, logger, store.store).callback());
+  // Malformed HTTP, headers over the size limit and timeouts: JSON answers instead of Node's empty ones.
+  server.on('clientError', answerClientError);
+  serve(server, config, logger, store.close);
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { admin, hello, slowDelay } from './api.js';
+import { admin, healthz, hello, slowDelay } from './api.js';
 import { notFound } from './answer.js';
 import { isLoopback } from './proxy.js';
 
@@ -37,5 +37,12 @@ describe('isLoopback', () => {
   });
   it.each([undefined, '', '10.0.0.1', '128.0.0.1', '::2', '::ffff:10.0.0.1', 'localhost', '127.0.0.1.example'])('%s is not', (address) => {
     expect(isLoopback(address)).toBe(false);
+  });
+});
+
+describe('healthz', () => {
+  it('answers 200 ok, and 503 draining once the process is shutting down', () => {
+    expect(healthz(false)).toMatchObject({ status: 200, body: '{"status":"ok"}' });
+    expect(healthz(true)).toMatchObject({ status: 503, body: '{"status":"draining"}', headers: { 'Retry-After': '1' } });
   });
 });

@@ -1,4 +1,5 @@
 import { json, type Answer } from './answer.js';
+import { isDraining } from './lifecycle.js';
 
 /** What the servers read from their adapter's `auth`. */
 export interface AuthLike {
@@ -9,8 +10,13 @@ export interface AuthLike {
 /** The longest `/api/slow` waits, in milliseconds. */
 export const SLOW_MAX_MS = 10_000;
 
-/** `GET /healthz`. */
-export function healthz(): Answer {
+/**
+ * `GET /healthz`: 200 `{"status":"ok"}`, or 503 `{"status":"draining"}` once the process is
+ * shutting down, so that a load balancer that checks it (a Kubernetes readiness probe, HAProxy, a
+ * cloud load balancer) stops sending requests while the last ones are still answered.
+ */
+export function healthz(draining = isDraining()): Answer {
+  if (draining) return json(503, { status: 'draining' }, { 'Retry-After': '1' });
   return json(200, { status: 'ok' });
 }
 

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, urlFor } from './config.js';
 
@@ -13,6 +14,10 @@ describe('loadConfig', () => {
       accessTokenTtl: 300,
       refreshTokenTtl: 86400,
       trustProxy: 'loopback',
+      redisUrl: undefined,
+      reuseInterval: 10,
+      workers: 1,
+      drainDelayMs: 5000,
       shutdownTimeoutMs: 10000,
       headersTimeoutMs: 10000,
       requestTimeoutMs: 30000,
@@ -29,6 +34,10 @@ describe('loadConfig', () => {
       ACCESS_TOKEN_TTL: '15m',
       REFRESH_TOKEN_TTL: '7d',
       TRUST_PROXY: 'none',
+      REDIS_URL: 'rediss://:a-password@redis.internal:6380/2',
+      REUSE_INTERVAL: '0',
+      WORKERS: '4',
+      DRAIN_DELAY_MS: '0',
       SHUTDOWN_TIMEOUT_MS: '2500',
       HEADERS_TIMEOUT_MS: '2000',
       REQUEST_TIMEOUT_MS: '5000',
@@ -42,6 +51,10 @@ describe('loadConfig', () => {
       accessTokenTtl: 900,
       refreshTokenTtl: 604800,
       trustProxy: 'none',
+      redisUrl: 'rediss://:a-password@redis.internal:6380/2',
+      reuseInterval: 0,
+      workers: 4,
+      drainDelayMs: 0,
       shutdownTimeoutMs: 2500,
       headersTimeoutMs: 2000,
       requestTimeoutMs: 5000,
@@ -49,6 +62,7 @@ describe('loadConfig', () => {
       logLevel: 'warn',
     });
     expect(loadConfig({ ...env, ACCESS_TOKEN_TTL: '90', REFRESH_TOKEN_TTL: '12h' }, quiet)).toMatchObject({ accessTokenTtl: 90, refreshTokenTtl: 43200 });
+    expect(loadConfig({ ...env, REUSE_INTERVAL: '30s', WORKERS: 'auto' }, quiet)).toMatchObject({ reuseInterval: 30, workers: availableParallelism() });
   });
 
   it.each([
@@ -58,6 +72,15 @@ describe('loadConfig', () => {
     ['ACCESS_TOKEN_TTL', '5 minutes'],
     ['REFRESH_TOKEN_TTL', '1w'],
     ['TRUST_PROXY', 'all'],
+    ['REUSE_INTERVAL', '-1'],
+    ['REUSE_INTERVAL', '1.5s'],
+    ['REUSE_INTERVAL', 'soon'],
+    ['REDIS_URL', 'http://127.0.0.1:6379'],
+    ['REDIS_URL', '127.0.0.1:6379'],
+    ['REDIS_URL', 'redis://'],
+    ['WORKERS', '0'],
+    ['WORKERS', 'all'],
+    ['DRAIN_DELAY_MS', '5s'],
     ['SHUTDOWN_TIMEOUT_MS', '1.5'],
     ['HEADERS_TIMEOUT_MS', '0'],
     ['HEADERS_TIMEOUT_MS', '40000'],
@@ -70,6 +93,17 @@ describe('loadConfig', () => {
   ])('refuses %s=%s with a ConfigError naming it', (name, value) => {
     expect(() => loadConfig({ JWT_SECRET: SECRET, [name]: value }, quiet)).toThrow(ConfigError);
     expect(() => loadConfig({ JWT_SECRET: SECRET, [name]: value }, quiet)).toThrow(name);
+  });
+
+  it('refuses WORKERS above 1 without REDIS_URL: each worker would keep its own revocations', () => {
+    expect(() => loadConfig({ JWT_SECRET: SECRET, WORKERS: '2' }, quiet)).toThrow(/WORKERS=2 needs REDIS_URL/);
+    expect(loadConfig({ JWT_SECRET: SECRET, WORKERS: '1' }, quiet).workers).toBe(1);
+    expect(loadConfig({ JWT_SECRET: SECRET, WORKERS: '2', REDIS_URL: 'redis://127.0.0.1:6379' }, quiet).workers).toBe(2);
+  });
+
+  it('never repeats a REDIS_URL it refuses, which may hold a password', () => {
+    expect(() => loadConfig({ JWT_SECRET: SECRET, REDIS_URL: 'http://:hunter2-password@cache:6379' }, quiet)).toThrow(ConfigError);
+    expect(() => loadConfig({ JWT_SECRET: SECRET, REDIS_URL: 'http://:hunter2-password@cache:6379' }, quiet)).not.toThrow(/hunter2/);
   });
 
   it('refuses to run in production without JWT_SECRET', () => {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 
 /**
  * Configuration from the environment (see examples/README.md):
@@ -8,7 +9,16 @@ import { randomBytes } from 'node:crypto';
  *   warning, except with `NODE_ENV=production`, where the server refuses to start.
  * - `ACCESS_TOKEN_TTL` (default `5m`), `REFRESH_TOKEN_TTL` (default `1d`): `90`, `30s`, `15m`, `12h`, `7d`
  * - `TRUST_PROXY`: `loopback` (default: trust `X-Forwarded-*` from 127.0.0.0/8 and ::1 only) or `none`
- * - `SHUTDOWN_TIMEOUT_MS` (default 10000): how long in-flight requests may run after SIGTERM/SIGINT
+ * - `REDIS_URL`: `redis://` or `rediss://` URL of the Redis server that revocations, logouts and
+ *   refresh rotation are shared through; without it they stay in the process's memory
+ * - `REUSE_INTERVAL` (default `10s`): how long after a refresh the previous refresh token may be
+ *   presented again (concurrent refreshes); `0` is strict rotation
+ * - `WORKERS` (default 1): processes serving the port (node:cluster); `auto`: one per CPU. More
+ *   than one needs `REDIS_URL`
+ * - `DRAIN_DELAY_MS` (default 5000): after SIGTERM/SIGINT, how long the server keeps accepting and
+ *   answering (each answer with `Connection: close`, `/healthz` with 503) before it stops listening
+ * - `SHUTDOWN_TIMEOUT_MS` (default 10000): how long in-flight requests may run after the server
+ *   stopped listening
  * - `HEADERS_TIMEOUT_MS` (default 10000), `REQUEST_TIMEOUT_MS` (default 30000): how long a client
  *   may take to send the request headers, and the whole request
  * - `MAX_CONNECTIONS` (default 1000): open connections beyond this are closed at once
@@ -23,6 +33,15 @@ export interface Config {
   /** Seconds. */
   refreshTokenTtl: number;
   trustProxy: 'loopback' | 'none';
+  /** Where revocations and rotation state are shared between processes; `undefined`: in memory. */
+  redisUrl: string | undefined;
+  /** Seconds after a refresh during which the previous refresh token is accepted again (`0`: strict). */
+  reuseInterval: number;
+  /** Processes serving the port; more than 1 runs a node:cluster primary that forks them. */
+  workers: number;
+  /** After SIGTERM/SIGINT, milliseconds the server goes on accepting and answering (with `Connection: close`). */
+  drainDelayMs: number;
+  /** After the server stopped listening, milliseconds in-flight requests may still take. */
   shutdownTimeoutMs: number;
   /** The request headers must have arrived this many milliseconds after the connection opened (or the previous request ended). */
   headersTimeoutMs: number;
@@ -46,8 +65,20 @@ export const MIN_SECRET_LENGTH = 32;
 
 const UNIT_SECONDS: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86400 };
 
+/** `REUSE_INTERVAL` when it is not set: `@jwtauth/core`'s own default. */
+export const DEFAULT_REUSE_INTERVAL = 10;
+
+/** `DRAIN_DELAY_MS` when it is not set. */
+export const DEFAULT_DRAIN_DELAY_MS = 5000;
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (message: string) => void = console.warn): Config {
   const production = env.NODE_ENV === 'production';
+  const redisUrl = parseRedisUrl(env.REDIS_URL);
+  const workers = parseWorkers(env.WORKERS);
+  // Each worker would keep its own revocations: a logout on one would not reach the others.
+  if (workers > 1 && redisUrl === undefined) {
+    throw new ConfigError(`WORKERS=${env.WORKERS} needs REDIS_URL: with the memory store a logout or a refresh on one worker would not reach the others.`);
+  }
   return {
     port: parsePort(env.PORT),
     host: env.HOST || '127.0.0.1',
@@ -55,6 +86,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (message:
     accessTokenTtl: parseDuration('ACCESS_TOKEN_TTL', env.ACCESS_TOKEN_TTL, 300),
     refreshTokenTtl: parseDuration('REFRESH_TOKEN_TTL', env.REFRESH_TOKEN_TTL, 86400),
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    redisUrl,
+    reuseInterval: parseDuration('REUSE_INTERVAL', env.REUSE_INTERVAL, DEFAULT_REUSE_INTERVAL, true),
+    workers,
+    drainDelayMs: parseMilliseconds('DRAIN_DELAY_MS', env.DRAIN_DELAY_MS, DEFAULT_DRAIN_DELAY_MS),
     shutdownTimeoutMs: parseMilliseconds('SHUTDOWN_TIMEOUT_MS', env.SHUTDOWN_TIMEOUT_MS, 10_000),
     ...parseTimeouts(env),
     maxConnections: parsePositive('MAX_CONNECTIONS', env.MAX_CONNECTIONS, 1000),
@@ -80,14 +115,35 @@ function parsePort(value: string | undefined): number {
   return port;
 }
 
-function parseDuration(name: string, value: string | undefined, fallback: number): number {
+function parseDuration(name: string, value: string | undefined, fallback: number, zero = false): number {
   if (value === undefined || value === '') return fallback;
   const match = /^(\d+)([smhd]?)$/.exec(value);
-  const seconds = match === null ? 0 : Number(match[1]) * UNIT_SECONDS[match[2]!]!;
-  if (!Number.isSafeInteger(seconds) || seconds <= 0) {
-    throw new ConfigError(`${name} must be a positive duration such as 300, 30s, 15m, 12h or 7d, got "${value}".`);
+  const seconds = match === null ? -1 : Number(match[1]) * UNIT_SECONDS[match[2]!]!;
+  if (!Number.isSafeInteger(seconds) || seconds < 0 || (seconds === 0 && !zero)) {
+    const kind = zero ? 'a duration such as 0, 5, 10s or 1m (0: off)' : 'a positive duration such as 300, 30s, 15m, 12h or 7d';
+    throw new ConfigError(`${name} must be ${kind}, got "${value}".`);
   }
   return seconds;
+}
+
+function parseRedisUrl(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    // reported below, without echoing a value that may hold a password
+  }
+  if (url === undefined || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '') {
+    throw new ConfigError('REDIS_URL must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379.');
+  }
+  return value;
+}
+
+function parseWorkers(value: string | undefined): number {
+  if (value === undefined || value === '') return 1;
+  if (value === 'auto') return availableParallelism();
+  return parsePositive('WORKERS', value, 1);
 }
 
 function parseTrustProxy(value: string | undefined): Config['trustProxy'] {

@@ -1,9 +1,9 @@
 import {
   clearRefreshCookie,
   createTokenIssuer,
-  MemoryRevocationStore,
   readCookie,
   refreshCookie,
+  type RevocationStore,
   type TokenIssuer,
   type TokenPair,
   type VerifierOptions,
@@ -31,15 +31,19 @@ function withNoStore(answer: Answer): Answer {
   return { ...answer, headers: { ...answer.headers, ...NO_STORE } };
 }
 
-/** The login, refresh, verify and revoke endpoints of examples/README.md, over one token issuer. */
-export function createTokenEndpoints(config: Config): TokenEndpoints {
+/**
+ * The login, refresh, verify and revoke endpoints of examples/README.md, over one token issuer
+ * that keeps revocations and rotation state in `store` (`openStore()`: Redis or memory).
+ */
+export function createTokenEndpoints(config: Config, store: RevocationStore): TokenEndpoints {
   const issuer: TokenIssuer = createTokenIssuer({
     key: config.secret,
     issuer: ISSUER,
     audience: AUDIENCE,
     accessTokenTtl: config.accessTokenTtl,
     refreshTokenTtl: config.refreshTokenTtl,
-    store: new MemoryRevocationStore(),
+    reuseInterval: config.reuseInterval,
+    store,
   });
 
   /** The token response; in cookie mode the refresh token travels in the cookie only. */
