@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { SignJWT, decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startRedis } from './redis-server.js';
 
 // Runs the built examples (examples/<fw>/dist/server.js) as real processes: `pnpm build` first.
 
@@ -26,7 +27,10 @@ function serverPath(fw: string): string {
   return fileURLToPath(new URL(`../examples/${fw}/dist/server.js`, import.meta.url));
 }
 
-/** The parent's environment without anything the examples read, plus `vars`. */
+/**
+ * The parent's environment without anything the examples read, plus `vars`. `DRAIN_DELAY_MS` is
+ * 0 unless a test sets it: only the drain tests wait for it (5 s by default).
+ */
 function envWith(vars: Record<string, string>): NodeJS.ProcessEnv {
   const env = { ...process.env };
   const read = [
@@ -37,6 +41,10 @@ function envWith(vars: Record<string, string>): NodeJS.ProcessEnv {
     'ACCESS_TOKEN_TTL',
     'REFRESH_TOKEN_TTL',
     'TRUST_PROXY',
+    'REDIS_URL',
+    'REUSE_INTERVAL',
+    'WORKERS',
+    'DRAIN_DELAY_MS',
     'SHUTDOWN_TIMEOUT_MS',
     'HEADERS_TIMEOUT_MS',
     'REQUEST_TIMEOUT_MS',
@@ -44,7 +52,7 @@ function envWith(vars: Record<string, string>): NodeJS.ProcessEnv {
     'LOG_LEVEL',
   ];
   for (const name of read) delete env[name];
-  return { ...env, ...vars };
+  return { ...env, DRAIN_DELAY_MS: '0', ...vars };
 }
 
 function run(fw: string, env: NodeJS.ProcessEnv): Omit<Running, 'url'> {
@@ -262,12 +270,44 @@ function dribble(parts: string[], every: number) {
   };
 }
 
-/** The lines pino wrote on stdout (every line after the `listening on` line), parsed. */
+/** A kept-alive connection: sends requests one at a time and reads each answer. */
+async function keptAlive(base: string) {
+  const socket = connect(Number(new URL(base).port), '127.0.0.1');
+  let data = '';
+  let closed = false;
+  socket.setEncoding('latin1');
+  socket.on('data', (chunk: string) => (data += chunk));
+  socket.on('close', () => (closed = true));
+  socket.on('error', () => undefined);
+  await new Promise((resolve) => socket.once('connect', resolve));
+  return {
+    socket,
+    closed: () => closed,
+    async request(text: string): Promise<Reply> {
+      data = '';
+      socket.write(text);
+      return vi.waitFor(() => parseAnswer(data) ?? Promise.reject(new Error(`no complete answer yet: ${JSON.stringify(data)}`)), { timeout: 5_000, interval: 10 });
+    },
+  };
+}
+
+/** Whether a connection to `port` is refused (nothing listens there). */
+function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+  });
+}
+
+/** The lines pino wrote on stdout (every line but the `listening on` line), parsed. */
 function logLines(stdout: string): Record<string, unknown>[] {
   return stdout
     .split('\n')
-    .slice(1)
-    .filter((line) => line !== '')
+    .filter((line) => line !== '' && !line.startsWith('listening on '))
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
@@ -509,7 +549,7 @@ describe.each(frameworks)('examples/%s', (fw) => {
       expect(adminHello.text).toBe('{"message":"Hello, admin!","sub":"admin","scopes":["read","admin"]}');
     });
 
-    it('rotates the refresh token, and revokes the whole session when an old one is used again', async () => {
+    it('rotates the refresh token, and gives working tokens to the previous one presented again within the reuse interval (two tabs)', async () => {
       const first = tokensOf(await login('login alice for refresh', alice));
       const refreshed = await call('refresh', '/api/token/refresh', { body: JSON.stringify({ refresh_token: first.refresh }) });
       expect(refreshed.status).toBe(200);
@@ -522,17 +562,18 @@ describe.each(frameworks)('examples/%s', (fw) => {
       expect(second.access).not.toBe(first.access);
       expect((await call('hello with the refreshed token', '/api/hello', { bearer: second.access })).status).toBe(200);
 
-      const reused = await call('refresh token used again', '/api/token/refresh', { body: JSON.stringify({ refresh_token: first.refresh }) });
-      expect(reused.status).toBe(401);
-      expect(reused.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token"/);
-      expect(reused.body).toMatchObject({ error: 'invalid_token', code: 'token_revoked' });
-
-      const after = await call('the new refresh token after reuse', '/api/token/refresh', { body: JSON.stringify({ refresh_token: second.refresh }) });
-      expect(after.status).toBe(401);
-      expect(after.body).toMatchObject({ error: 'invalid_token', code: 'token_revoked' });
-      const hello = await call('hello after reuse', '/api/hello', { bearer: second.access });
-      expect(hello.status).toBe(401);
-      expect(hello.body).toMatchObject({ code: 'token_revoked' });
+      // REUSE_INTERVAL (10 s by default): a second tab refreshing with the same token at the same
+      // time is not a thief. Its answer is of the same generation, and both answers work.
+      const again = await call('previous refresh token again, within the reuse interval', '/api/token/refresh', { body: JSON.stringify({ refresh_token: first.refresh }) });
+      expect(again.status).toBe(200);
+      const third = tokensOf(again);
+      expect(decodeJwt(third.refresh).gen).toBe(decodeJwt(second.refresh).gen);
+      for (const tokens of [second, third]) {
+        expect((await call('hello with either answer', '/api/hello', { bearer: tokens.access })).status).toBe(200);
+      }
+      const next = await call('refresh with the second answer', '/api/token/refresh', { body: JSON.stringify({ refresh_token: third.refresh }) });
+      expect(next.status).toBe(200);
+      expect(decodeJwt(tokensOf(next).refresh).gen).toBe((decodeJwt(third.refresh).gen as number) + 1);
     });
 
     it('refuses an access token on the refresh endpoint and a refresh token on the API', async () => {
@@ -678,17 +719,51 @@ describe.each(frameworks)('examples/%s', (fw) => {
       expect((await call('slow, not a number', '/api/slow?ms=soon', { bearer: access })).text).toBe('{"waited":0}');
     });
 
-    it('exits 0 on SIGTERM, having printed the listening line, then JSON log lines without a token, and nothing on stderr', async () => {
+    it('logs SIGHUP and goes on serving: a single process has no workers to restart', async () => {
+      server.child.kill('SIGHUP');
+      await vi.waitFor(() => expect(logLines(server.stdout())).toContainEqual(expect.objectContaining({ level: 40, type: 'reload' })));
+      expect((await send(server.url, '/healthz', {})).text).toBe('{"status":"ok"}');
+    });
+
+    it('exits 0 on SIGTERM, having printed where its store is, the listening line, then JSON log lines without a token, and nothing on stderr', async () => {
       server.child.kill('SIGTERM');
       expect(await exitOf(server)).toEqual({ code: 0, signal: null });
       const stdout = server.stdout();
-      expect(stdout.split('\n')[0]).toBe(`listening on ${server.url}`);
+      // Without REDIS_URL: said first (pino, warn), as it is wrong for more than one process.
+      expect(JSON.parse(stdout.split('\n')[0]!)).toMatchObject({ level: 40, type: 'store', store: 'memory', msg: expect.stringMatching(/^REDIS_URL is not set/) });
+      expect(stdout.split('\n')[1]).toBe(`listening on ${server.url}`);
       const lines = logLines(stdout);
       // The script above was refused often (forged, revoked, refresh tokens, none at all).
       expect(lines.length).toBeGreaterThan(5);
       for (const line of lines) expect(line).toMatchObject({ level: expect.any(Number), time: expect.any(Number), msg: expect.any(String) });
       expect(stdout).not.toMatch(JWT);
       expect(server.stderr()).toBe('');
+    });
+  });
+
+  describe('with REUSE_INTERVAL=0 (strict rotation)', () => {
+    it('revokes the whole session when a rotated refresh token is used again', async () => {
+      const server = await start(fw, envWith({ PORT: '0', HOST: '127.0.0.1', JWT_SECRET: SECRET, REUSE_INTERVAL: '0' }));
+      try {
+        const login = await send(server.url, '/api/token', { body: '{"username":"alice","password":"alice-password"}' });
+        const first = { access: login.body.access_token as string, refresh: login.body.refresh_token as string };
+        const refreshed = await send(server.url, '/api/token/refresh', { body: JSON.stringify({ refresh_token: first.refresh }) });
+        expect(refreshed.status).toBe(200);
+        const second = { access: refreshed.body.access_token as string, refresh: refreshed.body.refresh_token as string };
+        expect((await send(server.url, '/api/hello', { bearer: second.access })).status).toBe(200);
+
+        const reused = await send(server.url, '/api/token/refresh', { body: JSON.stringify({ refresh_token: first.refresh }) });
+        expect(reused.status).toBe(401);
+        expect(reused.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token"/);
+        expect(reused.body).toMatchObject({ error: 'invalid_token', code: 'token_revoked' });
+        // Reuse ended the session: the tokens of the rotation are refused too.
+        const after = await send(server.url, '/api/token/refresh', { body: JSON.stringify({ refresh_token: second.refresh }) });
+        expect(after.body).toMatchObject({ error: 'invalid_token', code: 'token_revoked' });
+        const hello = await send(server.url, '/api/hello', { bearer: second.access });
+        expect([hello.status, hello.body.code]).toEqual([401, 'token_revoked']);
+      } finally {
+        server.child.kill('SIGKILL');
+      }
     });
   });
 
@@ -751,11 +826,11 @@ describe.each(frameworks)('examples/%s', (fw) => {
      */
     async function slowRequest(url: string, bearer: string, ms: number) {
       const request = httpRequest(`${url}/api/slow?ms=${ms}`, { headers: { authorization: `Bearer ${bearer}`, connection: 'keep-alive' } });
-      const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const response = new Promise<{ status: number; body: string; connection: string | undefined }>((resolve, reject) => {
         request.once('response', (res) => {
           let body = '';
           res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-          res.once('end', () => resolve({ status: res.statusCode!, body }));
+          res.once('end', () => resolve({ status: res.statusCode!, body, connection: res.headers.connection }));
           res.once('error', reject);
         });
         request.once('error', reject);
@@ -778,10 +853,46 @@ describe.each(frameworks)('examples/%s', (fw) => {
 
         const { response: inFlight } = await slowRequest(server.url, res.body.access_token as string, 1500);
         server.child.kill('SIGTERM');
-        expect(await inFlight).toEqual({ status: 200, body: '{"waited":1500}' });
+        expect(await inFlight).toMatchObject({ status: 200, body: '{"waited":1500}' });
         expect(await exitOf(server)).toEqual({ code: 0, signal: null });
         expect(server.stderr()).toBe('');
       } finally {
+        if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
+      }
+    });
+
+    it('drains on SIGTERM: answers for DRAIN_DELAY_MS, each time with Connection: close and /healthz with 503, then stops listening and lets the request in flight finish', async () => {
+      const server = await start(fw, envWith({ PORT: '0', HOST: '127.0.0.1', JWT_SECRET: SECRET, DRAIN_DELAY_MS: '500' }));
+      const port = Number(new URL(server.url).port);
+      const idle = await keptAlive(server.url);
+      try {
+        const login = await send(server.url, '/api/token', { body: JSON.stringify({ username: 'alice', password: 'alice-password' }) });
+        const access = login.body.access_token as string;
+        const hello = `GET /api/hello HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${access}\r\n\r\n`;
+        // A keep-alive connection that was answered once and waits for its next request.
+        expect((await idle.request(hello)).headers.get('connection')).toBe('keep-alive');
+        const { response: inFlight } = await slowRequest(server.url, access, 2500);
+        let finished = false;
+        void inFlight.then(() => (finished = true));
+
+        server.child.kill('SIGTERM');
+        await vi.waitFor(() => expect(logLines(server.stdout())).toContainEqual(expect.objectContaining({ type: 'shutdown', signal: 'SIGTERM', drainDelayMs: 500 })));
+        // Draining: a new connection is still answered; /healthz tells load balancers to go elsewhere.
+        const health = await sendRaw(server.url, 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', 'close');
+        expect([health.status, health.text, health.headers.get('connection'), health.closed]).toEqual([503, '{"status":"draining"}', 'close', true]);
+        // The kept-alive connection's next request is answered too, and the server closes it.
+        const last = await idle.request(hello);
+        expect([last.status, last.headers.get('connection')]).toEqual([200, 'close']);
+        await vi.waitFor(() => expect(idle.closed()).toBe(true));
+
+        // Then the listener closes while the request in flight still runs, which ends normally.
+        await vi.waitFor(async () => expect(await refused(port)).toBe(true), { timeout: 3_000, interval: 50 });
+        expect(finished).toBe(false);
+        expect(await inFlight).toEqual({ status: 200, body: '{"waited":2500}', connection: 'close' });
+        expect(await exitOf(server)).toEqual({ code: 0, signal: null });
+        expect(server.stderr()).toBe('');
+      } finally {
+        idle.socket.destroy();
         if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
       }
     });
@@ -835,10 +946,16 @@ describe.each(frameworks)('examples/%s', (fw) => {
     expect(child.stdout()).toBe('');
   });
 
-  it('exits 1 on a configuration it cannot use', async () => {
-    const child = run(fw, envWith({ PORT: '0', HOST: '127.0.0.1', JWT_SECRET: SECRET, TRUST_PROXY: 'everyone' }));
+  it.each([
+    [{ TRUST_PROXY: 'everyone' }, /TRUST_PROXY/],
+    // Each worker would keep its own revocations.
+    [{ WORKERS: '2' }, /WORKERS=2 needs REDIS_URL/],
+    [{ REDIS_URL: 'http://127.0.0.1:6379' }, /REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/],
+    [{ REUSE_INTERVAL: '-1' }, /REUSE_INTERVAL/],
+  ])('exits 1 on a configuration it cannot use: %o', async (vars, message) => {
+    const child = run(fw, envWith({ PORT: '0', HOST: '127.0.0.1', JWT_SECRET: SECRET, ...vars }));
     expect(await exitOf(child)).toEqual({ code: 1, signal: null });
-    expect(child.stderr()).toMatch(/TRUST_PROXY/);
+    expect(child.stderr()).toMatch(message);
     expect(child.stdout()).toBe('');
   });
 
@@ -891,6 +1008,56 @@ describe('with the default timeouts', () => {
       }
     } finally {
       for (const server of servers) server.child.kill('SIGKILL');
+    }
+  }, 30_000);
+});
+
+describe('with REDIS_URL', () => {
+  it('each example starts while Redis cannot be reached, answers 503 store_unavailable where a token is checked, and serves once Redis is there', async () => {
+    const redis = await startRedis();
+    await redis.stop();
+    const servers = await Promise.all(frameworks.map((fw) => start(fw, envWith({ PORT: '0', HOST: '127.0.0.1', JWT_SECRET: SECRET, REDIS_URL: redis.url }))));
+    try {
+      const sessions = await Promise.all(
+        servers.map(async (server) => {
+          // It waited (REDIS_STARTUP_WAIT_MS, 5 s) for Redis, then started anyway, and said so.
+          expect(logLines(server.stdout())).toContainEqual(expect.objectContaining({ level: 50, type: 'store', store: 'redis', msg: expect.stringMatching(/did not answer within 5000 ms/) }));
+          expect((await send(server.url, '/healthz', {})).status).toBe(200);
+          // Logging in needs no store; checking the token it gave does.
+          const login = await send(server.url, '/api/token', { body: '{"username":"alice","password":"alice-password"}' });
+          expect(login.status).toBe(200);
+          const access = login.body.access_token as string;
+          const refresh = login.body.refresh_token as string;
+          for (const reply of [
+            await send(server.url, '/api/hello', { bearer: access }),
+            await send(server.url, '/api/token/refresh', { body: JSON.stringify({ refresh_token: refresh }) }),
+            await send(server.url, '/api/token/revoke', { body: JSON.stringify({ token: refresh }) }),
+          ]) {
+            expect({ status: reply.status, retryAfter: reply.headers.get('retry-after'), type: reply.headers.get('content-type'), code: reply.body.code }).toEqual({
+              status: 503,
+              retryAfter: '5',
+              type: 'application/json',
+              code: 'store_unavailable',
+            });
+          }
+          return { access };
+        }),
+      );
+      await redis.start();
+      await Promise.all(
+        servers.map(async (server, i) => {
+          const { access } = sessions[i]!;
+          await vi.waitFor(async () => expect((await send(server.url, '/api/hello', { bearer: access })).status).toBe(200), { timeout: 5_000, interval: 50 });
+          expect(logLines(server.stdout())).toContainEqual(expect.objectContaining({ type: 'store.ready', store: 'redis' }));
+          expect((await send(server.url, '/api/token/revoke', { body: JSON.stringify({ token: access }) })).status).toBe(200);
+          expect((await send(server.url, '/api/hello', { bearer: access })).body).toMatchObject({ code: 'token_revoked' });
+          server.child.kill('SIGTERM');
+          expect(await exitOf(server)).toEqual({ code: 0, signal: null });
+        }),
+      );
+    } finally {
+      for (const server of servers) server.child.kill('SIGKILL');
+      await redis.close();
     }
   }, 30_000);
 });

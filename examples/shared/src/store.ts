@@ -70,7 +70,7 @@ export async function openStore(config: Config, logger: Logger): Promise<OpenedS
   client.on('error', (error: Error) => {
     if (down) return;
     down = true;
-    logger.error({ type: 'store.error', store: 'redis', url, err: error }, 'Redis connection lost: token checks answer 503 store_unavailable until it is back');
+    logger.error({ type: 'store.error', store: 'redis', url, err: error }, 'cannot reach Redis: token checks answer 503 store_unavailable until it can');
   });
   client.on('ready', () => {
     if (!down) return;

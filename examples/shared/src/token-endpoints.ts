@@ -106,8 +106,10 @@ export function createTokenEndpoints(config: Config, store: RevocationStore): To
     if (!body.ok) return body.answer;
     const source = tokenOf(request, body.value, 'token');
     if (!source.ok) return source.answer;
-    // Success whatever the token was (RFC 7009 §2.2); either token of a session ends it.
-    await issuer.revoke(source.value.token);
+    // Success whatever the token was (RFC 7009 §2.2); either token of a session ends it. Only a
+    // store that cannot record the revocation fails it: 503, never a success that did nothing.
+    const result = await issuer.revoke(source.value.token);
+    if (!result.ok) return authFailure(result.error);
     const answer = json(200, { revoked: true });
     // Logging out with the cookie ends with the cookie gone, whether or not it was still valid.
     if (!source.value.fromCookie) return answer;
