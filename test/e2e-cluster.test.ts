@@ -375,7 +375,7 @@ describe.each(frameworks)('examples/%s with WORKERS=2', (fw: Framework) => {
         const kid = `probe-${Math.random()}`;
         const forged = `${Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'at+jwt', kid })).toString('base64url')}.${Buffer.from('{"sub":"x"}').toString('base64url')}.c2ln`;
         // A new connection each time: the primary hands connections to the workers in turn.
-        await Promise.all(Array.from({ length: 8 }, () => fetch(`${app.url}/api/hello`, { headers: { authorization: `Bearer ${forged}`, connection: 'close' } }).then((r) => r.text())));
+        await Promise.all(Array.from({ length: 16 }, () => fetch(`${app.url}/api/hello`, { headers: { authorization: `Bearer ${forged}`, connection: 'close' } }).then((r) => r.text())));
         await sleep(100);
         return new Set(logLines(app.proc.output()).filter((line) => line.kid === kid).map((line) => line.pid as number));
       }
