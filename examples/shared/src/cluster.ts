@@ -56,17 +56,26 @@ export function superviseWorkers(config: Config, logger: Logger): void {
     console.log(`listening on ${urlFor(config.host, port)}`);
   });
 
+  /** A SIGHUP reload is under way (another SIGHUP meanwhile is ignored). */
+  let reloading = false;
+
   async function reload(): Promise<void> {
-    if (stopping || !started) return;
+    if (stopping || !started || reloading) return;
+    reloading = true;
     logger.info({ type: 'workers.reload', workers: serving.size }, 'restarting the workers one at a time');
-    for (const old of [...serving]) {
-      if ((await fork()) === undefined) {
-        logger.error({ type: 'workers.reload' }, 'a new worker did not start: the remaining old ones keep serving');
-        return;
+    try {
+      for (const old of [...serving]) {
+        if ((await fork()) === undefined) {
+          logger.error({ type: 'workers.reload' }, 'a new worker did not start: the remaining old ones keep serving');
+          return;
+        }
+        if (stopping) return;
+        // Listening before the old one stops: the port always has a worker to go to.
+        serving.delete(old);
+        old.process.kill('SIGTERM');
       }
-      if (stopping) return;
-      serving.delete(old);
-      old.process.kill('SIGTERM');
+    } finally {
+      reloading = false;
     }
   }
 
