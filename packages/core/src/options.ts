@@ -105,7 +105,11 @@ export interface JwtAuthOptions<Payload extends JWTPayload = JWTPayload, User = 
   /** Reads the token yourself; replaces `tokenFrom`. Return `undefined` for no token. */
   // Method syntax on purpose: options typed with a narrower Payload stay assignable to the default.
   getToken?(request: Request): string | null | undefined | Promise<string | null | undefined>;
-  /** Returns `true` for a revoked token, which then fails with `token_revoked`. */
+  /**
+   * Returns `true` for a revoked token, which then fails with `token_revoked`. Throw
+   * `StoreUnavailable` when the store behind it cannot answer: the request is answered
+   * `503 store_unavailable`; anything else thrown goes to the framework's error path.
+   */
   isRevoked?(payload: Payload, header: JWSHeaderParameters): boolean | Promise<boolean>;
   /** Loads the user of a verified token; `null` fails with `user_not_found`. Default: the user is the payload. */
   resolveUser?(payload: Payload, request: Request): User | null | undefined | Promise<User | null | undefined>;
