@@ -1,7 +1,7 @@
 import { isStoreUnavailable, StoreUnavailable, type RotateOptions } from '@jwtauth/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRedisStore, DEFAULT_TIMEOUT, LATE_TOLERANCE, type RedisStore } from './redis-store.js';
-import { CLIENTS, eventually, inspector, seconds, startRedis, type Connected, type RedisServer } from './test-redis.js';
+import { CLIENTS, eventually, inspector, seconds, startRedis, type Connected, type Inspector, type RedisServer } from './test-redis.js';
 
 const options = (now: number, extra: Partial<RotateOptions> = {}): RotateOptions => ({ now, reuseInterval: 10, expiresAt: now + 3600, revokeOnReplay: true, ...extra });
 let unique = 0;
@@ -20,7 +20,7 @@ async function failure(work: () => Promise<unknown>): Promise<{ error: unknown; 
 
 describe.each(CLIENTS.map((c) => [c.name, c] as const))('Redis store over %s', (_name, under) => {
   let redis: RedisServer;
-  let look: Awaited<ReturnType<typeof inspector>>;
+  let look: Inspector;
   const open: Connected[] = [];
   const connect = async () => {
     const connected = await under.connect(redis.url);

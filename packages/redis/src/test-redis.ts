@@ -1,5 +1,10 @@
 // Test support (not part of the package): the Redis clients the store is tested with, each
 // connected to a real redis-server (test/redis-server.ts), and a plain client to look inside.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Redis, { type RedisOptions } from 'ioredis';
 import Redis5 from 'ioredis5';
 import { createClient, type RedisClientOptions } from 'redis';
@@ -61,8 +66,20 @@ export const CLIENTS: readonly ClientUnderTest[] = [
   ioredis('ioredis 5', Redis5 as unknown as typeof Redis),
 ];
 
-/** A node-redis client for looking at keys and TTLs directly. */
-export async function inspector(url: string) {
+/** A plain client for looking at keys, expiries and command counts directly. */
+export interface Inspector {
+  keys(pattern?: string): Promise<string[]>;
+  /** Absolute expiry of a key in ms since the epoch (-1: none, -2: no such key). */
+  expiresAt(key: string): Promise<number>;
+  get(key: string): Promise<string | null>;
+  command(args: string[]): Promise<unknown>;
+  /** How many times each command ran since the last `reset()` (INFO commandstats). */
+  calls(): Promise<Record<string, number>>;
+  reset(): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+export async function inspector(url: string): Promise<Inspector> {
   const client = createClient({ url });
   client.on('error', () => {});
   await client.connect();
@@ -70,13 +87,14 @@ export async function inspector(url: string) {
     async keys(pattern = '*'): Promise<string[]> {
       return (await client.keys(pattern)).map(String).sort();
     },
-    /** Absolute expiry of a key in ms since the epoch (-1: none, -2: no such key). */
     async expiresAt(key: string): Promise<number> {
       return Number(await client.sendCommand(['PEXPIRETIME', key]));
     },
-    get: (key: string) => client.get(key),
+    get: async (key: string) => {
+      const value = await client.get(key);
+      return value === null ? null : String(value);
+    },
     command: (args: string[]) => client.sendCommand(args),
-    /** How many times each command ran since the last `reset()` (INFO commandstats). */
     async calls(): Promise<Record<string, number>> {
       const info = String(await client.sendCommand(['INFO', 'commandstats']));
       const calls: Record<string, number> = {};
@@ -98,4 +116,42 @@ export async function eventually(check: () => Promise<boolean>, ms: number, what
     if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/**
+ * A one-node Redis Cluster on 127.0.0.1 holding all 16384 slots: enough to prove that the store's
+ * commands are Cluster-safe, since a node refuses a multi-key command across slots (`CROSSSLOT`)
+ * even when it serves all of them.
+ */
+export async function startClusterNode(): Promise<{ port: number; url: string; close(): Promise<void> }> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  const dir = mkdtempSync(join(tmpdir(), 'jwtauth-redis-cluster-'));
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-announce-ip', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
+  const url = `redis://127.0.0.1:${port}`;
+  const admin = createClient({ url, socket: { reconnectStrategy: 50 } });
+  admin.on('error', () => {});
+  const close = async () => {
+    if (admin.isOpen) admin.destroy();
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    // Retries every 50 ms until the node listens.
+    await admin.connect();
+    await admin.sendCommand(['CLUSTER', 'ADDSLOTSRANGE', '0', '16383']);
+    await eventually(async () => String(await admin.sendCommand(['CLUSTER', 'INFO'])).includes('cluster_state:ok'), 10_000, 'the cluster is ok');
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { port, url, close };
 }
