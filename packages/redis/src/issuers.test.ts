@@ -91,6 +91,21 @@ describe('two issuers sharing one Redis', () => {
     expect((await middleware(b, won.tokens.accessToken)).code).toBe('token_revoked');
   });
 
+  it('Redis hung: a verified request answers 503 store_unavailable within the timeout, and 200 again once Redis answers', async () => {
+    const [a] = pair();
+    const tokens = await a.issue('alice');
+    redis.pause();
+    try {
+      const started = performance.now();
+      expect(await middleware(a, tokens.accessToken)).toMatchObject({ code: 'store_unavailable', status: 503 });
+      expect(codeOf(await a.refresh(tokens.refreshToken))).toBe('store_unavailable');
+      expect(performance.now() - started).toBeLessThan(2 * 3000);
+    } finally {
+      redis.resume();
+    }
+    await eventually(async () => (await middleware(a, tokens.accessToken)).code === 'ok', 10_000, 'the token is accepted again');
+  });
+
   it('Redis stopped: checks, refreshes and logouts answer store_unavailable (503, Retry-After) within 3 s; login still works; all recover with Redis', async () => {
     const [a, b] = pair();
     const before = await a.issue('alice');
