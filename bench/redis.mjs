@@ -86,6 +86,8 @@ for (const [name, store] of Object.entries(stores)) {
 }
 
 const bench = new Bench({ time, warmupTime: 300 });
+// The bare round trip, for scale: what any one-command check costs at least.
+bench.add('PING|round trip', () => plain.ping());
 for (const [name, { issuer, payload, request }] of Object.entries(setups)) {
   bench.add(`${name}|check alone`, () => issuer.isRevoked(payload));
   bench.add(`${name}|request`, request);
@@ -98,14 +100,15 @@ const us = (task) => {
   return task.name.endsWith(`x${CONCURRENCY}`) ? (ms * 1000) / CONCURRENCY : ms * 1000;
 };
 const byName = Object.fromEntries(bench.tasks.map((task) => [task.name, us(task)]));
-const rows = [];
+const rows = [{ store: 'node-redis PING (the round trip alone)', 'check alone µs': byName['PING|round trip'].toFixed(1) }];
 for (const name of Object.keys(setups)) {
   const row = { store: name };
   for (const what of ['check alone', 'request', `request x${CONCURRENCY}`]) {
     const value = byName[`${name}|${what}`];
     const base = byName[`memory|${what}`];
     row[`${what} µs`] = value.toFixed(1);
-    row[`${what} vs memory`] = name === 'memory' ? '' : `+${(value - base).toFixed(1)}`;
+    const more = value - base;
+    row[`${what} vs memory`] = name === 'memory' ? '' : `${more >= 0 ? '+' : ''}${more.toFixed(1)}`;
   }
   rows.push(row);
 }
