@@ -9,15 +9,21 @@ type Method = (...args: never[]) => unknown;
  * calls, so that no version of `redis` is imported by these types.
  */
 export interface NodeRedisClient {
+  /** `EXISTS`, for every revocation check. */
   exists: Method;
+  /** `EVALSHA`, for rotation and revocation. */
   evalSha: Method;
+  /** `EVAL`, once when Redis has lost its script cache (`NOSCRIPT`). */
   eval: Method;
 }
 
 /** An ioredis `Redis` or `Cluster` instance (ioredis 5 or 6), with your own settings. */
 export interface IoRedisClient {
+  /** `EXISTS`, for every revocation check. */
   exists: Method;
+  /** `EVALSHA`, for rotation and revocation. */
   evalsha: Method;
+  /** `EVAL`, once when Redis has lost its script cache (`NOSCRIPT`). */
   eval: Method;
 }
 
@@ -77,7 +83,7 @@ export function driverFor(client: unknown, timeout: number): Driver | undefined 
     const calls = typeof raw.withCommandOptions === 'function' ? raw.withCommandOptions({ timeout }) : raw;
     const cluster = typeof raw.getSlotMaster === 'function';
     return {
-      kind: 'node-redis',
+      kind: cluster ? 'node-redis Cluster' : 'node-redis',
       cluster,
       exists: cluster ? (keys) => sum(keys.map((key) => calls.exists([key]))) : (keys) => calls.exists([...keys]),
       run: (script, keys, args) => {
@@ -90,7 +96,7 @@ export function driverFor(client: unknown, timeout: number): Driver | undefined 
     const calls = client as IoRedisCalls;
     const cluster = calls.isCluster === true;
     return {
-      kind: 'ioredis',
+      kind: cluster ? 'ioredis Cluster' : 'ioredis',
       cluster,
       exists: cluster ? (keys) => sum(keys.map((key) => calls.exists(key))) : (keys) => calls.exists(...keys),
       run: (script, keys, args) =>

@@ -47,10 +47,13 @@ export interface RedisStoreOptions {
 
 /** A {@link RevocationStore} shared through Redis by every process that uses the same Redis and prefix. */
 export interface RedisStore extends RevocationStore {
+  /** Marks `id` revoked until `expiresAt` (seconds since the epoch), keeping a later expiry already held. */
   revoke(id: string, expiresAt: number): Promise<void>;
+  /** Whether `id` is revoked now: one `EXISTS`. */
   isRevoked(id: string): Promise<boolean>;
   /** Whether any of `ids` is revoked: one `EXISTS` for all of them (one per id, sent together, on a Cluster). */
   anyRevoked(ids: readonly string[]): Promise<boolean>;
+  /** The refresh of session `sid`, decided by one atomic script with the decision table of `MemoryRevocationStore.rotate`. */
   rotate(sid: string, generation: number, options: RotateOptions): Promise<RotateResult>;
 }
 
