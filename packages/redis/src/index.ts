@@ -1,2 +1,5 @@
-// @jwtauth/redis: a RevocationStore over Redis (being built for issue 8).
-export {};
+// @jwtauth/redis: a RevocationStore over the user's own Redis client (node-redis or ioredis), so
+// that revocations, logouts and refresh rotation hold across every process of an app.
+export { createRedisStore, DEFAULT_TIMEOUT } from './redis-store.js';
+export type { RedisStore, RedisStoreOptions } from './redis-store.js';
+export type { IoRedisClient, NodeRedisClient, RedisStoreClient } from './client.js';
