@@ -9,9 +9,10 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 /** Debian's Chromium; `scripts/ensure-chromium.sh` (run by `pnpm test`) installs it. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
+/** Chromium flags for this machine. */
 // No sandbox: the tests run as root. No background networking, component updates or sync: the
 // machine has no network beyond loopback, and Chromium would otherwise keep dialling out.
-const CHROMIUM_ARGS = [
+export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
