@@ -127,7 +127,7 @@ export function freePort(): Promise<number> {
 // The example servers
 
 /** Every variable the examples read: removed from the parent's environment before `vars` are set. */
-const EXAMPLE_VARIABLES = [
+export const EXAMPLE_VARIABLES = [
   'PORT',
   'HOST',
   'JWT_SECRET',

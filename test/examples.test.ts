@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { SignJWT, decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { EXAMPLE_VARIABLES } from './e2e-support.js';
 import { startRedis } from './redis-server.js';
 
 // Runs the built examples (examples/<fw>/dist/server.js) as real processes: `pnpm build` first.
@@ -33,25 +34,7 @@ function serverPath(fw: string): string {
  */
 function envWith(vars: Record<string, string>): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  const read = [
-    'PORT',
-    'HOST',
-    'JWT_SECRET',
-    'NODE_ENV',
-    'ACCESS_TOKEN_TTL',
-    'REFRESH_TOKEN_TTL',
-    'TRUST_PROXY',
-    'REDIS_URL',
-    'REUSE_INTERVAL',
-    'WORKERS',
-    'DRAIN_DELAY_MS',
-    'SHUTDOWN_TIMEOUT_MS',
-    'HEADERS_TIMEOUT_MS',
-    'REQUEST_TIMEOUT_MS',
-    'MAX_CONNECTIONS',
-    'LOG_LEVEL',
-  ];
-  for (const name of read) delete env[name];
+  for (const name of EXAMPLE_VARIABLES) delete env[name];
   return { ...env, DRAIN_DELAY_MS: '0', ...vars };
 }
 

@@ -40,7 +40,7 @@ export type {
   TokenIssuerOptions,
   TokenPair,
   VerifierOptions,
-} from './issuer.js';
+} from './issuer-options.js';
 export type { SigningKeyInput } from './signing-key.js';
 export { isStoreUnavailable, MemoryRevocationStore, StoreUnavailable } from './revocation-store.js';
 export type { MemoryRevocationStoreOptions, RevocationStore, RotateOptions, RotateResult } from './revocation-store.js';

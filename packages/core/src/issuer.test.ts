@@ -3,7 +3,8 @@ import { decodeJwt, decodeProtectedHeader, exportJWK, exportPKCS8, generateKeyPa
 import { describe, expect, it } from 'vitest';
 import { createAuthenticator } from './authenticate.js';
 import type { AuthErrorCode } from './errors.js';
-import { createTokenIssuer, type TokenIssuer, type TokenIssuerOptions } from './issuer.js';
+import { createTokenIssuer } from './issuer.js';
+import type { TokenIssuer, TokenIssuerOptions } from './issuer-options.js';
 import { MemoryRevocationStore, StoreUnavailable, type RevocationStore } from './revocation-store.js';
 import type { SigningKeyInput } from './signing-key.js';
 

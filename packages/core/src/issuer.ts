@@ -16,17 +16,6 @@ import { isStoreUnavailable, markRevocationGrace, MemoryRevocationStore, type Ro
 import { prepareSigningKey, type SigningKey } from './signing-key.js';
 import { verifyError, verifyToken } from './verify.js';
 
-export type {
-  IssuedTokenInfo,
-  IssuedTokenResult,
-  RefreshResult,
-  RevokeResult,
-  TokenIssuer,
-  TokenIssuerOptions,
-  TokenPair,
-  VerifierOptions,
-} from './issuer-options.js';
-
 /**
  * Seconds a revocation outlives the token it names by default, so that a verifier's
  * `clockTolerance` (up to five minutes) cannot make a revoked token acceptable again after its `exp`.
