@@ -1,3 +1,4 @@
+import type { AuthErrorCode } from './errors.js';
 import type { Emit } from './events.js';
 import type { JWSHeaderParameters, JWTPayload } from 'jose';
 
@@ -9,7 +10,7 @@ export interface AuthInfo<Payload extends JWTPayload = JWTPayload> {
   header: JWSHeaderParameters;
   /** The verified claims. */
   payload: Payload;
-  /** Scopes from the `scope` claim (space-separated) or the `scp` claim (array). */
+  /** Scopes granted, from the first `scopeClaim` the token has (default `scope`, then `scp`), without repeats. */
   scopes: string[];
 }
 
@@ -19,11 +20,13 @@ export interface AuthSettings {
   forwardErrors: boolean;
   /** The `onEvent` hook, wrapped; guard refusals are reported too. */
   emit: Emit | undefined;
+  /** The `messages` option: guard refusals use these descriptions too. */
+  messages: Readonly<Partial<Record<AuthErrorCode, string>>>;
 }
 
 /** Hidden on every {@link AuthInfo}; `Symbol.for` so ESM and CJS copies of core agree. */
 const SETTINGS = Symbol.for('@jwtauth/core.settings');
-const DEFAULT_SETTINGS: AuthSettings = { realm: undefined, forwardErrors: false, emit: undefined };
+const DEFAULT_SETTINGS: AuthSettings = { realm: undefined, forwardErrors: false, emit: undefined, messages: {} };
 
 export function attachSettings(auth: AuthInfo, settings: AuthSettings): void {
   Object.defineProperty(auth, SETTINGS, { value: settings, enumerable: false });

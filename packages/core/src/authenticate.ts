@@ -1,7 +1,7 @@
 import type { JWTPayload } from 'jose';
 import { attachSettings, type AuthInfo } from './auth-info.js';
 import { resolveConfig } from './config.js';
-import { AuthError, type AuthErrorCode } from './errors.js';
+import { AuthError, type AuthErrorCode, type AuthErrorDetails } from './errors.js';
 import type { JwtAuthOptions } from './options.js';
 import type { RequestLike } from './request.js';
 import { isStoreUnavailable } from './revocation-store.js';
@@ -10,13 +10,16 @@ import { asError } from './thrown.js';
 import { parseScopes } from './scopes.js';
 import { findToken } from './token-source.js';
 import { authFailed, claimedBy, type Claimed } from './events.js';
-import { verifyError, verifyToken, type VerifiedToken, type VerifyResult } from './verify.js';
+import { verifyToken, type VerifiedToken, type VerifyResult } from './verify.js';
 
 /** The outcome of authenticating one request. Failures are values, never thrown. */
 export type AuthResult<Payload extends JWTPayload = JWTPayload, User = Payload> =
-  | { ok: true; auth: AuthInfo<Payload>; user: User }
-  /** No token, and none required: the request goes on unauthenticated. */
-  | { ok: true; auth: undefined; user: undefined }
+  | { ok: true; auth: AuthInfo<Payload>; user: User; error?: undefined }
+  /**
+   * The request goes on unauthenticated: it matched `unless`, or it sent no token and none is
+   * required, or (with `passthrough`) it failed, and `error` says why.
+   */
+  | { ok: true; auth: undefined; user: undefined; error?: AuthError }
   | { ok: false; error: AuthError };
 
 /** The framework-neutral engine every adapter wraps. */
@@ -49,15 +52,18 @@ export function createAuthenticator<Payload extends JWTPayload = JWTPayload, Use
   options: JwtAuthOptions<Payload, User, Request>,
 ): Authenticator<Payload, User, Request> {
   const config = resolveConfig(options);
-  const { emit } = config;
+  const { emit, messages } = config;
 
+  /** An error with this code; `messages` replaces its description. */
+  const makeError = (code: AuthErrorCode, details: AuthErrorDetails = {}) =>
+    new AuthError(code, { ...details, realm: config.realm, description: messages[code] ?? details.description });
   /** A failed result; the event hook hears why. */
   function refuse(error: AuthError, reason: string, claimed?: Claimed) {
     emit?.(authFailed(error.code, error.status, reason, claimed));
     return { ok: false, error } as const;
   }
   const failure = (code: AuthErrorCode, reason: string, description?: string, verified?: VerifiedToken<Payload>) =>
-    refuse(new AuthError(code, { realm: config.realm, description }), reason, verified && claimedBy(verified));
+    refuse(makeError(code, { description }), reason, verified && claimedBy(verified));
 
   async function tokenOf(input: RequestLike, request: Request) {
     if (config.getToken === undefined) return findToken(input, config.tokenFrom);
@@ -78,26 +84,40 @@ export function createAuthenticator<Payload extends JWTPayload = JWTPayload, Use
   }
 
   async function authenticate(input: RequestLike, request: Request): Promise<AuthResult<Payload, User>> {
+    if (config.unless !== undefined && (await config.unless(input, request))) return ANONYMOUS;
+    const result = await verifyRequest(input, request);
+    // passthrough: onEvent has heard of the failure; the request goes on without auth, carrying why.
+    if (!result.ok && config.passthrough) return { ok: true, auth: undefined, user: undefined, error: result.error };
+    return result;
+  }
+
+  async function verifyRequest(input: RequestLike, request: Request): Promise<AuthResult<Payload, User>> {
     const found = await tokenOf(input, request);
     if (found.kind === 'none') return config.credentialsRequired ? failure('missing_token', 'no token was sent') : ANONYMOUS;
     if (found.kind !== 'token') return failure(found.kind, LOOKUP_REASONS[found.kind]);
 
     const verified = await verifyCached(found.token);
-    if (!verified.ok) return refuse(verifyError(verified, config.realm), verified.reason ?? verified.code, verified.claimed);
+    if (!verified.ok) {
+      const refused = makeError(verified.code, { description: verified.description, cause: verified.cause });
+      return refuse(refused, verified.reason ?? verified.code, verified.claimed);
+    }
     const { header, payload } = verified;
     if (payload.token_type === 'refresh') return failure('wrong_token_type', 'token_type is "refresh"', undefined, verified);
-    const scopes = parseScopes(payload);
-    if (scopes === undefined) return failure('claim_invalid', 'scope is not a string, or scp not an array of strings', 'The scope claim is invalid', verified);
+    const scopes = parseScopes(payload, config.scopeClaims);
+    if (scopes === undefined) {
+      const claim = config.scopeClaims.find((name) => Object.hasOwn(payload, name));
+      return failure('claim_invalid', `the ${claim} claim is neither a string nor an array of strings`, 'The scope claim is invalid', verified);
+    }
     // Any truthy answer (a revocation record, 1) counts as revoked: fail closed.
     if (config.isRevoked !== undefined) {
       let revoked: boolean;
       try {
         revoked = Boolean(await config.isRevoked(payload, header));
-      } catch (error) {
+      } catch (thrown) {
         // The revocation store cannot answer: never let the token through, never a 500.
-        if (!isStoreUnavailable(error)) throw error;
-        const unavailable = new AuthError('store_unavailable', { realm: config.realm, cause: error });
-        return refuse(unavailable, `the revocation store cannot answer: ${error.message}`, claimedBy(verified));
+        if (!isStoreUnavailable(thrown)) throw thrown;
+        const unavailable = makeError('store_unavailable', { cause: thrown });
+        return refuse(unavailable, `the revocation store cannot answer: ${thrown.message}`, claimedBy(verified));
       }
       if (revoked) return failure('token_revoked', 'isRevoked returned true', undefined, verified);
     }
@@ -110,7 +130,7 @@ export function createAuthenticator<Payload extends JWTPayload = JWTPayload, Use
       user = resolved;
     }
     const auth: AuthInfo<Payload> = { token: found.token, header, payload, scopes };
-    attachSettings(auth, { realm: config.realm, forwardErrors: config.forwardErrors, emit });
+    attachSettings(auth, { realm: config.realm, forwardErrors: config.forwardErrors, emit, messages });
     return { ok: true, auth, user };
   }
 

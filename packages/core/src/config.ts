@@ -2,12 +2,15 @@ import type { JWTPayload } from 'jose';
 import { SUPPORTED_ALGORITHMS } from './algorithms.js';
 import { isChallengeSafe } from './challenge.js';
 import { toSeconds } from './duration.js';
+import { isAuthErrorCode, type AuthErrorCode } from './errors.js';
 import { createEmitter, type Emit } from './events.js';
 import { keySourceFrom, type KeySource } from './key-source.js';
 import { revocationGraceOf } from './revocation-store.js';
 import { TokenCache } from './token-cache.js';
 import type { JwtAuthOptions } from './options.js';
+import { DEFAULT_SCOPE_CLAIMS } from './scopes.js';
 import type { TokenFrom } from './token-source.js';
+import { compileUnless, type UnlessCheck } from './unless.js';
 
 export type { KeySource } from './key-source.js';
 
@@ -35,6 +38,13 @@ export interface AuthConfig<Payload extends JWTPayload, User, Request> {
   resolveUser: JwtAuthOptions<Payload, User, Request>['resolveUser'];
   realm: string | undefined;
   forwardErrors: boolean;
+  /** Decides whether a request skips authentication; undefined without `unless`. */
+  unless: UnlessCheck<Request> | undefined;
+  passthrough: boolean;
+  /** Descriptions that replace the built-in ones, by code. */
+  messages: Messages;
+  /** The claims scopes are read from. */
+  scopeClaims: readonly string[];
   currentDate: () => Date;
   /** Verified tokens kept for reuse; undefined when `cache: false`. */
   cache: TokenCache | undefined;
@@ -46,7 +56,7 @@ const KNOWN_OPTIONS = new Set([
   'secret', 'jwks', 'algorithms', 'issuer', 'audience', 'subject', 'typ', 'clockTolerance',
   'maxTokenAge', 'requiredClaims', 'credentialsRequired', 'tokenFrom', 'getToken', 'isRevoked',
   'resolveUser', 'realm', 'forwardErrors', 'currentDate', 'discovery', 'issuers', 'fetch', 'cache', 'onEvent',
-  'requireExp',
+  'requireExp', 'unless', 'passthrough', 'messages', 'scopeClaim',
 ]);
 const ISSUER_OPTIONS = new Set(['secret', 'jwks', 'discovery', 'algorithms']);
 /** Option names of other JWT middleware (express-jwt, passport-jwt, jwks-rsa, …), and ours for them. */
@@ -62,7 +72,11 @@ const MEANT: ReadonlyMap<string, string> = new Map([
   ['jwks_uri', 'jwks: { uri }'],
   ['issuerBaseURL', '"issuer" with discovery: true'],
   ['jwtFromRequest', '"getToken" (or "tokenFrom")'],
+  ['scopeClaims', '"scopeClaim"'],
 ]);
+
+/** Client-facing descriptions by code (the `messages` option, checked). */
+export type Messages = Readonly<Partial<Record<AuthErrorCode, string>>>;
 
 /** Seconds of leeway on `exp`, `nbf` and `iat` by default: real issuers' clocks drift a little. */
 export const DEFAULT_CLOCK_TOLERANCE = 5;
@@ -118,6 +132,27 @@ function checkTokenFrom(value: unknown): TokenFrom & { header: boolean } {
   }
   if (!header && from.cookie === undefined && from.query === undefined) fail('"tokenFrom" enables no location to read tokens from.');
   return { header, cookie: from.cookie, query: from.query };
+}
+
+function checkMessages(value: unknown): Messages {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('"messages" must map error codes to descriptions, like { token_expired: "Please sign in again" }.');
+  const messages: Partial<Record<AuthErrorCode, string>> = {};
+  for (const [code, text] of Object.entries(value)) {
+    if (!isAuthErrorCode(code)) fail(`"messages" has an unknown error code "${code}".`);
+    if (typeof text !== 'string' || text === '' || !isChallengeSafe(text)) {
+      fail(`"messages.${code}" must be a non-empty string of printable ASCII characters: it is sent in the WWW-Authenticate header too.`);
+    }
+    messages[code] = text;
+  }
+  return messages;
+}
+
+function checkScopeClaim(value: unknown): readonly string[] {
+  if (value === undefined) return DEFAULT_SCOPE_CLAIMS;
+  const claims = typeof value === 'string' ? [value] : value;
+  if (!isStringList(claims) || claims.length === 0) fail('"scopeClaim" must be a claim name such as "permissions", or a non-empty array of them.');
+  return [...new Set(claims)];
 }
 
 function duration(name: string, value: unknown): number | undefined {
@@ -217,6 +252,10 @@ export function resolveConfig<Payload extends JWTPayload, User, Request>(
     resolveUser: optionalFunction('resolveUser', options.resolveUser),
     realm: options.realm,
     forwardErrors: optionalBoolean('forwardErrors', options.forwardErrors, false),
+    unless: compileUnless<Request>(options.unless, fail),
+    passthrough: optionalBoolean('passthrough', options.passthrough, false),
+    messages: checkMessages(options.messages),
+    scopeClaims: checkScopeClaim(options.scopeClaim),
     currentDate: optionalFunction('currentDate', options.currentDate) ?? (() => new Date()),
     cache: tokenCache(options.cache),
     emit,

@@ -133,6 +133,11 @@ function buildHeaders(row: ErrorRow, description: string, details: AuthErrorDeta
   return { 'WWW-Authenticate': challenge };
 }
 
+/** True for a string that is one of the {@link AuthErrorCode}s. */
+export function isAuthErrorCode(value: unknown): value is AuthErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_TABLE, value);
+}
+
 /**
  * True for an {@link AuthError}, also when it comes from another copy of this package (ESM and
  * CJS builds loaded side by side), where `instanceof` fails.
@@ -141,5 +146,5 @@ export function isAuthError(value: unknown): value is AuthError {
   if (value instanceof AuthError) return true;
   if (typeof value !== 'object' || value === null) return false;
   const candidate = value as { name?: unknown; code?: unknown };
-  return candidate.name === 'AuthError' && typeof candidate.code === 'string' && Object.hasOwn(ERROR_TABLE, candidate.code);
+  return candidate.name === 'AuthError' && isAuthErrorCode(candidate.code);
 }

@@ -16,10 +16,10 @@ export type GuardResult = { ok: true } | { ok: false; error: AuthError; forward:
 /** A framework-neutral authorization guard over the request's `auth`. */
 export type Guard = (auth: AuthInfo | undefined) => Promise<GuardResult>;
 
-function refuse(auth: AuthInfo | undefined, reason: string, make: (realm: string | undefined) => AuthError): GuardResult {
-  const { realm, forwardErrors, emit } = settingsOf(auth);
+function refuse(auth: AuthInfo | undefined, reason: string, make: (realm: string | undefined, description: string | undefined) => AuthError): GuardResult {
+  const { realm, forwardErrors, emit, messages } = settingsOf(auth);
   // A request let through unauthenticated (credentialsRequired: false) must log in first.
-  const error = auth === undefined ? new AuthError('missing_token', { realm }) : make(realm);
+  const error = auth === undefined ? new AuthError('missing_token', { realm }) : make(realm, messages.insufficient_scope);
   emit?.(authFailed(error.code, error.status, auth === undefined ? 'no token was sent' : reason, auth && claimedBy(auth)));
   return { ok: false, error, forward: forwardErrors };
 }
@@ -39,7 +39,7 @@ export function createScopeGuard(scopes: readonly unknown[]): Guard {
   return async (auth) => {
     if (auth !== undefined && required.every((scope) => auth.scopes.includes(scope))) return { ok: true };
     const missing = required.filter((scope) => !auth?.scopes.includes(scope));
-    return refuse(auth, `scope ${missing.join(' ')} not granted`, (realm) => new AuthError('insufficient_scope', { realm, scopes: required }));
+    return refuse(auth, `scope ${missing.join(' ')} not granted`, (realm, description) => new AuthError('insufficient_scope', { realm, scopes: required, description }));
   };
 }
 
@@ -57,8 +57,8 @@ export function createClaimGuard<Payload extends JWTPayload>(check: ClaimCheck<P
       throw asError(thrown);
     }
     if (passed) return { ok: true };
-    return refuse(auth, 'the requireClaims check returned false', (realm) =>
-      new AuthError('insufficient_scope', { realm, description: 'The token does not grant access to this resource' }),
+    return refuse(auth, 'the requireClaims check returned false', (realm, description) =>
+      new AuthError('insufficient_scope', { realm, description: description ?? 'The token does not grant access to this resource' }),
     );
   };
 }

@@ -1,10 +1,12 @@
 import type { JWK, JWSHeaderParameters, JWTPayload } from 'jose';
 import type { Duration } from './duration.js';
+import type { AuthErrorCode } from './errors.js';
 import type { AuthEvent } from './events.js';
 import type { KeyInput } from './keys.js';
 import type { FetchFunction, RemoteJwksTiming } from './remote-jwks.js';
 import type { TokenCacheOptions } from './token-cache.js';
 import type { TokenFrom } from './token-source.js';
+import type { Unless } from './unless.js';
 
 /** One trusted issuer of the `issuers` option: exactly one of `secret`, `jwks` and `discovery`. */
 export interface IssuerKeys {
@@ -113,6 +115,34 @@ export interface JwtAuthOptions<Payload extends JWTPayload = JWTPayload, User = 
   isRevoked?(payload: Payload, header: JWSHeaderParameters): boolean | Promise<boolean>;
   /** Loads the user of a verified token; `null` fails with `user_not_found`. Default: the user is the payload. */
   resolveUser?(payload: Payload, request: Request): User | null | undefined | Promise<User | null | undefined>;
+  /**
+   * Requests that skip authentication entirely (no token is read; they go on unauthenticated):
+   * `{ path, method, custom }` as express-unless has it, or a predicate `(request) => boolean`.
+   * Paths are matched on the canonical path of the full request URL (Express `req.originalUrl`,
+   * before a mount removed its prefix): exact, case-sensitive, query ignored, no trailing-slash
+   * folding; a path that is not canonical (`..`, `%2e`, `%61`, `%2F`, `;`, `\`) is never skipped.
+   * Default: none.
+   */
+  unless?: Unless<Request>;
+  /**
+   * `true` lets every failed request (no token, a bad token, keys or revocation store unavailable)
+   * go on unauthenticated instead of being answered; the reason is attached as `authError`.
+   * Hooks that throw still go to the error path, `onEvent` still hears the failure, and guards
+   * answer such a request `401 missing_token`. Default `false`.
+   */
+  passthrough?: boolean;
+  /**
+   * Your own client-facing description per error code, in the body and the challenge; the `code`
+   * stays. Printable ASCII. Default: the built-in descriptions.
+   */
+  messages?: Partial<Record<AuthErrorCode, string>>;
+  /**
+   * The claim scopes are read from, or several in order of preference: the first one the token
+   * has is read, as a space-separated string or an array of strings; another type fails with
+   * `claim_invalid`. Default `["scope", "scp"]` (RFC 9068, then Okta and Azure AD); Auth0 RBAC
+   * puts permissions in `"permissions"`.
+   */
+  scopeClaim?: string | readonly string[];
   /** `realm` of the `WWW-Authenticate` challenge. Default: none. */
   realm?: string;
   /**
