@@ -23,6 +23,8 @@ declare global {
       auth?: AuthInfo;
       /** Set by `jwtAuth()`: what `resolveUser` returned, or the token payload. */
       user?: User;
+      /** Set by `jwtAuth({ passthrough: true })`: why the request goes on unauthenticated. */
+      authError?: AuthError;
     }
   }
 }
@@ -48,12 +50,15 @@ export function jwtAuth<Payload extends JWTPayload = JWTPayload, User = Payload>
 ): RequestHandler {
   const authenticator = createAuthenticator(options);
   return (req, res, next) => {
+    // The full original URL (before a mount removed its prefix): `unless` paths are matched on it.
+    const input = { method: req.method, url: req.originalUrl, headers: req.headers, rawHeaders: req.rawHeaders };
     authenticator
-      .authenticate(req, req)
+      .authenticate(input, req)
       .then((result) => {
         if (!result.ok) return authenticator.forwardErrors ? next(result.error) : answer(req, res, result.error);
         req.auth = result.auth as AuthInfo | undefined;
         req.user = result.user as Express.User | undefined;
+        req.authError = result.error;
         next();
       })
       .catch(next);

@@ -22,6 +22,8 @@ declare module 'fastify' {
     auth: AuthInfo | null;
     /** Set by `jwtAuth`: what `resolveUser` returned, or the token payload. */
     user: FastifyJwtAuthUser | null;
+    /** Set by `jwtAuth` with `passthrough: true`: why the request goes on unauthenticated; else `null`. */
+    authError: AuthError | null;
   }
 }
 
@@ -44,11 +46,13 @@ const plugin: FastifyPluginAsync<FastifyJwtAuthOptions<JWTPayload, FastifyJwtAut
   // Object decorators start as null (Fastify's guidance for reference types).
   if (!fastify.hasRequestDecorator('auth')) fastify.decorateRequest('auth', null);
   if (!fastify.hasRequestDecorator('user')) fastify.decorateRequest('user', null);
+  if (!fastify.hasRequestDecorator('authError')) fastify.decorateRequest('authError', null);
   fastify.addHook('onRequest', async (request, reply) => {
     const result = await authenticator.authenticate(request.raw, request);
     if (result.ok) {
       request.auth = (result.auth as AuthInfo | undefined) ?? null;
       request.user = (result.user as FastifyJwtAuthUser | undefined) ?? null;
+      request.authError = result.error ?? null;
       return;
     }
     if (authenticator.forwardErrors) throw result.error;

@@ -18,6 +18,8 @@ export interface JwtAuthVariables<Payload extends JWTPayload = JWTPayload, User 
   auth: AuthInfo<Payload> | undefined;
   /** What `resolveUser` returned, or the token payload. */
   user: User | undefined;
+  /** Set with `passthrough: true`: why the request goes on unauthenticated. */
+  authError: AuthError | undefined;
 }
 
 /** The Hono `Env` of a route behind `jwtAuth()`. */
@@ -48,6 +50,7 @@ export function jwtAuth<Payload extends JWTPayload = JWTPayload, User = Payload>
     if (result.ok) {
       c.set('auth', result.auth);
       c.set('user', result.user);
+      c.set('authError', result.error);
       return next();
     }
     if (authenticator.forwardErrors) throw result.error;

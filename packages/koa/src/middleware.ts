@@ -18,6 +18,8 @@ export interface JwtAuthState<Payload extends JWTPayload = JWTPayload, User = Pa
   auth?: AuthInfo<Payload>;
   /** What `resolveUser` returned, or the token payload. */
   user?: User;
+  /** Set with `passthrough: true`: why the request goes on unauthenticated. */
+  authError?: AuthError;
 }
 
 /** `jwtAuth()` options for Koa: `getToken` and `resolveUser` receive the Koa context. */
@@ -44,10 +46,14 @@ export function jwtAuth<Payload extends JWTPayload = JWTPayload, User = Payload>
 ): Middleware<JwtAuthState<Payload, User> & DefaultState> {
   const authenticator = createAuthenticator(options);
   return async (ctx, next) => {
-    const result = await authenticator.authenticate(ctx.req, ctx as unknown as Context);
+    // The full original URL (koa-mount rewrites ctx.req.url): `unless` paths are matched on it.
+    const { req } = ctx;
+    const input = { method: req.method, url: ctx.originalUrl, headers: req.headers, rawHeaders: req.rawHeaders };
+    const result = await authenticator.authenticate(input, ctx as unknown as Context);
     if (result.ok) {
       ctx.state.auth = result.auth;
       ctx.state.user = result.user;
+      ctx.state.authError = result.error;
       return next();
     }
     if (authenticator.forwardErrors) throw result.error;
