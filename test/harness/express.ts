@@ -12,7 +12,7 @@ export function makeExpressHarness(name: Harness['name'], createApp: typeof expr
       const app = createApp();
       app.use(jwtAuth(options as Parameters<typeof jwtAuth>[0]));
       app.all('/protected', (req, res) => {
-        res.json(attached(req.auth, req.user));
+        res.json(attached(req.auth, req.user, req.authError));
       });
       app.get('/admin', requireScopes('admin'), (_req, res) => {
         res.json({ ok: true });

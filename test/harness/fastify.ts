@@ -17,7 +17,7 @@ export function makeFastifyHarness(name: Harness['name'], createApp: typeof Fast
         method: ['GET', 'HEAD', 'OPTIONS'],
         url: '/protected',
         exposeHeadRoute: false,
-        handler: async (request) => attached(request.auth, request.user),
+        handler: async (request) => attached(request.auth, request.user, request.authError),
       });
       app.get('/admin', { preHandler: requireScopes('admin') }, async () => ({ ok: true }));
       app.get('/admin-read', { preHandler: requireScopes('admin', 'read') }, async () => ({ ok: true }));

@@ -9,7 +9,7 @@ export const honoHarness: Harness = {
   async start(options) {
     // Chained, so the app's type carries the auth variables.
     const app = new Hono().use('*', jwtAuth(options as Parameters<typeof jwtAuth>[0]));
-    app.on(['GET', 'HEAD', 'OPTIONS'], '/protected', (c) => c.json(attached(c.get('auth'), c.get('user'))));
+    app.on(['GET', 'HEAD', 'OPTIONS'], '/protected', (c) => c.json(attached(c.get('auth'), c.get('user'), c.get('authError'))));
     app.get('/admin', requireScopes('admin'), (c) => c.json({ ok: true }));
     app.get('/admin-read', requireScopes('admin', 'read'), (c) => c.json({ ok: true }));
     app.get('/claims', requireClaims((payload) => payload.role === 'admin'), (c) => c.json({ ok: true }));

@@ -30,7 +30,7 @@ export function makeKoaHarness(name: Harness['name'], KoaApp: typeof Koa): Harne
       app.use(jwtAuth(options as Parameters<typeof jwtAuth>[0]));
       app.use(async (ctx, next) => {
         if (ctx.path === '/protected') {
-          ctx.body = attached(ctx.state.auth, ctx.state.user);
+          ctx.body = attached(ctx.state.auth, ctx.state.user, ctx.state.authError);
           return;
         }
         if (ctx.path === '/escalate' && ctx.method === 'GET') {

@@ -13,7 +13,8 @@ export interface RunningServer {
 /**
  * Starts one framework's server with `jwtAuth(options)` in front of these routes, identical in
  * every harness:
- * - `GET|HEAD|OPTIONS /protected` → 200 `{ auth, user }` (`auth`/`user` as attached, `null` if unset)
+ * - `GET|HEAD|OPTIONS /protected` → 200 `{ auth, user }` (`auth`/`user` as attached, `null` if unset),
+ *   plus `authError` (`{ status, error, error_description, code }`) when `passthrough` attached one
  * - `GET /admin` → `requireScopes('admin')` → 200 `{ ok: true }`
  * - `GET /admin-read` → `requireScopes('admin', 'read')` → 200 `{ ok: true }`
  * - `GET /claims` → `requireClaims(p => p.role === 'admin')` → 200 `{ ok: true }`
@@ -43,9 +44,12 @@ export function forwardedBody(error: unknown): { status: number; headers: Record
 /** The check behind `/claims-reject`: rejects with `undefined`, which Express would read as "carry on". */
 export const rejectWithNothing = (): Promise<boolean> => Promise.reject(undefined);
 
-/** The JSON every harness answers on a protected route. */
-export function attached(auth: unknown, user: unknown): { auth: unknown; user: unknown } {
-  return { auth: auth ?? null, user: user ?? null };
+/** The JSON every harness answers on a protected route; `authError` only when one was attached. */
+export function attached(auth: unknown, user: unknown, authError?: unknown): { auth: unknown; user: unknown; authError?: unknown } {
+  const body = { auth: auth ?? null, user: user ?? null };
+  if (authError === undefined || authError === null) return body;
+  const error = authError as { status: number; toJSON(): Record<string, unknown> };
+  return { ...body, authError: { status: error.status, ...error.toJSON() } };
 }
 
 /**

@@ -149,3 +149,46 @@ test('a forwarded AuthError carries the http-errors shape for the error handler'
     res.status(err.status).set(err.headers).json(err.toJSON());
   });
 });
+
+test('passthrough: req.authError is AuthError | undefined', () => {
+  express()
+    .use(jwtAuth({ secret: 's', passthrough: true }))
+    .get('/maybe', (req, res) => {
+      expectTypeOf(req.authError).toEqualTypeOf<AuthError | undefined>();
+      expectTypeOf(req.authError).exclude<undefined>().toHaveProperty('code').toEqualTypeOf<AuthErrorCode>();
+      res.json({ reason: req.authError?.code ?? null });
+    });
+});
+
+test('unless, messages and scopeClaim are typed; unless predicates receive the Express request', () => {
+  jwtAuth({
+    secret: 's',
+    unless: { path: ['/health', /^\/public\//, { url: '/signup', method: 'POST' }, { url: /^\/docs/, method: ['GET', 'HEAD'] }], method: 'OPTIONS' },
+    messages: { token_expired: 'Please sign in again', insufficient_scope: 'Admins only' },
+    scopeClaim: ['permissions', 'scope'],
+  });
+  jwtAuth({
+    secret: 's',
+    unless: {
+      custom: (req) => {
+        expectTypeOf(req).toEqualTypeOf<Request>();
+        return req.ip === '127.0.0.1';
+      },
+    },
+  });
+  jwtAuth({
+    secret: 's',
+    unless: async (req) => {
+      expectTypeOf(req).toEqualTypeOf<Request>();
+      return req.path.startsWith('/public');
+    },
+  });
+  // @ts-expect-error -- messages are keyed by error code
+  jwtAuth({ secret: 's', messages: { expired: 'x' } });
+  // @ts-expect-error -- express-unless's "methods" is "method" here
+  jwtAuth({ secret: 's', unless: { path: { url: '/a', methods: ['GET'] } } });
+  // @ts-expect-error -- passthrough is a boolean
+  jwtAuth({ secret: 's', passthrough: 'yes' });
+  // @ts-expect-error -- scopeClaim names claims
+  jwtAuth({ secret: 's', scopeClaim: 1 });
+});

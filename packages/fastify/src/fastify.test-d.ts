@@ -142,3 +142,28 @@ test('a forwarded AuthError reaches the error handler with the http-errors shape
     return reply.code(error.statusCode).headers(error.headers).send(error.toJSON());
   });
 });
+
+test('passthrough: request.authError is AuthError | null', async () => {
+  const app = Fastify();
+  await app.register(jwtAuth, { secret: 's', passthrough: true });
+  app.get('/maybe', async (request) => {
+    expectTypeOf(request.authError).toEqualTypeOf<AuthError | null>();
+    return { reason: request.authError?.code ?? null };
+  });
+  expectTypeOf<FastifyRequest['authError']>().toEqualTypeOf<AuthError | null>();
+});
+
+test('unless, messages and scopeClaim are typed; unless predicates receive the Fastify request', async () => {
+  await Fastify().register(jwtAuth, {
+    secret: 's',
+    unless: { path: ['/health', '/public/**', { url: /^\/docs/, method: ['GET'] }], custom: (request) => {
+      expectTypeOf(request).toEqualTypeOf<FastifyRequest>();
+      return request.url === '/x';
+    } },
+    messages: { token_expired: 'Please sign in again' },
+    scopeClaim: ['scp'],
+  });
+  await Fastify().register(jwtAuth, { secret: 's', unless: (request) => request.method === 'OPTIONS' });
+  // @ts-expect-error -- messages are keyed by error code
+  await Fastify().register(jwtAuth, { secret: 's', messages: { expired: 'x' } });
+});

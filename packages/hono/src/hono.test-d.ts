@@ -140,3 +140,26 @@ test('a forwarded AuthError reaches onError with the http-errors shape', () => {
     return c.json(err.toJSON(), err.status, err.headers);
   });
 });
+
+test('passthrough: c.get("authError") is AuthError | undefined', () => {
+  new Hono().use(jwtAuth({ secret: 's', passthrough: true })).get('/maybe', (c) => {
+    expectTypeOf(c.get('authError')).toEqualTypeOf<AuthError | undefined>();
+    return c.json({ reason: c.get('authError')?.code ?? null });
+  });
+  expectTypeOf<JwtAuthVariables['authError']>().toEqualTypeOf<AuthError | undefined>();
+});
+
+test('unless, messages and scopeClaim are typed; unless predicates receive the Hono context', () => {
+  jwtAuth({
+    secret: 's',
+    unless: { path: ['/health', { url: '/signup', method: 'POST' }], custom: (c) => {
+      expectTypeOf(c).toEqualTypeOf<Context>();
+      return c.req.path === '/x';
+    } },
+    messages: { insufficient_scope: 'Admins only' },
+    scopeClaim: 'permissions',
+  });
+  jwtAuth({ secret: 's', unless: async (c) => c.req.method === 'OPTIONS' });
+  // @ts-expect-error -- messages are keyed by error code
+  jwtAuth({ secret: 's', messages: { expired: 'x' } });
+});

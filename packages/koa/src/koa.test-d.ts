@@ -132,3 +132,28 @@ test('a forwarded AuthError carries the http-errors shape Koa answers with', () 
     }
   });
 });
+
+test('passthrough: ctx.state.authError is AuthError | undefined', () => {
+  new Koa().use(jwtAuth({ secret: 's', passthrough: true })).use((ctx) => {
+    expectTypeOf(ctx.state.authError).toEqualTypeOf<AuthError | undefined>();
+    expectTypeOf(ctx.state.authError).exclude<undefined>().toHaveProperty('code').toEqualTypeOf<AuthErrorCode>();
+  });
+  expectTypeOf<JwtAuthState['authError']>().toEqualTypeOf<AuthError | undefined>();
+});
+
+test('unless, messages and scopeClaim are typed; unless predicates receive the Koa context', () => {
+  jwtAuth({
+    secret: 's',
+    unless: { path: ['/health', /^\/public\//, { url: '/signup', method: 'POST' }], method: ['OPTIONS'], custom: (ctx) => {
+      expectTypeOf(ctx).toEqualTypeOf<Context>();
+      return ctx.path === '/x';
+    } },
+    messages: { missing_token: 'Log in first' },
+    scopeClaim: 'permissions',
+  });
+  jwtAuth({ secret: 's', unless: (ctx) => ctx.path.startsWith('/public') });
+  // @ts-expect-error -- messages are keyed by error code
+  jwtAuth({ secret: 's', messages: { expired: 'x' } });
+  // @ts-expect-error -- unless.path holds paths, RegExps or { url, method }
+  jwtAuth({ secret: 's', unless: { path: 42 } });
+});
