@@ -75,6 +75,18 @@ const MEANT: ReadonlyMap<string, string> = new Map([
   ['scopeClaims', '"scopeClaim"'],
 ]);
 
+/** @fastify/jwt's `messages` keys, and the codes that replace them. */
+const FASTIFY_JWT_MESSAGES: ReadonlyMap<string, string> = new Map([
+  ['badRequestErrorMessage', 'malformed_header'],
+  ['badCookieRequestErrorMessage', 'malformed_token'],
+  ['noAuthorizationInHeaderMessage', 'missing_token'],
+  ['noAuthorizationInCookieMessage', 'missing_token'],
+  ['authorizationTokenExpiredMessage', 'token_expired'],
+  ['authorizationTokenInvalid', 'malformed_token, invalid_signature or claim_invalid'],
+  ['authorizationTokenUntrusted', 'claim_invalid'],
+  ['authorizationTokenUnsigned', 'algorithm_not_allowed'],
+]);
+
 /** Client-facing descriptions by code (the `messages` option, checked). */
 export type Messages = Readonly<Partial<Record<AuthErrorCode, string>>>;
 
@@ -139,7 +151,10 @@ function checkMessages(value: unknown): Messages {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('"messages" must map error codes to descriptions, like { token_expired: "Please sign in again" }.');
   const messages: Partial<Record<AuthErrorCode, string>> = {};
   for (const [code, text] of Object.entries(value)) {
-    if (!isAuthErrorCode(code)) fail(`"messages" has an unknown error code "${code}".`);
+    if (!isAuthErrorCode(code)) {
+      const meant = FASTIFY_JWT_MESSAGES.get(code);
+      fail(`"messages" has an unknown error code "${code}"${meant === undefined ? '.' : `; messages are keyed by error code here: ${meant}.`}`);
+    }
     if (typeof text !== 'string' || text === '' || !isChallengeSafe(text)) {
       fail(`"messages.${code}" must be a non-empty string of printable ASCII characters: it is sent in the WWW-Authenticate header too.`);
     }

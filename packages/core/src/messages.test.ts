@@ -83,6 +83,7 @@ describe('messages', () => {
     ['null', null, '"messages" must map error codes to descriptions'],
     ['an unknown code', { expired: 'x' }, '"messages" has an unknown error code "expired".'],
     ['an inherited name', { toString: 'x' }, '"messages" has an unknown error code "toString".'],
+    ['an @fastify/jwt key', { authorizationTokenExpiredMessage: 'x' }, '"authorizationTokenExpiredMessage"; messages are keyed by error code here: token_expired.'],
     ['a number', { token_expired: 5 }, '"messages.token_expired" must be a non-empty string of printable ASCII'],
     ['an empty string', { token_expired: '' }, '"messages.token_expired" must be a non-empty string of printable ASCII'],
     ['a line break', { token_expired: 'a\r\nX-Injected: 1' }, '"messages.token_expired" must be a non-empty string of printable ASCII'],
