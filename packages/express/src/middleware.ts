@@ -51,7 +51,8 @@ export function jwtAuth<Payload extends JWTPayload = JWTPayload, User = Payload>
   const authenticator = createAuthenticator(options);
   return (req, res, next) => {
     // The full original URL (before a mount removed its prefix): `unless` paths are matched on it.
-    const input = { method: req.method, url: req.originalUrl, headers: req.headers, rawHeaders: req.rawHeaders };
+    // `req.url` when a plain Node server calls the middleware, which has no originalUrl.
+    const input = { method: req.method, url: req.originalUrl ?? req.url, headers: req.headers, rawHeaders: req.rawHeaders };
     authenticator
       .authenticate(input, req)
       .then((result) => {
