@@ -2,6 +2,7 @@ import { StoreUnavailable, type AuthErrorCode } from '@jwtauth/core';
 import type { AnyOptions } from './harness/index.js';
 import { jwksScenarios } from './cases-jwks.js';
 import { keyScenarios } from './cases-keys.js';
+import { keysetScenarios } from './cases-keyset.js';
 import { HS_SECRET, now, rawToken, sign, signRaw, signWithText, type Keys } from './fixtures.js';
 
 /** The contract's description for each code, as clients read it. */
@@ -504,4 +505,5 @@ export const scenarios: Scenario[] = [
   },
   ...keyScenarios({ bearer, attached, failure, forwarded }),
   ...jwksScenarios({ bearer, attached, failure, keysUnavailable }),
+  ...keysetScenarios({ bearer, attached, failure, forwarded }),
 ];
