@@ -5,7 +5,7 @@ import { AuthError, type AuthErrorCode } from './errors.js';
 import type { Claimed } from './events.js';
 import { findKeys, idOf, type Candidate, type JoseKeyInput } from './find-keys.js';
 import { MAX_KEY_CANDIDATES } from './key-list.js';
-import { dependsOnRequest } from './key-source.js';
+import { dependsOnRequest, type TrustedIssuer } from './key-source.js';
 import { candidateLimit, KeysUnavailable } from './remote-jwks.js';
 
 /** A token that passed signature and claim checks. */
@@ -167,7 +167,7 @@ async function verifyDecoded<P extends JWTPayload>(
   if (keySource.kind === 'issuers' || keySource.kind === 'issuer-function') {
     // Only a trusted issuer's keys are ever looked up: an unknown `iss` fetches nothing.
     const { iss } = decoded.payload;
-    let trusted = undefined;
+    let trusted: TrustedIssuer | string | undefined;
     if (typeof iss === 'string') trusted = keySource.kind === 'issuers' ? keySource.byIssuer.get(iss) : await keySource.find(iss, request);
     if (trusted === undefined || typeof trusted === 'string') {
       const reason = typeof trusted === 'string' ? trusted : 'iss is not one of the configured issuers';
