@@ -2,6 +2,7 @@ import { StoreUnavailable, type AuthErrorCode } from '@jwtauth/core';
 import type { AnyOptions } from './harness/index.js';
 import { jwksScenarios } from './cases-jwks.js';
 import { keyScenarios } from './cases-keys.js';
+import { keysetScenarios } from './cases-keyset.js';
 import { requestScenarios } from './cases-request.js';
 import { HS_SECRET, now, rawToken, sign, signRaw, signWithText, type Keys } from './fixtures.js';
 
@@ -506,4 +507,5 @@ export const scenarios: Scenario[] = [
   ...keyScenarios({ bearer, attached, failure, forwarded }),
   ...jwksScenarios({ bearer, attached, failure, keysUnavailable }),
   ...requestScenarios({ bearer, failure, descriptions: DESCRIPTIONS }),
+  ...keysetScenarios({ bearer, attached, failure, forwarded }),
 ];

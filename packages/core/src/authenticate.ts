@@ -10,7 +10,7 @@ import { asError } from './thrown.js';
 import { parseScopes } from './scopes.js';
 import { findToken } from './token-source.js';
 import { authFailed, claimedBy, type Claimed } from './events.js';
-import { verifyToken, type VerifiedToken, type VerifyResult } from './verify.js';
+import { verifyToken, type VerifiedToken } from './verify.js';
 
 /** The outcome of authenticating one request. Failures are values, never thrown. */
 export type AuthResult<Payload extends JWTPayload = JWTPayload, User = Payload> =
@@ -26,8 +26,8 @@ export type AuthResult<Payload extends JWTPayload = JWTPayload, User = Payload> 
 export interface Authenticator<Payload extends JWTPayload = JWTPayload, User = Payload, Request = unknown> {
   /**
    * Authenticates a request. `input` is the request as core reads it (a Node `IncomingMessage` or
-   * a Fetch `Request`); `request` is the framework's own object, handed to `getToken` and
-   * `resolveUser`. Rejects only when one of your hooks throws.
+   * a Fetch `Request`); `request` is the framework's own object, handed to `getToken`,
+   * `resolveUser`, and `secret` and `issuers` functions. Rejects only when one of your hooks throws.
    */
   authenticate(input: RequestLike, request: Request): Promise<AuthResult<Payload, User>>;
   /** Whether failures go down the framework's error path instead of being answered. */
@@ -73,16 +73,6 @@ export function createAuthenticator<Payload extends JWTPayload = JWTPayload, Use
     return { kind: 'token', token } as const;
   }
 
-  /** Signature and claim checks, skipped for a token verified moments ago (see TokenCache). */
-  async function verifyCached(token: string): Promise<VerifyResult<Payload>> {
-    const now = config.currentDate().getTime();
-    const cached = config.cache?.get(token, now);
-    if (cached !== undefined) return { ok: true, header: cached.header, payload: cached.payload as Payload };
-    const verified = await verifyToken<Payload>(token, config);
-    if (verified.ok) config.cache?.set(token, verified, now, { tolerance: config.clockTolerance, maxTokenAge: config.maxTokenAge });
-    return verified;
-  }
-
   async function authenticate(input: RequestLike, request: Request): Promise<AuthResult<Payload, User>> {
     if (config.unless !== undefined && (await config.unless(input, request))) return ANONYMOUS;
     const result = await verifyRequest(input, request);
@@ -96,7 +86,9 @@ export function createAuthenticator<Payload extends JWTPayload = JWTPayload, Use
     if (found.kind === 'none') return config.credentialsRequired ? failure('missing_token', 'no token was sent') : ANONYMOUS;
     if (found.kind !== 'token') return failure(found.kind, LOOKUP_REASONS[found.kind]);
 
-    const verified = await verifyCached(found.token);
+    // Signature and claim checks (reusing a recent verification, see TokenCache); the request goes
+    // to a `secret` or `issuers` function.
+    const verified = await verifyToken<Payload>(found.token, config, request);
     if (!verified.ok) {
       const refused = makeError(verified.code, { description: verified.description, cause: verified.cause });
       return refuse(refused, verified.reason ?? verified.code, verified.claimed);

@@ -89,6 +89,17 @@ describe('createAuthenticator: configuration is checked at creation', () => {
     ['resolveUser that is not a function', () => ({ secret: SECRET, resolveUser: {} })],
     ['getToken that is not a function', () => ({ secret: SECRET, getToken: 'header' })],
     ['currentDate that is not a function', () => ({ secret: SECRET, currentDate: new Date() })],
+    ['an empty array of keys', () => ({ secret: [] })],
+    ['an HMAC secret and an RSA PEM in one array (algorithm confusion)', () => ({ secret: [SECRET, rsaPem] })],
+    ['an RSA JWK and an HMAC secret in one array', () => ({ secret: [rsaJwk, SECRET] })],
+    ['an oct JWK and an EC JWK in one array', () => ({ secret: [{ kty: 'oct', k: 'x'.repeat(64) }, esJwk] })],
+    ['an array holding a private key', () => ({ secret: [rsaPem, rsaPrivatePem] })],
+    ['an array holding a short secret', () => ({ secret: [SECRET, 'too-short'] })],
+    ['an array holding null', () => ({ secret: [SECRET, null] })],
+    ['an array holding a key function', () => ({ secret: [async () => SECRET] })],
+    ['an array of keys that cannot verify the requested algorithm', () => ({ secret: [rsaPem, esJwk], algorithms: ['HS256'] })],
+    ['issuers as an array', () => ({ issuers: [{ secret: SECRET }] })],
+    ['an issuers function next to a top-level secret', () => ({ issuers: () => undefined, secret: SECRET })],
   ])('throws a TypeError at creation for %s', (_, options) => {
     expect(() => create(options())).toThrow(TypeError);
   });
@@ -115,6 +126,14 @@ describe('createAuthenticator: configuration is checked at creation', () => {
     ['a JWK Set with one encryption key among signing keys', () => ({ jwks: { keys: [rsaJwk, { ...esJwk, use: 'enc' }] } })],
     ['a remote JWK Set (not fetched at creation)', () => ({ jwks: { uri: 'https://127.0.0.1:1/jwks.json', timeoutDuration: 100 } })],
     ['a key function', () => ({ secret: async () => SECRET })],
+    ['a key function using the request', () => ({ secret: async (_header: unknown, _token: string, request: { host: string }) => request.host })],
+    ['two HMAC secrets (rotation)', () => ({ secret: [SECRET, `${SECRET}-previous`] })],
+    ['several public key families in one array', () => ({ secret: [rsaPem, esJwk, rsaKeyObject, rsaCryptoKey] })],
+    ['an array of keys with a narrowed allowlist', () => ({ secret: [rsaPem, esJwk], algorithms: ['ES256', 'PS256'] })],
+    ['ten HMAC secrets without kid', () => ({ secret: Array.from({ length: 10 }, (_, i) => `${SECRET}-${i}`) })],
+    ['twelve JWKs with a kid each', () => ({ secret: Array.from({ length: 12 }, (_, i) => ({ ...esJwk, kid: `k${i}` })) })],
+    ['an issuers function', () => ({ issuers: () => undefined, audience: 'api' })],
+    ['an issuer whose secret is an array', () => ({ issuers: { 'https://a.example.com': { secret: [SECRET, `${SECRET}-previous`] } } })],
     ['every option at once', () => ({
       secret: SECRET,
       algorithms: ['HS256'],
@@ -184,6 +203,19 @@ describe('start-up messages say what to fix', () => {
     ['jwks-rsa\'s "jwksUri"', () => ({ jwksUri: JWKS_URI }), /unknown option "jwksUri"; did you mean jwks: \{ uri \}\?/],
     ['express-oauth2-jwt-bearer\'s "issuerBaseURL"', () => ({ issuerBaseURL: ISSUER }), /unknown option "issuerBaseURL"; did you mean "issuer" with discovery: true\?/],
     ['an option named like an Object.prototype member', () => JSON.parse('{"secret":"x","constructor":1}'), /^jwtAuth: unknown option "constructor"\.$/],
+    ['secret: [] (an empty array)', () => ({ secret: [] }), /^jwtAuth: "secret" is an empty array; give at least one key\.$/],
+    ['a second secret read from an unset environment variable', () => ({ secret: [SECRET, unset] }), /^jwtAuth: "secret\[1\]" is undefined: is the environment variable it is read from \(such as JWT_SECRET\) set\?$/],
+    ['a second secret that is an empty string', () => ({ secret: [SECRET, ''] }), /^jwtAuth: "secret\[1\]" is an empty string/],
+    ['a short secret in an array', () => ({ secret: [SECRET, 'too-short'] }), /^jwtAuth: "secret\[1\]": the HMAC secret is 9 bytes/],
+    ['null in an array', () => ({ secret: [null] }), /^jwtAuth: "secret\[0\]": the key is null\.$/],
+    ['a function in an array', () => ({ secret: [SECRET, () => SECRET] }), /^jwtAuth: "secret\[1\]" is a function; a key function must be "secret" itself, returning one key or an array of keys\.$/],
+    ['an HMAC secret next to an RSA public key', () => ({ secret: [SECRET, rsaPem] }), /^jwtAuth: "secret": it mixes HMAC secrets with public keys: every holder of the secret could then sign tokens that pass for the public-key issuer's \(algorithm confusion\)\. Keep one kind per list, and give each issuer its own keys with "issuers"\.$/],
+    ['eleven HMAC secrets without kid', () => ({ secret: Array.from({ length: 11 }, (_, i) => `${SECRET}-${i}`) }), /^jwtAuth: "secret" holds more than 10 keys without a kid that verify HS256, and at most 10 are tried for a token: remove retired keys, or give the keys a kid/],
+    ['RS256 requested with HMAC secrets', () => ({ secret: [SECRET, `${SECRET}-2`], algorithms: ['RS256'] }), /^jwtAuth: This list of keys cannot verify RS256; it can verify HS256, HS384, HS512\./],
+    ['an issuer mixing key families', () => ({ issuers: { [ISSUER]: { secret: [rsaJwk, SECRET] } } }), /^jwtAuth: "issuers\["https:\/\/a\.example\.com"\]\.secret": it mixes HMAC secrets with public keys/],
+    ['an issuer with an unknown option', () => ({ issuers: { [ISSUER]: { secret: SECRET, kid: 'x' } } }), /^jwtAuth: unknown option "kid" in "issuers\["https:\/\/a\.example\.com"\]"\.$/],
+    ['an issuer with algorithms that are not a list', () => ({ issuers: { [ISSUER]: { secret: SECRET, algorithms: 'HS256' } } }), /^jwtAuth: "issuers\["https:\/\/a\.example\.com"\]\.algorithms" must be a non-empty array of algorithm names\.$/],
+    ['issuers given as an array', () => ({ issuers: [] }), /"issuers" must map each trusted issuer to \{ secret \}, \{ jwks \} or \{ discovery: true \}, or be a function \(iss, request\) => such keys/],
   ])('throws a TypeError for %s that says what to fix', (_, options, message) => {
     expect(() => create(options())).toThrow(TypeError);
     expect(() => create(options())).toThrow(message);

@@ -4,10 +4,11 @@ import { isChallengeSafe } from './challenge.js';
 import { toSeconds } from './duration.js';
 import { isAuthErrorCode, type AuthErrorCode } from './errors.js';
 import { createEmitter, type Emit } from './events.js';
-import { keySourceFrom, type KeySource } from './key-source.js';
+import { createIssuerFinder } from './issuer-finder.js';
+import { keySourceFrom, type KeySource, type TrustedIssuer } from './key-source.js';
 import { revocationGraceOf } from './revocation-store.js';
 import { TokenCache } from './token-cache.js';
-import type { JwtAuthOptions } from './options.js';
+import type { IssuerKeys, IssuerResolver, JwtAuthOptions } from './options.js';
 import { DEFAULT_SCOPE_CLAIMS } from './scopes.js';
 import type { TokenFrom } from './token-source.js';
 import { compileUnless, type UnlessCheck } from './unless.js';
@@ -17,7 +18,7 @@ export type { KeySource } from './key-source.js';
 /** The part of the configuration that verifying a token needs. */
 export type VerifyConfig = Pick<
   AuthConfig<JWTPayload, unknown, unknown>,
-  'keySource' | 'algorithms' | 'issuer' | 'audience' | 'subject' | 'typ' | 'clockTolerance' | 'maxTokenAge' | 'requiredClaims' | 'currentDate'
+  'keySource' | 'algorithms' | 'issuer' | 'audience' | 'subject' | 'typ' | 'clockTolerance' | 'maxTokenAge' | 'requiredClaims' | 'currentDate' | 'cache'
 >;
 
 /** Options checked and normalised once, when the middleware is created. */
@@ -119,13 +120,13 @@ function stringOrList(name: string, value: unknown): string | string[] | undefin
   return fail(`"${name}" must be a non-empty string or an array of them.`);
 }
 
-function checkAlgorithms(value: unknown): string[] | undefined {
+function checkAlgorithms(value: unknown, name = 'algorithms', failWith: (message: string) => never = fail): string[] | undefined {
   if (value === undefined) return undefined;
-  if (!isStringList(value) || value.length === 0) fail('"algorithms" must be a non-empty array of algorithm names.');
+  if (!isStringList(value) || value.length === 0) failWith(`"${name}" must be a non-empty array of algorithm names.`);
   for (const alg of value) {
-    if (alg.toLowerCase() === 'none') fail('"none" can never be allowed: unsigned tokens are not accepted.');
+    if (alg.toLowerCase() === 'none') failWith('"none" can never be allowed: unsigned tokens are not accepted.');
     if (!SUPPORTED_ALGORITHMS.has(alg)) {
-      fail(`unknown algorithm "${alg}"; use one of ${[...SUPPORTED_ALGORITHMS].join(', ')}.`);
+      failWith(`unknown algorithm "${alg}"; use one of ${[...SUPPORTED_ALGORITHMS].join(', ')}.`);
     }
   }
   return [...new Set(value)];
@@ -190,9 +191,29 @@ function singleIssuer(issuer: unknown): string | undefined {
   return typeof issuer === 'string' ? issuer : undefined;
 }
 
-/** `issuers`: each trusted `iss` with its own key source and allowlist. */
+interface IssuerContext {
+  requested: string[] | undefined;
+  fetch: JwtAuthOptions['fetch'];
+  emit: Emit | undefined;
+  fail: (message: string) => never;
+}
+
+/** One trusted issuer's keys and allowlist; `at` names the entry in messages. */
+function trustedIssuer(issuer: string, entry: unknown, at: string, context: IssuerContext): TrustedIssuer {
+  if (typeof entry !== 'object' || entry === null) return context.fail(`"${at}" must be an object.`);
+  for (const name of Object.keys(entry)) if (!ISSUER_OPTIONS.has(name)) context.fail(`unknown option "${name}" in "${at}".`);
+  const keys = entry as IssuerKeys<never>;
+  const own = keys.algorithms === undefined ? context.requested : checkAlgorithms(keys.algorithms, `${at}.algorithms`, context.fail);
+  const [source, algorithms] = keySourceFrom({ ...keys, algorithms: own }, { at, issuer, fetch: context.fetch, emit: context.emit, fail: context.fail });
+  return { source, algorithms };
+}
+
+/**
+ * `issuers`: each trusted `iss` with its own key source and allowlist, or a function choosing them
+ * per request, whose answers are checked when it gives them (a `TypeError` on the error path).
+ */
 function issuersKeySource(
-  options: JwtAuthOptions<JWTPayload, unknown, unknown>,
+  options: JwtAuthOptions<JWTPayload, unknown, never>,
   requested: string[] | undefined,
   fetchImpl: JwtAuthOptions['fetch'],
   emit: Emit | undefined,
@@ -201,21 +222,27 @@ function issuersKeySource(
   if (options.secret !== undefined || options.jwks !== undefined || options.discovery !== undefined || options.issuer !== undefined) {
     fail('with "issuers", give each issuer its own "secret", "jwks" or "discovery", and no top-level "issuer", "secret", "jwks" or "discovery".');
   }
-  if (typeof issuers !== 'object' || issuers === null || Object.keys(issuers).length === 0) {
-    fail('"issuers" must map each trusted issuer to { secret }, { jwks } or { discovery: true }.');
+  if (typeof issuers === 'function') {
+    const answerFail = (message: string): never => {
+      throw new TypeError(`jwtAuth: the "issuers" function returned keys that cannot be used: ${message}`);
+    };
+    const context: IssuerContext = { requested, fetch: fetchImpl, emit, fail: answerFail };
+    const find = createIssuerFinder(issuers as IssuerResolver<unknown>, (iss, entry) => trustedIssuer(iss, entry, 'issuers()', context));
+    return [{ kind: 'issuer-function', find }, requested ?? [...SUPPORTED_ALGORITHMS]];
   }
-  const byIssuer = new Map<string, { source: KeySource; algorithms: readonly string[] }>();
+  if (typeof issuers !== 'object' || issuers === null || Array.isArray(issuers) || Object.keys(issuers).length === 0) {
+    fail('"issuers" must map each trusted issuer to { secret }, { jwks } or { discovery: true }, or be a function (iss, request) => such keys.');
+  }
+  const byIssuer = new Map<string, TrustedIssuer>();
   const union = new Set<string>();
+  const context: IssuerContext = { requested, fetch: fetchImpl, emit, fail };
   for (const [issuer, entry] of Object.entries(issuers)) {
-    if (typeof entry !== 'object' || entry === null) fail(`"issuers[${JSON.stringify(issuer)}]" must be an object.`);
-    for (const name of Object.keys(entry)) if (!ISSUER_OPTIONS.has(name)) fail(`unknown option "${name}" for issuer ${JSON.stringify(issuer)}.`);
-    const at = `issuers[${JSON.stringify(issuer)}]`;
-    const own = entry.algorithms === undefined ? requested : checkAlgorithms(entry.algorithms);
-    const [source, algorithms] = keySourceFrom({ ...entry, algorithms: own }, { at, issuer, fetch: fetchImpl, emit, fail });
-    byIssuer.set(issuer, { source, algorithms });
-    for (const alg of algorithms) union.add(alg);
+    const trusted = trustedIssuer(issuer, entry, `issuers[${JSON.stringify(issuer)}]`, context);
+    byIssuer.set(issuer, trusted);
+    for (const alg of trusted.algorithms) union.add(alg);
   }
-  return [{ kind: 'issuers', byIssuer }, [...union]];
+  const perRequest = [...byIssuer.values()].some((trusted) => trusted.source.kind === 'function');
+  return [{ kind: 'issuers', byIssuer, dependsOnRequest: perRequest }, [...union]];
 }
 
 /** Checks every option once and throws a `TypeError` that says what to fix. */
@@ -232,7 +259,7 @@ export function resolveConfig<Payload extends JWTPayload, User, Request>(
   const [keySource, algorithms] =
     options.issuers === undefined
       ? keySourceFrom({ ...options, algorithms: requested }, { at: '', issuer: singleIssuer(options.issuer), fetch: fetchImpl, emit, fail })
-      : issuersKeySource(options, requested, fetchImpl, emit);
+      : issuersKeySource(options as JwtAuthOptions<JWTPayload, unknown, never>, requested, fetchImpl, emit);
   if (options.subject !== undefined && (typeof options.subject !== 'string' || options.subject === '')) fail('"subject" must be a non-empty string.');
   if (options.typ !== undefined && (typeof options.typ !== 'string' || options.typ === '')) fail('"typ" must be a non-empty string such as "at+jwt".');
   if (options.requiredClaims !== undefined && !isStringList(options.requiredClaims)) fail('"requiredClaims" must be an array of claim names.');

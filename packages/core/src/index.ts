@@ -47,3 +47,4 @@ export { isStoreUnavailable, MemoryRevocationStore, StoreUnavailable } from './r
 export type { MemoryRevocationStoreOptions, RevocationStore, RotateOptions, RotateResult } from './revocation-store.js';
 export { clearRefreshCookie, readCookie, refreshCookie } from './cookies.js';
 export type { RefreshCookieOptions } from './cookies.js';
+export type { IssuerResolver, KeyAnswer } from './options.js';

@@ -2,21 +2,50 @@ import { createLocalJWKSet, type JWTVerifyGetKey } from 'jose';
 import { SUPPORTED_ALGORITHMS } from './algorithms.js';
 import { createDiscoveredKeySet } from './discovery.js';
 import type { Emit } from './events.js';
+import { crowdedAlgorithm, MAX_KEY_CANDIDATES, MIXED_FAMILIES, mixesFamilies } from './key-list.js';
 import { jwkAlgorithms, prepareKey, type KeyInput, type PreparedKey } from './keys.js';
 import type { KeyFunction, LocalJwks, RemoteJwks } from './options.js';
 import { createRemoteKeySet, isTrustedScheme, REMOTE_JWKS_DEFAULTS, type FetchFunction, type RemoteJwksTiming } from './remote-jwks.js';
 
+/** One trusted issuer's keys and allowlist. */
+export interface TrustedIssuer {
+  readonly source: KeySource;
+  readonly algorithms: readonly string[];
+}
+
 /** How the verification key is found for a token. */
 export type KeySource =
   | { kind: 'static'; key: PreparedKey }
-  | { kind: 'function'; resolve: KeyFunction }
+  /** Several keys (`secret` as an array), chosen by `kid` or tried in turn. */
+  | { kind: 'keys'; keys: readonly PreparedKey[] }
+  | { kind: 'function'; resolve: KeyFunction<unknown> }
   | { kind: 'jwks'; resolve: JWTVerifyGetKey }
   /** Several trusted issuers, each with its own keys and allowlist, chosen by the token's `iss`. */
-  | { kind: 'issuers'; byIssuer: ReadonlyMap<string, { source: KeySource; algorithms: readonly string[] }> };
+  | { kind: 'issuers'; byIssuer: ReadonlyMap<string, TrustedIssuer>; dependsOnRequest: boolean }
+  /** Trusted issuers chosen per request by an `issuers` function: the issuer's keys, or why it is not trusted. */
+  | { kind: 'issuer-function'; find(iss: string, request: unknown): Promise<TrustedIssuer | string> };
+
+/**
+ * Whether the keys a token is checked against may depend on the request (a `secret` function or
+ * an `issuers` function receives it): a token verified for one request then proves nothing for
+ * another until the keys are found again.
+ */
+export function dependsOnRequest(source: KeySource): boolean {
+  switch (source.kind) {
+    case 'function':
+    case 'issuer-function':
+      return true;
+    case 'issuers':
+      return source.dependsOnRequest;
+    default:
+      return false;
+  }
+}
 
 /** Where one issuer's keys come from: exactly one of `secret`, `jwks` with `uri` or `keys`, `discovery`. */
 export interface KeySourceOptions {
-  secret?: KeyInput | KeyFunction | undefined;
+  /** `KeyFunction<never>`: any request type fits; core hands the function whatever request it was given. */
+  secret?: KeyInput | readonly KeyInput[] | KeyFunction<never> | undefined;
   jwks?: LocalJwks | RemoteJwks | RemoteJwksTiming | undefined;
   discovery?: boolean | undefined;
   /** The checked `algorithms` option, if given. */
@@ -100,6 +129,36 @@ function localJwks(jwks: LocalJwks, at: string, requested: string[] | undefined,
   return [{ kind: 'jwks', resolve: createLocalJWKSet({ keys: jwks.keys }) }, narrow(requested, [...usable], 'This JWK Set', fail)];
 }
 
+/** `Array.isArray`, which does not narrow a readonly array type. */
+const isList = (value: unknown): value is readonly unknown[] => Array.isArray(value);
+
+/**
+ * `secret` as an array: every key checked as `secret` is, HMAC secrets never next to public keys.
+ * The allowlist is the union of what the keys verify.
+ */
+function keyList(inputs: readonly unknown[], name: string, requested: string[] | undefined, fail: Fail): [KeySource, readonly string[]] {
+  if (inputs.length === 0) fail(`"${name}" is an empty array; give at least one key.`);
+  const keys = inputs.map((input, index) => {
+    const at = `${name}[${index}]`;
+    if (input === undefined) fail(UNSET(at, 'JWT_SECRET'));
+    if (input === '') fail(EMPTY(at, 'JWT_SECRET'));
+    if (typeof input === 'function') fail(`"${at}" is a function; a key function must be "${name}" itself, returning one key or an array of keys.`);
+    const key = input === null ? 'the key is null' : prepareKey(input as KeyInput);
+    if (typeof key === 'string') return fail(`"${at}": ${key}.`);
+    return key;
+  });
+  if (mixesFamilies(keys)) fail(`"${name}": ${MIXED_FAMILIES}.`);
+  const crowded = crowdedAlgorithm(keys);
+  if (crowded !== undefined) {
+    fail(
+      `"${name}" holds more than ${MAX_KEY_CANDIDATES} keys without a kid that verify ${crowded}, and at most ${MAX_KEY_CANDIDATES} are tried ` +
+        'for a token: remove retired keys, or give the keys a kid (as JWKs) so that tokens naming it find theirs.',
+    );
+  }
+  const usable = [...new Set(keys.flatMap((key) => key.algorithms))];
+  return [{ kind: 'keys', keys }, narrow(requested, usable, 'This list of keys', fail)];
+}
+
 /** What people write when they mean the environment variable behind a value is missing. */
 const UNSET = (name: string, example: string) =>
   `"${name}" is undefined: is the environment variable it is read from (such as ${example}) set?`;
@@ -173,7 +232,8 @@ export function keySourceFrom(
   checkKeySourceShape(options, prefix, fail);
   const remoteUri = typeof jwks === 'object' && jwks !== null && 'uri' in jwks;
 
-  if (typeof secret === 'function') return [{ kind: 'function', resolve: secret as KeyFunction }, requested ?? [...SUPPORTED_ALGORITHMS]];
+  if (typeof secret === 'function') return [{ kind: 'function', resolve: secret as KeyFunction<unknown> }, requested ?? [...SUPPORTED_ALGORITHMS]];
+  if (isList(secret)) return keyList(secret, `${prefix}secret`, requested, fail);
   if (secret !== undefined) {
     const key = prepareKey(secret);
     if (typeof key === 'string') fail(`"${prefix}secret": ${key}.`);

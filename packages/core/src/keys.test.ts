@@ -297,3 +297,21 @@ describe('readPem', () => {
     expect(readPem('-----BEGIN PUBLIC KEY-----\n!!!!\n-----END PUBLIC KEY-----')).toMatchObject({ kind: 'public', der: undefined });
   });
 });
+
+describe('prepareKey: the kid by which one key among several is chosen', () => {
+  it('keeps the kid of a JWK', () => {
+    expect((prepareKey({ ...jwks.rsa, kid: 'rsa-2026' }) as PreparedKey).kid).toBe('rsa-2026');
+    expect((prepareKey({ kty: 'oct', k: Buffer.from(SECRET_64).toString('base64url'), kid: 'hs-1' }) as PreparedKey).kid).toBe('hs-1');
+  });
+
+  it.each<[string, () => KeyInput]>([
+    ['a JWK without kid', () => jwks.p256],
+    ['a JWK whose kid is not a string', () => ({ ...jwks.p256, kid: 7 as unknown as string })],
+    ['a PEM', () => pems.rsa],
+    ['an HMAC secret', () => SECRET_64],
+    ['a KeyObject', () => keyObjects.p256],
+    ['a CryptoKey', () => cryptoKeys.es256],
+  ])('has none for %s', (_, input) => {
+    expect((prepareKey(input()) as PreparedKey).kid).toBeUndefined();
+  });
+});

@@ -26,6 +26,8 @@ export type VerifyKey = Uint8Array | CryptoKey | KeyObjectLike;
 /** A key ready for use: the algorithms it may verify and a way to get it for one of them. */
 export interface PreparedKey {
   readonly algorithms: readonly string[];
+  /** The JWK's `kid`, by which a key among several is chosen for a token naming it. */
+  readonly kid?: string | undefined;
   keyFor(alg: string): Promise<VerifyKey>;
 }
 
@@ -177,7 +179,8 @@ function prepareJwk(jwk: JWK): PreparedKey | string {
     if (tooSmall !== undefined) return tooSmall;
   }
   if (algorithms.length === 0) return 'the JWK cannot verify signatures (unsupported kty/crv, or use/key_ops/alg exclude it)';
-  return { algorithms, keyFor: once((alg) => importJWK({ ...jwk, alg }, alg)) as (alg: string) => Promise<VerifyKey> };
+  const keyFor = once((alg) => importJWK({ ...jwk, alg }, alg)) as (alg: string) => Promise<VerifyKey>;
+  return typeof jwk.kid === 'string' ? { algorithms, kid: jwk.kid, keyFor } : { algorithms, keyFor };
 }
 
 /**

@@ -8,10 +8,14 @@ import type { TokenCacheOptions } from './token-cache.js';
 import type { TokenFrom } from './token-source.js';
 import type { Unless } from './unless.js';
 
-/** One trusted issuer of the `issuers` option: exactly one of `secret`, `jwks` and `discovery`. */
-export interface IssuerKeys {
-  /** An HMAC secret, a public key, or a key function, as the top-level `secret`. */
-  secret?: KeyInput | KeyFunction;
+/**
+ * One trusted issuer of the `issuers` option: exactly one of `secret`, `jwks` and `discovery`.
+ *
+ * @typeParam Request - the framework's request object, passed to a `secret` function.
+ */
+export interface IssuerKeys<Request = unknown> {
+  /** An HMAC secret, a public key, several keys, or a key function, as the top-level `secret`. */
+  secret?: KeyInput | readonly KeyInput[] | KeyFunction<Request>;
   /** A JWK Set in memory or at a URL, as the top-level `jwks` (with `discovery`, only its timing). */
   jwks?: LocalJwks | RemoteJwks | RemoteJwksTiming;
   /** Find the issuer's `jwks_uri` in its metadata (the issuer is the key of this entry). */
@@ -20,11 +24,39 @@ export interface IssuerKeys {
   algorithms?: readonly string[];
 }
 
-/** Returns the verification key for one token, for key rotation schemes of your own. */
-export type KeyFunction = (
+/**
+ * Returns the verification key, or several, for one token: for key rotation schemes of your own,
+ * or to choose keys by tenant (the request's `Host`, a path prefix). `undefined`, `null` or
+ * anything that is not a key means no key matches the token (401 `invalid_signature`). Several
+ * keys are tried as a `secret` array is; HMAC secrets and public keys in one answer are a
+ * `TypeError` on the framework's error path. It runs for every request that carries a token, so
+ * keep it cheap (a lookup, or a cache of your own).
+ *
+ * @typeParam Request - the framework's request object: Express `req`, the Koa context, Fastify
+ * `request`, the Hono context.
+ */
+export type KeyFunction<Request = unknown> = (
   header: JWSHeaderParameters,
   token: string,
-) => KeyInput | null | undefined | Promise<KeyInput | null | undefined>;
+  request: Request,
+) => KeyAnswer | Promise<KeyAnswer>;
+
+/** What a {@link KeyFunction} returns: a key, several keys, or no key. */
+export type KeyAnswer = KeyInput | readonly KeyInput[] | null | undefined;
+
+/**
+ * Chooses the trusted issuers per request (multi-tenant: by host or tenant): given a token's
+ * `iss` and the framework request, returns that issuer's keys, or `undefined` when this request
+ * does not trust it (401 `claim_invalid`, before any key is fetched). The keys built for an `iss`
+ * are kept (at most 1000 issuers, the least recently used forgotten first) and reused while it
+ * returns the same keys, so a remote JWK Set is fetched once, not on every request.
+ *
+ * @typeParam Request - the framework's request object, as for {@link KeyFunction}.
+ */
+export type IssuerResolver<Request = unknown> = (
+  iss: string,
+  request: Request,
+) => IssuerKeys<Request> | null | undefined | Promise<IssuerKeys<Request> | null | undefined>;
 
 /** A JWK Set held in memory; the key is chosen by `kid` (and `alg`/`kty`). */
 export interface LocalJwks {
@@ -43,15 +75,18 @@ export interface RemoteJwks extends RemoteJwksTiming {
  *
  * @typeParam Payload - the claims your tokens carry.
  * @typeParam User - what `resolveUser` returns (the payload when it is not set).
- * @typeParam Request - the framework's request object, passed to `getToken` and `resolveUser`.
+ * @typeParam Request - the framework's request object, passed to `getToken`, `resolveUser`, a
+ * `secret` function and an `issuers` function.
  */
 export interface JwtAuthOptions<Payload extends JWTPayload = JWTPayload, User = Payload, Request = unknown> {
   /**
    * The verification key: an HMAC secret (string or bytes), a public key (PEM SPKI string or
-   * certificate, JWK, `KeyObject`, `CryptoKey`), or a function `(header, token) => key`.
-   * Required unless `jwks` is given.
+   * certificate, JWK, `KeyObject`, `CryptoKey`), several keys (key rotation: an array, tried by
+   * `kid` when the token and the keys have one, else in turn; HMAC secrets and public keys may
+   * not be mixed), or a function `(header, token, request) => key or keys`.
+   * Required unless `jwks`, `discovery` or `issuers` is given.
    */
-  secret?: KeyInput | KeyFunction;
+  secret?: KeyInput | readonly KeyInput[] | KeyFunction<Request>;
   /**
    * A JWK Set: `{ keys: [...] }` in memory, or `{ uri }` to fetch (with its timing). With
    * `discovery`, only the timing. Required unless `secret`, `discovery` or `issuers` is given.
@@ -65,10 +100,11 @@ export interface JwtAuthOptions<Payload extends JWTPayload = JWTPayload, User = 
   discovery?: boolean;
   /**
    * Several trusted issuers (multi-tenant), each with its own keys: `{ [iss]: { jwks } | { secret }
-   * | { discovery: true } }`. A token whose `iss` is not listed fails with `claim_invalid` before any
-   * key is fetched. Replaces `issuer`, `secret`, `jwks` and `discovery`.
+   * | { discovery: true } }`, or a function `(iss, request) => keys | undefined` that chooses them
+   * per request (by host or tenant). A token whose `iss` is not trusted fails with `claim_invalid`
+   * before any key is fetched. Replaces `issuer`, `secret`, `jwks` and `discovery`.
    */
-  issuers?: Record<string, IssuerKeys>;
+  issuers?: Record<string, IssuerKeys<Request>> | IssuerResolver<Request>;
   /** The `fetch` used for JWK Sets and metadata. Default: the global `fetch`. */
   fetch?: FetchFunction;
   /**

@@ -1,20 +1,23 @@
 import { CompactSign, SignJWT } from 'jose';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
 import { createAuthenticator } from './authenticate.js';
 import type { JwtAuthOptions } from './options.js';
 
 const SECRET = 'token-cache-test-secret-long-enough-for-hs256';
 const T0 = new Date('2030-01-01T00:00:00Z').getTime();
 
-/** An authenticator whose key function counts signature verifications, on a clock the test moves. */
+/** Signature checks: jose verifies every signature with Web Crypto's `verify` (watched, not replaced). */
+let signatureChecks: MockInstance<SubtleCrypto['verify']>;
+beforeEach(() => {
+  signatureChecks = vi.spyOn(crypto.subtle, 'verify');
+});
+afterEach(() => signatureChecks.mockRestore());
+
+/** An authenticator that counts signature verifications, on a clock the test moves. */
 function counted(options: Partial<JwtAuthOptions> = {}) {
   const clock = { now: T0 };
-  let verifications = 0;
   const authenticator = createAuthenticator({
-    secret: async () => {
-      verifications += 1;
-      return SECRET;
-    },
+    secret: SECRET,
     algorithms: ['HS256'],
     currentDate: () => new Date(clock.now),
     ...options,
@@ -23,7 +26,7 @@ function counted(options: Partial<JwtAuthOptions> = {}) {
     const result = await authenticator.authenticate(new Request('http://127.0.0.1/', { headers: { Authorization: `Bearer ${token}` } }), null);
     return result.ok ? 'ok' : result.error.code;
   };
-  return { clock, send, verifications: () => verifications };
+  return { clock, send, verifications: () => signatureChecks.mock.calls.length };
 }
 
 const sign = (claims: Record<string, unknown>) =>

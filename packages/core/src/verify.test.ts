@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CompactSign, exportJWK, exportSPKI, generateKeyPair, importPKCS8, SignJWT, type JWK, type JWTPayload } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
 import { EC_CERTIFICATE, EC_CERTIFICATE_KEY } from './test-certificates.js';
 import { createAuthenticator, type AuthResult } from './authenticate.js';
 import type { AuthErrorCode } from './errors.js';
@@ -342,7 +342,8 @@ describe('a key function that returns something that is not a key', () => {
     count: 42,
     flag: true,
     wrapped: { secret: SECRET },
-    list: [SECRET],
+    noKeys: [],
+    listOfNothing: [undefined, 42, { secret: SECRET }],
     nothing: null,
   };
   const lookup = (header: { kid?: string }) => KEYS[header.kid ?? ''] as KeyInput;
@@ -353,7 +354,7 @@ describe('a key function that returns something that is not a key', () => {
 
   it.each([
     '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf', '__defineGetter__', 'propertyIsEnumerable',
-    'count', 'flag', 'wrapped', 'list', 'nothing', 'not-there',
+    'count', 'flag', 'wrapped', 'noKeys', 'listOfNothing', 'nothing', 'not-there',
   ])('answers invalid_signature "No key matches the token" for kid %j', async (kid) => {
     const events: AuthEvent[] = [];
     const result = await check({ secret: lookup, onEvent: (event) => events.push(event) }, await sign({}, { header: { kid } }));
@@ -362,7 +363,7 @@ describe('a key function that returns something that is not a key', () => {
     expect(result.error.code).toBe('invalid_signature');
     expect(result.error.status).toBe(401);
     expect(result.error.description).toBe('No key matches the token');
-    expect(events).toMatchObject([{ type: 'auth.failed', code: 'invalid_signature', kid, reason: expect.stringMatching(/^the "secret" function returned (no key|an? [a-z "]+, not a key)$/) }]);
+    expect(events).toMatchObject([{ type: 'auth.failed', code: 'invalid_signature', kid, reason: expect.stringMatching(/^the "secret" function returned (no key|an array without a key|an? [a-z "]+, not a key)$/) }]);
   });
 
   it('answers the same for a token without kid', async () => {
@@ -380,6 +381,116 @@ describe('a key function that returns something that is not a key', () => {
     const outcome = check({ secret: () => key() as KeyInput }, await sign());
     await expect(outcome).rejects.toThrow(TypeError);
     await expect(check({ secret: () => key() as KeyInput }, await sign())).rejects.toThrow(message);
+  });
+});
+
+describe('a key function returning several keys', () => {
+  const OLD = 'the-old-hmac-secret-being-retired-0123456789abcdef-sixty-four-by';
+  const OLD_BYTES = new TextEncoder().encode(OLD);
+
+  it.each<[string, () => Promise<string>, AuthErrorCode | 'ok']>([
+    ['verifies a token of the first key', () => sign(), 'ok'],
+    ['verifies a token of the second key', () => sign({}, { key: OLD_BYTES }), 'ok'],
+    ['answers invalid_signature for a key it does not return', () => sign({}, { key: new TextEncoder().encode('another-secret-entirely-32-bytes!') }), 'invalid_signature'],
+  ])('%s (an array answered 500 before)', async (_, token, expected) => {
+    expect(codeOf(await check({ secret: () => [SECRET, OLD] }, await token()))).toBe(expected);
+    expect(codeOf(await check({ secret: async () => [SECRET_BYTES, OLD_BYTES] }, await token()))).toBe(expected);
+  });
+
+  it('chooses among the JWKs it returns by kid', async () => {
+    const returned = () => [{ ...publicJwks.RS256, kid: 'one' }, { ...rsOtherJwk, kid: 'two' }];
+    expect(codeOf(await check({ secret: returned }, await sign({}, { alg: 'RS256', key: rsOther.privateKey, header: { kid: 'two' } })))).toBe('ok');
+    expect(codeOf(await check({ secret: returned }, await sign({}, { alg: 'RS256', key: rsOther.privateKey, header: { kid: 'one' } })))).toBe('invalid_signature');
+  });
+
+  it('skips entries that are not keys, as it does a single answer', async () => {
+    expect(codeOf(await check({ secret: () => [undefined, 42, OLD] as unknown as KeyInput[] }, await sign({}, { key: OLD_BYTES })))).toBe('ok');
+  });
+
+  it('answers algorithm_not_allowed for HS256 signed with the text of an RSA public key it returns', async () => {
+    const token = await sign({ sub: 'admin' }, { key: new TextEncoder().encode(pems.RS256) });
+    expect(codeOf(await check({ secret: () => [pems.RS256, publicJwks.ES256] }, token))).toBe('algorithm_not_allowed');
+  });
+
+  it.each<[string, () => KeyInput[]]>([
+    ['an HMAC secret and an RSA PEM', () => [SECRET, pems.RS256]],
+    ['an RSA JWK and HMAC bytes', () => [publicJwks.RS256, SECRET_BYTES]],
+  ])('sends %s together to the error path as a TypeError (algorithm confusion)', async (_, keys) => {
+    for (const token of [await sign(), await sign({}, { alg: 'RS256', key: pairs.RS256.privateKey })]) {
+      await expect(check({ secret: keys }, token)).rejects.toThrow(TypeError);
+      await expect(check({ secret: keys }, token)).rejects.toThrow(/^jwtAuth: the "secret" function returned keys that cannot be used together: it mixes HMAC secrets with public keys/);
+    }
+  });
+
+  it('sends an unusable key among them to the error path as a TypeError', async () => {
+    await expect(check({ secret: () => [SECRET, 'too-short'] }, await sign())).rejects.toThrow(/unusable key: the HMAC secret is 9 bytes/);
+  });
+});
+
+describe('key functions receive the framework request', () => {
+  const TENANTS: Record<string, string> = {
+    'a.example': 'tenant-a-secret-long-enough-for-hs256-signatures',
+    'b.example': 'tenant-b-secret-long-enough-for-hs256-signatures',
+  };
+  /** A framework's request: core reads the Fetch request, the key function gets this object. */
+  const frameworkRequest = (host: string) => ({ host, framework: 'test' });
+  const byHost = vi.fn((_header: unknown, _token: string, request: { host: string }) => TENANTS[request.host]);
+  const tenantToken = (host: string) => sign({}, { key: new TextEncoder().encode(TENANTS[host]) });
+
+  function tenantAuthenticator(options: Partial<JwtAuthOptions<JWTPayload, JWTPayload, { host: string }>> = {}) {
+    const authenticator = createAuthenticator<JWTPayload, JWTPayload, { host: string }>({ secret: byHost, currentDate: () => NOW, ...options });
+    return async (host: string, token: string) => {
+      const result = await authenticator.authenticate(bearer(token), frameworkRequest(host));
+      return codeOf(result);
+    };
+  }
+  beforeEach(() => {
+    byHost.mockClear();
+  });
+
+  it('passes the header, the token and the request given to authenticate', async () => {
+    const token = await tenantToken('a.example');
+    expect(await tenantAuthenticator()('a.example', token)).toBe('ok');
+    expect(byHost.mock.calls).toEqual([[{ alg: 'HS256' }, token, { host: 'a.example', framework: 'test' }]]);
+  });
+
+  it.each([
+    ['with the verified-token cache', {}],
+    ['without it', { cache: false as const }],
+  ])('never accepts a tenant\'s token at another tenant\'s host (%s)', async (_, options) => {
+    const send = tenantAuthenticator(options);
+    const token = await tenantToken('a.example');
+    expect(await send('a.example', token)).toBe('ok');
+    expect(await send('b.example', token)).toBe('invalid_signature');
+    expect(await send('unknown.example', token)).toBe('invalid_signature');
+    expect(await send('a.example', token)).toBe('ok');
+  });
+
+  describe('and the verified-token cache', () => {
+    let signatureChecks: MockInstance<SubtleCrypto['verify']>;
+    beforeEach(() => {
+      signatureChecks = vi.spyOn(crypto.subtle, 'verify');
+    });
+    afterEach(() => signatureChecks.mockRestore());
+
+    it('runs the function for every request, and checks the signature once while it returns the same key', async () => {
+      const send = tenantAuthenticator();
+      const token = await tenantToken('a.example');
+      for (let i = 0; i < 3; i++) expect(await send('a.example', token)).toBe('ok');
+      expect(byHost).toHaveBeenCalledTimes(3);
+      expect(signatureChecks).toHaveBeenCalledTimes(1);
+    });
+
+    it('stops accepting a cached token at once when the function stops returning its key', async () => {
+      let keys: string[] = [SECRET, 'another-secret-entirely-32-bytes!'];
+      const authenticator = createAuthenticator({ secret: () => keys, currentDate: () => NOW });
+      const token = await sign();
+      const send = async () => codeOf(await authenticator.authenticate(bearer(token), null));
+      expect(await send()).toBe('ok');
+      expect(await send()).toBe('ok');
+      keys = ['another-secret-entirely-32-bytes!'];
+      expect(await send()).toBe('invalid_signature');
+    });
   });
 });
 

@@ -1,10 +1,11 @@
-import { errors, jwtVerify, type JWSHeaderParameters, type JWTPayload, type JWTVerifyOptions } from 'jose';
+import { errors, jwtVerify, type JWSHeaderParameters, type JWTPayload, type JWTVerifyOptions, type JWTVerifyResult } from 'jose';
 import { decodeCompact, type DecodedToken } from './compact.js';
 import type { VerifyConfig } from './config.js';
 import { AuthError, type AuthErrorCode } from './errors.js';
 import type { Claimed } from './events.js';
-import type { KeySource } from './key-source.js';
-import { isKeyShaped, prepareKey, type KeyInput, type PreparedKey, type VerifyKey } from './keys.js';
+import { findKeys, idOf, type Candidate, type JoseKeyInput } from './find-keys.js';
+import { MAX_KEY_CANDIDATES } from './key-list.js';
+import { dependsOnRequest, type TrustedIssuer } from './key-source.js';
 import { candidateLimit, KeysUnavailable } from './remote-jwks.js';
 
 /** A token that passed signature and claim checks. */
@@ -76,64 +77,9 @@ function fromJoseError(error: unknown): VerifyFailure | undefined {
   return undefined;
 }
 
-type JoseKeyInput = Parameters<typeof jwtVerify>[1];
-
-/** Keys a `secret` function returns, prepared once: key functions usually return the same few keys. */
-const preparedObjects = new WeakMap<object, PreparedKey | string>();
-const preparedStrings = new Map<string, PreparedKey | string>();
-const MAX_PREPARED_STRINGS = 64;
-
-function preparedOnce(input: KeyInput): PreparedKey | string {
-  const cache = typeof input === 'string' ? preparedStrings : preparedObjects;
-  const key = input as object & string;
-  let prepared = cache.get(key);
-  if (prepared === undefined) {
-    prepared = prepareKey(input);
-    if (typeof input === 'string' && preparedStrings.size >= MAX_PREPARED_STRINGS) preparedStrings.clear();
-    cache.set(key, prepared);
-  }
-  return prepared;
-}
-
-/** What a key function returned instead of a key, for operators: its type, never its value. */
-function notAKey(value: unknown): string {
-  if (value === undefined || value === null) return 'no key';
-  const type = typeof value === 'object' ? 'an object without "kty"' : `a ${typeof value}`;
-  return `${type}, not a key`;
-}
-
-/** The key (or jose key function) for this token, per the configured key source. */
-async function keyFor(
-  source: KeySource,
-  header: JWSHeaderParameters & { alg: string },
-  token: string,
-): Promise<{ key: JoseKeyInput } | { failure: VerifyFailure }> {
-  switch (source.kind) {
-    case 'static':
-      return { key: (await source.key.keyFor(header.alg)) as JoseKeyInput };
-    case 'function': {
-      const returned: unknown = await source.resolve(header, token);
-      // `keys[header.kid]` gives Object.prototype for kid "__proto__" and functions for
-      // "constructor" or "toString": the token names a key that does not exist, which is the
-      // client's failure (401), not a broken configuration (500).
-      if (!isKeyShaped(returned)) {
-        return { failure: { ok: false, code: 'invalid_signature', description: 'No key matches the token', reason: `the "secret" function returned ${notAKey(returned)}` } };
-      }
-      const key = preparedOnce(returned as KeyInput);
-      if (typeof key === 'string') throw new TypeError(`jwtAuth: the "secret" function returned an unusable key: ${key}.`);
-      if (!key.algorithms.includes(header.alg)) return { failure: { ok: false, code: 'algorithm_not_allowed' } };
-      return { key: (await key.keyFor(header.alg)) as VerifyKey as JoseKeyInput };
-    }
-    case 'jwks':
-      return { key: source.resolve };
-    case 'issuers':
-      throw new TypeError('jwtAuth: issuers are resolved before keys.');
-  }
-}
-
 async function verifyWithKey<P extends JWTPayload>(token: string, key: JoseKeyInput, options: JWTVerifyOptions) {
   try {
-    return await jwtVerify<P>(token, key as Parameters<typeof jwtVerify>[1], options);
+    return await jwtVerify<P>(token, key, options);
   } catch (error) {
     // A JWK Set with several candidates for this token (no `kid`, or a shared one): try them in
     // the set's order. Each costs a key import and a signature check, so only the first few are
@@ -157,16 +103,47 @@ async function verifyWithKey<P extends JWTPayload>(token: string, key: JoseKeyIn
 }
 
 /**
- * Verifies a compact JWS and its claims. Returns a result for every kind of bad token; throws
- * only when a user-supplied key function throws.
+ * Several keys, in order: the first whose signature verifies decides. A signature that fails with
+ * one key may verify with the next; any other failure (an expired token, a wrong audience) comes
+ * after a verified signature and is final.
+ */
+async function verifyWithCandidates<P extends JWTPayload>(
+  token: string,
+  { candidates, skipped }: { candidates: readonly Candidate[]; skipped: number },
+  options: JWTVerifyOptions,
+): Promise<{ result: JWTVerifyResult<P>; used: Candidate }> {
+  for (const candidate of candidates) {
+    try {
+      return { result: await verifyWithKey<P>(token, await candidate.key(), options), used: candidate };
+    } catch (error) {
+      if (candidates.length === 1 || !(error instanceof errors.JWSSignatureVerificationFailed)) throw error;
+    }
+  }
+  const limit = skipped > 0 ? ` (at most ${MAX_KEY_CANDIDATES} are tried: ${skipped} more were not)` : '';
+  throw new errors.JWSSignatureVerificationFailed(`none of the ${candidates.length} keys tried verified the signature${limit}`);
+}
+
+/**
+ * Verifies a compact JWS and its claims, reusing a verification kept in `config.cache`. Returns a
+ * result for every kind of bad token; throws only when a user-supplied function (a `secret` or
+ * `issuers` function) throws or returns an unusable key. `request` is the framework's request,
+ * handed to those functions.
  */
 export async function verifyToken<P extends JWTPayload>(
   token: string,
   config: VerifyConfig,
+  request?: unknown,
 ): Promise<VerifyResult<P>> {
+  const now = config.currentDate();
+  // Keys that are the same for every request: a token verified moments ago needs nothing more.
+  // Keys found per request must be found first (see verifyDecoded).
+  if (config.cache !== undefined && !dependsOnRequest(config.keySource)) {
+    const cached = config.cache.get(token, now.getTime());
+    if (cached !== undefined) return { ok: true, header: cached.header, payload: cached.payload as P };
+  }
   const decoded = decodeCompact(token);
   if (decoded === undefined) return { ok: false, code: 'malformed_token', reason: 'not a compact JWS with JSON object header and payload' };
-  const result = await verifyDecoded<P>(token, decoded, config);
+  const result = await verifyDecoded<P>(token, decoded, config, request, now);
   if (result.ok) return result;
   // What the token claimed, for the event hook.
   return {
@@ -176,20 +153,32 @@ export async function verifyToken<P extends JWTPayload>(
   };
 }
 
-async function verifyDecoded<P extends JWTPayload>(token: string, decoded: DecodedToken, config: VerifyConfig): Promise<VerifyResult<P>> {
+async function verifyDecoded<P extends JWTPayload>(
+  token: string,
+  decoded: DecodedToken,
+  config: VerifyConfig,
+  request: unknown,
+  currentDate: Date,
+): Promise<VerifyResult<P>> {
   const { alg } = decoded.header;
   let { keySource, algorithms, issuer } = config;
-  if (keySource.kind === 'issuers') {
+  /** Which issuer's keys, when an `issuers` function chose them: part of the cache key. */
+  let scope = '';
+  if (keySource.kind === 'issuers' || keySource.kind === 'issuer-function') {
     // Only a trusted issuer's keys are ever looked up: an unknown `iss` fetches nothing.
     const { iss } = decoded.payload;
-    const trusted = typeof iss === 'string' ? keySource.byIssuer.get(iss) : undefined;
-    if (trusted === undefined) return { ok: false, code: 'claim_invalid', description: 'The iss claim is not a trusted issuer', reason: 'iss is not one of the configured issuers' };
+    let trusted: TrustedIssuer | string | undefined;
+    if (typeof iss === 'string') trusted = keySource.kind === 'issuers' ? keySource.byIssuer.get(iss) : await keySource.find(iss, request);
+    if (trusted === undefined || typeof trusted === 'string') {
+      const reason = typeof trusted === 'string' ? trusted : 'iss is not one of the configured issuers';
+      return { ok: false, code: 'claim_invalid', description: 'The iss claim is not a trusted issuer', reason };
+    }
+    if (keySource.kind === 'issuer-function') scope = idOf(trusted);
     ({ source: keySource, algorithms } = trusted);
-    issuer = iss;
+    issuer = iss as string;
   }
   if (!algorithms.includes(alg)) return { ok: false, code: 'algorithm_not_allowed', reason: `alg is not one of ${algorithms.join(', ')}` };
 
-  const currentDate = config.currentDate();
   const options: JWTVerifyOptions = {
     algorithms: [alg],
     clockTolerance: config.clockTolerance,
@@ -201,12 +190,26 @@ async function verifyDecoded<P extends JWTPayload>(token: string, decoded: Decod
     ...(config.typ === undefined ? {} : { typ: config.typ }),
     ...(config.maxTokenAge === undefined ? {} : { maxTokenAge: config.maxTokenAge }),
   };
+  const { cache } = config;
+  const now = currentDate.getTime();
+  const perRequest = dependsOnRequest(config.keySource);
   let verified: VerifiedToken<P>;
+  let cacheKey: string;
   try {
-    const found = await keyFor(keySource, decoded.header, token);
+    const found = await findKeys(keySource, decoded.header, token, request);
     if ('failure' in found) return found.failure;
-    const result = await verifyWithKey<P>(token, found.key, options);
+    // Keys found for this request: a verification kept for the same token counts only if it was
+    // made with one of them (a token of one tenant proves nothing at another's host, and a key
+    // the function no longer returns no longer verifies anything).
+    if (cache !== undefined && perRequest) {
+      for (const candidate of found.candidates) {
+        const cached = cache.get(scope + candidate.id + token, now);
+        if (cached !== undefined) return { ok: true, header: cached.header, payload: cached.payload as P };
+      }
+    }
+    const { result, used } = await verifyWithCandidates<P>(token, found, options);
     verified = { header: result.protectedHeader, payload: result.payload };
+    cacheKey = scope + used.id + token;
   } catch (error) {
     const mapped = fromJoseError(error);
     if (mapped === undefined) throw error;
@@ -225,6 +228,7 @@ async function verifyDecoded<P extends JWTPayload>(token: string, decoded: Decod
   if (typeof iat === 'number' && iat > currentDate.getTime() / 1000 + config.clockTolerance) {
     return { ok: false, code: 'token_not_yet_valid', description: 'The token was issued in the future (clockTolerance allows for clock skew)', reason: 'iat is in the future' };
   }
+  cache?.set(cacheKey, verified, now, { tolerance: config.clockTolerance, maxTokenAge: config.maxTokenAge });
   return { ok: true, ...verified };
 }
 
