@@ -80,7 +80,7 @@ export function createAuthenticator<Payload extends JWTPayload = JWTPayload, Use
   async function authenticate(input: RequestLike, request: Request): Promise<AuthResult<Payload, User>> {
     const found = await tokenOf(input, request);
     if (found.kind === 'none') return config.credentialsRequired ? failure('missing_token', 'no token was sent') : ANONYMOUS;
-    if (found.kind !== 'token') return failure(found.kind, LOOKUP_REASONS[found.kind]);
+    if (found.kind !== 'token') return failure(found.kind, 'reason' in found ? found.reason : LOOKUP_REASONS[found.kind]);
 
     const verified = await verifyCached(found.token);
     if (!verified.ok) return refuse(verifyError(verified, config.realm), verified.reason ?? verified.code, verified.claimed);
