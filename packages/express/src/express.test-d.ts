@@ -149,3 +149,12 @@ test('a forwarded AuthError carries the http-errors shape for the error handler'
     res.status(err.status).set(err.headers).json(err.toJSON());
   });
 });
+
+test('token sources: a header name, a signed cookie, a body parameter', () => {
+  jwtAuth({ secret: 's', tokenFrom: { header: 'X-Access-Token', cookie: { name: 'at', signed: true }, query: 'access_token', body: 'access_token' } });
+  jwtAuth({ secret: 's', tokenFrom: { cookie: { name: 'at' } } });
+  // @ts-expect-error -- cookieSecret is Hono's: Express verifies signed cookies with cookie-parser
+  jwtAuth({ secret: 's', tokenFrom: { cookie: { name: 'at', signed: true } }, cookieSecret: 's' });
+  // @ts-expect-error -- signed is a boolean
+  jwtAuth({ secret: 's', tokenFrom: { cookie: { name: 'at', signed: 'yes' } } });
+});

@@ -11,6 +11,7 @@ import {
   type JWTPayload,
 } from '@jwtauth/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { requestLike } from './token-sources.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -49,7 +50,7 @@ export function jwtAuth<Payload extends JWTPayload = JWTPayload, User = Payload>
   const authenticator = createAuthenticator(options);
   return (req, res, next) => {
     authenticator
-      .authenticate(req, req)
+      .authenticate(requestLike(req), req)
       .then((result) => {
         if (!result.ok) return authenticator.forwardErrors ? next(result.error) : answer(req, res, result.error);
         req.auth = result.auth as AuthInfo | undefined;

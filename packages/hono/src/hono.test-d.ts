@@ -140,3 +140,15 @@ test('a forwarded AuthError reaches onError with the http-errors shape', () => {
     return c.json(err.toJSON(), err.status, err.headers);
   });
 });
+
+test('token sources: a header name, a signed cookie with cookieSecret, a body parameter', () => {
+  jwtAuth({ secret: 's', tokenFrom: { header: 'X-Access-Token' } });
+  jwtAuth({ secret: 's', tokenFrom: { header: false, cookie: { name: 'at', signed: true }, body: 'access_token' }, cookieSecret: 'cookie-secret' });
+  jwtAuth({ secret: 's', tokenFrom: { cookie: { name: 'at', signed: true } }, cookieSecret: new TextEncoder().encode('cookie-secret') });
+  // @ts-expect-error -- a signed cookie needs its name
+  jwtAuth({ secret: 's', tokenFrom: { cookie: { signed: true } }, cookieSecret: 's' });
+  // @ts-expect-error -- cookieSecret is a string or bytes
+  jwtAuth({ secret: 's', tokenFrom: { cookie: { name: 'at', signed: true } }, cookieSecret: 1 });
+  // @ts-expect-error -- the body parameter is named by a string
+  jwtAuth({ secret: 's', tokenFrom: { body: true } });
+});
