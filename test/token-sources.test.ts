@@ -3,7 +3,7 @@ import fastifyFormbody from '@fastify/formbody';
 import { serve } from '@hono/node-server';
 import { jwtAuth as expressJwtAuth } from '@jwtauth/express';
 import { jwtAuth as fastifyJwtAuth } from '@jwtauth/fastify';
-import { jwtAuth as honoJwtAuth } from '@jwtauth/hono';
+import { jwtAuth as honoJwtAuth, type JwtAuthEnv } from '@jwtauth/hono';
 import { jwtAuth as koaJwtAuth } from '@jwtauth/koa';
 import { bodyParser } from '@koa/bodyparser';
 import cookieParser from 'cookie-parser';
@@ -67,7 +67,7 @@ function koaApp(mount: (app: Koa) => void): Promise<string> {
   return started(listen(createServer(app.callback())));
 }
 
-function honoApp(app: Hono): Promise<string> {
+function honoApp(app: Hono<JwtAuthEnv>): Promise<string> {
   return started(
     new Promise((resolve) => {
       const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
@@ -197,7 +197,7 @@ describe('Hono', () => {
   it('verifies a cookie set by setSignedCookie with bytes as the secret', async () => {
     const secret = new TextEncoder().encode('cookie-secret-bytes');
     const token = await sign({ sub: 'cookie-user' });
-    const app = new Hono();
+    const app = new Hono<JwtAuthEnv>();
     app.get('/login', async (c) => {
       await setSignedCookie(c, 'at', token, secret, { httpOnly: true });
       return c.body(null, 204);
@@ -210,7 +210,7 @@ describe('Hono', () => {
   });
 
   it('leaves the body for the handler to parse again, with its own options', async () => {
-    const app = new Hono();
+    const app = new Hono<JwtAuthEnv>();
     app.use('/protected', honoJwtAuth({ secret: HS_SECRET, tokenFrom: body }));
     app.post('/protected', async (c) => c.json({ sub: c.get('auth')?.payload.sub ?? null, body: await c.req.parseBody() }));
     const url = await honoApp(app);
