@@ -4,6 +4,7 @@ import { jwksScenarios } from './cases-jwks.js';
 import { keyScenarios } from './cases-keys.js';
 import { keysetScenarios } from './cases-keyset.js';
 import { requestScenarios } from './cases-request.js';
+import { sourceScenarios } from './cases-sources.js';
 import { HS_SECRET, now, rawToken, sign, signRaw, signWithText, type Keys } from './fixtures.js';
 
 /** The contract's description for each code, as clients read it. */
@@ -30,10 +31,18 @@ const ERROR_OF: Record<number, string> = { 400: 'invalid_request', 401: 'invalid
 
 /** What a request sends. */
 export interface Send {
-  method?: 'GET' | 'HEAD' | 'OPTIONS';
+  method?: 'GET' | 'HEAD' | 'OPTIONS' | 'POST';
   path?: string;
   /** Header values; an array sends the header several times. */
   headers?: Record<string, string | string[]>;
+  /** The request body, sent as it is (its Content-Type goes in `headers`). */
+  body?: string;
+  /**
+   * Cookies signed the way the framework under test signs them (`Harness.signCookie`), added to
+   * the `Cookie` header: `secret` defaults to the harness's own; `swap` replaces the signed value
+   * afterwards, keeping its signature.
+   */
+  signedCookies?: Array<{ name: string; value: string; secret?: string; swap?: string }>;
 }
 
 /** What the response must be: status, the contract headers and the exact body. */
@@ -508,4 +517,5 @@ export const scenarios: Scenario[] = [
   ...jwksScenarios({ bearer, attached, failure, keysUnavailable }),
   ...requestScenarios({ bearer, failure, descriptions: DESCRIPTIONS }),
   ...keysetScenarios({ bearer, attached, failure, forwarded }),
+  ...sourceScenarios({ bearer, attached, failure, forwarded }),
 ];

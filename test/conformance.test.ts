@@ -2,7 +2,8 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scenarios, type Expect, type Send } from './cases.js';
 import { makeKeys, type Keys } from './fixtures.js';
-import { harnesses, type RunningServer } from './harness/index.js';
+import { harnesses, type Harness, type RunningServer } from './harness/index.js';
+import { COOKIE_SECRET } from './harness/types.js';
 
 /** What a client can observe; compared across frameworks at the end. */
 interface Observed {
@@ -31,12 +32,25 @@ function record(scenario: string, name: string, framework: string, seen: Observe
   byFramework.set(framework, seen);
 }
 
-async function perform(url: string, sent: Send): Promise<Observed> {
+/** The request's headers, with its signed cookies signed the harness's way. */
+async function headersOf(harness: Harness, sent: Send): Promise<Record<string, string | string[]>> {
+  const headers = { ...sent.headers };
+  const cookies = [];
+  for (const { name, value, secret = COOKIE_SECRET, swap } of sent.signedCookies ?? []) {
+    const cookie = await harness.signCookie(name, value, secret);
+    cookies.push(swap === undefined ? cookie : cookie.replace(value, swap));
+  }
+  if (cookies.length > 0) headers.Cookie = [headers.Cookie, ...cookies].filter((part) => part !== undefined).join('; ');
+  return headers;
+}
+
+async function perform(harness: Harness, url: string, sent: Send): Promise<Observed> {
   const method = sent.method ?? 'GET';
   const path = sent.path ?? '/protected';
   const agent = request(url);
-  let req = method === 'HEAD' ? agent.head(path) : method === 'OPTIONS' ? agent.options(path) : agent.get(path);
-  for (const [name, value] of Object.entries(sent.headers ?? {})) req = req.set(name, value as string);
+  let req = method === 'HEAD' ? agent.head(path) : method === 'OPTIONS' ? agent.options(path) : method === 'POST' ? agent.post(path) : agent.get(path);
+  for (const [name, value] of Object.entries(await headersOf(harness, sent))) req = req.set(name, value as string);
+  if (sent.body !== undefined) req = req.send(sent.body);
   const res = await req.buffer(true).parse((response, done) => {
     let text = '';
     response.setEncoding('utf8');
@@ -66,7 +80,7 @@ describe.each(harnesses)('$name adapter', (harness) => {
     it.each(scenario.cases)('$name', async (testCase) => {
       const sent = await testCase.send(keys);
       const want: Expect = typeof testCase.expect === 'function' ? testCase.expect(sent, keys) : testCase.expect;
-      const seen = await perform(server.url, sent);
+      const seen = await perform(harness, server.url, sent);
       record(scenario.name, testCase.name, harness.name, seen);
 
       expect(seen.status).toBe(want.status);

@@ -1,8 +1,10 @@
+import { bodyParser } from '@koa/bodyparser';
+import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import { jwtAuth, requireClaims, requireScopes } from '@jwtauth/koa';
 import Koa from 'koa';
 import { listen } from './listen.js';
-import { attached, escalate, forwardedBody, rejectWithNothing, type Harness } from './types.js';
+import { attached, COOKIE_SECRET, escalate, forwardedBody, rejectWithNothing, type Harness } from './types.js';
 
 /** A harness for one major version of Koa (both share one API). */
 export function makeKoaHarness(name: Harness['name'], KoaApp: typeof Koa): Harness {
@@ -27,6 +29,8 @@ export function makeKoaHarness(name: Harness['name'], KoaApp: typeof Koa): Harne
           ctx.body = body;
         }
       });
+      app.keys = [COOKIE_SECRET];
+      app.use(bodyParser());
       app.use(jwtAuth(options as Parameters<typeof jwtAuth>[0]));
       app.use(async (ctx, next) => {
         if (ctx.path === '/protected') {
@@ -45,6 +49,12 @@ export function makeKoaHarness(name: Harness['name'], KoaApp: typeof Koa): Harne
         });
       });
       return listen(createServer(app.callback()));
+    },
+    // What ctx.cookies.set(name, value, { signed: true }) writes: the cookie, and `<name>.sig`
+    // holding keygrip's HMAC-SHA1 of `name=value` (base64url without padding) under app.keys.
+    async signCookie(name, value, secret) {
+      const signature = createHmac('sha1', secret).update(`${name}=${value}`).digest('base64url');
+      return `${name}=${value}; ${name}.sig=${signature}`;
     },
   };
 }

@@ -1,5 +1,17 @@
 import type { JwtAuthOptions, JWTPayload } from '@jwtauth/core';
 
+/**
+ * The secret every harness signs cookies with, the framework's own way: cookie-parser's secret
+ * (Express), `app.keys` (Koa), @fastify/cookie's `secret`, the Hono adapter's `cookieSecret`.
+ */
+export const COOKIE_SECRET = 'conformance-cookie-secret';
+
+/** Whether the options read a signed token cookie (the Hono adapter then needs `cookieSecret`). */
+export function readsSignedCookie(options: AnyOptions): boolean {
+  const cookie = options.tokenFrom?.cookie;
+  return typeof cookie === 'object' && cookie.signed === true;
+}
+
 /** Options of the framework under test; `getToken`/`resolveUser` receive that framework's request. */
 // The request type differs per framework; the suite only passes hooks that ignore it.
 export type AnyOptions = JwtAuthOptions<JWTPayload, unknown, never>;
@@ -12,8 +24,9 @@ export interface RunningServer {
 
 /**
  * Starts one framework's server with `jwtAuth(options)` in front of these routes, identical in
- * every harness:
- * - `GET|HEAD|OPTIONS /protected` → 200 `{ auth, user }` (`auth`/`user` as attached, `null` if unset),
+ * every harness, behind the framework's own cookie parsing (signing with {@link COOKIE_SECRET})
+ * and `application/x-www-form-urlencoded` body parsing, mounted before `jwtAuth`:
+ * - `GET|HEAD|OPTIONS|POST /protected` → 200 `{ auth, user }` (`auth`/`user` as attached, `null` if unset),
  *   plus `authError` (`{ status, error, error_description, code }`) when `passthrough` attached one
  * - `GET /admin` → `requireScopes('admin')` → 200 `{ ok: true }`
  * - `GET /admin-read` → `requireScopes('admin', 'read')` → 200 `{ ok: true }`
@@ -28,6 +41,11 @@ export interface RunningServer {
 export interface Harness {
   name: 'express' | 'express4' | 'koa' | 'koa2' | 'fastify' | 'fastify4' | 'hono';
   start(options: AnyOptions): Promise<RunningServer>;
+  /**
+   * The `Cookie` header part that sends cookie `name` with `value`, signed with `secret` the way
+   * this framework signs cookies (Koa adds a `<name>.sig` cookie).
+   */
+  signCookie(name: string, value: string, secret: string): Promise<string>;
 }
 
 /** What every harness answers for a forwarded error: its status, its ready headers, and a marker body. */

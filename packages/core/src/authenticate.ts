@@ -84,7 +84,7 @@ export function createAuthenticator<Payload extends JWTPayload = JWTPayload, Use
   async function verifyRequest(input: RequestLike, request: Request): Promise<AuthResult<Payload, User>> {
     const found = await tokenOf(input, request);
     if (found.kind === 'none') return config.credentialsRequired ? failure('missing_token', 'no token was sent') : ANONYMOUS;
-    if (found.kind !== 'token') return failure(found.kind, LOOKUP_REASONS[found.kind]);
+    if (found.kind !== 'token') return failure(found.kind, 'reason' in found ? found.reason : LOOKUP_REASONS[found.kind]);
 
     // Signature and claim checks (reusing a recent verification, see TokenCache); the request goes
     // to a `secret` or `issuers` function.

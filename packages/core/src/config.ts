@@ -10,7 +10,7 @@ import { revocationGraceOf } from './revocation-store.js';
 import { TokenCache } from './token-cache.js';
 import type { IssuerKeys, IssuerResolver, JwtAuthOptions } from './options.js';
 import { DEFAULT_SCOPE_CLAIMS } from './scopes.js';
-import type { TokenFrom } from './token-source.js';
+import type { TokenSources } from './token-source.js';
 import { compileUnless, type UnlessCheck } from './unless.js';
 
 export type { KeySource } from './key-source.js';
@@ -33,7 +33,7 @@ export interface AuthConfig<Payload extends JWTPayload, User, Request> {
   maxTokenAge: number | undefined;
   requiredClaims: string[];
   credentialsRequired: boolean;
-  tokenFrom: TokenFrom & { header: boolean };
+  tokenFrom: TokenSources;
   getToken: JwtAuthOptions<Payload, User, Request>['getToken'];
   isRevoked: JwtAuthOptions<Payload, User, Request>['isRevoked'];
   resolveUser: JwtAuthOptions<Payload, User, Request>['resolveUser'];
@@ -132,19 +132,55 @@ function checkAlgorithms(value: unknown, name = 'algorithms', failWith: (message
   return [...new Set(value)];
 }
 
-function checkTokenFrom(value: unknown): TokenFrom & { header: boolean } {
-  if (value === undefined) return { header: true };
+/** RFC 9110 `token`: the grammar of header names, cookie names (RFC 6265) and our parameter names. */
+const TOKEN_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const TOKEN_FROM_KEYS = new Set(['header', 'cookie', 'query', 'body']);
+
+/** `tokenFrom.header`: `true`/`false`, or the name of the one header that carries the token. */
+function tokenHeader(value: unknown): string | undefined {
+  if (value === undefined || value === true) return 'authorization';
+  if (value === false) return undefined;
+  if (typeof value !== 'string' || !TOKEN_NAME.test(value)) {
+    return fail('"tokenFrom.header" must be true, false or a header name such as "X-Access-Token".');
+  }
+  const name = value.toLowerCase();
+  if (name === 'cookie') fail('"tokenFrom.header" cannot be "Cookie": use tokenFrom: { cookie: "<name>" } to read a cookie.');
+  return name;
+}
+
+function tokenCookie(value: unknown): TokenSources['cookie'] {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' && TOKEN_NAME.test(value)) return { name: value, signed: false };
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const { name, signed, ...rest } = value as Record<string, unknown>;
+    const unknownKey = Object.keys(rest)[0];
+    if (unknownKey !== undefined) fail(`unknown option "tokenFrom.cookie.${unknownKey}"; it takes { name, signed }.`);
+    if (typeof name === 'string' && TOKEN_NAME.test(name)) return { name, signed: optionalBoolean('tokenFrom.cookie.signed', signed, false) };
+  }
+  return fail('"tokenFrom.cookie" must be a cookie name, or { name, signed: true } for a signed cookie.');
+}
+
+function checkTokenFrom(value: unknown): TokenSources {
+  if (value === undefined) return { header: 'authorization', cookie: undefined, query: undefined, body: undefined };
   if (typeof value !== 'object' || value === null) return fail('"tokenFrom" must be an object like { header: true, cookie: "name" }.');
-  const from = value as TokenFrom;
-  const header = optionalBoolean('tokenFrom.header', from.header, true);
-  for (const name of ['cookie', 'query'] as const) {
+  const from = value as Record<string, unknown>;
+  for (const key of Object.keys(from)) {
+    if (!TOKEN_FROM_KEYS.has(key)) fail(`unknown option "tokenFrom.${key}"; tokenFrom takes header, cookie, query and body.`);
+  }
+  for (const name of ['query', 'body'] as const) {
     const field = from[name];
-    if (field !== undefined && (typeof field !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(field))) {
-      fail(`"tokenFrom.${name}" must be a ${name} name.`);
+    if (field !== undefined && (typeof field !== 'string' || !TOKEN_NAME.test(field))) {
+      fail(`"tokenFrom.${name}" must be a parameter name such as "access_token".`);
     }
   }
-  if (!header && from.cookie === undefined && from.query === undefined) fail('"tokenFrom" enables no location to read tokens from.');
-  return { header, cookie: from.cookie, query: from.query };
+  const sources: TokenSources = {
+    header: tokenHeader(from.header),
+    cookie: tokenCookie(from.cookie),
+    query: from.query as string | undefined,
+    body: from.body as string | undefined,
+  };
+  if (Object.values(sources).every((source) => source === undefined)) fail('"tokenFrom" enables no location to read tokens from.');
+  return sources;
 }
 
 function checkMessages(value: unknown): Messages {

@@ -28,7 +28,7 @@ export type { FetchFunction, RemoteJwksTiming } from './remote-jwks.js';
 export { KeysUnavailable } from './fetch-document.js';
 export type { TokenCacheOptions } from './token-cache.js';
 export type { FetchHeaders, NodeHeaders, RequestLike } from './request.js';
-export type { TokenFrom } from './token-source.js';
+export type { CookieSource, TokenFrom } from './token-source.js';
 export type { Unless, UnlessOptions, UnlessPath } from './unless.js';
 export type { JWK, JWSHeaderParameters, JWTPayload } from 'jose';
 export { createTokenIssuer } from './issuer.js';

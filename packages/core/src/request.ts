@@ -17,6 +17,19 @@ export interface RequestLike {
   headers: NodeHeaders | FetchHeaders;
   /** Node's raw header list, the only place where repeated `Authorization` headers survive. */
   rawHeaders?: readonly string[] | undefined;
+  /**
+   * Verifies the signed cookie `name` the framework's way (`tokenFrom.cookie` with `signed:
+   * true`; the adapters provide it): its value when the signature verifies, `false` or
+   * `undefined` when it does not or the cookie is not signed. Only called when the `Cookie`
+   * header holds that cookie once.
+   */
+  signedCookie?(name: string): string | false | undefined | Promise<string | false | undefined>;
+  /**
+   * The `application/x-www-form-urlencoded` body as the framework parsed it, an object of
+   * parameters whose values are strings or arrays of strings (`tokenFrom.body`; the adapters
+   * provide it). Only called for a form body that may carry the token (see `TokenFrom.body`).
+   */
+  formBody?(): unknown;
 }
 
 function isFetchHeaders(headers: NodeHeaders | FetchHeaders): headers is FetchHeaders {

@@ -192,3 +192,12 @@ test('unless, messages and scopeClaim are typed; unless predicates receive the E
   // @ts-expect-error -- scopeClaim names claims
   jwtAuth({ secret: 's', scopeClaim: 1 });
 });
+
+test('token sources: a header name, a signed cookie, a body parameter', () => {
+  jwtAuth({ secret: 's', tokenFrom: { header: 'X-Access-Token', cookie: { name: 'at', signed: true }, query: 'access_token', body: 'access_token' } });
+  jwtAuth({ secret: 's', tokenFrom: { cookie: { name: 'at' } } });
+  // @ts-expect-error -- cookieSecret is Hono's: Express verifies signed cookies with cookie-parser
+  jwtAuth({ secret: 's', tokenFrom: { cookie: { name: 'at', signed: true } }, cookieSecret: 's' });
+  // @ts-expect-error -- signed is a boolean
+  jwtAuth({ secret: 's', tokenFrom: { cookie: { name: 'at', signed: 'yes' } } });
+});

@@ -11,6 +11,7 @@ import {
   type JWTPayload,
 } from '@jwtauth/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { requestLike } from './token-sources.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -54,7 +55,7 @@ export function jwtAuth<Payload extends JWTPayload = JWTPayload, User = Payload>
     // `req.url` when a plain Node server calls the middleware, which has no originalUrl.
     const input = { method: req.method, url: req.originalUrl ?? req.url, headers: req.headers, rawHeaders: req.rawHeaders };
     authenticator
-      .authenticate(input, req)
+      .authenticate(requestLike(req), req)
       .then((result) => {
         if (!result.ok) return authenticator.forwardErrors ? next(result.error) : answer(req, res, result.error);
         req.auth = result.auth as AuthInfo | undefined;

@@ -12,6 +12,7 @@ import {
 } from '@jwtauth/core';
 import type { FastifyJwtAuthUser, FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
+import { authenticationHook, requestLike } from './token-sources.js';
 
 declare module 'fastify' {
   /** The authenticated user: augment it with your user's fields. */
@@ -47,8 +48,8 @@ const plugin: FastifyPluginAsync<FastifyJwtAuthOptions<JWTPayload, FastifyJwtAut
   if (!fastify.hasRequestDecorator('auth')) fastify.decorateRequest('auth', null);
   if (!fastify.hasRequestDecorator('user')) fastify.decorateRequest('user', null);
   if (!fastify.hasRequestDecorator('authError')) fastify.decorateRequest('authError', null);
-  fastify.addHook('onRequest', async (request, reply) => {
-    const result = await authenticator.authenticate(request.raw, request);
+  const authenticate = async (request: FastifyRequest, reply: FastifyReply) => {
+    const result = await authenticator.authenticate(requestLike(fastify, request), request);
     if (result.ok) {
       request.auth = (result.auth as AuthInfo | undefined) ?? null;
       request.user = (result.user as FastifyJwtAuthUser | undefined) ?? null;
@@ -57,7 +58,9 @@ const plugin: FastifyPluginAsync<FastifyJwtAuthOptions<JWTPayload, FastifyJwtAut
     }
     if (authenticator.forwardErrors) throw result.error;
     return answer(request, reply, result.error);
-  });
+  };
+  if (authenticationHook(fastify, options.tokenFrom) === 'preValidation') fastify.addHook('preValidation', authenticate);
+  else fastify.addHook('onRequest', authenticate);
 };
 
 /**

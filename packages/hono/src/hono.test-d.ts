@@ -163,3 +163,15 @@ test('unless, messages and scopeClaim are typed; unless predicates receive the H
   // @ts-expect-error -- messages are keyed by error code
   jwtAuth({ secret: 's', messages: { expired: 'x' } });
 });
+
+test('token sources: a header name, a signed cookie with cookieSecret, a body parameter', () => {
+  jwtAuth({ secret: 's', tokenFrom: { header: 'X-Access-Token' } });
+  jwtAuth({ secret: 's', tokenFrom: { header: false, cookie: { name: 'at', signed: true }, body: 'access_token' }, cookieSecret: 'cookie-secret' });
+  jwtAuth({ secret: 's', tokenFrom: { cookie: { name: 'at', signed: true } }, cookieSecret: new TextEncoder().encode('cookie-secret') });
+  // @ts-expect-error -- a signed cookie needs its name
+  jwtAuth({ secret: 's', tokenFrom: { cookie: { signed: true } }, cookieSecret: 's' });
+  // @ts-expect-error -- cookieSecret is a string or bytes
+  jwtAuth({ secret: 's', tokenFrom: { cookie: { name: 'at', signed: true } }, cookieSecret: 1 });
+  // @ts-expect-error -- the body parameter is named by a string
+  jwtAuth({ secret: 's', tokenFrom: { body: true } });
+});

@@ -11,6 +11,7 @@ import {
   type JWTPayload,
 } from '@jwtauth/core';
 import type { Context, MiddlewareHandler } from 'hono';
+import { checkCookieSecret, requestLike, type CookieSecret } from './token-sources.js';
 
 /** The variables `jwtAuth()` sets: `c.get('auth')` and `c.get('user')`. */
 export interface JwtAuthVariables<Payload extends JWTPayload = JWTPayload, User = Payload> {
@@ -27,12 +28,22 @@ export interface JwtAuthEnv<Payload extends JWTPayload = JWTPayload, User = Payl
   Variables: JwtAuthVariables<Payload, User>;
 }
 
-/** `jwtAuth()` options for Hono: `getToken` and `resolveUser` receive the Hono context. */
+/**
+ * `jwtAuth()` options for Hono: `getToken` and `resolveUser` receive the Hono context. One option
+ * of the adapter's own: `cookieSecret`.
+ */
 export type HonoJwtAuthOptions<Payload extends JWTPayload = JWTPayload, User = Payload> = JwtAuthOptions<
   Payload,
   User,
   Context
->;
+> & {
+  /**
+   * The secret `setSignedCookie()` signs the token cookie with (`hono/cookie`): required with
+   * `tokenFrom: { cookie: { name, signed: true } }`, which verifies the cookie with
+   * `getSignedCookie()`, and refused without it.
+   */
+  cookieSecret?: CookieSecret;
+};
 
 function answer(c: Context, error: AuthError): Response {
   const { status, headers, body } = toErrorResponse(error, c.req.method);
@@ -44,9 +55,11 @@ function answer(c: Context, error: AuthError): Response {
 export function jwtAuth<Payload extends JWTPayload = JWTPayload, User = Payload>(
   options: HonoJwtAuthOptions<Payload, User>,
 ): MiddlewareHandler<JwtAuthEnv<Payload, User>> {
-  const authenticator = createAuthenticator(options);
+  const { cookieSecret, ...coreOptions } = options;
+  const authenticator = createAuthenticator(coreOptions);
+  const secret = checkCookieSecret(cookieSecret, options.tokenFrom);
   return async (c, next) => {
-    const result = await authenticator.authenticate(c.req.raw, c);
+    const result = await authenticator.authenticate(requestLike(c, secret), c);
     if (result.ok) {
       c.set('auth', result.auth);
       c.set('user', result.user);

@@ -11,6 +11,7 @@ import {
   type JWTPayload,
 } from '@jwtauth/core';
 import type { Context, DefaultState, Middleware } from 'koa';
+import { requestLike } from './token-sources.js';
 
 /** What `jwtAuth()` adds to `ctx.state`. */
 export interface JwtAuthState<Payload extends JWTPayload = JWTPayload, User = Payload> {
@@ -46,10 +47,7 @@ export function jwtAuth<Payload extends JWTPayload = JWTPayload, User = Payload>
 ): Middleware<JwtAuthState<Payload, User> & DefaultState> {
   const authenticator = createAuthenticator(options);
   return async (ctx, next) => {
-    // The full original URL (koa-mount rewrites ctx.req.url): `unless` paths are matched on it.
-    const { req } = ctx;
-    const input = { method: req.method, url: ctx.originalUrl, headers: req.headers, rawHeaders: req.rawHeaders };
-    const result = await authenticator.authenticate(input, ctx as unknown as Context);
+    const result = await authenticator.authenticate(requestLike(ctx as unknown as Context), ctx as unknown as Context);
     if (result.ok) {
       ctx.state.auth = result.auth;
       ctx.state.user = result.user;

@@ -1,0 +1,41 @@
+import type { RequestLike } from '@jwtauth/core';
+import type { Request } from 'express';
+
+/** What cookie-parser adds to the request, typed here so the adapter needs no @types/cookie-parser. */
+interface CookieParserRequest {
+  /** The first of cookie-parser's secrets; unset when it was mounted without one. */
+  secret?: string;
+  signedCookies?: Record<string, unknown>;
+}
+
+/**
+ * The request as core reads it, with what Express middleware mounted before `jwtAuth` parsed:
+ * cookie-parser's verified `req.signedCookies` (`tokenFrom.cookie` with `signed: true`) and the
+ * `express.urlencoded()` body (`tokenFrom.body`). Core only asks for them when configured.
+ */
+export function requestLike(req: Request): RequestLike {
+  return {
+    method: req.method,
+    // The full original URL (before a mount removed its prefix): `unless` paths are matched on it.
+    // `req.url` when a plain Node server calls the middleware, which has no originalUrl.
+    url: req.originalUrl ?? req.url,
+    headers: req.headers,
+    rawHeaders: req.rawHeaders,
+    signedCookie(name) {
+      const { secret, signedCookies } = req as CookieParserRequest;
+      if (signedCookies === undefined || secret === undefined) {
+        throw new TypeError('jwtAuth: tokenFrom.cookie is signed, but no cookie-parser with a secret ran before jwtAuth: app.use(cookieParser(secret)) first.');
+      }
+      // A string when the signature verifies; `false` when it does not; absent for an unsigned cookie.
+      const value = signedCookies[name];
+      return typeof value === 'string' ? value : false;
+    },
+    formBody() {
+      // Left unset when no parser read this body (Express 5 sets no empty `{}`).
+      if (req.body === undefined) {
+        throw new TypeError('jwtAuth: tokenFrom.body is set, but the form body was not parsed before jwtAuth: app.use(express.urlencoded()) first.');
+      }
+      return req.body as unknown;
+    },
+  };
+}
