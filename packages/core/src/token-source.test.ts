@@ -71,7 +71,7 @@ describe('findToken reads a Node request and a Fetch request alike', () => {
 
 describe('a custom header (tokenFrom.header: "X-Access-Token")', () => {
   const custom = sources({ header: 'x-access-token' });
-  const bad = { kind: 'malformed_token', reason: 'the x-access-token header is neither "Bearer <token>" nor a token' };
+  const bad: TokenLookup = { kind: 'malformed_token', reason: 'the x-access-token header is neither "Bearer <token>" nor a token' };
 
   it.each<[string, Lines, TokenLookup | TokenLookup['kind']]>([
     ['reads "Bearer <token>"', [['X-Access-Token', `Bearer ${T}`]], { kind: 'token', token: T }],
