@@ -62,7 +62,8 @@ export function jwtAuth<Payload extends JWTPayload = JWTPayload, User = Payload>
 // Guards add nothing to the state type: they read what jwtAuth() put there.
 function middlewareFor(guard: Guard): Middleware {
   return async (ctx, next) => {
-    const result = await guard((ctx.state as JwtAuthState).auth as AuthInfo | undefined);
+    const { auth, authError } = ctx.state as JwtAuthState;
+    const result = await guard(auth as AuthInfo | undefined, authError as AuthError | undefined);
     if (result.ok) return next();
     if (result.forward) throw result.error;
     answer(ctx as unknown as Context, result.error);
