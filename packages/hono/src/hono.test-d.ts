@@ -175,3 +175,47 @@ test('token sources: a header name, a signed cookie with cookieSecret, a body pa
   // @ts-expect-error -- the body parameter is named by a string
   jwtAuth({ secret: 's', tokenFrom: { body: true } });
 });
+
+test('variables: other names are typed, the default names are then gone', () => {
+  new Hono().use('*', jwtAuth({ secret: 's', variables: { auth: 'token', user: 'account' } })).get('/me', (c) => {
+    expectTypeOf(c.get('token')).toEqualTypeOf<AuthInfo | undefined>();
+    expectTypeOf(c.get('account')).toEqualTypeOf<JWTPayload | undefined>();
+    expectTypeOf(c.get('authError')).toEqualTypeOf<AuthError | undefined>();
+    expectTypeOf(c.var.account).toEqualTypeOf<JWTPayload | undefined>();
+    // @ts-expect-error -- renamed: there is no c.get('auth') any more
+    c.get('auth');
+    // @ts-expect-error -- renamed: there is no c.get('user') any more
+    c.get('user');
+    return c.json(null);
+  });
+  // hono/jwt's name for the payload: the user is the payload when there is no resolveUser.
+  new Hono().use('*', jwtAuth({ secret: 's', variables: { user: 'jwtPayload' } })).get('/', (c) => {
+    expectTypeOf(c.get('jwtPayload')).toEqualTypeOf<JWTPayload | undefined>();
+    expectTypeOf(c.get('auth')).toEqualTypeOf<AuthInfo | undefined>();
+    return c.json(c.get('jwtPayload') ?? null);
+  });
+  expectTypeOf(jwtAuth({ secret: 's', variables: { authError: 'whyNot' } })).toEqualTypeOf<
+    MiddlewareHandler<JwtAuthEnv<JWTPayload, JWTPayload, { readonly authError: 'whyNot' }>>
+  >();
+});
+
+test('variables with explicit type arguments: the names are the third', () => {
+  const app = new Hono<JwtAuthEnv<MyPayload, MyUser, { user: 'account' }>>();
+  app.use('/api/*', jwtAuth<MyPayload, MyUser, { user: 'account' }>({ secret: 's', variables: { user: 'account' } }));
+  app.get('/api/me', requireScopes('admin'), (c) => {
+    expectTypeOf(c.get('account')).toEqualTypeOf<MyUser | undefined>();
+    expectTypeOf(c.get('auth')).toEqualTypeOf<AuthInfo<MyPayload> | undefined>();
+    return c.json(null);
+  });
+  expectTypeOf<JwtAuthVariables<MyPayload, MyUser, { auth: 'token' }>>().toEqualTypeOf<{
+    token: AuthInfo<MyPayload> | undefined;
+    user: MyUser | undefined;
+    authError: AuthError | undefined;
+  }>();
+  // @ts-expect-error -- without the third type argument the names stay the defaults
+  jwtAuth<MyPayload, MyUser>({ secret: 's', variables: { user: 'account' } });
+  // @ts-expect-error -- only auth, user and authError can be renamed
+  jwtAuth({ secret: 's', variables: { payload: 'jwtPayload' } });
+  // @ts-expect-error -- a name is a string
+  jwtAuth({ secret: 's', variables: { user: 1 } });
+});

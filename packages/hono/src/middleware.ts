@@ -4,7 +4,6 @@ import {
   createScopeGuard,
   toErrorResponse,
   type AuthError,
-  type AuthInfo,
   type ClaimCheck,
   type Guard,
   type JwtAuthOptions,
@@ -12,37 +11,41 @@ import {
 } from '@jwtauth/core';
 import type { Context, MiddlewareHandler } from 'hono';
 import { checkCookieSecret, requestLike, type CookieSecret } from './token-sources.js';
+import { markAuth, markedAuth, variableNames, type DefaultVariableNames, type JwtAuthVariables, type VariableNames } from './variables.js';
 
-/** The variables `jwtAuth()` sets: `c.get('auth')` and `c.get('user')`. */
-export interface JwtAuthVariables<Payload extends JWTPayload = JWTPayload, User = Payload> {
-  /** The verified token; `undefined` when the request passed unauthenticated. */
-  auth: AuthInfo<Payload> | undefined;
-  /** What `resolveUser` returned, or the token payload. */
-  user: User | undefined;
-  /** Set with `passthrough: true`: why the request goes on unauthenticated. */
-  authError: AuthError | undefined;
-}
+export type { DefaultVariableNames, JwtAuthVariables, VariableNames } from './variables.js';
 
-/** The Hono `Env` of a route behind `jwtAuth()`. */
-export interface JwtAuthEnv<Payload extends JWTPayload = JWTPayload, User = Payload> {
-  Variables: JwtAuthVariables<Payload, User>;
+/** The Hono `Env` of a route behind `jwtAuth()`: `Variables` under the default names or those of `Names`. */
+export interface JwtAuthEnv<
+  Payload extends JWTPayload = JWTPayload,
+  User = Payload,
+  Names extends VariableNames = DefaultVariableNames,
+> {
+  Variables: JwtAuthVariables<Payload, User, Names>;
 }
 
 /**
- * `jwtAuth()` options for Hono: `getToken` and `resolveUser` receive the Hono context. One option
- * of the adapter's own: `cookieSecret`.
+ * `jwtAuth()` options for Hono: `getToken` and `resolveUser` receive the Hono context. Two options
+ * of the adapter's own: `cookieSecret` and `variables`.
  */
-export type HonoJwtAuthOptions<Payload extends JWTPayload = JWTPayload, User = Payload> = JwtAuthOptions<
-  Payload,
-  User,
-  Context
-> & {
+export type HonoJwtAuthOptions<
+  Payload extends JWTPayload = JWTPayload,
+  User = Payload,
+  Names extends VariableNames = DefaultVariableNames,
+> = JwtAuthOptions<Payload, User, Context> & {
   /**
    * The secret `setSignedCookie()` signs the token cookie with (`hono/cookie`): required with
    * `tokenFrom: { cookie: { name, signed: true } }`, which verifies the cookie with
    * `getSignedCookie()`, and refused without it.
    */
   cookieSecret?: CookieSecret;
+  /**
+   * Other names for the variables set (`{ user: 'account' }`: `c.get('account')`), each a
+   * non-empty string, all different; checked at creation. Default `c.get('auth')`,
+   * `c.get('user')`, `c.get('authError')`. The names are part of the type: with explicit type
+   * arguments, give them as the third, `jwtAuth<Payload, User, { user: 'account' }>()`.
+   */
+  variables?: Names;
 };
 
 function answer(c: Context, error: AuthError): Response {
@@ -51,19 +54,28 @@ function answer(c: Context, error: AuthError): Response {
   return body === undefined ? c.body(null, code, headers) : c.body(body, code, headers);
 }
 
-/** Verifies the bearer token of every request and sets `c.get('auth')` and `c.get('user')`. */
-export function jwtAuth<Payload extends JWTPayload = JWTPayload, User = Payload>(
-  options: HonoJwtAuthOptions<Payload, User>,
-): MiddlewareHandler<JwtAuthEnv<Payload, User>> {
-  const { cookieSecret, ...coreOptions } = options;
+/**
+ * Verifies the bearer token of every request and sets `c.get('auth')` and `c.get('user')` (or the
+ * names of the `variables` option).
+ */
+export function jwtAuth<
+  Payload extends JWTPayload = JWTPayload,
+  User = Payload,
+  const Names extends VariableNames = DefaultVariableNames,
+>(options: HonoJwtAuthOptions<Payload, User, Names>): MiddlewareHandler<JwtAuthEnv<Payload, User, Names>> {
+  const { cookieSecret, variables, ...coreOptions } = options;
   const authenticator = createAuthenticator(coreOptions);
   const secret = checkCookieSecret(cookieSecret, options.tokenFrom);
+  const names = variableNames(variables);
   return async (c, next) => {
     const result = await authenticator.authenticate(requestLike(c, secret), c);
     if (result.ok) {
-      c.set('auth', result.auth);
-      c.set('user', result.user);
-      c.set('authError', result.error);
+      // The names are only known at run time; their types come from `Names`.
+      const context = c as Context;
+      context.set(names.auth, result.auth);
+      context.set(names.user, result.user);
+      context.set(names.authError, result.error);
+      markAuth(c, result.auth, result.error);
       return next();
     }
     if (authenticator.forwardErrors) throw result.error;
@@ -71,10 +83,11 @@ export function jwtAuth<Payload extends JWTPayload = JWTPayload, User = Payload>
   };
 }
 
-// Guards add nothing to the app's Env: they read what jwtAuth() set.
+// Guards add nothing to the app's Env: they read the auth of the jwtAuth() before them, under
+// whatever name it was set.
 function middlewareFor(guard: Guard): MiddlewareHandler {
   return async (c, next) => {
-    const result = await guard(c.get('auth') as AuthInfo | undefined, c.get('authError') as AuthError | undefined);
+    const result = await guard(...markedAuth(c));
     if (result.ok) return next();
     if (result.forward) throw result.error;
     return answer(c, result.error);
