@@ -227,6 +227,40 @@ const PROBES: { readme: string; contains: string; probes: Probe[] }[] = [
       { path: '/api/me', token: { sub: 'alice' }, status: 200, body: { sub: 'alice' } },
     ],
   },
+  // packages/hono/README.md: the variables option and the hono/jwt migration guide (before and after).
+  {
+    readme: 'packages/hono/README.md',
+    contains: "variables: { auth: 'token', user: 'account' }",
+    probes: [
+      { path: '/v2/scopes', status: 401, body: { code: 'missing_token' } },
+      { path: '/v2/scopes', token: { sub: 'alice', scope: 'read write' }, status: 200, body: { scopes: ['read', 'write'] } },
+      { path: '/api/admin', token: { sub: 'alice', scope: 'admin' }, status: 200, body: 'alice' },
+      { path: '/api/admin', token: { sub: 'alice', scope: 'read' }, status: 403, body: { code: 'insufficient_scope' } },
+    ],
+  },
+  {
+    readme: 'packages/hono/README.md',
+    contains: "from 'hono/jwt'",
+    probes: [
+      { path: '/ping', status: 200, body: 'pong' },
+      { path: '/api/me', status: 401, body: 'Unauthorized' },
+      { path: '/api/me', token: { sub: 'alice', iss: 'https://auth.example.com' }, status: 200, body: { sub: 'alice' } },
+      { method: 'DELETE', path: '/api/notes/7', token: { sub: 'alice', iss: 'https://auth.example.com', scope: 'notes:read' }, status: 403, body: { error: 'forbidden' } },
+      { method: 'DELETE', path: '/api/notes/7', token: { sub: 'alice', iss: 'https://auth.example.com', scope: 'notes:write' }, status: 204, body: '' },
+    ],
+  },
+  {
+    readme: 'packages/hono/README.md',
+    contains: "requireScopes('notes:write')",
+    probes: [
+      { path: '/ping', status: 200, body: 'pong' },
+      { path: '/api/me', status: 401, body: { code: 'missing_token' } },
+      { path: '/api/me', token: { sub: 'alice', iss: 'https://auth.example.com' }, status: 200, body: { sub: 'alice' } },
+      { path: '/api/me', token: { sub: 'alice', iss: 'https://evil.example' }, status: 401, body: { code: 'claim_invalid' } },
+      { method: 'DELETE', path: '/api/notes/7', token: { sub: 'alice', iss: 'https://auth.example.com', scope: 'notes:read' }, status: 403, body: { code: 'insufficient_scope' } },
+      { method: 'DELETE', path: '/api/notes/7', token: { sub: 'alice', iss: 'https://auth.example.com', scope: 'notes:write' }, status: 204, body: '' },
+    ],
+  },
 ];
 
 function probesOf(snippet: Snippet): Probe[] | undefined {
