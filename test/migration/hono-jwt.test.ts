@@ -140,8 +140,8 @@ describe('hono/jwt', () => {
     });
 
     // hono/jwt: "Should not authorize" ('Bearer invalid token': three parts)
-    it('differs: answers a Bearer credential of several parts 400 invalid_request (malformed_header), not 401', async () => {
-      expect(await call(`${url}/auth/a`, { Authorization: 'Bearer invalid token' })).toMatchObject({
+    it.each(['Bearer invalid token', 'Bearer'])('differs: answers "%s" 400 invalid_request (malformed_header), not 401', async (authorization) => {
+      expect(await call(`${url}/auth/a`, { Authorization: authorization })).toMatchObject({
         status: 400,
         challenge: expect.stringMatching(/^Bearer error="invalid_request"/),
         body: { error: 'invalid_request', code: 'malformed_header' },

@@ -219,3 +219,19 @@ test('variables with explicit type arguments: the names are the third', () => {
   // @ts-expect-error -- a name is a string
   jwtAuth({ secret: 's', variables: { user: 1 } });
 });
+
+// hono/jwt: "Type tests" > "Should infer correct payload type when JwtVariables<T> is specified"
+// hono/jwt: "Type tests" > "Should infer unknown when JwtVariables is used without type parameter in Variables"
+test('JwtAuthEnv<Payload> replaces hono/jwt JwtVariables<Payload>: the payload is c.var.auth.payload', () => {
+  type User = { id: string; email: string; isAdmin: boolean };
+  new Hono<JwtAuthEnv<User & JWTPayload>>().get('/', (c) => {
+    const payload = c.var.auth?.payload;
+    expectTypeOf(payload).toEqualTypeOf<(User & JWTPayload) | undefined>();
+    return c.json(payload ?? null);
+  });
+  new Hono<JwtAuthEnv>().get('/', (c) => {
+    // JwtVariables without a type argument gave `any`; here the claims are jose's JWTPayload.
+    expectTypeOf(c.var.auth?.payload).toEqualTypeOf<JWTPayload | undefined>();
+    return c.json(null);
+  });
+});
