@@ -76,6 +76,20 @@ describe('variables', () => {
     expect(await get(`${url}/admin`)).toMatchObject({ status: 401, body: { code: 'missing_token' } });
   });
 
+  it('lets a guard answer a passthrough failure that was set under another name with that failure', async () => {
+    const app = new Hono()
+      .use('*', jwtAuth({ secret: HS_SECRET, passthrough: true, variables: { auth: 'token', authError: 'whyNot' } }))
+      .get('/open', (c) => c.json({ whyNot: c.get('whyNot')?.code ?? null }))
+      .get('/admin', requireScopes('admin'), (c) => c.json({ ok: true }));
+    const url = await start(app);
+    const expired = { Authorization: `Bearer ${await sign({ exp: Math.floor(Date.now() / 1000) - 60 })}` };
+    expect(await get(`${url}/open`, expired)).toEqual({ status: 200, body: { whyNot: 'token_expired' } });
+    // Not 401 missing_token: the client is told its token expired, as jwtAuth would have.
+    expect(await get(`${url}/admin`, expired)).toMatchObject({ status: 401, body: { code: 'token_expired' } });
+    expect(await get(`${url}/admin`)).toMatchObject({ status: 401, body: { code: 'missing_token' } });
+    expect(await get(`${url}/admin`, await bearer({ scope: 'admin' }))).toEqual({ status: 200, body: { ok: true } });
+  });
+
   it('lets guards follow the jwtAuth that ran last when two set different names', async () => {
     // An access token in the header, another token in a cookie: two verifiers, two names.
     const app = new Hono()
