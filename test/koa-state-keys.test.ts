@@ -15,13 +15,12 @@ import type { RunningServer } from './harness/types.js';
 
 const MISSING_TOKEN = { error: 'unauthorized', error_description: 'Authentication is required: send a Bearer token', code: 'missing_token' };
 
-type App = InstanceType<typeof Koa>;
 const servers: RunningServer[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => server.close()));
 });
 
-async function serve(app: App): Promise<string> {
+async function serve(app: Koa): Promise<string> {
   const server = await listen(createServer(app.callback()));
   servers.push(server);
   return server.url;
