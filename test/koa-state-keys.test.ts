@@ -102,18 +102,25 @@ describe.each([
     expect((await get(url, bearer(await sign({ sub: 'mallory' })))).status).toBe(403);
   });
 
+  it('with passthrough, a guard answers the failure let through, whatever the names', async () => {
+    const url = await start({ secret: HS_SECRET, key: 'account', authKey: 'jwt', passthrough: true }, requireScopes('admin'));
+    expect((await get(url, bearer('not-a-jwt'))).body).toMatchObject({ code: 'malformed_token' });
+    expect(await get(url)).toEqual({ status: 401, body: MISSING_TOKEN });
+  });
+
   it('a guard on a request let through unauthenticated answers 401, whatever the names', async () => {
     const url = await start({ secret: HS_SECRET, authKey: 'jwt', credentialsRequired: false }, requireScopes('admin'));
     expect(await get(url)).toEqual({ status: 401, body: MISSING_TOKEN });
   });
 
-  it('a guard reads what jwtAuth verified, not a ctx.state property written after it', async () => {
+  it('a guard reads what jwtAuth verified, not ctx.state properties written after it', async () => {
     const app = new KoaApp();
-    app.use(jwtAuth({ secret: HS_SECRET, authKey: 'jwt', credentialsRequired: false }));
+    app.use(jwtAuth({ secret: HS_SECRET, authKey: 'jwt', passthrough: true }));
     app.use((ctx, next) => {
       // Code that writes where the auth used to be, e.g. from a session: not a verified token.
       ctx.state.auth = { token: 'x', header: { alg: 'HS256' }, payload: {}, scopes: ['admin'] };
       ctx.state.jwt = { token: 'x', header: { alg: 'HS256' }, payload: {}, scopes: ['admin'] };
+      ctx.state.authError = undefined;
       return next();
     });
     app.use(requireScopes('admin'));
@@ -122,6 +129,7 @@ describe.each([
     });
     const url = await serve(app);
     expect(await get(url)).toEqual({ status: 401, body: MISSING_TOKEN });
+    expect((await get(url, bearer('not-a-jwt'))).body).toMatchObject({ code: 'malformed_token' });
     expect((await get(url, bearer(await sign({ scope: 'read' })))).status).toBe(403);
   });
 

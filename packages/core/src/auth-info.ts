@@ -28,10 +28,14 @@ export interface AuthSettings {
 const SETTINGS = Symbol.for('@jwtauth/core.settings');
 const DEFAULT_SETTINGS: AuthSettings = { realm: undefined, forwardErrors: false, emit: undefined, messages: {} };
 
-export function attachSettings(auth: AuthInfo, settings: AuthSettings): void {
-  Object.defineProperty(auth, SETTINGS, { value: settings, enumerable: false });
+/**
+ * Hides the settings on what the authenticator attaches to a request: its `auth`, or the
+ * `authError` that `passthrough` let through, so that guards answer as the authenticator would.
+ */
+export function attachSettings(carrier: object, settings: AuthSettings): void {
+  Object.defineProperty(carrier, SETTINGS, { value: settings, enumerable: false });
 }
 
-export function settingsOf(auth: AuthInfo | undefined): AuthSettings {
-  return (auth as { [SETTINGS]?: AuthSettings } | undefined)?.[SETTINGS] ?? DEFAULT_SETTINGS;
+export function settingsOf(carrier: object | undefined): AuthSettings {
+  return (carrier as { [SETTINGS]?: AuthSettings } | undefined)?.[SETTINGS] ?? DEFAULT_SETTINGS;
 }

@@ -53,6 +53,7 @@ export function createAuthenticator<Payload extends JWTPayload = JWTPayload, Use
 ): Authenticator<Payload, User, Request> {
   const config = resolveConfig(options);
   const { emit, messages } = config;
+  const settings = { realm: config.realm, forwardErrors: config.forwardErrors, emit, messages };
 
   /** An error with this code; `messages` replaces its description. */
   const makeError = (code: AuthErrorCode, details: AuthErrorDetails = {}) =>
@@ -77,7 +78,11 @@ export function createAuthenticator<Payload extends JWTPayload = JWTPayload, Use
     if (config.unless !== undefined && (await config.unless(input, request))) return ANONYMOUS;
     const result = await verifyRequest(input, request);
     // passthrough: onEvent has heard of the failure; the request goes on without auth, carrying why.
-    if (!result.ok && config.passthrough) return { ok: true, auth: undefined, user: undefined, error: result.error };
+    if (!result.ok && config.passthrough) {
+      // Guards refusing such a request answer with this error (its realm, messages, forwardErrors).
+      attachSettings(result.error, settings);
+      return { ok: true, auth: undefined, user: undefined, error: result.error };
+    }
     return result;
   }
 
@@ -122,7 +127,7 @@ export function createAuthenticator<Payload extends JWTPayload = JWTPayload, Use
       user = resolved;
     }
     const auth: AuthInfo<Payload> = { token: found.token, header, payload, scopes };
-    attachSettings(auth, { realm: config.realm, forwardErrors: config.forwardErrors, emit, messages });
+    attachSettings(auth, settings);
     return { ok: true, auth, user };
   }
 

@@ -17,6 +17,14 @@ export function isChallengeSafe(value: string): boolean {
 }
 
 /**
+ * The characters RFC 6750 §3 allows in `error_description` (printable ASCII without `"` and
+ * `\`), so the value needs no escaping in any client's parser.
+ */
+export function isDescriptionSafe(value: string): boolean {
+  return /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/.test(value);
+}
+
+/**
  * Serialises a Bearer challenge. With no `error` it is the bare challenge RFC 6750 §3.1 asks for
  * when a request carried no credentials.
  */

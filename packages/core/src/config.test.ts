@@ -77,6 +77,9 @@ describe('createAuthenticator: configuration is checked at creation', () => {
     ['a tokenFrom cookie name with a space', () => ({ secret: SECRET, tokenFrom: { cookie: 'my token' } })],
     ['a tokenFrom query name that is empty', () => ({ secret: SECRET, tokenFrom: { query: '' } })],
     ['tokenFrom.header that is neither a boolean nor a header name', () => ({ secret: SECRET, tokenFrom: { header: 1 } })],
+    ...['Host', 'Content-Type', 'Content-Length', 'Transfer-Encoding', 'Connection', 'Set-Cookie', 'Proxy-Authorization', 'Forwarded'].map(
+      (header) => [`tokenFrom.header "${header}", which every request (or a proxy) sets`, () => ({ secret: SECRET, tokenFrom: { header } })] as [string, () => unknown],
+    ),
     ['an empty issuer', () => ({ secret: SECRET, issuer: '' })],
     ['an empty audience list', () => ({ secret: SECRET, audience: [] })],
     ['an audience list with a number', () => ({ secret: SECRET, audience: ['a', 1] })],

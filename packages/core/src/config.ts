@@ -1,6 +1,6 @@
 import type { JWTPayload } from 'jose';
 import { SUPPORTED_ALGORITHMS } from './algorithms.js';
-import { isChallengeSafe } from './challenge.js';
+import { isChallengeSafe, isDescriptionSafe } from './challenge.js';
 import { toSeconds } from './duration.js';
 import { isAuthErrorCode, type AuthErrorCode } from './errors.js';
 import { createEmitter, type Emit } from './events.js';
@@ -136,6 +136,15 @@ function checkAlgorithms(value: unknown, name = 'algorithms', failWith: (message
 const TOKEN_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const TOKEN_FROM_KEYS = new Set(['header', 'cookie', 'query', 'body']);
 
+/**
+ * Headers that HTTP itself, proxies or browsers set on requests: reading a token from one would
+ * treat every request as carrying a (malformed) token, or trust a value a proxy rewrites.
+ */
+const STRUCTURAL_HEADERS = new Set([
+  'host', 'content-type', 'content-length', 'content-encoding', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade',
+  'te', 'trailer', 'expect', 'set-cookie', 'proxy-authorization', 'forwarded', 'via', 'user-agent', 'accept', 'origin', 'referer',
+]);
+
 /** `tokenFrom.header`: `true`/`false`, or the name of the one header that carries the token. */
 function tokenHeader(value: unknown): string | undefined {
   if (value === undefined || value === true) return 'authorization';
@@ -145,6 +154,9 @@ function tokenHeader(value: unknown): string | undefined {
   }
   const name = value.toLowerCase();
   if (name === 'cookie') fail('"tokenFrom.header" cannot be "Cookie": use tokenFrom: { cookie: "<name>" } to read a cookie.');
+  if (STRUCTURAL_HEADERS.has(name)) {
+    fail(`"tokenFrom.header" cannot be "${value}": that header describes the request or its connection, so every request has one; name the header your clients send the token in, such as "X-Access-Token".`);
+  }
   return name;
 }
 
@@ -192,8 +204,8 @@ function checkMessages(value: unknown): Messages {
       const meant = FASTIFY_JWT_MESSAGES.get(code);
       fail(`"messages" has an unknown error code "${code}"${meant === undefined ? '.' : `; messages are keyed by error code here: ${meant}.`}`);
     }
-    if (typeof text !== 'string' || text === '' || !isChallengeSafe(text)) {
-      fail(`"messages.${code}" must be a non-empty string of printable ASCII characters: it is sent in the WWW-Authenticate header too.`);
+    if (typeof text !== 'string' || text === '' || !isDescriptionSafe(text)) {
+      fail(`"messages.${code}" must be a non-empty string of printable ASCII characters without " and \\ (RFC 6750 §3 error_description): it is sent in the WWW-Authenticate header too.`);
     }
     messages[code] = text;
   }

@@ -34,20 +34,50 @@ export function idOf(value: object): string {
   return id;
 }
 
-/** Keys a `secret` function returns, prepared once: key functions usually return the same few keys. */
-const preparedObjects = new WeakMap<object, PreparedKey | string>();
+/**
+ * Keys a `secret` function returns, prepared once: key functions usually return the same few
+ * keys. A JWK or byte array is kept with a copy of its content and prepared again when it has
+ * changed in place, so a key rotated by mutation never keeps verifying with the old material.
+ */
+interface PreparedObject {
+  prepared: PreparedKey | string;
+  /** The JWK's JSON, or a copy of the bytes; undefined for immutable keys (CryptoKey, KeyObject). */
+  content: string | Uint8Array | undefined;
+}
+const preparedObjects = new WeakMap<object, PreparedObject>();
 const preparedStrings = new Map<string, PreparedKey | string>();
 const MAX_PREPARED_STRINGS = 64;
 
+/** What a mutable key holds now: bytes as a copy, a plain JWK object as its JSON. */
+function contentOf(input: object): string | Uint8Array | undefined {
+  if (input instanceof Uint8Array) return input.slice();
+  if (typeof (input as { kty?: unknown }).kty === 'string') return JSON.stringify(input);
+  return undefined;
+}
+
+function sameContent(input: object, content: string | Uint8Array | undefined): boolean {
+  if (content === undefined) return true;
+  if (typeof content === 'string') return JSON.stringify(input) === content;
+  const bytes = input as Uint8Array;
+  if (bytes.length !== content.length) return false;
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== content[i]) return false;
+  return true;
+}
+
 function preparedOnce(input: KeyInput): PreparedKey | string {
-  const cache = typeof input === 'string' ? preparedStrings : preparedObjects;
-  const key = input as object & string;
-  let prepared = cache.get(key);
-  if (prepared === undefined) {
-    prepared = prepareKey(input);
-    if (typeof input === 'string' && preparedStrings.size >= MAX_PREPARED_STRINGS) preparedStrings.clear();
-    cache.set(key, prepared);
+  if (typeof input === 'string') {
+    let prepared = preparedStrings.get(input);
+    if (prepared === undefined) {
+      prepared = prepareKey(input);
+      if (preparedStrings.size >= MAX_PREPARED_STRINGS) preparedStrings.clear();
+      preparedStrings.set(input, prepared);
+    }
+    return prepared;
   }
+  const kept = preparedObjects.get(input);
+  if (kept !== undefined && sameContent(input, kept.content)) return kept.prepared;
+  const prepared = prepareKey(input);
+  preparedObjects.set(input, { prepared, content: contentOf(input) });
   return prepared;
 }
 

@@ -13,10 +13,25 @@ export type ClaimCheck<Payload extends JWTPayload = JWTPayload> = (
 /** What a guard decided: pass, or fail with an error that is answered or forwarded. */
 export type GuardResult = { ok: true } | { ok: false; error: AuthError; forward: boolean };
 
-/** A framework-neutral authorization guard over the request's `auth`. */
-export type Guard = (auth: AuthInfo | undefined) => Promise<GuardResult>;
+/**
+ * A framework-neutral authorization guard over the request's `auth`, and the `authError` that
+ * `passthrough` attached when there is no `auth`.
+ */
+export type Guard = (auth: AuthInfo | undefined, authError?: AuthError) => Promise<GuardResult>;
 
-function refuse(auth: AuthInfo | undefined, reason: string, make: (realm: string | undefined, description: string | undefined) => AuthError): GuardResult {
+function refuse(
+  auth: AuthInfo | undefined,
+  authError: AuthError | undefined,
+  reason: string,
+  make: (realm: string | undefined, description: string | undefined) => AuthError,
+): GuardResult {
+  if (auth === undefined && authError instanceof AuthError) {
+    // A failure `passthrough` let through: answer it now, as jwtAuth() would have (an expired
+    // token is told `token_expired`, so the client knows to refresh).
+    const { forwardErrors, emit } = settingsOf(authError);
+    emit?.(authFailed(authError.code, authError.status, `a guard needs the authentication that failed: ${authError.code}`));
+    return { ok: false, error: authError, forward: forwardErrors };
+  }
   const { realm, forwardErrors, emit, messages } = settingsOf(auth);
   // A request let through unauthenticated (credentialsRequired: false) must log in first.
   const error = auth === undefined ? new AuthError('missing_token', { realm }) : make(realm, messages.insufficient_scope);
@@ -36,10 +51,10 @@ export function createScopeGuard(scopes: readonly unknown[]): Guard {
     }
   }
   const required = scopes as readonly string[];
-  return async (auth) => {
+  return async (auth, authError) => {
     if (auth !== undefined && required.every((scope) => auth.scopes.includes(scope))) return { ok: true };
     const missing = required.filter((scope) => !auth?.scopes.includes(scope));
-    return refuse(auth, `scope ${missing.join(' ')} not granted`, (realm, description) => new AuthError('insufficient_scope', { realm, scopes: required, description }));
+    return refuse(auth, authError, `scope ${missing.join(' ')} not granted`, (realm, description) => new AuthError('insufficient_scope', { realm, scopes: required, description }));
   };
 }
 
@@ -49,7 +64,7 @@ export function createScopeGuard(scopes: readonly unknown[]): Guard {
  */
 export function createClaimGuard<Payload extends JWTPayload>(check: ClaimCheck<Payload>): Guard {
   if (typeof check !== 'function') throw new TypeError('requireClaims: pass a function (payload, auth) => boolean.');
-  return async (auth) => {
+  return async (auth, authError) => {
     let passed: boolean;
     try {
       passed = auth !== undefined && (await check(auth.payload as Payload, auth as AuthInfo<Payload>)) === true;
@@ -57,7 +72,7 @@ export function createClaimGuard<Payload extends JWTPayload>(check: ClaimCheck<P
       throw asError(thrown);
     }
     if (passed) return { ok: true };
-    return refuse(auth, 'the requireClaims check returned false', (realm, description) =>
+    return refuse(auth, authError, 'the requireClaims check returned false', (realm, description) =>
       new AuthError('insufficient_scope', { realm, description: description ?? 'The token does not grant access to this resource' }),
     );
   };

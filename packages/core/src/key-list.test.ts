@@ -148,3 +148,31 @@ describe('secret as an array of public keys', () => {
     expect(events).toMatchObject([{ reason: `none of the ${MAX_KEY_CANDIDATES} keys tried verified the signature (at most ${MAX_KEY_CANDIDATES} are tried: 1 more were not)` }]);
   });
 });
+
+describe('a key function that changes the key it returns in place', () => {
+  const b64url = (text: string) => btoa(text).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+
+  it('verifies with the new JWK material and no longer with the old', async () => {
+    const jwk: JWK = { kty: 'oct', k: b64url(OLD) };
+    // One authenticator for the whole rotation, so its token cache sees both tokens.
+    const authenticator = createAuthenticator({ currentDate: () => NOW, secret: () => jwk });
+    const check = async (token: string) => {
+      const request = new Request('https://api.example/', { headers: { authorization: `Bearer ${token}` } });
+      const result = await authenticator.authenticate(request, request);
+      return result.ok ? 'ok' : result.error.code;
+    };
+    const oldToken = await sign({}, { key: bytes(OLD) });
+    const newToken = await sign({ sub: 'user-2' }, { key: bytes(NEW) });
+    expect([await check(oldToken), await check(newToken)]).toEqual(['ok', 'invalid_signature']);
+    jwk.k = b64url(NEW);
+    expect([await check(newToken), await check(oldToken)]).toEqual(['ok', 'invalid_signature']);
+  });
+
+  it('verifies with the new bytes and no longer with the old', async () => {
+    const secret = bytes(OLD);
+    const options: JwtAuthOptions = { secret: () => secret };
+    expect(await codeFor(options, await sign({}, { key: bytes(OLD) }))).toBe('ok');
+    secret.set(bytes(NEW));
+    expect([await codeFor(options, await sign({}, { key: bytes(NEW) })), await codeFor(options, await sign({}, { key: bytes(OLD) }))]).toEqual(['ok', 'invalid_signature']);
+  });
+});

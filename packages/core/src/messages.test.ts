@@ -59,10 +59,22 @@ describe('messages', () => {
     expect([seen.status, seen.body.error_description]).toEqual([503, 'Busy, retry soon']);
   });
 
-  it('escapes quotes and backslashes in the challenge', async () => {
-    const seen = await answer({ messages: { malformed_token: 'Say "hi" \\o/' } }, 'Bearer not-a-jwt');
-    expect(seen.challenge).toBe('Bearer error="invalid_token", error_description="Say \\"hi\\" \\\\o/"');
-    expect(seen.body.error_description).toBe('Say "hi" \\o/');
+  it('keeps punctuation RFC 6750 §3 allows, unescaped in the challenge', async () => {
+    const seen = await answer({ messages: { malformed_token: "Can't read it: sign in again (or call #ops) [x] {y} ~!" } }, 'Bearer not-a-jwt');
+    expect(seen.challenge).toBe(`Bearer error="invalid_token", error_description="Can't read it: sign in again (or call #ops) [x] {y} ~!"`);
+    expect(seen.body.error_description).toBe("Can't read it: sign in again (or call #ops) [x] {y} ~!");
+  });
+
+  it('answers a request passthrough let through with its failure, in its guards, with the messages', async () => {
+    const request = withAuthorization(`Bearer ${await sign({ exp: Math.floor(Date.now() / 1000) - 60 })}`);
+    const result = await authenticator({ passthrough: true, realm: 'api', messages: { token_expired: 'Sign in again' } }).authenticate(request, request);
+    const authError = result.ok ? result.error : undefined;
+    const decision = await createScopeGuard(['admin'])(undefined, authError);
+    expect(!decision.ok && [decision.error.status, decision.error.toJSON(), decision.error.headers['WWW-Authenticate']]).toEqual([
+      401,
+      { error: 'invalid_token', error_description: 'Sign in again', code: 'token_expired' },
+      'Bearer realm="api", error="invalid_token", error_description="Sign in again"',
+    ]);
   });
 
   it('applies to the guards of the authenticated request', async () => {
@@ -88,6 +100,8 @@ describe('messages', () => {
     ['an empty string', { token_expired: '' }, '"messages.token_expired" must be a non-empty string of printable ASCII'],
     ['a line break', { token_expired: 'a\r\nX-Injected: 1' }, '"messages.token_expired" must be a non-empty string of printable ASCII'],
     ['non-ASCII text', { token_expired: 'Jeton expiré' }, '"messages.token_expired" must be a non-empty string of printable ASCII'],
+    ['a double quote (RFC 6750 §3)', { token_expired: 'Say "hi"' }, 'without " and \\ (RFC 6750 §3 error_description)'],
+    ['a backslash (RFC 6750 §3)', { token_expired: 'C:\\tokens' }, 'without " and \\ (RFC 6750 §3 error_description)'],
   ])('refuses %s at creation', (_, messages, text) => {
     expect(() => authenticator({ messages } as Options)).toThrow(TypeError);
     expect(() => authenticator({ messages } as Options)).toThrow(text);

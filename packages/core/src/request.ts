@@ -18,6 +18,12 @@ export interface RequestLike {
   /** Node's raw header list, the only place where repeated `Authorization` headers survive. */
   rawHeaders?: readonly string[] | undefined;
   /**
+   * A Fetch `Request`'s body stream, `null` when it has none: whether a form body was sent is
+   * read from it rather than from `Content-Length` (absent on HTTP/2 and chunked requests).
+   * Leave it unset on Node requests.
+   */
+  body?: unknown;
+  /**
    * Verifies the signed cookie `name` the framework's way (`tokenFrom.cookie` with `signed:
    * true`; the adapters provide it): its value when the signature verifies, `false` or
    * `undefined` when it does not or the cookie is not signed. Only called when the `Cookie`
@@ -32,7 +38,7 @@ export interface RequestLike {
   formBody?(): unknown;
 }
 
-function isFetchHeaders(headers: NodeHeaders | FetchHeaders): headers is FetchHeaders {
+export function isFetchHeaders(headers: NodeHeaders | FetchHeaders): headers is FetchHeaders {
   // `'get' in headers` would be fooled by a client that sends a header named `get`.
   return typeof (headers as FetchHeaders).get === 'function';
 }

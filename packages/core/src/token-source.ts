@@ -1,7 +1,7 @@
 import { isB64Token, parseAuthorization } from './bearer.js';
 import { cookieValues } from './cookies.js';
 import { trimOws } from './field-value.js';
-import { headerValues, queryString, type RequestLike } from './request.js';
+import { headerValues, isFetchHeaders, queryString, type RequestLike } from './request.js';
 
 /** A cookie that holds the token, signed by the framework's own cookie signing. */
 export interface CookieSource {
@@ -128,8 +128,11 @@ function sendsForm(request: RequestLike): boolean {
   if (types.length !== 1) return false;
   const mediaType = trimOws(types[0]!.split(';', 1)[0]!).toLowerCase();
   if (mediaType !== 'application/x-www-form-urlencoded') return false;
-  // As type-is's hasBody, which the parsers use: without these headers no body was sent, and
-  // Express 5's parsers leave `req.body` unset.
+  // A Fetch Request says itself whether it has a body (HTTP/2, chunked and Workers requests need
+  // not carry Content-Length).
+  if (isFetchHeaders(request.headers) && request.body !== undefined) return request.body !== null;
+  // As type-is's hasBody, which the Node parsers use: without these headers no body was sent,
+  // and Express 5's parsers leave `req.body` unset.
   return headerValues(request, 'content-length').length > 0 || headerValues(request, 'transfer-encoding').length > 0;
 }
 

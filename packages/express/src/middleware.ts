@@ -51,9 +51,6 @@ export function jwtAuth<Payload extends JWTPayload = JWTPayload, User = Payload>
 ): RequestHandler {
   const authenticator = createAuthenticator(options);
   return (req, res, next) => {
-    // The full original URL (before a mount removed its prefix): `unless` paths are matched on it.
-    // `req.url` when a plain Node server calls the middleware, which has no originalUrl.
-    const input = { method: req.method, url: req.originalUrl ?? req.url, headers: req.headers, rawHeaders: req.rawHeaders };
     authenticator
       .authenticate(requestLike(req), req)
       .then((result) => {
@@ -69,7 +66,7 @@ export function jwtAuth<Payload extends JWTPayload = JWTPayload, User = Payload>
 
 function middlewareFor(guard: Guard): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
-    guard(req.auth)
+    guard(req.auth, req.authError)
       .then((result) => {
         if (result.ok) return next();
         if (result.forward) return next(result.error);

@@ -71,7 +71,7 @@ export const jwtAuth = fp(plugin, { name: '@jwtauth/fastify', fastify: '4.x || 5
 
 function hookFor(guard: Guard): preHandlerAsyncHookHandler {
   return async function (request, reply) {
-    const result = await guard(request.auth ?? undefined);
+    const result = await guard(request.auth ?? undefined, request.authError ?? undefined);
     if (result.ok) return;
     if (result.forward) throw result.error;
     return answer(request, reply, result.error);

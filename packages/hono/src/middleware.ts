@@ -74,7 +74,7 @@ export function jwtAuth<Payload extends JWTPayload = JWTPayload, User = Payload>
 // Guards add nothing to the app's Env: they read what jwtAuth() set.
 function middlewareFor(guard: Guard): MiddlewareHandler {
   return async (c, next) => {
-    const result = await guard(c.get('auth') as AuthInfo | undefined);
+    const result = await guard(c.get('auth') as AuthInfo | undefined, c.get('authError') as AuthError | undefined);
     if (result.ok) return next();
     if (result.forward) throw result.error;
     return answer(c, result.error);

@@ -38,6 +38,8 @@ export function requestLike(c: Context, cookieSecret: CookieSecret | undefined):
     method: raw.method,
     url: raw.url,
     headers: raw.headers,
+    // Read (not consumed) to learn whether a body was sent at all.
+    body: raw.body,
     // `false` for a bad signature, `undefined` for a value that is not signed at all.
     signedCookie: (name) => getSignedCookie(c, cookieSecret!, name),
     // `all`: a repeated parameter comes as an array (multiple_tokens), not as its last value.

@@ -11,7 +11,7 @@ import {
   type Unless,
 } from '@jwtauth/core';
 import type { Context, DefaultState, Middleware } from 'koa';
-import { authOf, keepAuth, splitStateKeys, type JwtAuthState, type StateKeyOptions } from './state.js';
+import { keepAuth, keptBy, splitStateKeys, type JwtAuthState, type StateKeyOptions } from './state.js';
 import { requestLike } from './token-sources.js';
 
 /**
@@ -66,7 +66,7 @@ export function jwtAuth<
       state[keys.auth] = result.auth;
       state[keys.user] = result.user;
       state.authError = result.error;
-      keepAuth(ctx, result.auth);
+      keepAuth(ctx, result.auth, result.error);
       return next();
     }
     if (authenticator.forwardErrors) throw result.error;
@@ -80,10 +80,11 @@ export function jwtAuth<
   });
 }
 
-// Guards add nothing to the state type: they read the auth jwtAuth() kept, whatever its name.
+// Guards add nothing to the state type: they read what jwtAuth() kept, whatever the state names.
 function middlewareFor(guard: Guard): Middleware {
   return async (ctx, next) => {
-    const result = await guard(authOf(ctx));
+    const { auth, authError } = keptBy(ctx);
+    const result = await guard(auth, authError);
     if (result.ok) return next();
     if (result.forward) throw result.error;
     answer(ctx as unknown as Context, result.error);

@@ -88,17 +88,24 @@ export function splitStateKeys<Options extends StateKeyOptions<string, string> &
 }
 
 /**
- * Where the guards find the auth, whatever `authKey` named it. `Symbol.for`, so that the ESM and
- * CommonJS builds of this package, both loaded, still agree.
+ * Where the guards find the auth and the passthrough error, whatever `authKey` named the auth.
+ * `Symbol.for`, so that the ESM and CommonJS builds of this package, both loaded, still agree.
  */
-const AUTH = Symbol.for('@jwtauth/koa.auth');
+const KEPT = Symbol.for('@jwtauth/koa.kept');
 
-/** Records the request's auth (or none) for `requireScopes` and `requireClaims`. */
-export function keepAuth(ctx: object, auth: AuthInfo | undefined): void {
-  Object.defineProperty(ctx, AUTH, { value: auth, configurable: true, writable: true, enumerable: false });
+/** What `jwtAuth()` verified for a request: its auth, or the failure `passthrough` let through. */
+export interface Kept {
+  auth: AuthInfo | undefined;
+  authError: AuthError | undefined;
 }
 
-/** The auth the last `jwtAuth()` this request went through verified, if any. */
-export function authOf(ctx: object): AuthInfo | undefined {
-  return (ctx as { [AUTH]?: AuthInfo })[AUTH];
+/** Records the request's auth (or none) and passthrough error for `requireScopes` and `requireClaims`. */
+export function keepAuth(ctx: object, auth: AuthInfo | undefined, authError: AuthError | undefined): void {
+  const kept: Kept = { auth, authError };
+  Object.defineProperty(ctx, KEPT, { value: kept, configurable: true, writable: true, enumerable: false });
+}
+
+/** What the last `jwtAuth()` this request went through kept; nothing when none ran. */
+export function keptBy(ctx: object): Kept {
+  return (ctx as { [KEPT]?: Kept })[KEPT] ?? { auth: undefined, authError: undefined };
 }
