@@ -261,6 +261,28 @@ const PROBES: { readme: string; contains: string; probes: Probe[] }[] = [
       { method: 'DELETE', path: '/api/notes/7', token: { sub: 'alice', iss: 'https://auth.example.com', scope: 'notes:write' }, status: 204, body: '' },
     ],
   },
+  // Coming from koa-jwt (packages/koa/README.md): the app before, with koa-jwt, and after.
+  {
+    readme: 'packages/koa/README.md',
+    contains: "from 'koa-jwt'",
+    probes: [
+      { path: '/public/docs', status: 200, body: 'unprotected' },
+      { path: '/me', status: 401, body: { error: 'unauthorized' } },
+      { path: '/me', token: { sub: 'alice', aud: 'https://api.example.com' }, status: 200, body: { sub: 'alice' } },
+    ],
+  },
+  {
+    readme: 'packages/koa/README.md',
+    contains: "tokenFrom: { header: true, cookie: 'access_token' }",
+    probes: [
+      { path: '/public/docs', status: 200, body: 'unprotected' },
+      { path: '/public/../me', status: 401, body: { code: 'missing_token' } },
+      { path: '/me', status: 401, body: { code: 'missing_token' } },
+      { path: '/me', authorization: 'Basic YWxpY2U6cHc=', status: 401, body: { code: 'missing_token' } },
+      { path: '/me', token: { sub: 'alice', aud: 'https://api.example.com' }, status: 200, body: { sub: 'alice' } },
+      { path: '/me', token: { sub: 'alice', aud: 'https://other.example' }, status: 401, body: { code: 'claim_invalid' } },
+    ],
+  },
 ];
 
 function probesOf(snippet: Snippet): Probe[] | undefined {

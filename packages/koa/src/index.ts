@@ -1,4 +1,5 @@
 export { jwtAuth, requireClaims, requireScopes } from './middleware.js';
-export type { JwtAuthState, KoaJwtAuthOptions } from './middleware.js';
+export type { JwtAuthMiddleware, KoaJwtAuthOptions } from './middleware.js';
+export type { JwtAuthState, StateKeyOptions } from './state.js';
 export { AuthError, isAuthError } from '@jwtauth/core';
-export type { AuthErrorCode, AuthInfo, ClaimCheck, JWTPayload, JwtAuthOptions } from '@jwtauth/core';
+export type { AuthErrorCode, AuthInfo, ClaimCheck, JWTPayload, JwtAuthOptions, Unless, UnlessOptions, UnlessPath } from '@jwtauth/core';

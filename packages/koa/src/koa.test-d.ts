@@ -7,6 +7,7 @@ import {
   requireScopes,
   type AuthErrorCode,
   type AuthInfo,
+  type JwtAuthMiddleware,
   type JwtAuthState,
   type JWTPayload,
 } from './index.js';
@@ -21,11 +22,13 @@ interface MyUser {
   roles: string[];
 }
 
-test('jwtAuth() is a Koa Middleware over JwtAuthState', () => {
-  expectTypeOf(jwtAuth({ secret: 's' })).toEqualTypeOf<Middleware<JwtAuthState & DefaultState>>();
+test('jwtAuth() is a Koa Middleware over JwtAuthState, with .unless()', () => {
+  expectTypeOf(jwtAuth({ secret: 's' })).toEqualTypeOf<JwtAuthMiddleware<JwtAuthState & DefaultState>>();
+  expectTypeOf(jwtAuth({ secret: 's' })).toExtend<Middleware<JwtAuthState & DefaultState>>();
   expectTypeOf(jwtAuth<MyPayload, MyUser>({ secret: 's' })).toEqualTypeOf<
-    Middleware<JwtAuthState<MyPayload, MyUser> & DefaultState>
+    JwtAuthMiddleware<JwtAuthState<MyPayload, MyUser> & DefaultState>
   >();
+  expectTypeOf(jwtAuth({ secret: 's' }).unless({ path: ['/public'] })).toEqualTypeOf<Middleware<JwtAuthState & DefaultState>>();
   new Koa().use(jwtAuth({ secret: 's' }));
 });
 
@@ -156,4 +159,43 @@ test('unless, messages and scopeClaim are typed; unless predicates receive the K
   jwtAuth({ secret: 's', messages: { expired: 'x' } });
   // @ts-expect-error -- unless.path holds paths, RegExps or { url, method }
   jwtAuth({ secret: 's', unless: { path: 42 } });
+});
+
+test('key and authKey rename ctx.state.user and ctx.state.auth, inferred from the options', () => {
+  new Koa().use(jwtAuth({ secret: 's', key: 'account', authKey: 'jwt' })).use((ctx) => {
+    expectTypeOf(ctx.state.account).toEqualTypeOf<JWTPayload | undefined>();
+    expectTypeOf(ctx.state.jwt).toEqualTypeOf<AuthInfo | undefined>();
+    expectTypeOf(ctx.state.authError).toEqualTypeOf<AuthError | undefined>();
+  });
+  new Koa().use(jwtAuth<MyPayload, MyUser, 'account'>({ secret: 's', key: 'account' })).use((ctx) => {
+    expectTypeOf(ctx.state.account).toEqualTypeOf<MyUser | undefined>();
+    expectTypeOf(ctx.state.auth).toEqualTypeOf<AuthInfo<MyPayload> | undefined>();
+  });
+  // resolveUser still types the user under its new name.
+  new Koa().use(jwtAuth({ secret: 's', key: 'me', resolveUser: () => ({ id: 'x' }) })).use((ctx) => {
+    expectTypeOf(ctx.state.me).toEqualTypeOf<{ id: string } | undefined>();
+  });
+  expectTypeOf<JwtAuthState<MyPayload, MyUser, 'account', 'jwt'>>().toEqualTypeOf<{
+    account?: MyUser;
+    jwt?: AuthInfo<MyPayload>;
+    authError?: AuthError;
+  }>();
+  expectTypeOf<JwtAuthState>().toEqualTypeOf<{ auth?: AuthInfo; user?: JWTPayload; authError?: AuthError }>();
+  // @ts-expect-error -- with explicit type arguments the key must match the third one
+  jwtAuth<MyPayload, MyUser>({ secret: 's', key: 'account' });
+  // @ts-expect-error -- key names a property: a string
+  jwtAuth({ secret: 's', key: 1 });
+});
+
+test('.unless() takes the unless option; its predicates receive the Koa context', () => {
+  new Koa().use(jwtAuth({ secret: 's' }).unless({ path: [/^\/public/], method: 'OPTIONS' }));
+  jwtAuth({ secret: 's' }).unless((ctx) => {
+    expectTypeOf(ctx).toEqualTypeOf<Context>();
+    return ctx.path === '/health';
+  });
+  new Koa().use(jwtAuth({ secret: 's', key: 'account' }).unless({ path: '/public' })).use((ctx) => {
+    expectTypeOf(ctx.state.account).toEqualTypeOf<JWTPayload | undefined>();
+  });
+  // @ts-expect-error -- koa-unless's ext is not an option here: write a glob
+  jwtAuth({ secret: 's' }).unless({ ext: '.css' });
 });

@@ -4,31 +4,35 @@ import {
   createScopeGuard,
   toErrorResponse,
   type AuthError,
-  type AuthInfo,
   type ClaimCheck,
   type Guard,
   type JwtAuthOptions,
   type JWTPayload,
+  type Unless,
 } from '@jwtauth/core';
 import type { Context, DefaultState, Middleware } from 'koa';
+import { keepAuth, keptBy, splitStateKeys, type JwtAuthState, type StateKeyOptions } from './state.js';
 import { requestLike } from './token-sources.js';
 
-/** What `jwtAuth()` adds to `ctx.state`. */
-export interface JwtAuthState<Payload extends JWTPayload = JWTPayload, User = Payload> {
-  /** The verified token; `undefined` when the request passed unauthenticated. */
-  auth?: AuthInfo<Payload>;
-  /** What `resolveUser` returned, or the token payload. */
-  user?: User;
-  /** Set with `passthrough: true`: why the request goes on unauthenticated. */
-  authError?: AuthError;
-}
+/**
+ * `jwtAuth()` options for Koa: `getToken`, `resolveUser`, `unless` and key functions receive the
+ * Koa context. Two options of the adapter's own: `key` and `authKey`.
+ */
+export type KoaJwtAuthOptions<
+  Payload extends JWTPayload = JWTPayload,
+  User = Payload,
+  UserKey extends string = 'user',
+  AuthKey extends string = 'auth',
+> = JwtAuthOptions<Payload, User, Context> & StateKeyOptions<UserKey, AuthKey>;
 
-/** `jwtAuth()` options for Koa: `getToken` and `resolveUser` receive the Koa context. */
-export type KoaJwtAuthOptions<Payload extends JWTPayload = JWTPayload, User = Payload> = JwtAuthOptions<
-  Payload,
-  User,
-  Context
->;
+/**
+ * The middleware `jwtAuth()` returns, with koa-jwt's `.unless(exclusions)`: the same middleware
+ * with the `unless` option set to `exclusions`.
+ */
+export interface JwtAuthMiddleware<State = JwtAuthState & DefaultState> extends Middleware<State> {
+  /** The same middleware, skipping the requests `exclusions` matches (the `unless` option). */
+  unless(exclusions: Unless<Context>): Middleware<State>;
+}
 
 function answer(ctx: Context, error: AuthError): void {
   const { status, headers, body } = toErrorResponse(error, ctx.method);
@@ -41,29 +45,46 @@ function answer(ctx: Context, error: AuthError): void {
   ctx.set('Content-Length', headers['Content-Length']!);
 }
 
-/** Verifies the bearer token of every request and sets `ctx.state.auth` and `ctx.state.user`. */
-export function jwtAuth<Payload extends JWTPayload = JWTPayload, User = Payload>(
-  options: KoaJwtAuthOptions<Payload, User>,
-): Middleware<JwtAuthState<Payload, User> & DefaultState> {
-  const authenticator = createAuthenticator(options);
-  return async (ctx, next) => {
+/**
+ * Verifies the bearer token of every request and sets `ctx.state.auth` and `ctx.state.user`
+ * (or the names given by `authKey` and `key`).
+ */
+export function jwtAuth<
+  Payload extends JWTPayload = JWTPayload,
+  User = Payload,
+  UserKey extends string = 'user',
+  AuthKey extends string = 'auth',
+>(
+  options: KoaJwtAuthOptions<Payload, User, UserKey, AuthKey>,
+): JwtAuthMiddleware<JwtAuthState<Payload, User, UserKey, AuthKey> & DefaultState> {
+  const [keys, coreOptions] = splitStateKeys(options);
+  const authenticator = createAuthenticator(coreOptions);
+  const middleware: Middleware<JwtAuthState<Payload, User, UserKey, AuthKey> & DefaultState> = async (ctx, next) => {
     const result = await authenticator.authenticate(requestLike(ctx as unknown as Context), ctx as unknown as Context);
     if (result.ok) {
-      ctx.state.auth = result.auth;
-      ctx.state.user = result.user;
-      ctx.state.authError = result.error;
+      const state = ctx.state as Record<string, unknown>;
+      state[keys.auth] = result.auth;
+      state[keys.user] = result.user;
+      state.authError = result.error;
+      keepAuth(ctx, result.auth, result.error);
       return next();
     }
     if (authenticator.forwardErrors) throw result.error;
     answer(ctx as unknown as Context, result.error);
   };
+  return Object.assign(middleware, {
+    unless(exclusions: Unless<Context>) {
+      if (options.unless !== undefined) throw new TypeError('jwtAuth: "unless" is given twice, as an option and with .unless(): put every exclusion in one.');
+      return jwtAuth<Payload, User, UserKey, AuthKey>({ ...options, unless: exclusions });
+    },
+  });
 }
 
-// Guards add nothing to the state type: they read what jwtAuth() put there.
+// Guards add nothing to the state type: they read what jwtAuth() kept, whatever the state names.
 function middlewareFor(guard: Guard): Middleware {
   return async (ctx, next) => {
-    const { auth, authError } = ctx.state as JwtAuthState;
-    const result = await guard(auth as AuthInfo | undefined, authError as AuthError | undefined);
+    const { auth, authError } = keptBy(ctx);
+    const result = await guard(auth, authError);
     if (result.ok) return next();
     if (result.forward) throw result.error;
     answer(ctx as unknown as Context, result.error);
