@@ -25,8 +25,8 @@ export type ExpressJwtAuthOptions<Payload extends JWTPayload = JWTPayload, User 
 > & {
   /**
    * The request property the verified token (`AuthInfo`) is attached to, as express-jwt's
-   * `requestProperty`. Default `'auth'`. A plain property name that Express, Node or the
-   * middleware `jwtAuth` reads does not use (`'body'`, `'headers'`, `'__proto__'` are refused).
+   * `requestProperty`. Default `'auth'`. A plain property name, not one that Express, Node or
+   * the middleware `jwtAuth` reads already use (`'body'`, `'headers'`, `'__proto__'` are refused).
    * Declare the name in `JwtAuthProperties` to type it.
    */
   requestProperty?: string;
