@@ -20,7 +20,7 @@ export async function closeAll(): Promise<void> {
  * attached; errors that reach Express's error path are answered 418 `{ forwarded: message, code }`
  * so a test can tell them from the adapter's own answers.
  */
-export async function serve(...middleware: RequestHandler[]): Promise<string> {
+export async function serve(...middleware: (RequestHandler | ErrorRequestHandler)[]): Promise<string> {
   const app = express();
   app.use(express.urlencoded({ extended: false }));
   for (const handler of middleware) app.use(handler);

@@ -1,4 +1,6 @@
-import { isAuthError, jwtAuth, type AuthEvent } from '@jwtauth/express';
+import type { AuthEvent } from '@jwtauth/core';
+import { isAuthError, jwtAuth } from '@jwtauth/express';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
 import cors from 'cors';
 import { CompactSign } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -219,9 +221,10 @@ describe('express-jwt work tests', () => {
   // differs: requestProperty is a plain name; a path such as 'auth.payload' is a TypeError (README: requestProperty).
   it('attaches under a custom requestProperty; refuses a nested path', async () => {
     expect(() => jwtAuth({ secret: SECRET, requestProperty: 'auth.payload' })).toThrow(TypeError);
-    const url = await serve(jwtAuth({ secret: SECRET, requestProperty: 'jwt' }), (req, res) => {
+    const show: RequestHandler = (req, res) => {
       res.json({ jwt: (req as unknown as Record<string, unknown>).jwt, auth: req.auth ?? null });
-    });
+    };
+    const url = await serve(jwtAuth({ secret: SECRET, requestProperty: 'jwt' }), show);
     const answer = await call(url, bearer(await signWith(SECRET, { foo: 'bar', exp: at(60) })));
     expect(answer.body).toMatchObject({ jwt: { payload: { foo: 'bar' } }, auth: null });
   });
@@ -384,10 +387,11 @@ describe('express-jwt Unauthorized Error', () => {
   // differs: the error is an AuthError, forwarded only with forwardErrors: true (README: UnauthorizedError).
   it('forwards an AuthError with a code, a status and a message when forwardErrors is true', async () => {
     let forwarded: unknown;
-    const url = await serve(jwtAuth({ secret: SECRET, forwardErrors: true }), ((err, _req, res, _next) => {
+    const onError: ErrorRequestHandler = (err, _req, res, _next) => {
       forwarded = err;
       res.status(401).json({ isAuthError: isAuthError(err) });
-    }) as never);
+    };
+    const url = await serve(jwtAuth({ secret: SECRET, forwardErrors: true }), onError);
     const answer = await call(url, { headers: { authorization: 'Bearer' } });
     expect(answer.body).toEqual({ isAuthError: true });
     expect(forwarded).toMatchObject({ name: 'AuthError', code: 'malformed_header', status: 400, message: expect.any(String) });
