@@ -21,6 +21,7 @@ describe('express-jwt failure tests', () => {
   // express-jwt: "should throw if options not sent"
   it('refuses to be created without options (TypeError)', () => {
     expect(() => jwtAuth(undefined as never)).toThrow(TypeError);
+    expect(() => jwtAuth(undefined as never)).toThrow(/no key given: give exactly one of "secret"/);
     expect(() => jwtAuth({} as never)).toThrow(/secret/);
   });
 

@@ -49,7 +49,8 @@ function answer(req: Request, res: Response, error: AuthError): void {
 export function jwtAuth<Payload extends JWTPayload = JWTPayload, User = Payload>(
   options: ExpressJwtAuthOptions<Payload, User>,
 ): RequestHandler {
-  const { requestProperty, userProperty, ...coreOptions } = options;
+  // A copy: core's "options are required" check then also answers a call without options.
+  const { requestProperty, userProperty, ...coreOptions } = { ...options };
   const authenticator = createAuthenticator(coreOptions);
   const names = propertyNames(requestProperty, userProperty);
   return (req, res, next) => {
