@@ -283,6 +283,73 @@ const PROBES: { readme: string; contains: string; probes: Probe[] }[] = [
       { path: '/me', token: { sub: 'alice', aud: 'https://other.example' }, status: 401, body: { code: 'claim_invalid' } },
     ],
   },
+  // packages/express/README.md: requestProperty / userProperty, side by side, and the migration guides.
+  {
+    readme: 'packages/express/README.md',
+    contains: "userProperty: 'principal'",
+    probes: [
+      { path: '/me', status: 401, body: { code: 'missing_token' } },
+      { path: '/me', token: { sub: 'alice', scope: 'read' }, status: 200, body: { sub: 'alice', scopes: ['read'] } },
+      { method: 'DELETE', path: '/users/42', token: { sub: 'alice', scope: 'read' }, status: 403, body: { code: 'insufficient_scope' } },
+      { method: 'DELETE', path: '/users/42', token: { sub: 'alice', scope: 'admin' }, status: 204, body: '' },
+    ],
+  },
+  {
+    readme: 'packages/express/README.md',
+    contains: 'requestProperty: false',
+    probes: [
+      // express-jwt's refusals go to Express's final handler, which logs them: only valid tokens here.
+      { path: '/v1/me', token: { sub: 'alice', admin: true }, status: 200, body: { sub: 'alice', admin: true } },
+      { path: '/v2/me', status: 401, body: { code: 'missing_token' } },
+      { path: '/v2/me', token: { sub: 'alice', scope: 'read' }, status: 200, body: { sub: 'alice', scopes: ['read'] } },
+      { method: 'DELETE', path: '/v2/users/42', token: { sub: 'alice', scope: 'read' }, status: 403, body: { code: 'insufficient_scope' } },
+      { method: 'DELETE', path: '/v2/users/42', token: { sub: 'alice', scope: 'admin' }, status: 204, body: '' },
+    ],
+  },
+  {
+    readme: 'packages/express/README.md',
+    contains: "err.name !== 'UnauthorizedError'",
+    probes: [
+      { path: '/api/status', status: 200, body: { up: true } },
+      { path: '/api/me', status: 401, body: { message: 'No authorization token was found' } },
+      { path: '/api/me', token: { sub: 'alice', aud: 'https://api.example.com' }, status: 200, body: { sub: 'alice' } },
+      { method: 'DELETE', path: '/api/users/42', token: { sub: 'alice', aud: 'https://api.example.com', scope: 'read' }, status: 403 },
+      { method: 'DELETE', path: '/api/users/42', token: { sub: 'alice', aud: 'https://api.example.com', scope: 'admin' }, status: 204, body: '' },
+    ],
+  },
+  {
+    readme: 'packages/express/README.md',
+    contains: "unless: { path: ['/api/status'] }",
+    probes: [
+      { path: '/api/status', status: 200, body: { up: true } },
+      { path: '/api/me', status: 401, body: { code: 'missing_token' } },
+      { path: '/api/me', token: { sub: 'alice', aud: 'https://api.example.com' }, status: 200, body: { sub: 'alice' } },
+      { path: '/api/me', token: { sub: 'alice', aud: 'https://other.example.com' }, status: 401, body: { code: 'claim_invalid' } },
+      { method: 'DELETE', path: '/api/users/42', token: { sub: 'alice', aud: 'https://api.example.com', scope: 'read' }, status: 403, body: { code: 'insufficient_scope' } },
+      { method: 'DELETE', path: '/api/users/42', token: { sub: 'alice', aud: 'https://api.example.com', scope: 'admin' }, status: 204, body: '' },
+    ],
+  },
+  {
+    readme: 'packages/express/README.md',
+    contains: "tokenSigningAlg: 'HS256'",
+    probes: [
+      // Its refusals go to Express's final handler, which logs them: only valid tokens here.
+      { path: '/me', token: { sub: 'alice', iss: 'https://auth.example.com/', aud: 'https://api.example.com' }, status: 200, body: { sub: 'alice' } },
+      { method: 'DELETE', path: '/users/42', token: { sub: 'alice', iss: 'https://auth.example.com/', aud: 'https://api.example.com', scope: 'admin' }, status: 204, body: '' },
+    ],
+  },
+  {
+    readme: 'packages/express/README.md',
+    contains: "payload.org_id === 'acme'",
+    probes: [
+      { path: '/me', status: 401, body: { code: 'missing_token' } },
+      { path: '/me', token: { sub: 'alice', iss: 'https://auth.example.com/', aud: 'https://api.example.com' }, status: 200, body: { sub: 'alice', scopes: [] } },
+      { path: '/me', token: { sub: 'alice', iss: 'https://evil.example.com/', aud: 'https://api.example.com' }, status: 401, body: { code: 'claim_invalid' } },
+      { method: 'DELETE', path: '/users/42', token: { sub: 'alice', iss: 'https://auth.example.com/', aud: 'https://api.example.com', scope: 'admin' }, status: 204, body: '' },
+      { path: '/org', token: { sub: 'alice', iss: 'https://auth.example.com/', aud: 'https://api.example.com', org_id: 'acme' }, status: 200, body: { org: 'acme' } },
+      { path: '/org', token: { sub: 'alice', iss: 'https://auth.example.com/', aud: 'https://api.example.com', org_id: 'other' }, status: 403, body: { code: 'insufficient_scope' } },
+    ],
+  },
 ];
 
 function probesOf(snippet: Snippet): Probe[] | undefined {

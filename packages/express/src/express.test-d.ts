@@ -1,6 +1,6 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { expectTypeOf, test } from 'vitest';
-import { AuthError, jwtAuth, requireClaims, requireScopes, type AuthErrorCode, type AuthInfo, type JWTPayload } from './index.js';
+import { AuthError, jwtAuth, requireClaims, requireScopes, type AuthErrorCode, type AuthInfo, type JWTPayload, type JwtAuthProperties } from './index.js';
 
 // The application's user, declared the Passport way. This augmentation is global to the
 // compilation, so it is the only one for Express and keeps every field the tests use.
@@ -200,4 +200,15 @@ test('token sources: a header name, a signed cookie, a body parameter', () => {
   jwtAuth({ secret: 's', tokenFrom: { cookie: { name: 'at', signed: true } }, cookieSecret: 's' });
   // @ts-expect-error -- signed is a boolean
   jwtAuth({ secret: 's', tokenFrom: { cookie: { name: 'at', signed: 'yes' } } });
+});
+
+test('requestProperty and userProperty are strings; JwtAuthProperties is empty by default (req.auth, req.user)', () => {
+  jwtAuth({ secret: 's', requestProperty: 'jwt', userProperty: 'principal' });
+  // @ts-expect-error -- a property name is a string
+  jwtAuth({ secret: 's', requestProperty: 1 });
+  // @ts-expect-error -- a property name is a string
+  jwtAuth({ secret: 's', userProperty: false });
+  expectTypeOf<JwtAuthProperties>().toEqualTypeOf<{}>();
+  expectTypeOf<Request>().toHaveProperty('auth').toEqualTypeOf<AuthInfo | undefined>();
+  expectTypeOf<Request>().toHaveProperty('authError').toEqualTypeOf<AuthError | undefined>();
 });

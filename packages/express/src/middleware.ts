@@ -11,31 +11,28 @@ import {
   type JWTPayload,
 } from '@jwtauth/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { propertyNames, recordAuth, recordedAuth } from './request-properties.js';
 import { requestLike } from './token-sources.js';
 
-declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
-  namespace Express {
-    /** The authenticated user: augment it with your user's fields (the Passport convention). */
-    // eslint-disable-next-line @typescript-eslint/no-empty-object-type
-    interface User {}
-    interface Request {
-      /** Set by `jwtAuth()`: the verified token; `undefined` when the request passed unauthenticated. */
-      auth?: AuthInfo;
-      /** Set by `jwtAuth()`: what `resolveUser` returned, or the token payload. */
-      user?: User;
-      /** Set by `jwtAuth({ passthrough: true })`: why the request goes on unauthenticated. */
-      authError?: AuthError;
-    }
-  }
-}
-
-/** `jwtAuth()` options for Express: `getToken` and `resolveUser` receive the Express request. */
+/**
+ * `jwtAuth()` options for Express: `getToken` and `resolveUser` receive the Express request. Two
+ * options of the adapter's own name where the result is attached.
+ */
 export type ExpressJwtAuthOptions<Payload extends JWTPayload = JWTPayload, User = Payload> = JwtAuthOptions<
   Payload,
   User,
   Request
->;
+> & {
+  /**
+   * The request property the verified token (`AuthInfo`) is attached to, as express-jwt's
+   * `requestProperty`. Default `'auth'`. A plain property name, not one that Express, Node or
+   * the middleware `jwtAuth` reads already use (`'body'`, `'headers'`, `'__proto__'` are refused).
+   * Declare the name in `JwtAuthProperties` to type it.
+   */
+  requestProperty?: string;
+  /** The request property the user is attached to, as Passport's `userProperty`. Default `'user'`. */
+  userProperty?: string;
+};
 
 function answer(req: Request, res: Response, error: AuthError): void {
   // Another middleware (a timeout) may have answered while keys were being fetched.
@@ -45,19 +42,28 @@ function answer(req: Request, res: Response, error: AuthError): void {
   res.writeHead(status, headers).end(body);
 }
 
-/** Verifies the bearer token of every request and sets `req.auth` and `req.user`. */
+/**
+ * Verifies the bearer token of every request and sets `req.auth` and `req.user` (or the names
+ * given by `requestProperty` and `userProperty`).
+ */
 export function jwtAuth<Payload extends JWTPayload = JWTPayload, User = Payload>(
   options: ExpressJwtAuthOptions<Payload, User>,
 ): RequestHandler {
-  const authenticator = createAuthenticator(options);
+  // A copy: core's "options are required" check then also answers a call without options.
+  const { requestProperty, userProperty, ...coreOptions } = { ...options };
+  const authenticator = createAuthenticator(coreOptions);
+  const names = propertyNames(requestProperty, userProperty);
   return (req, res, next) => {
     authenticator
       .authenticate(requestLike(req), req)
       .then((result) => {
         if (!result.ok) return authenticator.forwardErrors ? next(result.error) : answer(req, res, result.error);
-        req.auth = result.auth as AuthInfo | undefined;
-        req.user = result.user as Express.User | undefined;
+        const attached = req as unknown as Record<string, unknown>;
+        attached[names.auth] = result.auth;
+        attached[names.user] = result.user;
         req.authError = result.error;
+        // Guards read it here, not from a property that a rename (or another middleware) changes.
+        recordAuth(req, result.auth as AuthInfo | undefined, result.error);
         next();
       })
       .catch(next);
@@ -66,7 +72,8 @@ export function jwtAuth<Payload extends JWTPayload = JWTPayload, User = Payload>
 
 function middlewareFor(guard: Guard): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
-    guard(req.auth, req.authError)
+    const { auth, authError } = recordedAuth(req);
+    guard(auth, authError)
       .then((result) => {
         if (result.ok) return next();
         if (result.forward) return next(result.error);
