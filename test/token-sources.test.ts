@@ -8,6 +8,7 @@ import { jwtAuth as koaJwtAuth } from '@jwtauth/koa';
 import { bodyParser } from '@koa/bodyparser';
 import cookieParser from 'cookie-parser';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import express4 from 'express4';
 import Fastify from 'fastify';
 import { Hono } from 'hono';
 import { setSignedCookie } from 'hono/cookie';
@@ -39,8 +40,8 @@ async function started(server: Promise<RunningServer>): Promise<string> {
 }
 
 /** An Express app whose error handler answers `{ error: message }` with the error's status or 500. */
-function expressApp(mount: (app: express.Express) => void): Promise<string> {
-  const app = express();
+function expressApp(mount: (app: express.Express) => void, createApp: typeof express = express): Promise<string> {
+  const app = createApp();
   mount(app);
   app.all('/protected', (req, res) => { res.json({ sub: req.auth?.payload.sub ?? null, body: req.body ?? null }); });
   app.use((error: Error & { status?: number }, _req: Request, res: Response, _next: NextFunction) => {
@@ -107,6 +108,25 @@ describe('Express', () => {
     const url = await expressApp((app) => app.use(expressJwtAuth({ secret: HS_SECRET, tokenFrom: body })));
     expect(await post(url, `access_token=${await sign({})}`)).toEqual({ status: 500, body: { name: 'TypeError', error: expect.stringContaining('express.urlencoded()') } });
     expect((await get(url)).status).toBe(401);
+  });
+
+  // Express 4's body-parser sets `req.body = {}` in every parser, whatever the content type.
+  it.each([['Express 5', express], ['Express 4', express4 as unknown as typeof express]])('%s: says what to mount when only another body parser ran', async (_, createApp) => {
+    const url = await expressApp((app) => {
+      app.use(createApp.json());
+      app.use(expressJwtAuth({ secret: HS_SECRET, tokenFrom: body }));
+    }, createApp);
+    expect(await post(url, `access_token=${await sign({})}`)).toEqual({ status: 500, body: { name: 'TypeError', error: expect.stringContaining('express.urlencoded()') } });
+  });
+
+  it.each([['Express 5', express], ['Express 4', express4 as unknown as typeof express]])('%s: reads the urlencoded body, and answers an empty one missing_token', async (_, createApp) => {
+    const url = await expressApp((app) => {
+      app.use(createApp.json());
+      app.use(createApp.urlencoded({ extended: false }));
+      app.use(expressJwtAuth({ secret: HS_SECRET, tokenFrom: body }));
+    }, createApp);
+    expect(await post(url, `access_token=${await sign({ sub: 'form-user' })}`)).toMatchObject({ status: 200, body: { sub: 'form-user' } });
+    expect(await post(url, '&')).toMatchObject({ status: 401, body: { code: 'missing_token' } });
   });
 
   it('leaves the parsed body to the handler', async () => {

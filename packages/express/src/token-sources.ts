@@ -8,6 +8,16 @@ interface CookieParserRequest {
   signedCookies?: Record<string, unknown>;
 }
 
+/** What body-parser 1 (Express 4) marks on a request whose body it parsed. */
+interface BodyParser1Request {
+  _body?: boolean;
+}
+
+/** Express 4 apps have a `_router`; Express 5's router is `app.router`. */
+function isExpress4(req: Request): boolean {
+  return typeof req.app === 'function' && '_router' in req.app;
+}
+
 /**
  * The request as core reads it, with what Express middleware mounted before `jwtAuth` parsed:
  * cookie-parser's verified `req.signedCookies` (`tokenFrom.cookie` with `signed: true`) and the
@@ -31,8 +41,11 @@ export function requestLike(req: Request): RequestLike {
       return typeof value === 'string' ? value : false;
     },
     formBody() {
-      // Left unset when no parser read this body (Express 5 sets no empty `{}`).
-      if (req.body === undefined) {
+      // Express 5's parsers leave `req.body` unset when none read this body. Express 4's
+      // body-parser sets `req.body = {}` in every parser before looking at the type, and
+      // `req._body` once one has parsed: there `{}` without `_body` means no urlencoded parser ran.
+      const unparsed = req.body === undefined || (isExpress4(req) && (req as BodyParser1Request)._body !== true);
+      if (unparsed) {
         throw new TypeError('jwtAuth: tokenFrom.body is set, but the form body was not parsed before jwtAuth: app.use(express.urlencoded()) first.');
       }
       return req.body as unknown;
