@@ -14,6 +14,7 @@ import {
 import type { FastifyJwtAuthUser, FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { onDemandDecorators } from './on-demand.js';
+import { refusePeerOptions } from './peer-options.js';
 import { authenticationHook, requestLike } from './token-sources.js';
 
 /**
@@ -103,6 +104,7 @@ export function sendAuthError(reply: FastifyReply, error: AuthError): FastifyRep
 
 // The user type is the augmentable FastifyJwtAuthUser, so resolveUser's result is checked against it.
 const plugin: FastifyPluginAsync<FastifyJwtAuthOptions<JWTPayload, FastifyJwtAuthUser>> = async (fastify, options) => {
+  refusePeerOptions(options);
   const { hook, namespace, ...coreOptions } = options;
   const onDemand = onDemandDecorators(fastify, hook, namespace);
   const authenticator = createAuthenticator(coreOptions);
