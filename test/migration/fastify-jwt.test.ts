@@ -477,6 +477,15 @@ describe('observable differences (README "Coming from @fastify/jwt")', () => {
     expect(await get(`${url}/verify`, bearer(rawToken({ alg: 'HS256' }, { exp: now() + 60 })))).toMatchObject({ status: 401, body: { code: 'invalid_signature' } });
   });
 
+  // @fastify/jwt answers a token whose nbf is in the future 500 FAST_JWT_INACTIVE, and one whose alg
+  // its verify.algorithms leaves out 500 FAST_JWT_INVALID_ALGORITHM; it accepts an iat in the future.
+  it('nbf or iat in the future: 401 token_not_yet_valid; an algorithm left out: 401, never a 500', async () => {
+    const url = await verifyApp({ secret: HS_SECRET, algorithms: ['HS256'] });
+    expect(await get(`${url}/verify`, bearer(await sign({ nbf: now() + 600 })))).toMatchObject({ status: 401, body: { code: 'token_not_yet_valid' } });
+    expect(await get(`${url}/verify`, bearer(await sign({ iat: now() + 600 })))).toMatchObject({ status: 401, body: { code: 'token_not_yet_valid' } });
+    expect(await get(`${url}/verify`, bearer(await sign({}, { alg: 'HS512' })))).toMatchObject({ status: 401, body: { code: 'algorithm_not_allowed' } });
+  });
+
   // The hook mode answers by itself: the route never runs for a refused request.
   it('hook mode: every route of the scope is protected without a line in the route', async () => {
     const app = Fastify();
