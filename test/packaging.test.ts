@@ -10,7 +10,7 @@ const EXPORTS: Record<string, string[]> = {
   core: ['AuthError', 'createAuthenticator', 'createClaimGuard', 'createScopeGuard', 'isAuthError', 'toErrorResponse'],
   express: ['AuthError', 'isAuthError', 'jwtAuth', 'requireClaims', 'requireScopes'],
   koa: ['AuthError', 'isAuthError', 'jwtAuth', 'requireClaims', 'requireScopes'],
-  fastify: ['AuthError', 'isAuthError', 'jwtAuth', 'requireClaims', 'requireScopes'],
+  fastify: ['AuthError', 'isAuthError', 'jwtAuth', 'requireClaims', 'requireScopes', 'sendAuthError'],
   hono: ['AuthError', 'isAuthError', 'jwtAuth', 'requireClaims', 'requireScopes'],
 };
 

@@ -350,6 +350,64 @@ const PROBES: { readme: string; contains: string; probes: Probe[] }[] = [
       { path: '/org', token: { sub: 'alice', iss: 'https://auth.example.com/', aud: 'https://api.example.com', org_id: 'other' }, status: 403, body: { code: 'insufficient_scope' } },
     ],
   },
+  // packages/fastify/README.md: on-demand verification, namespaces, @fastify/jwt side by side and the migration guide.
+  {
+    readme: 'packages/fastify/README.md',
+    contains: 'const auth = await request.jwtVerify(); // only this request needs a token',
+    probes: [
+      { path: '/articles', status: 200 },
+      { method: 'POST', path: '/articles', status: 401, body: { code: 'missing_token' } },
+      { method: 'POST', path: '/articles', token: { sub: 'alice' }, status: 201, body: { author: 'alice' } },
+      { path: '/feed', status: 200, body: { drafts: false } },
+      { path: '/feed?drafts=1', status: 401, body: { error: 'unauthorized', code: 'missing_token' } },
+      { path: '/feed?drafts=1', authorization: 'Bearer not-a-jwt', status: 401, body: { error: 'invalid_token', code: 'malformed_token' } },
+      { path: '/feed?drafts=1', token: { sub: 'alice' }, status: 200, body: { drafts: true, for: 'alice' } },
+    ],
+  },
+  {
+    readme: 'packages/fastify/README.md',
+    contains: "namespace: 'staff'",
+    probes: [
+      { path: '/admin/orders', status: 401, body: { code: 'missing_token' } },
+      { path: '/admin/orders', token: { sub: 'alice', iss: 'https://login.example.com' }, status: 200, body: { staff: 'alice' } },
+      { path: '/admin/orders', token: { sub: 'acme', iss: 'https://partners.example.com', aud: 'orders-api' }, status: 401, body: { code: 'claim_invalid' } },
+      { method: 'POST', path: '/partner/orders', token: { sub: 'acme', iss: 'https://partners.example.com', aud: 'orders-api' }, status: 202, body: { partner: 'acme' } },
+      { method: 'POST', path: '/partner/orders', token: { sub: 'alice', iss: 'https://login.example.com' }, status: 401, body: { code: 'claim_invalid' } },
+    ],
+  },
+  {
+    readme: 'packages/fastify/README.md',
+    contains: "legacy.get('/v1/me'",
+    probes: [
+      { path: '/v1/me', status: 401, body: { code: 'FST_JWT_NO_AUTHORIZATION_IN_HEADER' } },
+      { path: '/v1/me', token: { sub: 'alice' }, status: 200, body: { sub: 'alice' } },
+      { path: '/v2/me', status: 401, body: { code: 'missing_token' } },
+      { path: '/v2/me', token: { sub: 'alice' }, status: 200, body: { sub: 'alice' } },
+    ],
+  },
+  {
+    readme: 'packages/fastify/README.md',
+    contains: 'formatUser: (payload)',
+    probes: [
+      { path: '/', status: 200, body: 'ok' },
+      { path: '/me', status: 401, body: { code: 'FST_JWT_NO_AUTHORIZATION_IN_HEADER' } },
+      { path: '/me', token: { sub: 'alice', iss: 'https://auth.example.com' }, status: 200, body: { id: 'alice' } },
+      { method: 'DELETE', path: '/users/42', token: { sub: 'alice', iss: 'https://auth.example.com' }, status: 403 },
+      { method: 'DELETE', path: '/users/42', token: { sub: 'alice', iss: 'https://auth.example.com', scope: 'admin' }, status: 204 },
+    ],
+  },
+  {
+    readme: 'packages/fastify/README.md',
+    contains: 'hook: false, // verify where a route asks',
+    probes: [
+      { path: '/', status: 200, body: 'ok' },
+      { path: '/me', status: 401, body: { error: 'unauthorized', code: 'missing_token' } },
+      { path: '/me', token: { sub: 'alice', iss: 'https://auth.example.com' }, status: 200, body: { id: 'alice' } },
+      { path: '/me', token: { sub: 'alice', iss: 'https://evil.example.com' }, status: 401, body: { code: 'claim_invalid' } },
+      { method: 'DELETE', path: '/users/42', token: { sub: 'alice', iss: 'https://auth.example.com' }, status: 403, body: { code: 'insufficient_scope' } },
+      { method: 'DELETE', path: '/users/42', token: { sub: 'alice', iss: 'https://auth.example.com', scope: 'admin' }, status: 204, body: '' },
+    ],
+  },
 ];
 
 function probesOf(snippet: Snippet): Probe[] | undefined {

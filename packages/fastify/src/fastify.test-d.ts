@@ -1,11 +1,15 @@
-import Fastify, { type FastifyJwtAuthUser, type FastifyRequest, type preHandlerAsyncHookHandler } from 'fastify';
+import Fastify, { type FastifyJwtAuthUser, type FastifyReply, type FastifyRequest, type preHandlerAsyncHookHandler } from 'fastify';
 import { expectTypeOf, test } from 'vitest';
 import {
   AuthError,
+  isAuthError,
   jwtAuth,
   requireClaims,
   requireScopes,
+  sendAuthError,
   type AuthErrorCode,
+  type JwtAuthenticate,
+  type JwtVerify,
   type AuthInfo,
   type FastifyJwtAuthOptions,
   type JWTPayload,
@@ -166,4 +170,48 @@ test('unless, messages and scopeClaim are typed; unless predicates receive the F
   await Fastify().register(jwtAuth, { secret: 's', unless: (request) => request.method === 'OPTIONS' });
   // @ts-expect-error -- messages are keyed by error code
   await Fastify().register(jwtAuth, { secret: 's', messages: { expired: 'x' } });
+});
+
+test('hook: false: request.jwtVerify() resolves to AuthInfo | null; fastify.jwtAuthenticate fits every request hook', async () => {
+  const app = Fastify();
+  await app.register(jwtAuth, { secret: 's', hook: false });
+  expectTypeOf(app.jwtAuthenticate).toEqualTypeOf<JwtAuthenticate>();
+  app.get('/a', { onRequest: app.jwtAuthenticate }, async (request) => request.auth?.payload.sub);
+  app.get('/b', { onRequest: [app.jwtAuthenticate], preHandler: requireScopes('read') }, async () => null);
+  app.get('/c', { preValidation: app.jwtAuthenticate }, async () => null);
+  app.get<{ Params: { id: string } }>('/d/:id', { preHandler: [app.jwtAuthenticate, requireScopes('admin')] }, async (request) => request.params.id);
+  app.addHook('onRequest', app.jwtAuthenticate);
+  app.get('/e', async (request) => {
+    expectTypeOf(request.jwtVerify).toEqualTypeOf<JwtVerify>();
+    const auth = await request.jwtVerify();
+    expectTypeOf(auth).toEqualTypeOf<AuthInfo | null>();
+    return auth?.payload.sub;
+  });
+  // @ts-expect-error -- hook is a boolean
+  await app.register(jwtAuth, { secret: 's', hook: 'onRequest' });
+});
+
+test('namespaces: typed by the application, as @fastify/jwt documents', async () => {
+  const app = Fastify();
+  await app.register(jwtAuth, { secret: 's', hook: false, namespace: 'partner' });
+  // @ts-expect-error -- a namespace is a string
+  await app.register(jwtAuth, { secret: 's', hook: false, namespace: 1 });
+  interface PartnerRequest { partnerJwtVerify: JwtVerify }
+  interface PartnerInstance { partnerJwtAuthenticate: JwtAuthenticate }
+  const partner = app as typeof app & PartnerInstance;
+  app.get('/p', { onRequest: partner.partnerJwtAuthenticate }, async (request) => {
+    const auth = await (request as FastifyRequest & PartnerRequest).partnerJwtVerify();
+    expectTypeOf(auth).toEqualTypeOf<AuthInfo | null>();
+    return auth?.payload.iss;
+  });
+});
+
+test('sendAuthError answers an AuthError from setErrorHandler', () => {
+  Fastify().setErrorHandler((error, _request, reply) => {
+    if (!isAuthError(error)) return reply.send(error);
+    expectTypeOf(sendAuthError(reply, error)).toEqualTypeOf<FastifyReply>();
+    return sendAuthError(reply, error);
+  });
+  // @ts-expect-error -- only an AuthError
+  sendAuthError({} as FastifyReply, new Error('x'));
 });

@@ -1,4 +1,11 @@
-export { jwtAuth, requireClaims, requireScopes } from './plugin.js';
-export type { FastifyJwtAuthOptions } from './plugin.js';
+export { jwtAuth, requireClaims, requireScopes, sendAuthError } from './plugin.js';
+export type {
+  FastifyJwtAuthOptions,
+  FastifyJwtAuthPluginOptions,
+  JwtAuthenticate,
+  JwtAuthInstanceFields,
+  JwtAuthRequestFields,
+  JwtVerify,
+} from './plugin.js';
 export { AuthError, isAuthError } from '@jwtauth/core';
 export type { AuthErrorCode, AuthInfo, ClaimCheck, JWTPayload, JwtAuthOptions } from '@jwtauth/core';
