@@ -153,3 +153,31 @@ describe('a __proto__ claim', () => {
     }
   });
 });
+
+describe('what a cache hit hands out', () => {
+  it('is the verified header and payload exactly, as a fresh copy each time', async () => {
+    const clock = { now: T0 };
+    const authenticator = createAuthenticator({ secret: SECRET, algorithms: ['HS256'], currentDate: () => new Date(clock.now) });
+    const claims = { exp: T0 / 1000 + 300, nested: { list: [1, 'two', null, { deep: true }], text: 'Zoë ☃ 𝄞' }, big: 12345678901234, ['__proto__']: { own: 'key' } };
+    const token = await new SignJWT(JSON.parse(JSON.stringify({ sub: 'alice', iat: T0 / 1000, ...claims })))
+      .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: 'k1' })
+      .sign(new TextEncoder().encode(SECRET));
+    const payloadOf = async () => {
+      const result = await authenticator.authenticate(new Request('http://127.0.0.1/', { headers: { Authorization: `Bearer ${token}` } }), null);
+      if (!result.ok || result.auth === undefined) throw new Error('not authenticated');
+      return result.auth;
+    };
+    const first = await payloadOf();
+    const second = await payloadOf();
+    const third = await payloadOf();
+    expect(second.payload).toEqual(first.payload);
+    expect(second.header).toEqual({ alg: 'HS256', typ: 'at+jwt', kid: 'k1' });
+    expect(Object.hasOwn(second.payload, '__proto__')).toBe(true);
+    expect(Object.getPrototypeOf(second.payload)).toBe(Object.prototype);
+    // A handler changing its copy changes nothing for the next request.
+    (second.payload.nested as { list: unknown[] }).list.push('injected');
+    second.header.alg = 'none';
+    expect([third.payload.nested, third.header.alg]).toEqual([{ list: [1, 'two', null, { deep: true }], text: 'Zoë ☃ 𝄞' }, 'HS256']);
+    expect((await payloadOf()).payload).toEqual(first.payload);
+  });
+});
