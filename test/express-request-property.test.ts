@@ -107,6 +107,8 @@ describe('requestProperty and userProperty', () => {
     ['__proto__'], ['constructor'], ['prototype'], ['toString'], ['hasOwnProperty'],
     ['body'], ['params'], ['query'], ['headers'], ['res'], ['app'], ['url'], ['method'], ['socket'], ['next'],
     ['signedCookies'], ['cookies'], ['secret'], ['authError'], ['on'], ['pipe'], ['get'],
+    // Node's per-request fields, and the underscore state of Node, Express and body-parser 1.
+    ['_readableState'], ['_consuming'], ['_dumped'], ['joinDuplicateHeaders'], ['_body'], ['_jwt'],
   ])('refuses %s as requestProperty or userProperty at creation', (name) => {
     expect(() => jwtAuth({ secret: HS_SECRET, requestProperty: name })).toThrow(TypeError);
     expect(() => jwtAuth({ secret: HS_SECRET, requestProperty: name })).toThrow(/"requestProperty" cannot be/);

@@ -311,3 +311,55 @@ describe('registration: hook and namespace are checked when the plugin loads', (
     expect((await wire(`${url}/me`, { headers: bearer(await sign({ sub: 'alice', aud: 'api' })) })).body).toBe('{"sub":"alice"}');
   });
 });
+
+describe('review fixes: body tokens on demand, guards, Fastify register options', () => {
+  const form = (body: string, headers: Record<string, string> = {}): RequestInit => ({
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body,
+  });
+
+  it('tokenFrom.body: jwtAuthenticate in onRequest goes to the error path saying to use preValidation; in preValidation both sources stay exclusive', async () => {
+    const app = Fastify();
+    app.setErrorHandler((error, _request, reply) => reply.code(500).send({ name: (error as Error).name, message: (error as Error).message }));
+    await app.register((await import('@fastify/formbody')).default);
+    await app.register(jwtAuth, { secret: HS_SECRET, hook: false, tokenFrom: { header: true, body: 'access_token' } });
+    app.post('/early', { onRequest: app.jwtAuthenticate }, async (request) => ({ sub: request.auth?.payload.sub ?? null }));
+    app.post('/late', { preValidation: app.jwtAuthenticate }, async (request) => ({ sub: request.auth?.payload.sub ?? null }));
+    const url = await listen(app);
+    const token = await sign({ sub: 'alice' });
+    const early = await fetch(`${url}/early`, form(`access_token=${token}`));
+    expect([early.status, await early.json()]).toEqual([500, { name: 'TypeError', message: expect.stringContaining('preValidation') }]);
+    const late = await fetch(`${url}/late`, form(`access_token=${token}`));
+    expect([late.status, await late.json()]).toEqual([200, { sub: 'alice' }]);
+    const both = await fetch(`${url}/late`, form(`access_token=${token}`, bearer(token)));
+    expect([both.status, ((await both.json()) as { code: string }).code]).toEqual([400, 'multiple_tokens']);
+  });
+
+  it('guards read what jwtAuth verified, not a request.auth written by other code', async () => {
+    const app = Fastify();
+    await app.register(jwtAuth, { secret: HS_SECRET, credentialsRequired: false });
+    const forged = { token: 'x', header: { alg: 'HS256' }, payload: { sub: 'mallory' }, scopes: ['admin'] };
+    app.get('/admin', {
+      preHandler: [
+        async (request) => {
+          request.auth = forged;
+        },
+        requireScopes('admin'),
+      ],
+    }, async () => ({ ok: true }));
+    const url = await listen(app);
+    expect((await wire(`${url}/admin`)).status).toBe(401);
+    expect((await wire(`${url}/admin`, { headers: bearer(await sign({ scope: 'read' })) })).status).toBe(403);
+    expect((await wire(`${url}/admin`, { headers: bearer(await sign({ scope: 'admin' })) })).status).toBe(200);
+  });
+
+  it('accepts Fastify’s own register options (prefix, logLevel) next to ours', async () => {
+    const app = Fastify();
+    await app.register(jwtAuth, { secret: HS_SECRET, prefix: '/api', logLevel: 'warn' } as Parameters<typeof jwtAuth>[1]);
+    app.get('/me', async (request) => ({ sub: request.auth?.payload.sub }));
+    const url = await listen(app);
+    expect((await wire(`${url}/me`, { headers: bearer(await sign({ sub: 'alice' })) })).body).toBe('{"sub":"alice"}');
+    expect((await wire(`${url}/me`)).status).toBe(401);
+  });
+});

@@ -14,6 +14,7 @@ export interface RequestLike {
   method?: string | undefined;
   /** Path and query (Node) or an absolute URL (Fetch). */
   url?: string | undefined;
+  /** Fetch `Headers`, or a Node header object (lower-case names; other cases are found too, for objects built by hand). */
   headers: NodeHeaders | FetchHeaders;
   /** Node's raw header list, the only place where repeated `Authorization` headers survive. */
   rawHeaders?: readonly string[] | undefined;
@@ -59,8 +60,15 @@ export function headerValues(request: RequestLike, name: string): string[] {
     return value === null ? [] : [value];
   }
   const value = headers[lower];
-  if (value === undefined) return [];
-  return Array.isArray(value) ? value : [value];
+  if (value !== undefined) return Array.isArray(value) ? value : [value];
+  // Node lower-cases header names; objects built by hand (serverless adapters, tests) may not.
+  const values: string[] = [];
+  for (const key of Object.keys(headers)) {
+    if (key.length !== lower.length || key.toLowerCase() !== lower) continue;
+    const found = headers[key];
+    if (found !== undefined) values.push(...(Array.isArray(found) ? found : [found]));
+  }
+  return values;
 }
 
 /** The query string of the request URL, without the `?`. */

@@ -1,5 +1,6 @@
 import type { AuthError, AuthInfo } from '@jwtauth/core';
 import { IncomingMessage } from 'node:http';
+import { Socket } from 'node:net';
 
 /**
  * The names `jwtAuth()` declares on Express's `Request`, set by declaration merging to match its
@@ -78,13 +79,20 @@ const TAKEN = new Set([
   'secret', 'authError', 'prototype',
 ]);
 
+/**
+ * The fields Node sets on each request object (`_readableState`, `joinDuplicateHeaders`, …), read
+ * from a real one so that a Node release adding one is covered. Names starting with `_` are
+ * refused too: Node, Express and body parsers keep their state there (`_body`, `_parsedUrl`).
+ */
+const INSTANCE_FIELDS = new Set(Object.keys(new IncomingMessage(new Socket())));
+
 const NAME = /^[A-Za-z_$][\w$]*$/;
 
 function checkName(option: string, name: unknown): string {
   if (typeof name !== 'string' || !NAME.test(name)) {
     throw new TypeError(`jwtAuth: "${option}" must be a property name such as "jwt" (letters, digits, _ and $; not a path like "auth.payload"), got ${JSON.stringify(name)}.`);
   }
-  if (TAKEN.has(name) || name in IncomingMessage.prototype) {
+  if (TAKEN.has(name) || name in IncomingMessage.prototype || INSTANCE_FIELDS.has(name) || name.startsWith('_')) {
     throw new TypeError(`jwtAuth: "${option}" cannot be "${name}": Express, Node or another middleware uses req.${name}. Choose another name, such as "jwt".`);
   }
   return name;

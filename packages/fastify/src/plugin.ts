@@ -11,7 +11,7 @@ import {
   type JwtAuthOptions,
   type JWTPayload,
 } from '@jwtauth/core';
-import type { FastifyJwtAuthUser, FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyJwtAuthUser, FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler, RegisterOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { onDemandDecorators } from './on-demand.js';
 import { refusePeerOptions } from './peer-options.js';
@@ -64,6 +64,14 @@ declare module 'fastify' {
   interface FastifyInstance extends JwtAuthInstanceFields {}
 }
 
+/**
+ * Where `jwtAuth` records what the last verification of a request found, for the guards: a
+ * symbol no client input or other plugin sets (`Symbol.for`, so the ESM and CJS builds agree).
+ */
+const VERIFIED = Symbol.for('@jwtauth/fastify.auth');
+
+type Recorded = { [VERIFIED]?: { auth: AuthInfo | undefined; authError: AuthError | undefined } | null };
+
 /** The plugin's own options, next to those of `@jwtauth/core`. */
 export interface FastifyJwtAuthPluginOptions {
   /**
@@ -105,7 +113,8 @@ export function sendAuthError(reply: FastifyReply, error: AuthError): FastifyRep
 // The user type is the augmentable FastifyJwtAuthUser, so resolveUser's result is checked against it.
 const plugin: FastifyPluginAsync<FastifyJwtAuthOptions<JWTPayload, FastifyJwtAuthUser>> = async (fastify, options) => {
   refusePeerOptions(options);
-  const { hook, namespace, ...coreOptions } = options;
+  // Fastify's own register options reach the plugin too; they are Fastify's, not ours.
+  const { hook, namespace, prefix: _prefix, logLevel: _logLevel, logSerializers: _logSerializers, ...coreOptions } = options as typeof options & RegisterOptions;
   const onDemand = onDemandDecorators(fastify, hook, namespace);
   const authenticator = createAuthenticator(coreOptions);
   const phase = authenticationHook(fastify, coreOptions.tokenFrom);
@@ -113,6 +122,7 @@ const plugin: FastifyPluginAsync<FastifyJwtAuthOptions<JWTPayload, FastifyJwtAut
   if (!fastify.hasRequestDecorator('auth')) fastify.decorateRequest('auth', null);
   if (!fastify.hasRequestDecorator('user')) fastify.decorateRequest('user', null);
   if (!fastify.hasRequestDecorator('authError')) fastify.decorateRequest('authError', null);
+  if (!fastify.hasRequestDecorator(VERIFIED)) fastify.decorateRequest(VERIFIED, null);
 
   async function verify(request: FastifyRequest): Promise<AuthResult<JWTPayload, FastifyJwtAuthUser>> {
     const result = await authenticator.authenticate(requestLike(fastify, request), request);
@@ -121,6 +131,8 @@ const plugin: FastifyPluginAsync<FastifyJwtAuthOptions<JWTPayload, FastifyJwtAut
       request.user = (result.user as FastifyJwtAuthUser | undefined) ?? null;
       request.authError = result.error ?? null;
     }
+    // What the guards read: not request.auth, which other plugins, namespaces and handlers write.
+    (request as Recorded)[VERIFIED] = result.ok ? { auth: result.auth as AuthInfo | undefined, authError: result.error } : { auth: undefined, authError: result.error };
     return result;
   }
   const authenticate = async (request: FastifyRequest, reply: FastifyReply) => {
@@ -151,7 +163,8 @@ export const jwtAuth = fp(plugin, { name: '@jwtauth/fastify', fastify: '4.x || 5
 
 function hookFor(guard: Guard): preHandlerAsyncHookHandler {
   return async function (request, reply) {
-    const result = await guard(request.auth ?? undefined, request.authError ?? undefined);
+    const verified = (request as Recorded)[VERIFIED];
+    const result = await guard(verified?.auth, verified?.authError);
     if (result.ok) return;
     if (result.forward) throw result.error;
     return sendAuthError(reply, result.error);

@@ -46,6 +46,13 @@ export function requestLike(fastify: FastifyInstance, request: FastifyRequest): 
       const unsigned = (request as unknown as CookieRequest).unsignCookie(value);
       return unsigned.valid && unsigned.value !== null ? unsigned.value : false;
     },
-    formBody: () => request.body,
+    formBody() {
+      // @fastify/formbody gives a form body an object (`{}` when empty); `undefined` means it has
+      // not been parsed yet: `fastify.jwtAuthenticate` asked for in `onRequest`.
+      if (request.body === undefined) {
+        throw new TypeError('jwtAuth: tokenFrom.body is set, but the body is not parsed yet: ask for the token in preValidation ({ preValidation: fastify.jwtAuthenticate }), not onRequest.');
+      }
+      return request.body;
+    },
   };
 }

@@ -38,8 +38,12 @@ export function requestLike(c: Context, cookieSecret: CookieSecret | undefined):
     method: raw.method,
     url: raw.url,
     headers: raw.headers,
-    // Read (not consumed) to learn whether a body was sent at all.
-    body: raw.body,
+    // Read (not consumed) to learn whether a form body was sent at all, and only then: under
+    // @hono/node-server, `raw.body` turns the lazy request into a full undici Request, which
+    // would cost every request more than verifying its token.
+    get body() {
+      return raw.body;
+    },
     // `false` for a bad signature, `undefined` for a value that is not signed at all.
     signedCookie: (name) => getSignedCookie(c, cookieSecret!, name),
     // `all`: a repeated parameter comes as an array (multiple_tokens), not as its last value.
