@@ -2,6 +2,7 @@ import { isAuthError, jwtAuth, requireScopes, sendAuthError } from '@jwtauth/fas
 import Fastify, { type FastifyInstance } from 'fastify';
 import fastify4 from 'fastify4';
 import { afterEach, describe, expect, it } from 'vitest';
+import { listenFastify } from './harness/listen.js';
 import { HS_SECRET, sign } from './fixtures.js';
 
 // @jwtauth/fastify's on-demand verification (`hook: false`: `fastify.jwtAuthenticate`,
@@ -19,9 +20,7 @@ afterEach(async () => {
 
 async function listen(app: FastifyInstance): Promise<string> {
   apps.push(app);
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  return `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+  return (await listenFastify(app)).url;
 }
 
 /** What a client sees of an answer. */

@@ -1,9 +1,8 @@
-import { serve } from '@hono/node-server';
 import { jwtAuth, requireClaims, requireScopes } from '@jwtauth/hono';
 import { Hono } from 'hono';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HS_SECRET, sign } from './fixtures.js';
+import { serveFetch } from './harness/listen.js';
 import type { RunningServer } from './harness/types.js';
 
 // The Hono adapter's `variables` option: the names jwtAuth() sets its variables under, and the
@@ -14,13 +13,10 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((server) => server.close()));
 });
 
-function start(app: { fetch: (request: Request) => Response | Promise<Response> }): Promise<string> {
-  return new Promise((resolve) => {
-    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
-      running.push({ url: `http://127.0.0.1:${info.port}`, close: () => new Promise<void>((done) => server.close(() => done())) });
-      resolve(`http://127.0.0.1:${info.port}`);
-    });
-  });
+async function start(app: { fetch: (request: Request) => Response | Promise<Response> }): Promise<string> {
+  const server = await serveFetch(app.fetch);
+  running.push(server);
+  return server.url;
 }
 
 async function get(url: string, headers: Record<string, string> = {}) {

@@ -2,11 +2,11 @@ import { jwtAuth, requireClaims, requireScopes, type KoaJwtAuthOptions } from '@
 import Koa from 'koa';
 import koa2 from 'koa2';
 import { existsSync } from 'node:fs';
-import { createServer, request as httpRequest } from 'node:http';
+import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HS_SECRET, sign } from './fixtures.js';
-import { listen } from './harness/listen.js';
+import { listen, rawGet } from './harness/listen.js';
 import type { RunningServer } from './harness/types.js';
 
 // The Koa adapter's `key` and `authKey` options (where the result lands in ctx.state, as koa-jwt's
@@ -24,20 +24,6 @@ async function serve(app: Koa): Promise<string> {
   const server = await listen(createServer(app.callback()));
   servers.push(server);
   return server.url;
-}
-
-/** GET with the request target sent as written: fetch would resolve `..` before sending it. */
-function getRaw(url: string, target: string): Promise<{ status: number; body: unknown }> {
-  return new Promise((resolve, reject) => {
-    const { hostname, port } = new URL(url);
-    const req = httpRequest({ hostname, port, path: target }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text === '' ? '' : (JSON.parse(text) as unknown) }));
-    });
-    req.once('error', reject);
-    req.end();
-  });
 }
 
 async function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
@@ -181,7 +167,7 @@ describe.each([
     expect(await get(`${url}/public`, { Authorization: 'wrong' })).toEqual({ status: 200, body: { path: '/public', user: null } });
     expect(await get(`${url}/assets/app.css`)).toEqual({ status: 200, body: { path: '/assets/app.css', user: null } });
     expect(await get(`${url}/private`)).toEqual({ status: 401, body: MISSING_TOKEN });
-    expect(await getRaw(url, '/assets/../private')).toEqual({ status: 401, body: MISSING_TOKEN });
+    expect(await rawGet(url, '/assets/../private')).toEqual({ status: 401, body: MISSING_TOKEN });
   });
 
   it('keeps every option of the middleware it was called on', async () => {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { listenFastify } from './harness/listen.js';
 import { HS_SECRET, sign } from './fixtures.js';
 
 // A staged migration: @fastify/jwt and @jwtauth/fastify in one project (issue 9, item 10).
@@ -226,9 +227,7 @@ afterEach(async () => {
 
 async function listen(app: FastifyInstance): Promise<string> {
   apps.push(app);
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  return `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+  return (await listenFastify(app)).url;
 }
 
 async function get(url: string, token?: string): Promise<{ status: number; body: Record<string, unknown> | string }> {

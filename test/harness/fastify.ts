@@ -3,6 +3,7 @@ import fastifyFormbody from '@fastify/formbody';
 import { jwtAuth, requireClaims, requireScopes } from '@jwtauth/fastify';
 import Fastify, { type FastifyPluginAsync, type FastifyPluginCallback } from 'fastify';
 import { attached, COOKIE_SECRET, escalate, forwardedBody, rejectWithNothing, type Harness } from './types.js';
+import { listenFastify } from './listen.js';
 
 /**
  * The installed @fastify/cookie and @fastify/formbody are the Fastify 5 majors, whose
@@ -44,10 +45,7 @@ export function makeFastifyHarness(name: Harness['name'], createApp: typeof Fast
         escalate(request.auth, request.user);
         return { ok: true };
       });
-      await app.listen({ port: 0, host: '127.0.0.1' });
-      const address = app.server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      return { url: `http://127.0.0.1:${port}`, close: () => app.close() };
+      return listenFastify(app);
     },
     // @fastify/cookie's own signer (reply.setCookie(name, value, { signed: true })): `value.` +
     // unpadded base64 HMAC-SHA256.

@@ -1,9 +1,8 @@
-import { serve } from '@hono/node-server';
 import { jwtAuth, requireClaims, requireScopes } from '@jwtauth/hono';
 import { Hono } from 'hono';
 import { generateSignedCookie } from 'hono/cookie';
-import type { AddressInfo } from 'node:net';
 import { attached, COOKIE_SECRET, escalate, forwardedBody, readsSignedCookie, rejectWithNothing, type Harness, type RunningServer } from './types.js';
+import { serveFetch } from './listen.js';
 
 export const honoHarness: Harness = {
   name: 'hono',
@@ -27,14 +26,7 @@ export const honoHarness: Harness = {
       const { status, headers, body } = forwardedBody(error);
       return c.json(body, status as 500, headers);
     });
-    return new Promise<RunningServer>((resolve) => {
-      const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
-        resolve({
-          url: `http://127.0.0.1:${info.port}`,
-          close: () => new Promise<void>((done) => server.close(() => done())),
-        });
-      });
-    });
+    return serveFetch(app.fetch);
   },
   // hono/cookie's own setSignedCookie format: `value.` + padded base64 HMAC-SHA256, URL-encoded.
   async signCookie(name, value, secret) {

@@ -1,5 +1,5 @@
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
-import { createServer, request as httpRequest } from 'node:http';
+import { createServer } from 'node:http';
 import { SignJWT, type JWTPayload } from 'jose';
 import { listen } from '../harness/listen.js';
 import type { RunningServer } from '../harness/types.js';
@@ -59,16 +59,3 @@ export async function call(url: string, init: RequestInit = {}): Promise<Answer>
 }
 
 export const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
-
-/** A request with header names exactly as given (fetch lower-cases them), parsed as {@link call}. */
-export function rawCall(url: string, headers: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) }));
-    });
-    req.once('error', reject);
-    req.end();
-  });
-}

@@ -4,6 +4,7 @@ import { isAuthError, jwtAuth, sendAuthError, type FastifyJwtAuthOptions } from 
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { exportSPKI, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { listenFastify } from '../harness/listen.js';
 import { HS_SECRET, now, rawToken, sign } from '../fixtures.js';
 
 // The cases of @fastify/jwt 10's own test suite (github.com/fastify/fastify-jwt, test/*.test.js)
@@ -23,9 +24,7 @@ afterEach(async () => {
 
 async function listen(app: FastifyInstance): Promise<string> {
   apps.push(app);
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  return `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+  return (await listenFastify(app)).url;
 }
 
 /**

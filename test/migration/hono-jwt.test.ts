@@ -1,12 +1,11 @@
-import { serve } from '@hono/node-server';
 import { isAuthError, jwtAuth, type HonoJwtAuthOptions, type JwtAuthEnv } from '@jwtauth/hono';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { generateSignedCookie, setSignedCookie } from 'hono/cookie';
 import { sign as honoSign } from 'hono/jwt';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
-import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HS_SECRET, now, rawToken } from '../fixtures.js';
+import { serveFetch } from '../harness/listen.js';
 import type { RunningServer } from '../harness/types.js';
 import { startKeyServer, type KeyServer } from '../jwks-server.js';
 
@@ -28,15 +27,10 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((server) => server.close()));
 });
 
-/** Serves a Hono app with @hono/node-server on an ephemeral loopback port, as test/harness/hono.ts does. */
-function start(app: { fetch: (request: Request) => Response | Promise<Response> }): Promise<string> {
-  return new Promise((resolve) => {
-    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
-      const url = `http://127.0.0.1:${info.port}`;
-      running.push({ url, close: () => new Promise<void>((done) => server.close(() => done())) });
-      resolve(url);
-    });
-  });
+async function start(app: { fetch: (request: Request) => Response | Promise<Response> }): Promise<string> {
+  const server = await serveFetch(app.fetch);
+  running.push(server);
+  return server.url;
 }
 
 interface Answer {

@@ -2,9 +2,9 @@ import { isAuthError, jwtAuth, type AuthErrorCode, type KoaJwtAuthOptions } from
 import { KeysUnavailable, StoreUnavailable, type AuthEvent } from '@jwtauth/core';
 import { SignJWT, type JWTPayload } from 'jose';
 import Koa from 'koa';
-import { createServer, request as httpRequest } from 'node:http';
+import { createServer } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { listen } from '../harness/listen.js';
+import { listen, rawGet } from '../harness/listen.js';
 import type { RunningServer } from '../harness/types.js';
 import { sendRaw } from '../raw-http.js';
 
@@ -55,20 +55,6 @@ interface Answer {
   text: string;
   json: Record<string, unknown> | undefined;
   challenge: string | null;
-}
-
-/** GET with the request target sent as written: fetch would resolve `..` before sending it. */
-function getRaw(url: string, target: string): Promise<{ status: number; body: unknown }> {
-  return new Promise((resolve, reject) => {
-    const { hostname, port } = new URL(url);
-    const req = httpRequest({ hostname, port, path: target }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text === '' ? '' : (JSON.parse(text) as unknown) }));
-    });
-    req.once('error', reject);
-    req.end();
-  });
 }
 
 async function get(url: string, headers: Record<string, string> = {}): Promise<Answer> {
@@ -457,8 +443,8 @@ describe('koa-jwt unless tests', () => {
     expect(await get(`${url}/private`, { Authorization: 'wrong' })).toEqual(refused(401, 'missing_token'));
     // Not koa-unless's reading: a target that only spells an excluded prefix, and resolves to
     // another path, is authenticated (sent raw: fetch would resolve the `..` itself).
-    expect(await getRaw(url, '/static/../private')).toEqual({ status: 401, body: expect.objectContaining({ code: 'missing_token' }) });
-    expect(await getRaw(url, '/static/app.css')).toEqual({ status: 200, body: { success: true } });
+    expect(await rawGet(url, '/static/../private')).toEqual({ status: 401, body: expect.objectContaining({ code: 'missing_token' }) });
+    expect(await rawGet(url, '/static/app.css')).toEqual({ status: 200, body: { success: true } });
   });
 
   // koa-jwt: "should pass if the route is not excluded and the token is present"
