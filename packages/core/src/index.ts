@@ -1,6 +1,7 @@
 export { createAuthenticator } from './authenticate.js';
 export type { Authenticator, AuthResult } from './authenticate.js';
 export type { AuthInfo } from './auth-info.js';
+export { recordAuth, recordedAuth, type RecordedAuth } from './recorded-auth.js';
 export { AuthError, isAuthError, KEY_UNAVAILABLE_RETRY_AFTER } from './errors.js';
 export type { AuthErrorCode, AuthErrorDetails, OAuthErrorValue } from './errors.js';
 export { buildChallenge } from './challenge.js';

@@ -2,6 +2,8 @@ import {
   createAuthenticator,
   createClaimGuard,
   createScopeGuard,
+  recordAuth,
+  recordedAuth,
   toErrorResponse,
   type AuthError,
   type AuthInfo,
@@ -11,7 +13,7 @@ import {
   type JWTPayload,
 } from '@jwtauth/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { propertyNames, recordAuth, recordedAuth } from './request-properties.js';
+import { propertyNames } from './request-properties.js';
 import { requestLike } from './token-sources.js';
 
 /**

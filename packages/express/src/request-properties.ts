@@ -105,31 +105,3 @@ export function propertyNames(requestProperty: unknown = 'auth', userProperty: u
   if (auth === user) throw new TypeError(`jwtAuth: "requestProperty" and "userProperty" are both "${auth}"; give them different names.`);
   return { auth, user };
 }
-
-/**
- * Where `jwtAuth()` records the verified auth, whatever name it was attached under, so guards
- * find it. `Symbol.for` so the ESM and CJS builds, both loaded, agree; no client input can set a
- * symbol-keyed property.
- */
-const VERIFIED = Symbol.for('@jwtauth/express.auth');
-
-/** What `jwtAuth()` verified, and the failure `passthrough` let through. */
-interface Verified {
-  auth: AuthInfo | undefined;
-  authError: AuthError | undefined;
-}
-
-type Recorded = { [VERIFIED]?: Verified };
-
-/**
- * Records what `jwtAuth()` verified for this request (`auth` undefined: it passed
- * unauthenticated, with `authError` when `passthrough` let a failure through).
- */
-export function recordAuth(req: object, auth: AuthInfo | undefined, authError: AuthError | undefined): void {
-  Object.defineProperty(req, VERIFIED, { value: { auth, authError }, configurable: true, writable: true, enumerable: false });
-}
-
-/** What `jwtAuth()` verified for this request; empty when it passed unauthenticated or never ran. */
-export function recordedAuth(req: object): Verified {
-  return (req as Recorded)[VERIFIED] ?? { auth: undefined, authError: undefined };
-}

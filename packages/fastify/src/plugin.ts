@@ -2,6 +2,8 @@ import {
   createAuthenticator,
   createClaimGuard,
   createScopeGuard,
+  recordAuth,
+  recordedAuth,
   toErrorResponse,
   type AuthError,
   type AuthInfo,
@@ -64,14 +66,6 @@ declare module 'fastify' {
   interface FastifyInstance extends JwtAuthInstanceFields {}
 }
 
-/**
- * Where `jwtAuth` records what the last verification of a request found, for the guards: a
- * symbol no client input or other plugin sets (`Symbol.for`, so the ESM and CJS builds agree).
- */
-const VERIFIED = Symbol.for('@jwtauth/fastify.auth');
-
-type Recorded = { [VERIFIED]?: { auth: AuthInfo | undefined; authError: AuthError | undefined } | null };
-
 /** The plugin's own options, next to those of `@jwtauth/core`. */
 export interface FastifyJwtAuthPluginOptions {
   /**
@@ -122,7 +116,6 @@ const plugin: FastifyPluginAsync<FastifyJwtAuthOptions<JWTPayload, FastifyJwtAut
   if (!fastify.hasRequestDecorator('auth')) fastify.decorateRequest('auth', null);
   if (!fastify.hasRequestDecorator('user')) fastify.decorateRequest('user', null);
   if (!fastify.hasRequestDecorator('authError')) fastify.decorateRequest('authError', null);
-  if (!fastify.hasRequestDecorator(VERIFIED)) fastify.decorateRequest(VERIFIED, null);
 
   async function verify(request: FastifyRequest): Promise<AuthResult<JWTPayload, FastifyJwtAuthUser>> {
     const result = await authenticator.authenticate(requestLike(fastify, request), request);
@@ -132,7 +125,7 @@ const plugin: FastifyPluginAsync<FastifyJwtAuthOptions<JWTPayload, FastifyJwtAut
       request.authError = result.error ?? null;
     }
     // What the guards read: not request.auth, which other plugins, namespaces and handlers write.
-    (request as Recorded)[VERIFIED] = result.ok ? { auth: result.auth as AuthInfo | undefined, authError: result.error } : { auth: undefined, authError: result.error };
+    recordAuth(request, result.ok ? (result.auth as AuthInfo | undefined) : undefined, result.error);
     return result;
   }
   const authenticate = async (request: FastifyRequest, reply: FastifyReply) => {
@@ -163,8 +156,8 @@ export const jwtAuth = fp(plugin, { name: '@jwtauth/fastify', fastify: '4.x || 5
 
 function hookFor(guard: Guard): preHandlerAsyncHookHandler {
   return async function (request, reply) {
-    const verified = (request as Recorded)[VERIFIED];
-    const result = await guard(verified?.auth, verified?.authError);
+    const { auth, authError } = recordedAuth(request);
+    const result = await guard(auth, authError);
     if (result.ok) return;
     if (result.forward) throw result.error;
     return sendAuthError(reply, result.error);

@@ -2,6 +2,8 @@ import {
   createAuthenticator,
   createClaimGuard,
   createScopeGuard,
+  recordAuth,
+  recordedAuth,
   toErrorResponse,
   type AuthError,
   type ClaimCheck,
@@ -11,7 +13,7 @@ import {
 } from '@jwtauth/core';
 import type { Context, MiddlewareHandler } from 'hono';
 import { checkCookieSecret, requestLike, type CookieSecret } from './token-sources.js';
-import { markAuth, markedAuth, variableNames, type DefaultVariableNames, type JwtAuthVariables, type VariableNames } from './variables.js';
+import { variableNames, type DefaultVariableNames, type JwtAuthVariables, type VariableNames } from './variables.js';
 
 export type { DefaultVariableNames, JwtAuthVariables, VariableNames } from './variables.js';
 
@@ -75,7 +77,7 @@ export function jwtAuth<
       context.set(names.auth, result.auth);
       context.set(names.user, result.user);
       context.set(names.authError, result.error);
-      markAuth(c, result.auth, result.error);
+      recordAuth(c, result.auth, result.error);
       return next();
     }
     if (authenticator.forwardErrors) throw result.error;
@@ -87,7 +89,8 @@ export function jwtAuth<
 // whatever name it was set.
 function middlewareFor(guard: Guard): MiddlewareHandler {
   return async (c, next) => {
-    const result = await guard(...markedAuth(c));
+    const { auth, authError } = recordedAuth(c);
+    const result = await guard(auth, authError);
     if (result.ok) return next();
     if (result.forward) throw result.error;
     return answer(c, result.error);

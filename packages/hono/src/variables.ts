@@ -1,5 +1,4 @@
 import type { AuthError, AuthInfo, JWTPayload } from '@jwtauth/core';
-import type { Context } from 'hono';
 
 /**
  * The names under which `jwtAuth()` sets its variables (the `variables` option), each optional:
@@ -73,20 +72,4 @@ export function variableNames(option: unknown): Record<Key, string> {
     }
   }
   return names;
-}
-
-// Guards find the auth (and a passthrough failure) here, whatever names they were set under;
-// `Symbol.for` so that ESM and CJS copies of the adapter agree, and a symbol so that it stays out of
-// `c.var`.
-const AUTHENTICATED = Symbol.for('@jwtauth/hono.auth');
-type Marked = Context & { [AUTHENTICATED]?: [AuthInfo | undefined, AuthError | undefined] };
-
-/** Records what the `jwtAuth()` that ran last set, for the guards after it. */
-export function markAuth(c: Context, auth: AuthInfo | undefined, authError: AuthError | undefined): void {
-  (c as Marked)[AUTHENTICATED] = [auth, authError];
-}
-
-/** The auth and passthrough failure `markAuth` recorded on this request, if any. */
-export function markedAuth(c: Context): [AuthInfo | undefined, AuthError | undefined] {
-  return (c as Marked)[AUTHENTICATED] ?? [undefined, undefined];
 }

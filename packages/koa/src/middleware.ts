@@ -2,6 +2,8 @@ import {
   createAuthenticator,
   createClaimGuard,
   createScopeGuard,
+  recordAuth,
+  recordedAuth,
   toErrorResponse,
   type AuthError,
   type ClaimCheck,
@@ -11,7 +13,7 @@ import {
   type Unless,
 } from '@jwtauth/core';
 import type { Context, DefaultState, Middleware } from 'koa';
-import { keepAuth, keptBy, splitStateKeys, type JwtAuthState, type StateKeyOptions } from './state.js';
+import { splitStateKeys, type JwtAuthState, type StateKeyOptions } from './state.js';
 import { requestLike } from './token-sources.js';
 
 /**
@@ -66,7 +68,7 @@ export function jwtAuth<
       state[keys.auth] = result.auth;
       state[keys.user] = result.user;
       state.authError = result.error;
-      keepAuth(ctx, result.auth, result.error);
+      recordAuth(ctx, result.auth, result.error);
       return next();
     }
     if (authenticator.forwardErrors) throw result.error;
@@ -83,7 +85,7 @@ export function jwtAuth<
 // Guards add nothing to the state type: they read what jwtAuth() kept, whatever the state names.
 function middlewareFor(guard: Guard): Middleware {
   return async (ctx, next) => {
-    const { auth, authError } = keptBy(ctx);
+    const { auth, authError } = recordedAuth(ctx);
     const result = await guard(auth, authError);
     if (result.ok) return next();
     if (result.forward) throw result.error;

@@ -86,26 +86,3 @@ export function splitStateKeys<Options extends StateKeyOptions<string, string> &
   }
   return [keys, core];
 }
-
-/**
- * Where the guards find the auth and the passthrough error, whatever `authKey` named the auth.
- * `Symbol.for`, so that the ESM and CommonJS builds of this package, both loaded, still agree.
- */
-const KEPT = Symbol.for('@jwtauth/koa.kept');
-
-/** What `jwtAuth()` verified for a request: its auth, or the failure `passthrough` let through. */
-export interface Kept {
-  auth: AuthInfo | undefined;
-  authError: AuthError | undefined;
-}
-
-/** Records the request's auth (or none) and passthrough error for `requireScopes` and `requireClaims`. */
-export function keepAuth(ctx: object, auth: AuthInfo | undefined, authError: AuthError | undefined): void {
-  const kept: Kept = { auth, authError };
-  Object.defineProperty(ctx, KEPT, { value: kept, configurable: true, writable: true, enumerable: false });
-}
-
-/** What the last `jwtAuth()` this request went through kept; nothing when none ran. */
-export function keptBy(ctx: object): Kept {
-  return (ctx as { [KEPT]?: Kept })[KEPT] ?? { auth: undefined, authError: undefined };
-}
