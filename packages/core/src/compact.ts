@@ -55,10 +55,20 @@ function base64urlBytes(segment: string): Uint8Array {
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-function decodeSegment(segment: string): unknown {
+/** A segment's JSON text, or `undefined` when it is not canonical base64url of UTF-8. */
+function segmentText(segment: string): string | undefined {
   if (!isBase64url(segment)) return undefined;
   try {
-    return JSON.parse(UTF8.decode(base64urlBytes(segment)));
+    return UTF8.decode(base64urlBytes(segment));
+  } catch {
+    return undefined;
+  }
+}
+
+function parseJson(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
   } catch {
     return undefined;
   }
@@ -72,10 +82,21 @@ function isObject(value: unknown): value is Record<string, unknown> {
 export interface DecodedToken {
   header: JWSHeaderParameters & { alg: string };
   payload: JWTPayload;
+  /**
+   * The header's and payload's JSON text, as decoded: what the verified-token cache keeps (parsing
+   * it again gives exactly `header` and `payload`, at no cost to copy).
+   */
+  headerJson: string;
+  payloadJson: string;
+  /** What the signature covers: the token up to its last `.`. */
+  signingInput: string;
+  /** The signature's bytes (empty for an empty segment). */
+  signature: Uint8Array;
 }
 
 /**
- * Decodes the header and payload of a compact JWS, or `undefined` when the token is not one:
+ * Decodes a compact JWS once (header, payload and signature, each in one pass), for key
+ * selection, the signature check and the claim checks alike; or `undefined` when the token is not one:
  * wrong segment count, bad or non-canonical base64url, or header/payload that are not JSON
  * objects.
  */
@@ -85,8 +106,17 @@ export function decodeCompact(token: string): DecodedToken | undefined {
   if (segments.length !== 3) return undefined;
   // An empty signature is well-formed (`alg: none`); the algorithm check rejects it.
   if (segments[2] !== '' && !isBase64url(segments[2]!)) return undefined;
-  const header = decodeSegment(segments[0]!);
-  const payload = decodeSegment(segments[1]!);
+  const headerJson = segmentText(segments[0]!);
+  const payloadJson = segmentText(segments[1]!);
+  const header = parseJson(headerJson);
+  const payload = parseJson(payloadJson);
   if (!isObject(header) || !isObject(payload) || typeof header.alg !== 'string') return undefined;
-  return { header: header as DecodedToken['header'], payload: payload as JWTPayload };
+  return {
+    header: header as DecodedToken['header'],
+    payload: payload as JWTPayload,
+    headerJson: headerJson!,
+    payloadJson: payloadJson!,
+    signingInput: token.slice(0, segments[0]!.length + 1 + segments[1]!.length),
+    signature: base64urlBytes(segments[2]!),
+  };
 }

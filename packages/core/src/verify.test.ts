@@ -1,13 +1,15 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CompactSign, exportJWK, exportSPKI, generateKeyPair, importPKCS8, SignJWT, type JWK, type JWTPayload } from 'jose';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EC_CERTIFICATE, EC_CERTIFICATE_KEY } from './test-certificates.js';
 import { createAuthenticator, type AuthResult } from './authenticate.js';
 import type { AuthErrorCode } from './errors.js';
 import type { AuthEvent } from './events.js';
+import type { SignatureCheck } from './crypto/signature.js';
 import type { KeyInput } from './keys.js';
 import type { JwtAuthOptions } from './options.js';
+import { useSignatureCheck } from './verify.js';
 
 /** Time is frozen for every scenario: jose and core both read `currentDate`. */
 const NOW = new Date('2030-01-01T00:00:00Z');
@@ -467,11 +469,14 @@ describe('key functions receive the framework request', () => {
   });
 
   describe('and the verified-token cache', () => {
-    let signatureChecks: MockInstance<SubtleCrypto['verify']>;
+    const signatureChecks = vi.fn<SignatureCheck['verify']>();
+    let runtimeChecks: SignatureCheck;
     beforeEach(() => {
-      signatureChecks = vi.spyOn(crypto.subtle, 'verify');
+      signatureChecks.mockReset();
+      signatureChecks.mockImplementation((...args) => runtimeChecks.verify(...args));
+      runtimeChecks = useSignatureCheck({ name: 'node:crypto', verify: signatureChecks });
     });
-    afterEach(() => signatureChecks.mockRestore());
+    afterEach(() => useSignatureCheck(runtimeChecks));
 
     it('runs the function for every request, and checks the signature once while it returns the same key', async () => {
       const send = tenantAuthenticator();

@@ -1,12 +1,17 @@
-import { errors, jwtVerify, type JWSHeaderParameters, type JWTPayload, type JWTVerifyOptions, type JWTVerifyResult } from 'jose';
+import { errors, type JWSHeaderParameters, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { checkClaims } from './claims.js';
 import { decodeCompact, type DecodedToken } from './compact.js';
+import { runtimeSignatureCheck } from './crypto/runtime.js';
+import type { SignatureCheck } from './crypto/signature.js';
 import type { VerifyConfig } from './config.js';
 import { AuthError, type AuthErrorCode } from './errors.js';
 import type { Claimed } from './events.js';
-import { findKeys, idOf, type Candidate, type JoseKeyInput } from './find-keys.js';
+import { findKeys, idOf, type Candidate } from './find-keys.js';
+import type { VerifyKey } from './keys.js';
 import { MAX_KEY_CANDIDATES } from './key-list.js';
 import { dependsOnRequest, type TrustedIssuer } from './key-source.js';
 import { candidateLimit, KeysUnavailable } from './remote-jwks.js';
+import { withoutStack } from './without-stack.js';
 
 /** A token that passed signature and claim checks. */
 export interface VerifiedToken<Payload extends JWTPayload> {
@@ -29,14 +34,6 @@ export interface VerifyFailure {
 
 export type VerifyResult<Payload extends JWTPayload> = ({ ok: true } & VerifiedToken<Payload>) | VerifyFailure;
 
-const SAFE_CLAIM_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
-
-function claimDescription(claim: string, reason: string): string | undefined {
-  if (claim === 'typ') return 'The token type (typ header) is not accepted';
-  if (!SAFE_CLAIM_NAME.test(claim)) return undefined;
-  return reason === 'missing' ? `The token has no ${claim} claim` : `The ${claim} claim is invalid`;
-}
-
 /**
  * The first registered claim of the wrong type. jose checks `iss`, `sub` and `aud` only when
  * asked to compare them; a wrong type is refused whether or not the app checks the value.
@@ -55,72 +52,112 @@ function mistypedClaim(payload: JWTPayload): string | undefined {
   return audienceOk ? undefined : 'aud';
 }
 
-/** Maps a jose error to the contract's code; `undefined` for anything jose did not raise. */
-function fromJoseError(error: unknown): VerifyFailure | undefined {
+/** Maps an error a JWK Set's key lookup raised to the contract's code; `undefined` for anything else. */
+function fromKeySetError(error: unknown): VerifyFailure | undefined {
   if (error instanceof KeysUnavailable) return { ok: false, code: 'key_unavailable', reason: error.message, cause: error };
-  if (error instanceof errors.JWTExpired) {
-    return { ok: false, code: error.claim === 'iat' ? 'token_too_old' : 'token_expired', cause: error };
-  }
-  if (error instanceof errors.JWTClaimValidationFailed) {
-    if ((error.claim === 'nbf' || error.claim === 'iat') && error.reason === 'check_failed') {
-      return { ok: false, code: 'token_not_yet_valid', cause: error };
-    }
-    const description = claimDescription(error.claim, error.reason);
-    return { ok: false, code: 'claim_invalid', cause: error, ...(description === undefined ? {} : { description }) };
-  }
-  if (error instanceof errors.JWSSignatureVerificationFailed) return { ok: false, code: 'invalid_signature', cause: error };
   if (error instanceof errors.JWKSNoMatchingKey) {
-    return { ok: false, code: 'invalid_signature', description: 'No key matches the token', cause: error };
+    return { ok: false, code: 'invalid_signature', description: 'No key matches the token', reason: error.message, cause: error };
   }
-  if (error instanceof errors.JOSEAlgNotAllowed) return { ok: false, code: 'algorithm_not_allowed', cause: error };
-  if (error instanceof errors.JOSEError) return { ok: false, code: 'malformed_token', cause: error };
+  if (error instanceof errors.JOSEAlgNotAllowed) return { ok: false, code: 'algorithm_not_allowed', reason: error.message, cause: error };
+  if (error instanceof errors.JOSEError) return { ok: false, code: 'malformed_token', reason: error.message, cause: error };
   return undefined;
 }
 
-async function verifyWithKey<P extends JWTPayload>(token: string, key: JoseKeyInput, options: JWTVerifyOptions) {
-  try {
-    return await jwtVerify<P>(token, key, options);
-  } catch (error) {
-    // A JWK Set with several candidates for this token (no `kid`, or a shared one): try them in
-    // the set's order. Each costs a key import and a signature check, so only the first few are
-    // tried: a forged token must not make us try every key of a large set.
-    if (!(error instanceof errors.JWKSMultipleMatchingKeys)) throw error;
-    const limit = candidateLimit(key);
-    let tried = 0;
-    for await (const candidate of error as unknown as AsyncIterable<CryptoKey>) {
-      try {
-        return await jwtVerify<P>(token, candidate, options);
-      } catch (inner) {
-        if (!(inner instanceof errors.JWSSignatureVerificationFailed)) throw inner;
-      }
-      tried += 1;
-      if (tried >= limit) break;
-    }
-    throw new errors.JWSSignatureVerificationFailed(
-      `several keys match the token (no kid, or a shared one) and none of the ${tried} tried verified it (at most maxCandidates = ${limit} are tried)`,
-    );
+const malformed = (reason: string): VerifyFailure => ({ ok: false, code: 'malformed_token', reason, cause: withoutStack(() => new errors.JWSInvalid(reason)) });
+
+/**
+ * What jose refuses in a JWS header before checking its signature: a `crit` naming an extension
+ * it does not understand (only `b64` is known), and an unencoded payload (`b64: false`), which a
+ * JWT must not use.
+ */
+function criticalHeaderProblem(header: JWSHeaderParameters): VerifyFailure | undefined {
+  const { crit } = header;
+  if (crit === undefined) return undefined;
+  if (!Array.isArray(crit) || crit.length === 0 || crit.some((name) => typeof name !== 'string' || name.length === 0)) {
+    return malformed('"crit" (Critical) Header Parameter MUST be an array of non-empty strings when present');
   }
+  for (const name of crit) {
+    if (name !== 'b64') return { ok: false, code: 'malformed_token', reason: `Extension Header Parameter "${name}" is not recognized` };
+    if (header.b64 === undefined) return malformed('Extension Header Parameter "b64" is missing');
+  }
+  if (typeof header.b64 !== 'boolean') return malformed('The "b64" (base64url-encode payload) Header Parameter must be a boolean');
+  return header.b64 ? undefined : malformed('JWTs MUST NOT use unencoded payload');
+}
+
+function badSignature(reason = 'signature verification failed'): VerifyFailure {
+  return { ok: false, code: 'invalid_signature', reason, cause: withoutStack(() => new errors.JWSSignatureVerificationFailed(reason)) };
+}
+
+/** The signature check of this runtime (replaced in tests to run both). */
+let signatureCheck: SignatureCheck = runtimeSignatureCheck;
+
+/** Uses other signature checks (for tests that compare `node:crypto` with Web Crypto); returns the previous ones. */
+export function useSignatureCheck(check: SignatureCheck): SignatureCheck {
+  const previous = signatureCheck;
+  signatureCheck = check;
+  return previous;
+}
+
+/** The signature checks in use: `node:crypto` on Node, Web Crypto elsewhere. */
+export function signatureCheckName(): SignatureCheck['name'] {
+  return signatureCheck.name;
+}
+
+async function signatureValid(decoded: DecodedToken, key: VerifyKey): Promise<boolean> {
+  const valid = signatureCheck.verify(decoded.header.alg, key, decoded.signingInput, decoded.signature);
+  return typeof valid === 'boolean' ? valid : await valid;
 }
 
 /**
- * Several keys, in order: the first whose signature verifies decides. A signature that fails with
- * one key may verify with the next; any other failure (an expired token, a wrong audience) comes
- * after a verified signature and is final.
+ * A JWK Set (a jose key function): the key it picks for the token, or when several keys match it
+ * (no `kid`, or a shared one) each in the set's order. Each costs a signature check, so only the
+ * first few are tried: a forged token must not make us try every key of a large set.
  */
-async function verifyWithCandidates<P extends JWTPayload>(
-  token: string,
-  { candidates, skipped }: { candidates: readonly Candidate[]; skipped: number },
-  options: JWTVerifyOptions,
-): Promise<{ result: JWTVerifyResult<P>; used: Candidate }> {
-  for (const candidate of candidates) {
-    try {
-      return { result: await verifyWithKey<P>(token, await candidate.key(), options), used: candidate };
-    } catch (error) {
-      if (candidates.length === 1 || !(error instanceof errors.JWSSignatureVerificationFailed)) throw error;
+async function keySetVerdict(getKey: JWTVerifyGetKey, decoded: DecodedToken, token: string): Promise<true | VerifyFailure> {
+  const [protectedHeader, payload, signature] = token.split('.') as [string, string, string];
+  let key: VerifyKey;
+  try {
+    key = (await getKey(decoded.header, { protected: protectedHeader, payload, signature })) as VerifyKey;
+  } catch (error) {
+    if (!(error instanceof errors.JWKSMultipleMatchingKeys)) {
+      const failure = fromKeySetError(error);
+      if (failure === undefined) throw error;
+      return failure;
     }
+    const limit = candidateLimit(getKey);
+    let tried = 0;
+    for await (const candidate of error as unknown as AsyncIterable<CryptoKey>) {
+      if (await signatureValid(decoded, candidate)) return true;
+      tried += 1;
+      if (tried >= limit) break;
+    }
+    return badSignature(`several keys match the token (no kid, or a shared one) and none of the ${tried} tried verified it (at most maxCandidates = ${limit} are tried)`);
+  }
+  return (await signatureValid(decoded, key)) || badSignature();
+}
+
+/**
+ * Several keys, in order: the first whose signature verifies decides. Returns the key that
+ * verified, or why none did.
+ */
+async function verifiedBy(decoded: DecodedToken, token: string, { candidates, skipped }: { candidates: readonly Candidate[]; skipped: number }): Promise<Candidate | VerifyFailure> {
+  for (const candidate of candidates) {
+    let key: unknown;
+    try {
+      key = await candidate.key();
+    } catch (error) {
+      // A key a `secret` function returned that jose cannot import for this token's alg.
+      const failure = fromKeySetError(error);
+      if (failure === undefined) throw error;
+      return failure;
+    }
+    const verdict = typeof key === 'function' ? await keySetVerdict(key as JWTVerifyGetKey, decoded, token) : (await signatureValid(decoded, key as VerifyKey)) || badSignature();
+    if (verdict === true) return candidate;
+    // One key: its failure is the answer. Several: only a signature that did not verify moves on.
+    if (candidates.length === 1 || verdict.code !== 'invalid_signature') return verdict;
   }
   const limit = skipped > 0 ? ` (at most ${MAX_KEY_CANDIDATES} are tried: ${skipped} more were not)` : '';
-  throw new errors.JWSSignatureVerificationFailed(`none of the ${candidates.length} keys tried verified the signature${limit}`);
+  return badSignature(`none of the ${candidates.length} keys tried verified the signature${limit}`);
 }
 
 /**
@@ -179,45 +216,37 @@ async function verifyDecoded<P extends JWTPayload>(
   }
   if (!algorithms.includes(alg)) return { ok: false, code: 'algorithm_not_allowed', reason: `alg is not one of ${algorithms.join(', ')}` };
 
-  const options: JWTVerifyOptions = {
-    algorithms: [alg],
-    clockTolerance: config.clockTolerance,
-    currentDate,
-    requiredClaims: config.requiredClaims,
-    ...(issuer === undefined ? {} : { issuer }),
-    ...(config.audience === undefined ? {} : { audience: config.audience }),
-    ...(config.subject === undefined ? {} : { subject: config.subject }),
-    ...(config.typ === undefined ? {} : { typ: config.typ }),
-    ...(config.maxTokenAge === undefined ? {} : { maxTokenAge: config.maxTokenAge }),
-  };
   const { cache } = config;
   const now = currentDate.getTime();
-  const perRequest = dependsOnRequest(config.keySource);
-  let verified: VerifiedToken<P>;
-  let cacheKey: string;
-  try {
-    const found = await findKeys(keySource, decoded.header, token, request);
-    if ('failure' in found) return found.failure;
-    // Keys found for this request: a verification kept for the same token counts only if it was
-    // made with one of them (a token of one tenant proves nothing at another's host, and a key
-    // the function no longer returns no longer verifies anything).
-    if (cache !== undefined && perRequest) {
-      for (const candidate of found.candidates) {
-        const cached = cache.get(scope + candidate.id + token, now);
-        if (cached !== undefined) return { ok: true, header: cached.header, payload: cached.payload as P };
-      }
+  const found = await findKeys(keySource, decoded.header, token, request);
+  if ('failure' in found) return found.failure;
+  const headerProblem = criticalHeaderProblem(decoded.header);
+  if (headerProblem !== undefined) return headerProblem;
+  // Keys found for this request: a verification kept for the same token counts only if it was
+  // made with one of them (a token of one tenant proves nothing at another's host, and a key
+  // the function no longer returns no longer verifies anything).
+  if (cache !== undefined && dependsOnRequest(config.keySource)) {
+    for (const candidate of found.candidates) {
+      const cached = cache.get(scope + candidate.id + token, now);
+      if (cached !== undefined) return { ok: true, header: cached.header, payload: cached.payload as P };
     }
-    const { result, used } = await verifyWithCandidates<P>(token, found, options);
-    verified = { header: result.protectedHeader, payload: result.payload };
-    cacheKey = scope + used.id + token;
-  } catch (error) {
-    const mapped = fromJoseError(error);
-    if (mapped === undefined) throw error;
-    // A signed refresh token fails the access-token `typ` check first; say what it really is.
-    const refreshAsAccess =
-      error instanceof errors.JWTClaimValidationFailed && error.claim === 'typ' && decoded.payload.token_type === 'refresh';
-    return refreshAsAccess ? { ok: false, code: 'wrong_token_type', cause: error } : mapped;
   }
+  const used = await verifiedBy(decoded, token, found);
+  if (!('id' in used)) return used;
+  const verified: VerifiedToken<P> = { header: decoded.header, payload: decoded.payload as P };
+
+  const refused = checkClaims(decoded.header, decoded.payload, {
+    typ: config.typ,
+    requiredClaims: config.requiredClaims,
+    issuer,
+    subject: config.subject,
+    audience: config.audience,
+    clockTolerance: config.clockTolerance,
+    maxTokenAge: config.maxTokenAge,
+    currentDate,
+  });
+  if (refused !== undefined) return refused;
+  const cacheKey = scope + used.id + token;
 
   const mistyped = mistypedClaim(verified.payload);
   if (mistyped !== undefined) return { ok: false, code: 'claim_invalid', description: `The ${mistyped} claim is invalid` };
@@ -228,11 +257,11 @@ async function verifyDecoded<P extends JWTPayload>(
   if (typeof iat === 'number' && iat > currentDate.getTime() / 1000 + config.clockTolerance) {
     return { ok: false, code: 'token_not_yet_valid', description: 'The token was issued in the future (clockTolerance allows for clock skew)', reason: 'iat is in the future' };
   }
-  cache?.set(cacheKey, verified, now, { tolerance: config.clockTolerance, maxTokenAge: config.maxTokenAge });
+  cache?.set(cacheKey, decoded, now, { tolerance: config.clockTolerance, maxTokenAge: config.maxTokenAge });
   return { ok: true, ...verified };
 }
 
 /** Turns a failed {@link VerifyResult} into the error the client sees. */
 export function verifyError(result: VerifyFailure, realm: string | undefined): AuthError {
-  return new AuthError(result.code, { realm, description: result.description, cause: result.cause });
+  return withoutStack(() => new AuthError(result.code, { realm, description: result.description, cause: result.cause }));
 }

@@ -1,0 +1,30 @@
+import { loadNodeCrypto, nodeSignatureCheck } from './node.js';
+import type { SignatureCheck } from './signature.js';
+import { webCrypto } from './web.js';
+
+/**
+ * Whether this is Node itself. Bun, Deno and Cloudflare Workers (with `nodejs_compat`) also
+ * report a `process.versions.node`; they keep Web Crypto, their native cryptography, whose
+ * answers the conformance suite proves identical.
+ */
+function isNode(): boolean {
+  const scope = globalThis as { process?: { versions?: Record<string, string | undefined> }; Deno?: unknown; navigator?: { userAgent?: string } };
+  const versions = scope.process?.versions;
+  if (versions?.node === undefined || versions.bun !== undefined || versions.deno !== undefined) return false;
+  return scope.Deno === undefined && scope.navigator?.userAgent !== 'Cloudflare-Workers';
+}
+
+const nodeCrypto = isNode() ? loadNodeCrypto() : undefined;
+
+/**
+ * The signature checks this runtime uses: synchronous `node:crypto` on Node, Web Crypto
+ * elsewhere. Chosen once, when core loads.
+ */
+export const runtimeSignatureCheck: SignatureCheck = nodeCrypto === undefined ? webCrypto : nodeSignatureCheck(nodeCrypto);
+
+/**
+ * The key a verified token is cached under: its SHA-256 on Node (short, and no token kept
+ * alive), the token itself where hashing is asynchronous only (Web Crypto), which costs memory
+ * but no time.
+ */
+export const tokenFingerprint: (token: string) => string = nodeCrypto === undefined ? (token) => token : (token) => nodeCrypto.hash('sha256', token, 'base64');
