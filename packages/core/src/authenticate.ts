@@ -10,6 +10,7 @@ import { asError } from './thrown.js';
 import { parseScopes } from './scopes.js';
 import { findToken } from './token-source.js';
 import { authFailed, claimedBy, type Claimed } from './events.js';
+import { withoutStack } from './without-stack.js';
 import { verifyToken, type VerifiedToken } from './verify.js';
 
 /** The outcome of authenticating one request. Failures are values, never thrown. */
@@ -56,8 +57,9 @@ export function createAuthenticator<Payload extends JWTPayload = JWTPayload, Use
   const settings = { realm: config.realm, forwardErrors: config.forwardErrors, emit, messages };
 
   /** An error with this code; `messages` replaces its description. */
+  // Without a stack trace: a refused request is an answer, not a bug (see withoutStack).
   const makeError = (code: AuthErrorCode, details: AuthErrorDetails = {}) =>
-    new AuthError(code, { ...details, realm: config.realm, description: messages[code] ?? details.description });
+    withoutStack(() => new AuthError(code, { ...details, realm: config.realm, description: messages[code] ?? details.description }));
   /** A failed result; the event hook hears why. */
   function refuse(error: AuthError, reason: string, claimed?: Claimed) {
     emit?.(authFailed(error.code, error.status, reason, claimed));

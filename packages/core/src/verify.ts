@@ -218,7 +218,15 @@ async function verifyDecoded<P extends JWTPayload>(
 
   const { cache } = config;
   const now = currentDate.getTime();
-  const found = await findKeys(keySource, decoded.header, token, request);
+  let found: Awaited<ReturnType<typeof findKeys>>;
+  try {
+    found = await findKeys(keySource, decoded.header, token, request);
+  } catch (error) {
+    // A `secret` function may throw KeysUnavailable (its key server is down): 503, as for a JWK Set.
+    const failure = fromKeySetError(error);
+    if (failure === undefined) throw error;
+    return failure;
+  }
   if ('failure' in found) return found.failure;
   const headerProblem = criticalHeaderProblem(decoded.header);
   if (headerProblem !== undefined) return headerProblem;
