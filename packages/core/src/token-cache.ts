@@ -55,9 +55,13 @@ export class TokenCache {
     this.#keyOf = keyOf;
   }
 
-  get(token: string, now: number): { header: JWSHeaderParameters; payload: JWTPayload } | undefined {
-    if (this.#entries.size === 0) return undefined;
-    const key = this.#keyOf(token);
+  /** The key `text` (a token, with what scopes it) is kept under: compute it once per request. */
+  keyFor(text: string): string {
+    return this.#keyOf(text);
+  }
+
+  /** A fresh copy of the verification kept under `key` (from {@link keyFor}), if still valid. */
+  get(key: string, now: number): { header: JWSHeaderParameters; payload: JWTPayload } | undefined {
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
     this.#entries.delete(key);
@@ -67,7 +71,7 @@ export class TokenCache {
   }
 
   /** Keeps a verified token until `ttl`, its expiry or its maximum age, whichever comes first. */
-  set(token: string, verified: VerifiedText, now: number, limits: { tolerance: number; maxTokenAge: number | undefined }): void {
+  set(key: string, verified: VerifiedText, now: number, limits: { tolerance: number; maxTokenAge: number | undefined }): void {
     const { exp, iat } = verified.payload;
     let until = now + this.#ttlMs;
     if (typeof exp === 'number') until = Math.min(until, (exp + limits.tolerance) * 1000);
@@ -75,7 +79,7 @@ export class TokenCache {
     if (until <= now) return;
     if (this.#entries.size >= this.#max) this.#entries.delete(this.#entries.keys().next().value!);
     // The token's own text, not the verified objects: those go on to the request that verified them.
-    this.#entries.set(this.#keyOf(token), new Entry(verified.headerJson, verified.payloadJson, until));
+    this.#entries.set(key, new Entry(verified.headerJson, verified.payloadJson, until));
   }
 
   get size(): number {

@@ -174,13 +174,15 @@ export async function verifyToken<P extends JWTPayload>(
   const now = config.currentDate();
   // Keys that are the same for every request: a token verified moments ago needs nothing more.
   // Keys found per request must be found first (see verifyDecoded).
+  let cacheKey: string | undefined;
   if (config.cache !== undefined && !dependsOnRequest(config.keySource)) {
-    const cached = config.cache.get(token, now.getTime());
+    cacheKey = config.cache.keyFor(token);
+    const cached = config.cache.get(cacheKey, now.getTime());
     if (cached !== undefined) return { ok: true, header: cached.header, payload: cached.payload as P };
   }
   const decoded = decodeCompact(token);
   if (decoded === undefined) return { ok: false, code: 'malformed_token', reason: 'not a compact JWS with JSON object header and payload' };
-  const result = await verifyDecoded<P>(token, decoded, config, request, now);
+  const result = await verifyDecoded<P>(token, decoded, config, request, now, cacheKey);
   if (result.ok) return result;
   // What the token claimed, for the event hook.
   return {
@@ -196,6 +198,8 @@ async function verifyDecoded<P extends JWTPayload>(
   config: VerifyConfig,
   request: unknown,
   currentDate: Date,
+  /** The cache key computed already, for keys that are the same for every request. */
+  cacheKey: string | undefined,
 ): Promise<VerifyResult<P>> {
   const { alg } = decoded.header;
   let { keySource, algorithms, issuer } = config;
@@ -235,7 +239,7 @@ async function verifyDecoded<P extends JWTPayload>(
   // the function no longer returns no longer verifies anything).
   if (cache !== undefined && dependsOnRequest(config.keySource)) {
     for (const candidate of found.candidates) {
-      const cached = cache.get(scope + candidate.id + token, now);
+      const cached = cache.get(cache.keyFor(scope + candidate.id + token), now);
       if (cached !== undefined) return { ok: true, header: cached.header, payload: cached.payload as P };
     }
   }
@@ -254,7 +258,6 @@ async function verifyDecoded<P extends JWTPayload>(
     currentDate,
   });
   if (refused !== undefined) return refused;
-  const cacheKey = scope + used.id + token;
 
   const mistyped = mistypedClaim(verified.payload);
   if (mistyped !== undefined) return { ok: false, code: 'claim_invalid', description: `The ${mistyped} claim is invalid` };
@@ -265,7 +268,7 @@ async function verifyDecoded<P extends JWTPayload>(
   if (typeof iat === 'number' && iat > currentDate.getTime() / 1000 + config.clockTolerance) {
     return { ok: false, code: 'token_not_yet_valid', description: 'The token was issued in the future (clockTolerance allows for clock skew)', reason: 'iat is in the future' };
   }
-  cache?.set(cacheKey, decoded, now, { tolerance: config.clockTolerance, maxTokenAge: config.maxTokenAge });
+  cache?.set(cacheKey ?? cache.keyFor(scope + used.id + token), decoded, now, { tolerance: config.clockTolerance, maxTokenAge: config.maxTokenAge });
   return { ok: true, ...verified };
 }
 
