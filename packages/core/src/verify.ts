@@ -63,7 +63,13 @@ function fromKeySetError(error: unknown): VerifyFailure | undefined {
   return undefined;
 }
 
-const malformed = (reason: string): VerifyFailure => ({ ok: false, code: 'malformed_token', reason, cause: withoutStack(() => new errors.JWSInvalid(reason)) });
+/** A malformed token, with as `cause` the error jose raised for it (JWSInvalid unless said). */
+const malformed = (reason: string, JoseError: new (message: string) => errors.JOSEError = errors.JWSInvalid): VerifyFailure => ({
+  ok: false,
+  code: 'malformed_token',
+  reason,
+  cause: withoutStack(() => new JoseError(reason)),
+});
 
 /**
  * What jose refuses in a JWS header before checking its signature: a `crit` naming an extension
@@ -77,11 +83,11 @@ function criticalHeaderProblem(header: JWSHeaderParameters): VerifyFailure | und
     return malformed('"crit" (Critical) Header Parameter MUST be an array of non-empty strings when present');
   }
   for (const name of crit) {
-    if (name !== 'b64') return { ok: false, code: 'malformed_token', reason: `Extension Header Parameter "${name}" is not recognized` };
+    if (name !== 'b64') return malformed(`Extension Header Parameter "${name}" is not recognized`, errors.JOSENotSupported);
     if (header.b64 === undefined) return malformed('Extension Header Parameter "b64" is missing');
   }
   if (typeof header.b64 !== 'boolean') return malformed('The "b64" (base64url-encode payload) Header Parameter must be a boolean');
-  return header.b64 ? undefined : malformed('JWTs MUST NOT use unencoded payload');
+  return header.b64 ? undefined : malformed('JWTs MUST NOT use unencoded payload', errors.JWTInvalid);
 }
 
 function badSignature(reason = 'signature verification failed'): VerifyFailure {

@@ -56,13 +56,18 @@ export function nodeSignatureCheck(nodeCrypto: NodeCrypto): SignatureCheck {
     let made = prepared.get(key);
     if (made === undefined) {
       if (key instanceof Uint8Array) {
-        made = { keyObject: nodeCrypto.createSecretKey(key.slice()), algorithms: ['HS256', 'HS384', 'HS512'] };
+        // Web Crypto cannot import an empty HMAC key (nor can jose): refused here too.
+        made = { keyObject: nodeCrypto.createSecretKey(key.slice()), algorithms: key.length === 0 ? [] : ['HS256', 'HS384', 'HS512'] };
       } else if (isCryptoKey(key)) {
         // A CryptoKey is bound to its algorithm (and HMAC hash): only that one may use it.
         made = { keyObject: nodeCrypto.KeyObject.from(key), algorithms: key.usages.includes('verify') ? cryptoKeyAlgorithm(key) : [] };
       } else if (isKeyObject(key)) {
         const family = keyObjectFamily(key);
-        made = { keyObject: key as NodeKeyObject, algorithms: family === undefined ? [] : algorithmsFor(family) };
+        // Keys Web Crypto (and jose) cannot import verify nothing here either, so that every
+        // runtime gives the same answer: an empty HMAC secret, and an `rsa-pss` KeyObject (an
+        // RSA key restricted to PSS, whose SPKI Web Crypto refuses and which has no JWK form).
+        const unusable = family === undefined || family.kind === 'rsa-pss' || (family.kind === 'hmac' && key.symmetricKeySize === 0);
+        made = { keyObject: key as NodeKeyObject, algorithms: unusable ? [] : algorithmsFor(family) };
       } else {
         return undefined;
       }

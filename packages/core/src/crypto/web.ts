@@ -1,4 +1,4 @@
-import { isCryptoKey, isKeyObject, type KeyObjectLike, type VerifyKey } from '../keys.js';
+import { cryptoKeyAlgorithm, isCryptoKey, isKeyObject, type KeyObjectLike, type VerifyKey } from '../keys.js';
 import { hashOf, type SignatureCheck } from './signature.js';
 
 type Algorithm = AlgorithmIdentifier | RsaPssParams | EcdsaParams;
@@ -66,8 +66,12 @@ async function verifyAsync(alg: string, key: VerifyKey, signingInput: string, si
   try {
     let cryptoKey: CryptoKey;
     if (key instanceof Uint8Array || isKeyObject(key)) cryptoKey = await cryptoKeyFor(alg, key);
-    else if (isCryptoKey(key)) cryptoKey = key;
-    else return false;
+    else if (isCryptoKey(key)) {
+      // A CryptoKey is bound to one algorithm (and hash, and curve); Web Crypto would verify with
+      // the key's own hash, whatever `alg` says. jose and node:crypto refuse any other alg.
+      if (!cryptoKeyAlgorithm(key).includes(alg)) return false;
+      cryptoKey = key;
+    } else return false;
     return await crypto.subtle.verify(params, cryptoKey, signature as Uint8Array<ArrayBuffer>, new TextEncoder().encode(signingInput));
   } catch {
     // A key that does not fit the algorithm, or a signature Web Crypto cannot read.
