@@ -55,15 +55,31 @@ function base64urlBytes(segment: string): Uint8Array {
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-/** A segment's JSON text, or `undefined` when it is not canonical base64url of UTF-8. */
+/**
+ * A segment's JSON text, or `undefined` when it is not canonical base64url of UTF-8. JWT headers
+ * and payloads are nearly always ASCII: those become a string straight from their bytes, and only
+ * others go through the (strict) UTF-8 decoder.
+ */
 function segmentText(segment: string): string | undefined {
   if (!isBase64url(segment)) return undefined;
+  const bytes = base64urlBytes(segment);
+  let ascii = true;
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i]! > 0x7f) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii && bytes.length <= ASCII_CHUNK) return String.fromCharCode.apply(null, bytes as unknown as number[]);
   try {
-    return UTF8.decode(base64urlBytes(segment));
+    return UTF8.decode(bytes);
   } catch {
     return undefined;
   }
 }
+
+/** Bytes turned into a string in one call (well below any engine's argument limit). */
+const ASCII_CHUNK = 8192;
 
 function parseJson(text: string | undefined): unknown {
   if (text === undefined) return undefined;

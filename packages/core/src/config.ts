@@ -19,7 +19,9 @@ export type { KeySource } from './key-source.js';
 export type VerifyConfig = Pick<
   AuthConfig<JWTPayload, unknown, unknown>,
   'keySource' | 'algorithms' | 'issuer' | 'audience' | 'subject' | 'typ' | 'clockTolerance' | 'maxTokenAge' | 'requiredClaims' | 'currentDate' | 'cache'
->;
+> &
+  // With no event hook, a refusal does not collect what the token claimed.
+  Partial<Pick<AuthConfig<JWTPayload, unknown, unknown>, 'emit'>>;
 
 /** Options checked and normalised once, when the middleware is created. */
 export interface AuthConfig<Payload extends JWTPayload, User, Request> {

@@ -124,12 +124,26 @@ export class AuthError extends Error {
   }
 }
 
+/**
+ * Challenges already built, by everything they are built from: a server answers the same few
+ * failures over and over (a flood of forged tokens most of all), so each is checked and quoted
+ * once. Bounded, as descriptions come from the app's configuration.
+ */
+const challenges = new Map<string, string>();
+const MAX_CHALLENGES = 256;
+
 function buildHeaders(row: ErrorRow, description: string, details: AuthErrorDetails): Record<string, string> {
   if (row.challenge === 'none') return { 'Retry-After': String(KEY_UNAVAILABLE_RETRY_AFTER) };
-  const challenge =
-    row.challenge === 'plain'
-      ? buildChallenge({ realm: details.realm })
-      : buildChallenge({ realm: details.realm, error: row.error, description, scopes: details.scopes });
+  const { realm, scopes } = details;
+  // "\0" occurs in none of the parts: realms, descriptions and scopes are checked printable when configured.
+  const id = `${row.challenge}\0${row.error}\0${realm ?? '\u0001'}\0${description}\0${scopes?.join(' ') ?? '\u0001'}`;
+  let challenge = challenges.get(id);
+  if (challenge === undefined) {
+    challenge =
+      row.challenge === 'plain' ? buildChallenge({ realm }) : buildChallenge({ realm, error: row.error, description, scopes });
+    if (challenges.size >= MAX_CHALLENGES) challenges.clear();
+    challenges.set(id, challenge);
+  }
   return { 'WWW-Authenticate': challenge };
 }
 

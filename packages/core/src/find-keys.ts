@@ -14,7 +14,8 @@ export type JoseKeyInput = Parameters<typeof jwtVerify>[1];
  */
 export interface Candidate {
   id: string;
-  key(): Promise<JoseKeyInput>;
+  /** The key, or a promise of it while it is first imported. */
+  key(): JoseKeyInput | Promise<JoseKeyInput>;
 }
 
 /** The keys to try, in order (`skipped`: more keys fitted than are tried), or why there are none. */
@@ -98,7 +99,7 @@ function fromList(keys: readonly PreparedKey[], alg: string, kid: unknown, perRe
     if (selection.none === 'kid') return noKey('no key has the kid of the token');
     return { failure: { ok: false, code: 'algorithm_not_allowed', reason: `none of the keys for this token verifies ${alg}` } };
   }
-  const candidates = selection.keys.map((key) => ({ id: perRequest ? idOf(key) : '', key: () => key.keyFor(alg) as Promise<JoseKeyInput> }));
+  const candidates = selection.keys.map((key) => ({ id: perRequest ? idOf(key) : '', key: () => key.keyFor(alg) as JoseKeyInput | Promise<JoseKeyInput> }));
   return { candidates, skipped: selection.skipped };
 }
 
@@ -126,20 +127,20 @@ async function fromFunction(resolve: (header: JWSHeaderParameters, token: string
   // One key, as before arrays: used whatever the token's kid, if it can verify its alg.
   const key = keys[0]!;
   if (!key.algorithms.includes(header.alg)) return { failure: { ok: false, code: 'algorithm_not_allowed' } };
-  return { candidates: [{ id: idOf(key), key: () => key.keyFor(header.alg) as Promise<JoseKeyInput> }], skipped: 0 };
+  return { candidates: [{ id: idOf(key), key: () => key.keyFor(header.alg) as JoseKeyInput | Promise<JoseKeyInput> }], skipped: 0 };
 }
 
 /** The keys (or the jose key function) to check this token against, per the configured key source. */
-export async function findKeys(source: KeySource, header: JWSHeaderParameters & { alg: string }, token: string, request: unknown): Promise<Found> {
+export function findKeys(source: KeySource, header: JWSHeaderParameters & { alg: string }, token: string, request: unknown): Found | Promise<Found> {
   switch (source.kind) {
     case 'static':
-      return { candidates: [{ id: '', key: () => source.key.keyFor(header.alg) as Promise<JoseKeyInput> }], skipped: 0 };
+      return { candidates: [{ id: '', key: () => source.key.keyFor(header.alg) as JoseKeyInput | Promise<JoseKeyInput> }], skipped: 0 };
     case 'keys':
       return fromList(source.keys, header.alg, header.kid, false);
     case 'function':
       return fromFunction(source.resolve, header, token, request);
     case 'jwks':
-      return { candidates: [{ id: '', key: async () => source.resolve }], skipped: 0 };
+      return { candidates: [{ id: '', key: () => source.resolve }], skipped: 0 };
     case 'issuers':
     case 'issuer-function':
       throw new TypeError('jwtAuth: issuers are resolved before keys.');

@@ -28,7 +28,8 @@ export interface PreparedKey {
   readonly algorithms: readonly string[];
   /** The JWK's `kid`, by which a key among several is chosen for a token naming it. */
   readonly kid?: string | undefined;
-  keyFor(alg: string): Promise<VerifyKey>;
+  /** The key for `alg`: the key itself once it is imported (no await on the hot path), else the import. */
+  keyFor(alg: string): VerifyKey | Promise<VerifyKey>;
 }
 
 export function isCryptoKey(value: object): value is CryptoKey {
@@ -101,15 +102,25 @@ export function jwkAlgorithms(jwk: JWK): string[] {
   return jwk.alg === undefined ? algorithms : algorithms.filter((alg) => alg === jwk.alg);
 }
 
-function once<T>(make: (alg: string) => Promise<T>): (alg: string) => Promise<T> {
+/**
+ * Imports once per algorithm, and hands out the imported key itself afterwards, so that checking
+ * a token waits for nothing once its key is ready.
+ */
+function once<T>(make: (alg: string) => Promise<T>): (alg: string) => T | Promise<T> {
   const made = new Map<string, Promise<T>>();
+  const ready = new Map<string, T>();
   return (alg) => {
-    let key = made.get(alg);
-    if (key === undefined) {
-      key = make(alg);
-      made.set(alg, key);
+    const key = ready.get(alg);
+    if (key !== undefined) return key;
+    let making = made.get(alg);
+    if (making === undefined) {
+      making = make(alg).then((imported) => {
+        ready.set(alg, imported);
+        return imported;
+      });
+      made.set(alg, making);
     }
-    return key;
+    return making;
   };
 }
 
@@ -149,20 +160,25 @@ function preparePem(pem: PemBlock): PreparedKey | string {
 
 function prepareCryptoKey(key: CryptoKey): PreparedKey | string {
   if (key.type === 'private') return 'a private CryptoKey was given; pass the public key instead';
-  return cryptoKeyStrengthProblem(key) ?? { algorithms: cryptoKeyAlgorithm(key), keyFor: async () => key };
+  return cryptoKeyStrengthProblem(key) ?? { algorithms: cryptoKeyAlgorithm(key), keyFor: () => key };
 }
 
 function prepareKeyObject(key: KeyObjectLike): PreparedKey | string {
   if (key.type === 'private') return 'a private KeyObject was given; pass the public key instead';
   const family = keyObjectFamily(key);
   if (family === undefined) return 'the KeyObject type is not supported';
+  // Neither Web Crypto nor jose can use an id-RSASSA-PSS key, so it could verify on no runtime but
+  // Node; an ordinary RSA key verifies PS256/384/512 as well.
+  if (family.kind === 'rsa-pss') {
+    return 'an RSA-PSS KeyObject (id-RSASSA-PSS) cannot be used; pass the RSA key in its usual form (SPKI "rsaEncryption", a JWK with kty "RSA"), which verifies PS256/384/512 too';
+  }
   if (family.kind === 'hmac') {
     const algorithms = hmacAlgorithmsForLength(key.symmetricKeySize ?? 0);
-    return typeof algorithms === 'string' ? algorithms : { algorithms, keyFor: async () => key };
+    return typeof algorithms === 'string' ? algorithms : { algorithms, keyFor: () => key };
   }
   const tooSmall = rsaSizeProblem(key.asymmetricKeyDetails?.modulusLength);
   if (tooSmall !== undefined) return tooSmall;
-  return { algorithms: algorithmsFor(family), keyFor: async () => key };
+  return { algorithms: algorithmsFor(family), keyFor: () => key };
 }
 
 function prepareJwk(jwk: JWK): PreparedKey | string {
@@ -179,7 +195,7 @@ function prepareJwk(jwk: JWK): PreparedKey | string {
     if (tooSmall !== undefined) return tooSmall;
   }
   if (algorithms.length === 0) return 'the JWK cannot verify signatures (unsupported kty/crv, or use/key_ops/alg exclude it)';
-  const keyFor = once((alg) => importJWK({ ...jwk, alg }, alg)) as (alg: string) => Promise<VerifyKey>;
+  const keyFor = once((alg) => importJWK({ ...jwk, alg }, alg)) as (alg: string) => VerifyKey | Promise<VerifyKey>;
   return typeof jwk.kid === 'string' ? { algorithms, kid: jwk.kid, keyFor } : { algorithms, keyFor };
 }
 

@@ -6,7 +6,7 @@ import type { SignatureCheck } from './crypto/signature.js';
 import type { VerifyConfig } from './config.js';
 import { AuthError, type AuthErrorCode } from './errors.js';
 import type { Claimed } from './events.js';
-import { findKeys, idOf, type Candidate } from './find-keys.js';
+import { findKeys, idOf, type Candidate, type Found } from './find-keys.js';
 import type { VerifyKey } from './keys.js';
 import { MAX_KEY_CANDIDATES } from './key-list.js';
 import { dependsOnRequest, type TrustedIssuer } from './key-source.js';
@@ -90,8 +90,15 @@ function criticalHeaderProblem(header: JWSHeaderParameters): VerifyFailure | und
   return header.b64 ? undefined : malformed('JWTs MUST NOT use unencoded payload', errors.JWTInvalid);
 }
 
+/**
+ * The cause of every refused signature: one frozen error, shared. A forged token is the attack
+ * case, and its refusal should cost the signature check and little else; the specific reason
+ * (several keys tried, and so on) goes to the event hook as `reason`.
+ */
+const SIGNATURE_FAILED = Object.freeze(withoutStack(() => new errors.JWSSignatureVerificationFailed()));
+
 function badSignature(reason = 'signature verification failed'): VerifyFailure {
-  return { ok: false, code: 'invalid_signature', reason, cause: withoutStack(() => new errors.JWSSignatureVerificationFailed(reason)) };
+  return { ok: false, code: 'invalid_signature', reason, cause: SIGNATURE_FAILED };
 }
 
 /** The signature check of this runtime (replaced in tests to run both). */
@@ -109,9 +116,9 @@ export function signatureCheckName(): SignatureCheck['name'] {
   return signatureCheck.name;
 }
 
-async function signatureValid(decoded: DecodedToken, key: VerifyKey): Promise<boolean> {
-  const valid = signatureCheck.verify(decoded.header.alg, key, decoded.signingInput, decoded.signature);
-  return typeof valid === 'boolean' ? valid : await valid;
+/** Whether the signature verifies: a boolean at once with node:crypto, a promise with Web Crypto. */
+function signatureValid(decoded: DecodedToken, key: VerifyKey): boolean | Promise<boolean> {
+  return signatureCheck.verify(decoded.header.alg, key, decoded.signingInput, decoded.signature);
 }
 
 /**
@@ -150,14 +157,22 @@ async function verifiedBy(decoded: DecodedToken, token: string, { candidates, sk
   for (const candidate of candidates) {
     let key: unknown;
     try {
-      key = await candidate.key();
+      key = candidate.key();
+      if (key instanceof Promise) key = await key;
     } catch (error) {
       // A key a `secret` function returned that jose cannot import for this token's alg.
       const failure = fromKeySetError(error);
       if (failure === undefined) throw error;
       return failure;
     }
-    const verdict = typeof key === 'function' ? await keySetVerdict(key as JWTVerifyGetKey, decoded, token) : (await signatureValid(decoded, key as VerifyKey)) || badSignature();
+    let verdict: true | VerifyFailure;
+    if (typeof key === 'function') {
+      verdict = await keySetVerdict(key as JWTVerifyGetKey, decoded, token);
+    } else {
+      let valid = signatureValid(decoded, key as VerifyKey);
+      if (typeof valid !== 'boolean') valid = await valid;
+      verdict = valid || badSignature();
+    }
     if (verdict === true) return candidate;
     // One key: its failure is the answer. Several: only a signature that did not verify moves on.
     if (candidates.length === 1 || verdict.code !== 'invalid_signature') return verdict;
@@ -190,12 +205,12 @@ export async function verifyToken<P extends JWTPayload>(
   if (decoded === undefined) return { ok: false, code: 'malformed_token', reason: 'not a compact JWS with JSON object header and payload' };
   const result = await verifyDecoded<P>(token, decoded, config, request, now, cacheKey);
   if (result.ok) return result;
-  // What the token claimed, for the event hook.
-  return {
-    ...result,
-    reason: result.reason ?? (result.cause instanceof Error ? result.cause.message : result.description ?? result.code),
-    claimed: { alg: decoded.header.alg, kid: decoded.header.kid, iss: decoded.payload.iss },
-  };
+  // Why, and what the token claimed, for the event hook (failures are fresh objects: no copy).
+  if (config.emit !== undefined) {
+    result.reason ??= result.cause instanceof Error ? result.cause.message : (result.description ?? result.code);
+    result.claimed = { alg: decoded.header.alg, kid: decoded.header.kid, iss: decoded.payload.iss };
+  }
+  return result;
 }
 
 async function verifyDecoded<P extends JWTPayload>(
@@ -228,9 +243,10 @@ async function verifyDecoded<P extends JWTPayload>(
 
   const { cache } = config;
   const now = currentDate.getTime();
-  let found: Awaited<ReturnType<typeof findKeys>>;
+  let found: Found;
   try {
-    found = await findKeys(keySource, decoded.header, token, request);
+    const finding = findKeys(keySource, decoded.header, token, request);
+    found = finding instanceof Promise ? await finding : finding;
   } catch (error) {
     // A `secret` function may throw KeysUnavailable (its key server is down): 503, as for a JWK Set.
     const failure = fromKeySetError(error);

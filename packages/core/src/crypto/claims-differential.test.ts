@@ -7,7 +7,7 @@
 import { createHmac } from 'node:crypto';
 import { errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import { describe, expect, it } from 'vitest';
-import fc from '../../../../test/harness/fast-check.js';
+import fc from 'fast-check';
 import { createAuthenticator } from '../authenticate.js';
 import { AuthError, type AuthErrorCode } from '../errors.js';
 import { KeysUnavailable } from '../remote-jwks.js';

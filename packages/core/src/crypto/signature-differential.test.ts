@@ -10,7 +10,7 @@
 import { constants, createHmac, createPublicKey, createSecretKey, generateKeyPairSync, sign as nodeSign, type KeyObject } from 'node:crypto';
 import { base64url, CompactSign, compactVerify, importSPKI } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import fc from '../../../../test/harness/fast-check.js';
+import fc from 'fast-check';
 import { SUPPORTED_ALGORITHMS } from '../algorithms.js';
 import type { VerifyKey } from '../keys.js';
 import { loadNodeCrypto, nodeSignatureCheck } from './node.js';
