@@ -36,6 +36,23 @@ export function attachSettings(carrier: object, settings: AuthSettings): void {
   Object.defineProperty(carrier, SETTINGS, { value: settings, enumerable: false });
 }
 
+/**
+ * Makes the `auth` objects of one authenticator: plain data whose prototype (one per
+ * authenticator) holds the hidden settings, so that nothing is defined on each request's object
+ * (`Object.defineProperty` per request costs more than building the object).
+ */
+export function authInfoMaker(settings: AuthSettings): <Payload extends JWTPayload>(token: string, header: JWSHeaderParameters, payload: Payload, scopes: string[]) => AuthInfo<Payload> {
+  const withSettings: object = Object.defineProperty({}, SETTINGS, { value: settings, enumerable: false });
+  return (token, header, payload, scopes) => {
+    const auth = Object.create(withSettings) as AuthInfo<(typeof payload)>;
+    auth.token = token;
+    auth.header = header;
+    auth.payload = payload;
+    auth.scopes = scopes;
+    return auth;
+  };
+}
+
 export function settingsOf(carrier: object | undefined): AuthSettings {
   return (carrier as { [SETTINGS]?: AuthSettings } | undefined)?.[SETTINGS] ?? DEFAULT_SETTINGS;
 }

@@ -1,5 +1,5 @@
 import type { JWTPayload } from 'jose';
-import { attachSettings, type AuthInfo } from './auth-info.js';
+import { attachSettings, authInfoMaker, type AuthInfo } from './auth-info.js';
 import { resolveConfig } from './config.js';
 import { AuthError, type AuthErrorCode, type AuthErrorDetails } from './errors.js';
 import type { JwtAuthOptions } from './options.js';
@@ -55,6 +55,7 @@ export function createAuthenticator<Payload extends JWTPayload = JWTPayload, Use
   const config = resolveConfig(options);
   const { emit, messages } = config;
   const settings = { realm: config.realm, forwardErrors: config.forwardErrors, emit, messages };
+  const makeAuthInfo = authInfoMaker(settings);
 
   /** An error with this code; `messages` replaces its description. */
   // Without a stack trace: a refused request is an answer, not a bug (see withoutStack).
@@ -128,8 +129,7 @@ export function createAuthenticator<Payload extends JWTPayload = JWTPayload, Use
       }
       user = resolved;
     }
-    const auth: AuthInfo<Payload> = { token: found.token, header, payload, scopes };
-    attachSettings(auth, settings);
+    const auth = makeAuthInfo<Payload>(found.token, header, payload, scopes);
     return { ok: true, auth, user };
   }
 

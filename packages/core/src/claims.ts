@@ -51,6 +51,11 @@ function numericDate(payload: JWTPayload, claim: 'iat' | 'nbf' | 'exp', required
   return value;
 }
 
+function lastMissing(payload: JWTPayload, required: readonly string[]): string | undefined {
+  for (let i = required.length - 1; i >= 0; i--) if (!Object.hasOwn(payload, required[i]!)) return required[i];
+  return undefined;
+}
+
 /**
  * Checks the JWT claims of a token whose signature verified, exactly as jose's `jwtVerify` does
  * (same checks, same order, same outcome; a differential test holds the two together), but
@@ -61,14 +66,15 @@ export function checkClaims(header: JWSHeaderParameters, payload: JWTPayload, ru
   if (typ !== undefined && (typeof header.typ !== 'string' || normalizeTyp(header.typ) !== normalizeTyp(typ))) {
     return claimFailure(payload, 'typ', 'check_failed', 'unexpected "typ" JWT header value');
   }
-  const presence = [...rules.requiredClaims];
-  if (maxTokenAge !== undefined) presence.push('iat');
-  if (audience !== undefined) presence.push('aud');
-  if (subject !== undefined) presence.push('sub');
-  if (issuer !== undefined) presence.push('iss');
-  for (const claim of new Set(presence.reverse())) {
-    if (!Object.hasOwn(payload, claim)) return claimFailure(payload, claim, 'missing', `missing required "${claim}" claim`);
-  }
+  // jose's order: iss, sub, aud, iat (when they are checked), then requiredClaims from the last.
+  // A claim named twice is checked twice, which changes nothing.
+  const missing =
+    (issuer !== undefined && !Object.hasOwn(payload, 'iss') && 'iss') ||
+    (subject !== undefined && !Object.hasOwn(payload, 'sub') && 'sub') ||
+    (audience !== undefined && !Object.hasOwn(payload, 'aud') && 'aud') ||
+    (maxTokenAge !== undefined && !Object.hasOwn(payload, 'iat') && 'iat') ||
+    lastMissing(payload, rules.requiredClaims);
+  if (missing !== undefined) return claimFailure(payload, missing, 'missing', `missing required "${missing}" claim`);
   if (issuer !== undefined && !(typeof issuer === 'string' ? [issuer] : issuer).includes(payload.iss as string)) return claimFailure(payload, 'iss', 'check_failed', 'unexpected "iss" claim value');
   if (subject !== undefined && payload.sub !== subject) return claimFailure(payload, 'sub', 'check_failed', 'unexpected "sub" claim value');
   if (audience !== undefined) {
