@@ -37,26 +37,41 @@ const sign = (claims: Record<string, unknown>) =>
   new SignJWT({ sub: 'alice', iat: T0 / 1000, ...claims }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(SECRET));
 
 describe('the verified-token cache', () => {
-  it('verifies a token once and reuses the result within ttl', async () => {
+  it('keeps a token from its second verification on, and reuses the result within ttl', async () => {
     const { send, verifications } = counted();
     const token = await sign({ exp: T0 / 1000 + 300 });
-    expect([await send(token), await send(token), await send(token)]).toEqual(['ok', 'ok', 'ok']);
-    expect(verifications()).toBe(1);
+    expect([await send(token), await send(token), await send(token), await send(token)]).toEqual(['ok', 'ok', 'ok', 'ok']);
+    expect(verifications()).toBe(2);
+  });
+
+  it('keeps nothing of tokens seen once (each is verified, none is answered from the cache)', async () => {
+    const { send, verifications } = counted({ cache: { max: 1000 } });
+    const tokens = await Promise.all(Array.from({ length: 10 }, (_, n) => sign({ n, exp: T0 / 1000 + 300 })));
+    for (const token of tokens) expect(await send(token)).toBe('ok');
+    expect(verifications()).toBe(10);
+    // Each is kept once seen again, and answered from the cache after that.
+    for (const token of tokens) await send(token);
+    expect(verifications()).toBe(20);
+    for (const token of tokens) await send(token);
+    expect(verifications()).toBe(20);
   });
 
   it('verifies again once ttl has passed', async () => {
     const { clock, send, verifications } = counted({ cache: { ttl: 10 } });
     const token = await sign({ exp: T0 / 1000 + 300 });
     await send(token);
+    await send(token);
+    await send(token);
+    expect(verifications()).toBe(2);
     clock.now += 11_000;
     expect(await send(token)).toBe('ok');
-    expect(verifications()).toBe(2);
+    expect(verifications()).toBe(3);
   });
 
   it('never answers from the cache past the token expiry', async () => {
     const { clock, send } = counted();
     const token = await sign({ exp: T0 / 1000 + 5 });
-    expect(await send(token)).toBe('ok');
+    expect([await send(token), await send(token)]).toEqual(['ok', 'ok']);
     // Past exp and the default 5 s clock tolerance.
     clock.now += 10_000;
     expect(await send(token)).toBe('token_expired');
@@ -65,7 +80,7 @@ describe('the verified-token cache', () => {
   it('never answers from the cache past maxTokenAge', async () => {
     const { clock, send } = counted({ maxTokenAge: 5, clockTolerance: 0 });
     const token = await sign({ exp: T0 / 1000 + 300 });
-    expect(await send(token)).toBe('ok');
+    expect([await send(token), await send(token)]).toEqual(['ok', 'ok']);
     clock.now += 7_000;
     expect(await send(token)).toBe('token_too_old');
   });
@@ -74,7 +89,7 @@ describe('the verified-token cache', () => {
     let revoked = false;
     const { send } = counted({ isRevoked: () => revoked });
     const token = await sign({ exp: T0 / 1000 + 300 });
-    expect(await send(token)).toBe('ok');
+    expect([await send(token), await send(token)]).toEqual(['ok', 'ok']);
     revoked = true;
     expect(await send(token)).toBe('token_revoked');
   });
@@ -89,10 +104,16 @@ describe('the verified-token cache', () => {
   it('holds at most max tokens, forgetting the least recently used', async () => {
     const { send, verifications } = counted({ cache: { max: 2 } });
     const [a, b, c] = await Promise.all([1, 2, 3].map((n) => sign({ n, exp: T0 / 1000 + 300 })));
-    for (const token of [a!, b!, c!, a!]) await send(token);
+    for (const token of [a!, a!, b!, b!]) await send(token);
     expect(verifications()).toBe(4);
+    await send(a!); // a hit: a is now the most recently used
     await send(c!);
-    expect(verifications()).toBe(4);
+    await send(c!); // c kept, b (the least recently used) forgotten
+    expect(verifications()).toBe(6);
+    await send(a!);
+    expect(verifications()).toBe(6);
+    await send(b!);
+    expect(verifications()).toBe(7);
   });
 
   it('is off with cache: false', async () => {
