@@ -73,8 +73,10 @@ export class TokenCache {
     this.#max = options.max;
     this.#ttlMs = options.ttl * 1000;
     this.#keyOf = keyOf;
-    let slots = 256;
-    while (slots < 4 * options.max && slots < 1 << 20) slots *= 2;
+    // About as many slots as entries: a token whose tag is overwritten before it comes back would
+    // have been evicted from a full cache by as many other tokens anyway.
+    let slots = 64;
+    while (slots < options.max && slots < 1 << 20) slots *= 2;
     this.#seen = new Int32Array(slots);
   }
 
