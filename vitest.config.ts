@@ -23,9 +23,9 @@ const BOTH_CRYPTO_PATHS = [
   'test/conformance.test.ts',
   'test/jwks.test.ts',
   'test/events.test.ts',
-  'packages/core/src/verify.test.ts',
+  'packages/core/src/jwt/verify.test.ts',
   'packages/core/src/authenticate.test.ts',
-  'packages/core/src/token-cache.test.ts',
+  'packages/core/src/jwt/token-cache.test.ts',
   'packages/core/src/crypto/*.test.ts',
 ];
 
@@ -50,7 +50,7 @@ export default defineConfig({
         },
       },
       {
-        resolve: { alias: [{ find: /^\.\/crypto\/runtime\.js$/, replacement: here('./test/harness/web-crypto-runtime.ts') }, ...packages] },
+        resolve: { alias: [{ find: /^(\.\.?\/)+crypto\/runtime\.js$/, replacement: here('./test/harness/web-crypto-runtime.ts') }, ...packages] },
         test: {
           name: 'web-crypto',
           include: BOTH_CRYPTO_PATHS,

@@ -14,7 +14,7 @@ import koa2 from 'koa2';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canonicalPathOf } from '../packages/core/src/path-match.js';
+import { canonicalPathOf } from '../packages/core/src/http/path-match.js';
 import { HS_SECRET, sign } from './fixtures.js';
 import { harnesses, type RunningServer } from './harness/index.js';
 import { listen } from './harness/listen.js';

@@ -3,8 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createAuthenticator, type AuthResult } from './authenticate.js';
 import type { AuthErrorCode } from './errors.js';
 import type { JwtAuthOptions } from './options.js';
-import type { RequestLike } from './request.js';
-import { toErrorResponse } from './response.js';
+import type { RequestLike } from './http/request.js';
+import { toErrorResponse } from './http/response.js';
 
 const NOW = new Date('2030-01-01T00:00:00Z');
 const NOW_S = NOW.getTime() / 1000;

@@ -3,15 +3,15 @@ import { attachSettings, authInfoMaker, type AuthInfo } from './auth-info.js';
 import { resolveConfig } from './config.js';
 import { AuthError, type AuthErrorCode, type AuthErrorDetails } from './errors.js';
 import type { JwtAuthOptions } from './options.js';
-import type { RequestLike } from './request.js';
+import type { RequestLike } from './http/request.js';
 import { isStoreUnavailable } from './revocation-store.js';
-import { toErrorResponse, type AuthErrorResponse } from './response.js';
+import { toErrorResponse, type AuthErrorResponse } from './http/response.js';
 import { asError } from './thrown.js';
 import { parseScopes } from './scopes.js';
-import { findToken } from './token-source.js';
+import { findToken } from './http/token-source.js';
 import { authFailed, claimedBy, type Claimed } from './events.js';
 import { withoutStack } from './without-stack.js';
-import { verifyToken, type VerifiedToken } from './verify.js';
+import { verifyToken, type VerifiedToken } from './jwt/verify.js';
 
 /** The outcome of authenticating one request. Failures are values, never thrown. */
 export type AuthResult<Payload extends JWTPayload = JWTPayload, User = Payload> =

@@ -1,19 +1,19 @@
 import type { JWTPayload } from 'jose';
-import { SUPPORTED_ALGORITHMS } from './algorithms.js';
-import { isChallengeSafe, isDescriptionSafe } from './challenge.js';
+import { SUPPORTED_ALGORITHMS } from './keys/algorithms.js';
+import { isChallengeSafe, isDescriptionSafe } from './http/challenge.js';
 import { toSeconds } from './duration.js';
 import { isAuthErrorCode, type AuthErrorCode } from './errors.js';
 import { createEmitter, type Emit } from './events.js';
-import { createIssuerFinder } from './issuer-finder.js';
-import { keySourceFrom, type KeySource, type TrustedIssuer } from './key-source.js';
+import { createIssuerFinder } from './jwks/issuer-finder.js';
+import { keySourceFrom, type KeySource, type TrustedIssuer } from './keys/key-source.js';
 import { revocationGraceOf } from './revocation-store.js';
-import { TokenCache } from './token-cache.js';
+import { TokenCache } from './jwt/token-cache.js';
 import type { IssuerKeys, IssuerResolver, JwtAuthOptions } from './options.js';
 import { DEFAULT_SCOPE_CLAIMS } from './scopes.js';
-import type { TokenSources } from './token-source.js';
-import { compileUnless, type UnlessCheck } from './unless.js';
+import type { TokenSources } from './http/token-source.js';
+import { compileUnless, type UnlessCheck } from './http/unless.js';
 
-export type { KeySource } from './key-source.js';
+export type { KeySource } from './keys/key-source.js';
 
 /** The part of the configuration that verifying a token needs. */
 export type VerifyConfig = Pick<

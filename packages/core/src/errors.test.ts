@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AuthError, isAuthError, KEY_UNAVAILABLE_RETRY_AFTER, type AuthErrorCode, type OAuthErrorValue } from './errors.js';
-import { toErrorResponse } from './response.js';
+import { toErrorResponse } from './http/response.js';
 
 type Challenge = 'plain' | 'detailed' | 'none';
 

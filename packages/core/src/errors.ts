@@ -1,5 +1,5 @@
-import { buildChallenge } from './challenge.js';
-import { toErrorResponse } from './response.js';
+import { buildChallenge } from './http/challenge.js';
+import { toErrorResponse } from './http/response.js';
 
 /** Every way authentication or authorization can fail; stable across releases. */
 export type AuthErrorCode =

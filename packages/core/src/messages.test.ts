@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createAuthenticator } from './authenticate.js';
 import { createClaimGuard, createScopeGuard } from './guards.js';
 import type { JwtAuthOptions } from './options.js';
-import { toErrorResponse } from './response.js';
+import { toErrorResponse } from './http/response.js';
 import { StoreUnavailable } from './revocation-store.js';
 
 const SECRET = 'messages-test-secret-0123456789abcdef-0123456789';

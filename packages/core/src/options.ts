@@ -2,11 +2,11 @@ import type { JWK, JWSHeaderParameters, JWTPayload } from 'jose';
 import type { Duration } from './duration.js';
 import type { AuthErrorCode } from './errors.js';
 import type { AuthEvent } from './events.js';
-import type { KeyInput } from './keys.js';
-import type { FetchFunction, RemoteJwksTiming } from './remote-jwks.js';
-import type { TokenCacheOptions } from './token-cache.js';
-import type { TokenFrom } from './token-source.js';
-import type { Unless } from './unless.js';
+import type { KeyInput } from './keys/keys.js';
+import type { FetchFunction, RemoteJwksTiming } from './jwks/remote-jwks.js';
+import type { TokenCacheOptions } from './jwt/token-cache.js';
+import type { TokenFrom } from './http/token-source.js';
+import type { Unless } from './http/unless.js';
 
 /**
  * One trusted issuer of the `issuers` option: exactly one of `secret`, `jwks` and `discovery`.

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createAuthenticator } from '../authenticate.js';
 import { AuthError, type AuthErrorCode } from '../errors.js';
-import { KeysUnavailable } from '../remote-jwks.js';
+import { KeysUnavailable } from '../jwks/remote-jwks.js';
 
 /** The fixed "now": half a second past a whole second, so flooring to seconds matters. */
 const NOW_MS = 1_700_000_000_500;

@@ -1,5 +1,5 @@
-import { cryptoKeyAlgorithm, isCryptoKey, isKeyObject, keyObjectFamily, type KeyObjectLike, type VerifyKey } from '../keys.js';
-import { algorithmsFor } from '../algorithms.js';
+import { cryptoKeyAlgorithm, isCryptoKey, isKeyObject, keyObjectFamily, type KeyObjectLike, type VerifyKey } from '../keys/keys.js';
+import { algorithmsFor } from '../keys/algorithms.js';
 import { EC_COORDINATE_BYTES, hashOf, type SignatureCheck } from './signature.js';
 
 /**

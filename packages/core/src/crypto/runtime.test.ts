@@ -1,7 +1,7 @@
 import { SignJWT } from 'jose';
 import { describe, expect, inject, it } from 'vitest';
 import { createAuthenticator } from '../authenticate.js';
-import { signatureCheckName } from '../verify.js';
+import { signatureCheckName } from '../jwt/verify.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -11,8 +11,8 @@ import { constants, createHmac, createPublicKey, createSecretKey, generateKeyPai
 import { base64url, CompactSign, compactVerify, importSPKI } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { SUPPORTED_ALGORITHMS } from '../algorithms.js';
-import type { VerifyKey } from '../keys.js';
+import { SUPPORTED_ALGORITHMS } from '../keys/algorithms.js';
+import type { VerifyKey } from '../keys/keys.js';
 import { loadNodeCrypto, nodeSignatureCheck } from './node.js';
 import { hashOf } from './signature.js';
 import { webCrypto } from './web.js';

@@ -1,4 +1,4 @@
-import type { VerifyKey } from '../keys.js';
+import type { VerifyKey } from '../keys/keys.js';
 
 /**
  * Checks JWS signatures with one runtime's cryptography. Two implement it: `node:crypto`

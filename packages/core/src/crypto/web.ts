@@ -1,4 +1,4 @@
-import { cryptoKeyAlgorithm, isCryptoKey, isKeyObject, type KeyObjectLike, type VerifyKey } from '../keys.js';
+import { cryptoKeyAlgorithm, isCryptoKey, isKeyObject, type KeyObjectLike, type VerifyKey } from '../keys/keys.js';
 import { hashOf, type SignatureCheck } from './signature.js';
 
 type Algorithm = AlgorithmIdentifier | RsaPssParams | EcdsaParams;

@@ -1,10 +1,10 @@
 import { exportJWK, importJWK, importPKCS8, type JWK } from 'jose';
-import { algorithmsFor, type KeyFamily } from './algorithms.js';
-import { pkcs8KeyFamily } from './der.js';
-import { cryptoKeyStrengthProblem, hmacAlgorithmsForLength, rsaSizeProblem } from './key-strength.js';
-import { secretBytesProblem, secretTextProblem } from './key-text.js';
-import { cryptoKeyAlgorithm, isCryptoKey, isKeyObject, jwkFamily, keyObjectFamily, type KeyInput, type KeyObjectLike } from './keys.js';
-import { armour, readPem } from './pem.js';
+import { algorithmsFor, type KeyFamily } from '../keys/algorithms.js';
+import { pkcs8KeyFamily } from '../keys/der.js';
+import { cryptoKeyStrengthProblem, hmacAlgorithmsForLength, rsaSizeProblem } from '../keys/key-strength.js';
+import { secretBytesProblem, secretTextProblem } from '../keys/key-text.js';
+import { cryptoKeyAlgorithm, isCryptoKey, isKeyObject, jwkFamily, keyObjectFamily, type KeyInput, type KeyObjectLike } from '../keys/keys.js';
+import { armour, readPem } from '../keys/pem.js';
 
 /** A key tokens are signed with: an HMAC secret, or a private key (PKCS #8 PEM, JWK, `KeyObject`, `CryptoKey`). */
 export type SigningKeyInput = string | Uint8Array | JWK | CryptoKey | KeyObjectLike;

@@ -2,12 +2,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createAuthenticator } from './authenticate.js';
-import type { AuthErrorCode } from './errors.js';
-import type { AuthEvent } from './events.js';
+import { createAuthenticator } from '../authenticate.js';
+import type { AuthErrorCode } from '../errors.js';
+import type { AuthEvent } from '../events.js';
 import { createIssuerFinder, MAX_KEPT_ISSUERS } from './issuer-finder.js';
-import type { TrustedIssuer } from './key-source.js';
-import type { IssuerKeys, IssuerResolver, JwtAuthOptions } from './options.js';
+import type { TrustedIssuer } from '../keys/key-source.js';
+import type { IssuerKeys, IssuerResolver, JwtAuthOptions } from '../options.js';
 
 const NOW = new Date('2030-01-01T00:00:00Z');
 const NOW_S = NOW.getTime() / 1000;

@@ -1,8 +1,8 @@
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { createAuthenticator, type AuthResult } from './authenticate.js';
-import type { AuthEvent } from './events.js';
-import type { JwtAuthOptions } from './options.js';
+import { createAuthenticator, type AuthResult } from '../authenticate.js';
+import type { AuthEvent } from '../events.js';
+import type { JwtAuthOptions } from '../options.js';
 import type { RequestLike } from './request.js';
 
 const SECRET = 'unless-test-secret-0123456789abcdef-0123456789';

@@ -1,11 +1,11 @@
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWK, type JWTPayload } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createAuthenticator } from './authenticate.js';
-import type { AuthErrorCode } from './errors.js';
-import type { AuthEvent } from './events.js';
+import { createAuthenticator } from '../authenticate.js';
+import type { AuthErrorCode } from '../errors.js';
+import type { AuthEvent } from '../events.js';
 import { MAX_KEY_CANDIDATES, selectKeys } from './key-list.js';
 import type { KeyInput, PreparedKey } from './keys.js';
-import type { JwtAuthOptions } from './options.js';
+import type { JwtAuthOptions } from '../options.js';
 
 const NOW = new Date('2030-01-01T00:00:00Z');
 const NOW_S = NOW.getTime() / 1000;

@@ -1,7 +1,7 @@
 import { SignJWT, type JWTHeaderParameters, type JWTPayload } from 'jose';
-import { resolveConfig, type AuthConfig } from './config.js';
-import { toSeconds, type Duration } from './duration.js';
-import { AuthError } from './errors.js';
+import { resolveConfig, type AuthConfig } from '../config.js';
+import { toSeconds, type Duration } from '../duration.js';
+import { AuthError } from '../errors.js';
 import type {
   IssuedTokenInfo,
   IssuedTokenResult,
@@ -12,9 +12,9 @@ import type {
   TokenPair,
   VerifierOptions,
 } from './issuer-options.js';
-import { isStoreUnavailable, markRevocationGrace, MemoryRevocationStore, type RotateResult } from './revocation-store.js';
+import { isStoreUnavailable, markRevocationGrace, MemoryRevocationStore, type RotateResult } from '../revocation-store.js';
 import { prepareSigningKey, type SigningKey } from './signing-key.js';
-import { verifyError, verifyToken } from './verify.js';
+import { verifyError, verifyToken } from '../jwt/verify.js';
 
 /**
  * Seconds a revocation outlives the token it names by default, so that a verifier's

@@ -1,8 +1,8 @@
 import { SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createAuthenticator, type AuthResult } from './authenticate.js';
-import type { AuthEvent } from './events.js';
-import type { JwtAuthOptions } from './options.js';
+import { createAuthenticator, type AuthResult } from '../authenticate.js';
+import type { AuthEvent } from '../events.js';
+import type { JwtAuthOptions } from '../options.js';
 import type { RequestLike } from './request.js';
 import { findToken, type TokenLookup, type TokenSources } from './token-source.js';
 

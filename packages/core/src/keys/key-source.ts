@@ -1,11 +1,11 @@
 import { createLocalJWKSet, type JWTVerifyGetKey } from 'jose';
 import { SUPPORTED_ALGORITHMS } from './algorithms.js';
-import { createDiscoveredKeySet } from './discovery.js';
-import type { Emit } from './events.js';
+import { createDiscoveredKeySet } from '../jwks/discovery.js';
+import type { Emit } from '../events.js';
 import { crowdedAlgorithm, MAX_KEY_CANDIDATES, MIXED_FAMILIES, mixesFamilies } from './key-list.js';
 import { jwkAlgorithms, prepareKey, type KeyInput, type PreparedKey } from './keys.js';
-import type { KeyFunction, LocalJwks, RemoteJwks } from './options.js';
-import { createRemoteKeySet, isTrustedScheme, REMOTE_JWKS_DEFAULTS, type FetchFunction, type RemoteJwksTiming } from './remote-jwks.js';
+import type { KeyFunction, LocalJwks, RemoteJwks } from '../options.js';
+import { createRemoteKeySet, isTrustedScheme, REMOTE_JWKS_DEFAULTS, type FetchFunction, type RemoteJwksTiming } from '../jwks/remote-jwks.js';
 
 /** One trusted issuer's keys and allowlist. */
 export interface TrustedIssuer {

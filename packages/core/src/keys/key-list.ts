@@ -1,5 +1,5 @@
 import type { PreparedKey } from './keys.js';
-import { REMOTE_JWKS_DEFAULTS } from './remote-jwks.js';
+import { REMOTE_JWKS_DEFAULTS } from '../jwks/remote-jwks.js';
 
 /**
  * Keys tried for one token at most, as `maxCandidates` of a JWK Set: each costs a signature

@@ -1,9 +1,9 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createAuthenticator } from './authenticate.js';
+import { createAuthenticator } from '../authenticate.js';
 import type { KeyInput } from './keys.js';
-import type { JwtAuthOptions } from './options.js';
+import type { JwtAuthOptions } from '../options.js';
 
 // RFC 8725 §3.5 / RFC 7518 §3.2-3.3: keys too weak to use, and public keys dressed up as HMAC
 // secrets (the key-confusion attack), are refused when the middleware is created.

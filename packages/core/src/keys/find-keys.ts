@@ -2,7 +2,7 @@ import type { jwtVerify, JWSHeaderParameters } from 'jose';
 import type { KeySource } from './key-source.js';
 import { MIXED_FAMILIES, mixesFamilies, selectKeys } from './key-list.js';
 import { isKeyShaped, prepareKey, type KeyInput, type PreparedKey } from './keys.js';
-import type { VerifyFailure } from './verify.js';
+import type { VerifyFailure } from '../jwt/verify.js';
 
 /** What jose's `jwtVerify` takes as key: a key, or a function choosing one (a JWK Set). */
 export type JoseKeyInput = Parameters<typeof jwtVerify>[1];

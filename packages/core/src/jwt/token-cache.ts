@@ -1,5 +1,5 @@
 import type { JWSHeaderParameters, JWTPayload } from 'jose';
-import { tokenFingerprint } from './crypto/runtime.js';
+import { tokenFingerprint } from '../crypto/runtime.js';
 
 /** Options of the verified-token cache. */
 export interface TokenCacheOptions {

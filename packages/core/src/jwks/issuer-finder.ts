@@ -1,5 +1,5 @@
-import type { TrustedIssuer } from './key-source.js';
-import type { IssuerKeys, IssuerResolver } from './options.js';
+import type { TrustedIssuer } from '../keys/key-source.js';
+import type { IssuerKeys, IssuerResolver } from '../options.js';
 
 /**
  * Issuers whose keys are kept for an `issuers` function, at most; the least recently used is

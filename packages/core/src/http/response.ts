@@ -1,4 +1,4 @@
-import type { AuthError } from './errors.js';
+import type { AuthError } from '../errors.js';
 
 /** A ready-to-send HTTP answer for an {@link AuthError}. */
 export interface AuthErrorResponse {

@@ -1,9 +1,9 @@
 import { CompactSign, SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createAuthenticator } from './authenticate.js';
-import type { SignatureCheck } from './crypto/signature.js';
+import { createAuthenticator } from '../authenticate.js';
+import type { SignatureCheck } from '../crypto/signature.js';
 import { useSignatureCheck } from './verify.js';
-import type { JwtAuthOptions } from './options.js';
+import type { JwtAuthOptions } from '../options.js';
 
 const SECRET = 'token-cache-test-secret-long-enough-for-hs256';
 const T0 = new Date('2030-01-01T00:00:00Z').getTime();

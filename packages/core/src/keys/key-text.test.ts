@@ -2,10 +2,10 @@ import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { exportJWK, exportPKCS8, generateKeyPair, SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EC_CERTIFICATE } from './test-certificates.js';
-import { createAuthenticator } from './authenticate.js';
-import { createTokenIssuer } from './issuer.js';
+import { createAuthenticator } from '../authenticate.js';
+import { createTokenIssuer } from '../issuing/issuer.js';
 import { prepareKey, type KeyInput } from './keys.js';
-import { prepareSigningKey } from './signing-key.js';
+import { prepareSigningKey } from '../issuing/signing-key.js';
 
 // RFC 8725 §3.1: key text used as an HMAC secret lets anyone who can read it sign tokens. Every
 // form it has been seen in is refused when the middleware (or the issuer) is created, and when a

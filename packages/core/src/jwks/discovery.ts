@@ -1,6 +1,6 @@
 import type { JWTVerifyGetKey } from 'jose';
 import { Backoff } from './backoff.js';
-import type { Emit } from './events.js';
+import type { Emit } from '../events.js';
 import { failureMessage, fetchDocument, isTrustedScheme, KeysUnavailable, type DocumentRequest, type FetchFunction } from './fetch-document.js';
 import { createRemoteKeySet, REMOTE_JWKS_DEFAULTS, withCandidateLimit, type RemoteJwksTiming } from './remote-jwks.js';
 

@@ -1,9 +1,9 @@
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createAuthenticator } from './authenticate.js';
-import type { AuthEvent } from './events.js';
+import { createAuthenticator } from '../authenticate.js';
+import type { AuthEvent } from '../events.js';
 import { classifyFetchError } from './fetch-document.js';
-import type { JwtAuthOptions } from './options.js';
+import type { JwtAuthOptions } from '../options.js';
 import type { FetchFunction } from './remote-jwks.js';
 
 // The key set's own decisions, with documents served through the `fetch` option. Behaviour over

@@ -1,8 +1,8 @@
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import { Backoff } from './backoff.js';
-import type { Emit } from './events.js';
+import type { Emit } from '../events.js';
 import { failureMessage, fetchDocument, KeysUnavailable, type DocumentRequest, type FetchFunction } from './fetch-document.js';
-import { jwkAlgorithms, prepareKey } from './keys.js';
+import { jwkAlgorithms, prepareKey } from '../keys/keys.js';
 
 export { isTrustedScheme, KeysUnavailable, MAX_DOCUMENT_BYTES } from './fetch-document.js';
 export type { FetchFunction } from './fetch-document.js';

@@ -1,17 +1,17 @@
 import { errors, type JWSHeaderParameters, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { checkClaims } from './claims.js';
 import { decodeCompact, type DecodedToken } from './compact.js';
-import { runtimeSignatureCheck } from './crypto/runtime.js';
-import type { SignatureCheck } from './crypto/signature.js';
-import type { VerifyConfig } from './config.js';
-import { AuthError, type AuthErrorCode } from './errors.js';
-import type { Claimed } from './events.js';
-import { findKeys, idOf, type Candidate, type Found } from './find-keys.js';
-import type { VerifyKey } from './keys.js';
-import { MAX_KEY_CANDIDATES } from './key-list.js';
-import { dependsOnRequest, type TrustedIssuer } from './key-source.js';
-import { candidateLimit, KeysUnavailable } from './remote-jwks.js';
-import { withoutStack } from './without-stack.js';
+import { runtimeSignatureCheck } from '../crypto/runtime.js';
+import type { SignatureCheck } from '../crypto/signature.js';
+import type { VerifyConfig } from '../config.js';
+import { AuthError, type AuthErrorCode } from '../errors.js';
+import type { Claimed } from '../events.js';
+import { findKeys, idOf, type Candidate, type Found } from '../keys/find-keys.js';
+import type { VerifyKey } from '../keys/keys.js';
+import { MAX_KEY_CANDIDATES } from '../keys/key-list.js';
+import { dependsOnRequest, type TrustedIssuer } from '../keys/key-source.js';
+import { candidateLimit, KeysUnavailable } from '../jwks/remote-jwks.js';
+import { withoutStack } from '../without-stack.js';
 
 /** A token that passed signature and claim checks. */
 export interface VerifiedToken<Payload extends JWTPayload> {

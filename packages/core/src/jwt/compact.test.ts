@@ -1,6 +1,6 @@
 import { SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createAuthenticator } from './authenticate.js';
+import { createAuthenticator } from '../authenticate.js';
 import { decodeCompact } from './compact.js';
 
 const NOW = new Date('2030-01-01T00:00:00Z');

@@ -2,13 +2,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CompactSign, exportJWK, exportSPKI, generateKeyPair, importPKCS8, SignJWT, type JWK, type JWTPayload } from 'jose';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { EC_CERTIFICATE, EC_CERTIFICATE_KEY } from './test-certificates.js';
-import { createAuthenticator, type AuthResult } from './authenticate.js';
-import type { AuthErrorCode } from './errors.js';
-import type { AuthEvent } from './events.js';
-import type { SignatureCheck } from './crypto/signature.js';
-import type { KeyInput } from './keys.js';
-import type { JwtAuthOptions } from './options.js';
+import { EC_CERTIFICATE, EC_CERTIFICATE_KEY } from '../keys/test-certificates.js';
+import { createAuthenticator, type AuthResult } from '../authenticate.js';
+import type { AuthErrorCode } from '../errors.js';
+import type { AuthEvent } from '../events.js';
+import type { SignatureCheck } from '../crypto/signature.js';
+import type { KeyInput } from '../keys/keys.js';
+import type { JwtAuthOptions } from '../options.js';
 import { useSignatureCheck } from './verify.js';
 
 /** Time is frozen for every scenario: jose and core both read `currentDate`. */

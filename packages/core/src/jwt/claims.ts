@@ -1,6 +1,6 @@
 import { errors, type JWSHeaderParameters, type JWTPayload } from 'jose';
 import type { VerifyFailure } from './verify.js';
-import { withoutStack } from './without-stack.js';
+import { withoutStack } from '../without-stack.js';
 
 /** What the claims of a verified token must satisfy. */
 export interface ClaimRules {

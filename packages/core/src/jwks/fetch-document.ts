@@ -1,4 +1,4 @@
-import type { Emit, KeySetFailureCause } from './events.js';
+import type { Emit, KeySetFailureCause } from '../events.js';
 
 /** The `fetch` a key set uses; the global one by default. */
 export type FetchFunction = (input: string, init: RequestInit) => Promise<Response>;
