@@ -1,0 +1,137 @@
+import type { RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
+import RateLimiterMemory from 'rate-limiter-flexible/lib/RateLimiterMemory.js';
+import RateLimiterRedis from 'rate-limiter-flexible/lib/RateLimiterRedis.js';
+
+/** One limit: at most `points` attempts per `duration` seconds. */
+export interface LoginLimit {
+  /** Attempts allowed in the window. */
+  points: number;
+  /** The window, in seconds; it starts at the first attempt. */
+  duration: number;
+}
+
+/**
+ * A connected [node-redis](https://github.com/redis/node-redis) client (v4, v5 or later, as
+ * `createClient()` returns it): the limiter counts in it with `MULTI` and `EVAL`.
+ */
+export interface ThrottleRedisClient {
+  multi(): unknown;
+  eval(...args: never[]): unknown;
+}
+
+/** Options of the login throttle (`throttle` of `createTokenEndpoints`). */
+export interface ThrottleOptions {
+  /**
+   * Failed logins per username (whatever the address), counted until a login of that username
+   * succeeds, which starts it over. Usernames are compared after Unicode NFKC and lower-casing,
+   * so `Alice` and `alice` share a count. `false` turns it off. Default `{ points: 5, duration: 900 }`
+   * (5 per 15 minutes).
+   */
+  username?: LoginLimit | false;
+  /**
+   * Logins per client address (`address` of the request), failed or not. `false` turns it off.
+   * Default `{ points: 20, duration: 60 }`.
+   */
+  address?: LoginLimit | false;
+  /**
+   * Counts in Redis, shared by every process using it (rate-limiter-flexible's `RateLimiterRedis`
+   * with `useRedisPackage: true`). While Redis cannot answer, each process counts in its own
+   * memory instead, so a Redis outage never opens the door to guessing. Default: memory.
+   */
+  redis?: ThrottleRedisClient;
+  /** Prefix of the Redis keys. Default `jwtauth:login`. */
+  keyPrefix?: string;
+}
+
+/** What the throttle says about one login attempt. */
+export type ThrottleVerdict = { ok: true; succeeded(): Promise<void> } | { ok: false; retryAfter: number };
+
+/** Decides, before the password is checked, whether a login attempt may go on. */
+export interface LoginThrottle {
+  attempt(username: string, address: string | undefined): Promise<ThrottleVerdict>;
+}
+
+const DEFAULT_USERNAME: LoginLimit = { points: 5, duration: 900 };
+const DEFAULT_ADDRESS: LoginLimit = { points: 20, duration: 60 };
+
+function fail(message: string): never {
+  throw new TypeError(`createTokenEndpoints: ${message}`);
+}
+
+function checkLimit(name: string, limit: LoginLimit | false | undefined, fallback: LoginLimit): LoginLimit | undefined {
+  if (limit === false) return undefined;
+  if (limit === undefined) return fallback;
+  if (typeof limit !== 'object' || limit === null) fail(`"throttle.${name}" must be { points, duration } or false.`);
+  if (!Number.isSafeInteger(limit.points) || limit.points < 1) fail(`"throttle.${name}.points" must be a whole number of attempts, at least 1.`);
+  if (!Number.isSafeInteger(limit.duration) || limit.duration < 1) fail(`"throttle.${name}.duration" must be whole seconds, at least 1.`);
+  return limit;
+}
+
+function limiter(limit: LoginLimit, keyPrefix: string, redis: ThrottleRedisClient | undefined): RateLimiterAbstract {
+  const memory = new RateLimiterMemory({ points: limit.points, duration: limit.duration, keyPrefix });
+  if (redis === undefined) return memory;
+  return new RateLimiterRedis({
+    storeClient: redis,
+    useRedisPackage: true,
+    points: limit.points,
+    duration: limit.duration,
+    keyPrefix,
+    // Fail closed but available: an outage counts per process rather than not at all.
+    insuranceLimiter: memory,
+  });
+}
+
+/** Seconds until the next attempt is allowed, at least 1. */
+function retryAfter(refusal: unknown): number {
+  const ms = typeof refusal === 'object' && refusal !== null ? (refusal as RateLimiterRes).msBeforeNext : undefined;
+  return typeof ms === 'number' && Number.isFinite(ms) ? Math.max(1, Math.ceil(ms / 1000)) : 1;
+}
+
+/** An `Error` is the store failing (with no insurance left); anything else is rate-limiter-flexible's refusal. */
+async function consume(rateLimiter: RateLimiterAbstract, key: string): Promise<number | undefined> {
+  try {
+    await rateLimiter.consume(key);
+    return undefined;
+  } catch (refusal) {
+    if (refusal instanceof Error) throw refusal;
+    return retryAfter(refusal);
+  }
+}
+
+/** Checks the `throttle` option and builds its limiters, or `undefined` for `throttle: false`. */
+export function createLoginThrottle(options: ThrottleOptions | false | undefined): LoginThrottle | undefined {
+  if (options === false) return undefined;
+  const given = options ?? {};
+  if (typeof given !== 'object' || given === null) fail('"throttle" must be an object of options, or false.');
+  const usernameLimit = checkLimit('username', given.username, DEFAULT_USERNAME);
+  const addressLimit = checkLimit('address', given.address, DEFAULT_ADDRESS);
+  const redis = given.redis;
+  if (redis !== undefined && (typeof redis !== 'object' || redis === null || typeof redis.multi !== 'function' || typeof redis.eval !== 'function')) {
+    fail('"throttle.redis" must be a node-redis client, as createClient() returns it.');
+  }
+  const prefix = given.keyPrefix ?? 'jwtauth:login';
+  if (typeof prefix !== 'string' || prefix === '') fail('"throttle.keyPrefix" must be a non-empty string.');
+  if (usernameLimit === undefined && addressLimit === undefined) return undefined;
+
+  const byUsername = usernameLimit && limiter(usernameLimit, `${prefix}:user`, redis);
+  const byAddress = addressLimit && limiter(addressLimit, `${prefix}:addr`, redis);
+
+  return {
+    async attempt(username, address) {
+      // A missing address is one shared bucket: refusing too much beats not counting at all.
+      const addressWait = byAddress && (await consume(byAddress, address || 'unknown'));
+      if (addressWait !== undefined) return { ok: false, retryAfter: addressWait };
+      const userKey = username.normalize('NFKC').toLowerCase();
+      // The point is taken before the password is checked, so that concurrent guesses cannot all
+      // pass a check made before any of them failed; a success gives it back (and the rest).
+      const userWait = byUsername && (await consume(byUsername, userKey));
+      if (userWait !== undefined) return { ok: false, retryAfter: userWait };
+      return {
+        ok: true,
+        async succeeded() {
+          if (byUsername) await byUsername.delete(userKey);
+        },
+      };
+    },
+  };
+}
