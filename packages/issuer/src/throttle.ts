@@ -41,6 +41,8 @@ export interface ThrottleOptions {
   redis?: ThrottleRedisClient;
   /** Prefix of the Redis keys. Default `jwtauth:login`. */
   keyPrefix?: string;
+  /** Milliseconds to wait for Redis before counting in this process's memory instead. Default `500`. */
+  redisTimeout?: number;
 }
 
 /** What the throttle says about one login attempt. */
@@ -67,10 +69,16 @@ function checkLimit(name: string, limit: LoginLimit | false | undefined, fallbac
   return limit;
 }
 
-function limiter(limit: LoginLimit, keyPrefix: string, redis: ThrottleRedisClient | undefined): RateLimiterAbstract {
+/** A limiter, and for Redis the per-process one that stands in while Redis cannot answer. */
+interface Limiter {
+  primary: RateLimiterAbstract;
+  fallback?: RateLimiterAbstract;
+}
+
+function limiter(limit: LoginLimit, keyPrefix: string, redis: ThrottleRedisClient | undefined): Limiter {
   const memory = new RateLimiterMemory({ points: limit.points, duration: limit.duration, keyPrefix });
-  if (redis === undefined) return memory;
-  return new RateLimiterRedis({
+  if (redis === undefined) return { primary: memory };
+  const shared = new RateLimiterRedis({
     storeClient: redis,
     useRedisPackage: true,
     points: limit.points,
@@ -79,6 +87,7 @@ function limiter(limit: LoginLimit, keyPrefix: string, redis: ThrottleRedisClien
     // Fail closed but available: an outage counts per process rather than not at all.
     insuranceLimiter: memory,
   });
+  return { primary: shared, fallback: memory };
 }
 
 /** Seconds until the next attempt is allowed, at least 1. */
@@ -88,13 +97,33 @@ function retryAfter(refusal: unknown): number {
 }
 
 /** An `Error` is the store failing (with no insurance left); anything else is rate-limiter-flexible's refusal. */
-async function consume(rateLimiter: RateLimiterAbstract, key: string): Promise<number | undefined> {
+async function consumeFrom(rateLimiter: RateLimiterAbstract, key: string): Promise<number | undefined> {
   try {
     await rateLimiter.consume(key);
     return undefined;
   } catch (refusal) {
     if (refusal instanceof Error) throw refusal;
     return retryAfter(refusal);
+  }
+}
+
+/**
+ * Takes a point: seconds to wait when refused, `undefined` when allowed. A Redis that does not
+ * answer within `timeout` ms (hung, not down: a closed connection fails at once and goes to the
+ * insurance limiter) is passed over for this process's count, so a login never waits on it.
+ */
+async function consume(limiter: Limiter, key: string, timeout: number): Promise<number | undefined> {
+  if (limiter.fallback === undefined) return consumeFrom(limiter.primary, key);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), timeout)));
+  const shared = consumeFrom(limiter.primary, key);
+  // Its answer may still come; nothing waits for it then.
+  shared.catch(() => undefined);
+  try {
+    const first = await Promise.race([shared, late]);
+    return first === 'late' ? await consumeFrom(limiter.fallback, key) : first;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -111,6 +140,8 @@ export function createLoginThrottle(options: ThrottleOptions | false | undefined
   }
   const prefix = given.keyPrefix ?? 'jwtauth:login';
   if (typeof prefix !== 'string' || prefix === '') fail('"throttle.keyPrefix" must be a non-empty string.');
+  const timeout = given.redisTimeout ?? 500;
+  if (!Number.isSafeInteger(timeout) || timeout < 1) fail('"throttle.redisTimeout" must be whole milliseconds, at least 1.');
   if (usernameLimit === undefined && addressLimit === undefined) return undefined;
 
   const byUsername = usernameLimit && limiter(usernameLimit, `${prefix}:user`, redis);
@@ -119,17 +150,23 @@ export function createLoginThrottle(options: ThrottleOptions | false | undefined
   return {
     async attempt(username, address) {
       // A missing address is one shared bucket: refusing too much beats not counting at all.
-      const addressWait = byAddress && (await consume(byAddress, address || 'unknown'));
+      const addressWait = byAddress && (await consume(byAddress, address || 'unknown', timeout));
       if (addressWait !== undefined) return { ok: false, retryAfter: addressWait };
       const userKey = username.normalize('NFKC').toLowerCase();
       // The point is taken before the password is checked, so that concurrent guesses cannot all
       // pass a check made before any of them failed; a success gives it back (and the rest).
-      const userWait = byUsername && (await consume(byUsername, userKey));
+      const userWait = byUsername && (await consume(byUsername, userKey, timeout));
       if (userWait !== undefined) return { ok: false, retryAfter: userWait };
       return {
         ok: true,
         async succeeded() {
-          if (byUsername) await byUsername.delete(userKey);
+          if (byUsername === undefined) return;
+          // Both counts: the success may have been counted in either while Redis was away.
+          const reset = Promise.all([byUsername.primary.delete(userKey), byUsername.fallback?.delete(userKey)]);
+          reset.catch(() => undefined);
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          // A hung Redis must not hold a good login: the reset then lands later, or not at all.
+          await Promise.race([reset, new Promise((resolve) => (timer = setTimeout(resolve, timeout)))]).finally(() => clearTimeout(timer));
         },
       };
     },
