@@ -7,7 +7,7 @@ import { startRedis, type RedisServer } from '../../../test/redis-server.js';
 import { post, serve, type TestServer } from './test-server.js';
 
 let redis: RedisServer;
-const clients: Array<ReturnType<typeof createClient>> = [];
+const clients: Array<{ isOpen: boolean; destroy(): void }> = [];
 const servers: TestServer[] = [];
 
 beforeAll(async () => {
