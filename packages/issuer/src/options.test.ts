@@ -19,6 +19,8 @@ describe('createTokenEndpoints options', () => {
     ['an address limit of a fractional duration', { issuer, verifyCredentials, throttle: { address: { points: 5, duration: 0.5 } } }, /"throttle.address.duration"/],
     ['a username limit that is true', { issuer, verifyCredentials, throttle: { username: true } }, /"throttle.username" must be/],
     ['a redis option that is no client', { issuer, verifyCredentials, throttle: { redis: 'redis://127.0.0.1' } }, /"throttle.redis" must be a node-redis client/],
+    ['an ioredis client', { issuer, verifyCredentials, throttle: { redis: { status: 'ready', multi() {}, eval() {} } } }, /"throttle.redis" must be a node-redis client.*ioredis is not supported/],
+    ['a Redis timeout of 0', { issuer, verifyCredentials, throttle: { redisTimeout: 0 } }, /"throttle.redisTimeout"/],
     ['an empty key prefix', { issuer, verifyCredentials, throttle: { keyPrefix: '' } }, /"throttle.keyPrefix"/],
     ['a concurrency of 0', { issuer, verifyCredentials, hashing: { concurrency: 0 } }, /"hashing.concurrency" must be a whole number, at least 1/],
     ['a negative queue', { issuer, verifyCredentials, hashing: { queue: -1 } }, /"hashing.queue" must be a whole number, at least 0/],

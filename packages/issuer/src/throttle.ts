@@ -15,6 +15,8 @@ export interface LoginLimit {
  * `createClient()` returns it): the limiter counts in it with `MULTI` and `EVAL`.
  */
 export interface ThrottleRedisClient {
+  /** node-redis has it, ioredis (whose command names differ) not: it tells them apart. */
+  readonly isOpen: boolean;
   multi(): unknown;
   eval(...args: never[]): unknown;
 }
@@ -116,9 +118,9 @@ async function consume(limiter: Limiter, key: string, timeout: number): Promise<
   if (limiter.fallback === undefined) return consumeFrom(limiter.primary, key);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), timeout)));
-  const shared = consumeFrom(limiter.primary, key);
-  // Its answer may still come; nothing waits for it then.
-  shared.catch(() => undefined);
+  // A failure the insurance limiter did not absorb counts as no answer. A late answer may still
+  // come; nothing waits for it then.
+  const shared = consumeFrom(limiter.primary, key).catch(() => 'late' as const);
   try {
     const first = await Promise.race([shared, late]);
     return first === 'late' ? await consumeFrom(limiter.fallback, key) : first;
@@ -135,8 +137,8 @@ export function createLoginThrottle(options: ThrottleOptions | false | undefined
   const usernameLimit = checkLimit('username', given.username, DEFAULT_USERNAME);
   const addressLimit = checkLimit('address', given.address, DEFAULT_ADDRESS);
   const redis = given.redis;
-  if (redis !== undefined && (typeof redis !== 'object' || redis === null || typeof redis.multi !== 'function' || typeof redis.eval !== 'function')) {
-    fail('"throttle.redis" must be a node-redis client, as createClient() returns it.');
+  if (redis !== undefined && (typeof redis !== 'object' || redis === null || typeof redis.isOpen !== 'boolean' || typeof redis.multi !== 'function' || typeof redis.eval !== 'function')) {
+    fail('"throttle.redis" must be a node-redis client, as createClient() of the redis package returns it (ioredis is not supported).');
   }
   const prefix = given.keyPrefix ?? 'jwtauth:login';
   if (typeof prefix !== 'string' || prefix === '') fail('"throttle.keyPrefix" must be a non-empty string.');
