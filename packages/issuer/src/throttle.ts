@@ -17,7 +17,9 @@ export interface LoginLimit {
 export interface ThrottleRedisClient {
   /** node-redis has it, ioredis (whose command names differ) not: it tells them apart. */
   readonly isOpen: boolean;
+  /** Used for the count's `INCRBY` + `PTTL`. */
   multi(): unknown;
+  /** Used for the count's atomic increment-with-expiry script. */
   eval(...args: never[]): unknown;
 }
 
