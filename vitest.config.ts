@@ -12,6 +12,7 @@ const packages = Object.entries({
   '@jwtauth/fastify': source('fastify'),
   '@jwtauth/hono': source('hono'),
   '@jwtauth/redis': source('redis'),
+  '@jwtauth/issuer': source('issuer'),
 }).map(([find, replacement]) => ({ find, replacement }));
 
 /**

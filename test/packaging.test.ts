@@ -12,6 +12,7 @@ const EXPORTS: Record<string, string[]> = {
   koa: ['AuthError', 'isAuthError', 'jwtAuth', 'requireClaims', 'requireScopes'],
   fastify: ['AuthError', 'isAuthError', 'jwtAuth', 'requireClaims', 'requireScopes', 'sendAuthError'],
   hono: ['AuthError', 'isAuthError', 'jwtAuth', 'requireClaims', 'requireScopes'],
+  issuer: ['createTokenEndpoints'],
 };
 
 describe.each(Object.entries(EXPORTS))('@jwtauth/%s build', (name, names) => {

@@ -1,0 +1,169 @@
+import { AuthError, clearRefreshCookie, readCookie, refreshCookie, type TokenPair } from '@jwtauth/core';
+import { authFailure, failure, json, missingField, type EndpointAnswer } from './answer.js';
+import { isBodyObject, isJson, optionalString, requiredString, type BodyObject, type Parsed } from './body.js';
+import { resolveOptions, type TokenEndpointsOptions, type VerifiedUser } from './options.js';
+import { Semaphore } from './semaphore.js';
+import { claimedTokenType } from './token-type.js';
+
+/** A request to the token endpoints, as any framework sees it. */
+export interface EndpointRequest<Request = unknown> {
+  /** The HTTP method; only `POST` is served. */
+  method: string;
+  /** The path below where the endpoints are mounted: `/token`, `/token/refresh`, `/token/verify`, `/token/revoke`. */
+  path: string;
+  /** The body as the framework parsed it: a JSON object, or a urlencoded form as an object. */
+  body: unknown;
+  /**
+   * The `Content-Type` header. The refresh cookie is set and read only for `application/json`
+   * requests: an HTML form of another site can post a urlencoded body without a CORS preflight.
+   */
+  contentType?: string | undefined;
+  /** The `Cookie` header. */
+  cookie?: string | undefined;
+  /** The client address the framework trusts (after its proxy settings), for the per-address limit. */
+  address?: string | undefined;
+  /** The framework's own request, handed to `verifyCredentials`. */
+  request: Request;
+}
+
+/** The token endpoints, ready to be mounted by a framework. */
+export interface TokenEndpoints<Request = unknown> {
+  /**
+   * The answer to `request`, or `undefined` when its method and path are none of the endpoints
+   * (the framework then answers 404 or 405 its own way). Rejects only with an error thrown by
+   * `verifyCredentials` or the issuer's own hooks, for the framework's error path.
+   */
+  handle(request: EndpointRequest<Request>): Promise<EndpointAnswer | undefined>;
+}
+
+/** Seconds a login refused for a full queue of password checks is asked to wait. */
+const LOGIN_BUSY_RETRY_AFTER = 1;
+
+const WRONG_TYPE_AT_VERIFY = 'Only access tokens are verified here; a refresh token is only ever sent to the refresh endpoint';
+
+/**
+ * Login, refresh, verify and revoke over a token issuer, for any framework: it parses the body,
+ * the framework sends the answer. Options are checked here; a mistake throws a `TypeError`.
+ */
+export function createTokenEndpoints<Request = unknown>(options: TokenEndpointsOptions<Request>): TokenEndpoints<Request> {
+  const { issuer, verifyCredentials, cookie, throttle, concurrency, queue } = resolveOptions(options);
+  const hashing = new Semaphore(concurrency, queue);
+
+  /** The token response (RFC 6749 §5.1); in cookie mode the refresh token travels in the cookie only. */
+  function tokenAnswer(tokens: TokenPair, inCookie: boolean): EndpointAnswer {
+    const access = { access_token: tokens.accessToken, token_type: tokens.tokenType, expires_in: tokens.expiresIn };
+    if (!inCookie || cookie === undefined) {
+      return json(200, { ...access, refresh_token: tokens.refreshToken, refresh_expires_in: tokens.refreshExpiresIn });
+    }
+    return json(200, access, { 'Set-Cookie': refreshCookie(tokens.refreshToken, { ...cookie, maxAge: tokens.refreshExpiresIn }) });
+  }
+
+  /** The token named in the body's `field`, else (cookie mode, JSON requests only) the refresh cookie. */
+  function tokenOf(request: EndpointRequest<Request>, body: BodyObject, field: string): Parsed<{ token: string; fromCookie: boolean }> {
+    const named = optionalString(body, field);
+    if (!named.ok) return named;
+    if (named.value !== undefined && named.value !== '') return { ok: true, value: { token: named.value, fromCookie: false } };
+    const fromCookie = cookie === undefined ? undefined : readCookie({ headers: { cookie: request.cookie } }, cookie.name ?? 'refresh_token');
+    if (fromCookie === undefined) {
+      return { ok: false, answer: missingField(field, cookie === undefined ? 'is required and must be a string' : 'is required (or the refresh cookie) and must be a string') };
+    }
+    if (!isJson(request.contentType)) return { ok: false, answer: cookieNeedsJson() };
+    return { ok: true, value: { token: fromCookie, fromCookie: true } };
+  }
+
+  async function login(request: EndpointRequest<Request>, body: BodyObject): Promise<EndpointAnswer> {
+    const username = requiredString(body, 'username');
+    if (!username.ok) return username.answer;
+    const password = requiredString(body, 'password');
+    if (!password.ok) return password.answer;
+    const refreshIn = optionalString(body, 'refresh_in');
+    if (!refreshIn.ok) return refreshIn.answer;
+    const inCookie = refreshIn.value === 'cookie';
+    if (refreshIn.value !== undefined && refreshIn.value !== 'body' && !(inCookie && cookie !== undefined)) {
+      return missingField('refresh_in', cookie === undefined ? 'must be "body" (cookie mode is off)' : 'must be "body" or "cookie"');
+    }
+    if (inCookie && !isJson(request.contentType)) return cookieNeedsJson();
+
+    // Cheap refusals first: the throttle, then the bounded queue, and only then the password hash.
+    const verdict = throttle === undefined ? undefined : await throttle.attempt(username.value, request.address);
+    if (verdict !== undefined && !verdict.ok) {
+      return failure('too_many_requests', 'Too many login attempts; try again later', { 'Retry-After': String(verdict.retryAfter) });
+    }
+    const slot = hashing.acquire();
+    if (slot === undefined) {
+      return failure('login_busy', 'Too many logins are being checked at once; try again shortly', { 'Retry-After': String(LOGIN_BUSY_RETRY_AFTER) });
+    }
+    const release = await slot;
+    let user: VerifiedUser | null | undefined;
+    try {
+      user = await verifyCredentials(username.value, password.value, request.request);
+    } finally {
+      release();
+    }
+    if (user === null || user === undefined) return failure('invalid_credentials', 'The username or password is incorrect');
+    if (typeof user !== 'object' || typeof user.subject !== 'string' || user.subject === '') {
+      throw new TypeError('createTokenEndpoints: "verifyCredentials" must return { subject, claims? } with a non-empty subject, or null.');
+    }
+    if (verdict !== undefined) {
+      // A failed reset only leaves the user's earlier failures counted: never worth failing a good login.
+      await verdict.succeeded().catch(() => undefined);
+    }
+    return tokenAnswer(await issuer.issue(user.subject, user.claims ?? {}), inCookie);
+  }
+
+  async function refresh(request: EndpointRequest<Request>, body: BodyObject): Promise<EndpointAnswer> {
+    const source = tokenOf(request, body, 'refresh_token');
+    if (!source.ok) return source.answer;
+    const result = await issuer.refresh(source.value.token);
+    return result.ok ? tokenAnswer(result.tokens, source.value.fromCookie) : authFailure(result.error);
+  }
+
+  /**
+   * Verifies access tokens only. A refresh token is refused from what it claims to be, before its
+   * signature or revocation is looked at: otherwise a thief could ask here, without using it (and
+   * without the rotation noticing), whether a stolen refresh token still works.
+   */
+  async function verify(_request: EndpointRequest<Request>, body: BodyObject): Promise<EndpointAnswer> {
+    const token = requiredString(body, 'token');
+    if (!token.ok) return token.answer;
+    if (claimedTokenType(token.value) === 'refresh') return authFailure(new AuthError('wrong_token_type', { description: WRONG_TYPE_AT_VERIFY }));
+    const result = await issuer.verify(token.value);
+    if (!result.ok) return authFailure(result.error);
+    if (result.tokenType !== 'access') return authFailure(new AuthError('wrong_token_type', { description: WRONG_TYPE_AT_VERIFY }));
+    return json(200, { valid: true, token_type: result.tokenType, sub: result.payload.sub, exp: result.payload.exp });
+  }
+
+  async function revoke(request: EndpointRequest<Request>, body: BodyObject): Promise<EndpointAnswer> {
+    const source = tokenOf(request, body, 'token');
+    if (!source.ok) return source.answer;
+    // Success whatever the token was (RFC 7009 §2.2); either token of a session ends it. Only a
+    // store that cannot record the revocation fails it: 503, never a success that did nothing.
+    const result = await issuer.revoke(source.value.token);
+    if (!result.ok) return authFailure(result.error);
+    // Logging out with the cookie ends with the cookie gone, whether or not it was still valid.
+    const headers: Record<string, string> = source.value.fromCookie && cookie !== undefined ? { 'Set-Cookie': clearRefreshCookie(cookie) } : {};
+    return json(200, { revoked: true }, headers);
+  }
+
+  const routes = new Map([
+    ['/token', login],
+    ['/token/refresh', refresh],
+    ['/token/verify', verify],
+    ['/token/revoke', revoke],
+  ]);
+
+  return {
+    async handle(request) {
+      if (typeof request !== 'object' || request === null) return undefined;
+      const endpoint = typeof request.path === 'string' ? routes.get(request.path) : undefined;
+      if (endpoint === undefined || typeof request.method !== 'string' || request.method.toUpperCase() !== 'POST') return undefined;
+      if (!isBodyObject(request.body)) return failure('invalid_json', 'The request body must be a JSON object or a urlencoded form');
+      return endpoint(request, request.body);
+    },
+  };
+}
+
+/** 400 for cookie mode over a request that is not JSON (see {@link EndpointRequest.contentType}). */
+function cookieNeedsJson(): EndpointAnswer {
+  return failure('invalid_json', 'The refresh cookie is only used with a JSON request body (Content-Type: application/json)');
+}

@@ -1,0 +1,107 @@
+import { clearRefreshCookie, type RefreshCookieOptions, type TokenIssuer } from '@jwtauth/core';
+import { createLoginThrottle, type LoginThrottle, type ThrottleOptions } from './throttle.js';
+
+/** Who a username and password belong to: the token's `sub`, and claims for its tokens (`scope`, roles…). */
+export interface VerifiedUser {
+  /** The `sub` claim of the tokens: a stable, non-empty user id. */
+  subject: string;
+  /** Claims the tokens carry besides the issuer's own (`iss`, `sub`, `exp`… are refused). */
+  claims?: Record<string, unknown>;
+}
+
+/**
+ * Checks a username and password against the app's own user store: the user, or `null` /
+ * `undefined` when they do not match. Should take as long for an unknown username as for a wrong
+ * password (hash against a dummy), so the answer time does not tell which usernames exist. An
+ * error it throws is not a failed login: `handle()` rejects with it, for the framework's error path.
+ */
+export type VerifyCredentials<Request> = (
+  username: string,
+  password: string,
+  request: Request,
+) => VerifiedUser | null | undefined | Promise<VerifiedUser | null | undefined>;
+
+/** The bound on concurrent password checks (`hashing` of `createTokenEndpoints`). */
+export interface HashingOptions {
+  /**
+   * How many `verifyCredentials` calls may run at once. Password hashes (scrypt, bcrypt, argon2)
+   * run on the thread pool that Web Crypto and `node:crypto` share; keep this below its size (4
+   * by default in Node) so token verification always finds a thread. Default `1`.
+   */
+  concurrency?: number;
+  /** How many logins may wait for a slot; beyond them a login answers 503 `login_busy`. Default `100`. */
+  queue?: number;
+}
+
+/** Options of {@link createTokenEndpoints}. */
+export interface TokenEndpointsOptions<Request = unknown> {
+  /** The token issuer (`createTokenIssuer()` of `@jwtauth/core`) that issues, refreshes, verifies and revokes. */
+  issuer: TokenIssuer;
+  /** The user store's check of a username and password. Required. */
+  verifyCredentials: VerifyCredentials<Request>;
+  /**
+   * The refresh cookie (`"refresh_in": "cookie"`): its name, path and `Secure`, as `refreshCookie()`
+   * of `@jwtauth/core` takes them. `path` must be where the endpoints are mounted (the cookie is
+   * sent there only). `false` turns cookie mode off: the cookie is neither set nor read.
+   * Default `{}`: `refresh_token`, `Path=/api/token`, `HttpOnly; Secure; SameSite=Strict`.
+   */
+  refreshCookie?: RefreshCookieOptions | false;
+  /** Login throttling per username and per client address; `false` turns it off. Default: on, in memory. */
+  throttle?: ThrottleOptions | false;
+  /** The bound on concurrent password checks. Default `{ concurrency: 1, queue: 100 }`. */
+  hashing?: HashingOptions;
+}
+
+/** The options, checked, with defaults filled in. */
+export interface ResolvedOptions<Request> {
+  issuer: TokenIssuer;
+  verifyCredentials: VerifyCredentials<Request>;
+  cookie: RefreshCookieOptions | undefined;
+  throttle: LoginThrottle | undefined;
+  concurrency: number;
+  queue: number;
+}
+
+function fail(message: string): never {
+  throw new TypeError(`createTokenEndpoints: ${message}`);
+}
+
+function count(name: string, value: number | undefined, fallback: number, least: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < least) fail(`"hashing.${name}" must be a whole number, at least ${least}.`);
+  return value;
+}
+
+/** Checks the options once, at creation: a mistake is a `TypeError` that says what to fix. */
+export function resolveOptions<Request>(options: TokenEndpointsOptions<Request>): ResolvedOptions<Request> {
+  if (typeof options !== 'object' || options === null) fail('options are required: { issuer, verifyCredentials }.');
+  const { issuer } = options;
+  const methods = ['issue', 'refresh', 'verify', 'revoke'] as const;
+  if (typeof issuer !== 'object' || issuer === null || methods.some((name) => typeof issuer[name] !== 'function')) {
+    fail('"issuer" must be a token issuer made by createTokenIssuer() of @jwtauth/core.');
+  }
+  if (typeof options.verifyCredentials !== 'function') {
+    fail('"verifyCredentials" must be a function (username, password, request) => { subject, claims? } | null.');
+  }
+  let cookie: RefreshCookieOptions | undefined;
+  if (options.refreshCookie !== false) {
+    cookie = options.refreshCookie ?? {};
+    if (typeof cookie !== 'object' || cookie === null) fail('"refreshCookie" must be { name?, path?, secure? } or false.');
+    try {
+      // Builds one cookie now, so that a bad name or path fails here rather than at the first login.
+      clearRefreshCookie(cookie);
+    } catch (error) {
+      fail(`"refreshCookie": ${(error as Error).message.replace(/^refreshCookie: /, '')}`);
+    }
+  }
+  const hashing = options.hashing ?? {};
+  if (typeof hashing !== 'object' || hashing === null) fail('"hashing" must be { concurrency?, queue? }.');
+  return {
+    issuer,
+    verifyCredentials: options.verifyCredentials,
+    cookie,
+    throttle: createLoginThrottle(options.throttle),
+    concurrency: count('concurrency', hashing.concurrency, 1, 1),
+    queue: count('queue', hashing.queue, 100, 0),
+  };
+}
