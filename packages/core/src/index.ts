@@ -43,6 +43,7 @@ export type {
   TokenPair,
   VerifierOptions,
 } from './issuing/issuer-options.js';
+export type { EndpointAnswer, EndpointRequest, JsonValue, TokenEndpoints } from './issuing/endpoint.js';
 export type { SigningKeyInput } from './issuing/signing-key.js';
 export { isStoreUnavailable, MemoryRevocationStore, StoreUnavailable } from './revocation-store.js';
 export type { MemoryRevocationStoreOptions, RevocationStore, RotateOptions, RotateResult } from './revocation-store.js';

@@ -1,17 +1,4 @@
-import type { AuthError } from '@jwtauth/core';
-
-/** A JSON value, as the endpoints answer it (the framework serialises it). */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [name: string]: JsonValue | undefined };
-
-/**
- * A ready HTTP answer of the token endpoints: the framework sends `status`, these `headers` and
- * `body` serialised as JSON (`res.json(body)`, `ctx.body = body`, `reply.send(body)`, `c.json(body)`).
- */
-export interface EndpointAnswer {
-  status: number;
-  headers: Record<string, string>;
-  body: { [name: string]: JsonValue | undefined };
-}
+import type { AuthError, EndpointAnswer } from '@jwtauth/core';
 
 /** Error codes of the token endpoints, besides the contract's own `AuthErrorCode`s. */
 export type EndpointErrorCode = 'invalid_credentials' | 'invalid_json' | 'missing_field' | 'too_many_requests' | 'login_busy';

@@ -1,4 +1,5 @@
-import { missingField, type EndpointAnswer } from './answer.js';
+import type { EndpointAnswer } from '@jwtauth/core';
+import { missingField } from './answer.js';
 
 /** A parsed member, or the answer that refuses the request. */
 export type Parsed<T> = { ok: true; value: T } | { ok: false; answer: EndpointAnswer };

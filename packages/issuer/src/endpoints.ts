@@ -1,40 +1,10 @@
 import { AuthError, clearRefreshCookie, readCookie, refreshCookie, type TokenPair } from '@jwtauth/core';
-import { authFailure, failure, json, missingField, type EndpointAnswer } from './answer.js';
+import { authFailure, failure, json, missingField } from './answer.js';
+import type { EndpointAnswer, EndpointRequest, TokenEndpoints } from '@jwtauth/core';
 import { isBodyObject, isJson, optionalString, requiredString, type BodyObject, type Parsed } from './body.js';
 import { resolveOptions, type TokenEndpointsOptions, type VerifiedUser } from './options.js';
 import { Semaphore } from './semaphore.js';
 import { claimedTokenType } from './token-type.js';
-
-/** A request to the token endpoints, as any framework sees it. */
-export interface EndpointRequest<Request = unknown> {
-  /** The HTTP method; only `POST` is served. */
-  method: string;
-  /** The path below where the endpoints are mounted: `/token`, `/token/refresh`, `/token/verify`, `/token/revoke`. */
-  path: string;
-  /** The body as the framework parsed it: a JSON object, or a urlencoded form as an object. */
-  body: unknown;
-  /**
-   * The `Content-Type` header. The refresh cookie is set and read only for `application/json`
-   * requests: an HTML form of another site can post a urlencoded body without a CORS preflight.
-   */
-  contentType?: string | undefined;
-  /** The `Cookie` header. */
-  cookie?: string | undefined;
-  /** The client address the framework trusts (after its proxy settings), for the per-address limit. */
-  address?: string | undefined;
-  /** The framework's own request, handed to `verifyCredentials`. */
-  request: Request;
-}
-
-/** The token endpoints, ready to be mounted by a framework. */
-export interface TokenEndpoints<Request = unknown> {
-  /**
-   * The answer to `request`, or `undefined` when its method and path are none of the endpoints
-   * (the framework then answers 404 or 405 its own way). Rejects only with an error thrown by
-   * `verifyCredentials` or the issuer's own hooks, for the framework's error path.
-   */
-  handle(request: EndpointRequest<Request>): Promise<EndpointAnswer | undefined>;
-}
 
 /** Seconds a login refused for a full queue of password checks is asked to wait. */
 const LOGIN_BUSY_RETRY_AFTER = 1;

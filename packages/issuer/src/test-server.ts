@@ -3,7 +3,7 @@
 // X-Forwarded-For header for the client address (as a framework behind a proxy would).
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { TokenEndpoints } from './endpoints.js';
+import type { TokenEndpoints } from '@jwtauth/core';
 
 export interface TestServer {
   url: string;

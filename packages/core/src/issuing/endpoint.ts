@@ -1,0 +1,49 @@
+/**
+ * What token endpoints (`@jwtauth/issuer`'s `createTokenEndpoints`) and the adapters that mount
+ * them agree on. Types only: an adapter mounts endpoints without depending on the issuer package,
+ * so apps that only verify tokens never install it.
+ */
+
+/** A JSON value, as the endpoints answer it (the framework serialises it). */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [name: string]: JsonValue | undefined };
+
+/**
+ * A ready HTTP answer of the token endpoints: the framework sends `status`, these `headers` and
+ * `body` serialised as JSON (`res.json(body)`, `ctx.body = body`, `reply.send(body)`, `c.json(body)`).
+ */
+export interface EndpointAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: { [name: string]: JsonValue | undefined };
+}
+
+/** A request to the token endpoints, as any framework sees it. */
+export interface EndpointRequest<Request = unknown> {
+  /** The HTTP method; only `POST` is served. */
+  method: string;
+  /** The path below where the endpoints are mounted: `/token`, `/token/refresh`, `/token/verify`, `/token/revoke`. */
+  path: string;
+  /** The body as the framework parsed it: a JSON object, or a urlencoded form as an object. */
+  body: unknown;
+  /**
+   * The `Content-Type` header. The refresh cookie is set and read only for `application/json`
+   * requests: an HTML form of another site can post a urlencoded body without a CORS preflight.
+   */
+  contentType?: string | undefined;
+  /** The `Cookie` header. */
+  cookie?: string | undefined;
+  /** The client address the framework trusts (after its proxy settings), for the per-address limit. */
+  address?: string | undefined;
+  /** The framework's own request, handed to `verifyCredentials`. */
+  request: Request;
+}
+
+/** The token endpoints, ready to be mounted by a framework. */
+export interface TokenEndpoints<Request = unknown> {
+  /**
+   * The answer to `request`, or `undefined` when its method and path are none of the endpoints
+   * (the framework then answers 404 or 405 its own way). Rejects only with an error thrown by
+   * `verifyCredentials` or the issuer's own hooks, for the framework's error path.
+   */
+  handle(request: EndpointRequest<Request>): Promise<EndpointAnswer | undefined>;
+}
