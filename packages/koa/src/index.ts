@@ -1,5 +1,7 @@
 export { jwtAuth, requireClaims, requireScopes } from './middleware.js';
 export type { JwtAuthMiddleware, KoaJwtAuthOptions } from './middleware.js';
+export { tokenRoutes } from './token-routes.js';
+export type { TokenRoutesOptions } from './token-routes.js';
 export type { JwtAuthState, StateKeyOptions } from './state.js';
 export { AuthError, isAuthError } from '@jwtauth/core';
-export type { AuthErrorCode, AuthInfo, ClaimCheck, JWTPayload, JwtAuthOptions, Unless, UnlessOptions, UnlessPath } from '@jwtauth/core';
+export type { AuthErrorCode, AuthInfo, ClaimCheck, JWTPayload, JwtAuthOptions, TokenEndpoints, Unless, UnlessOptions, UnlessPath } from '@jwtauth/core';
