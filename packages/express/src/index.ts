@@ -1,5 +1,6 @@
 export { jwtAuth, requireClaims, requireScopes } from './middleware.js';
 export type { ExpressJwtAuthOptions } from './middleware.js';
+export { tokenRouter } from './token-router.js';
 export type { JwtAuthProperties, JwtAuthRequestProperties } from './request-properties.js';
 export { AuthError, isAuthError } from '@jwtauth/core';
 export type { AuthErrorCode, AuthInfo, ClaimCheck, JWTPayload, JwtAuthOptions } from '@jwtauth/core';

@@ -14,7 +14,7 @@ interface BodyParser1Request {
 }
 
 /** Express 4 apps have a `_router`; Express 5's router is `app.router`. */
-function isExpress4(req: Request): boolean {
+export function isExpress4(req: Request): boolean {
   return typeof req.app === 'function' && '_router' in req.app;
 }
 
