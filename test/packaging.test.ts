@@ -8,10 +8,10 @@ const dist = (name: string, file: string) => fileURLToPath(new URL(`../packages/
 
 const EXPORTS: Record<string, string[]> = {
   core: ['AuthError', 'createAuthenticator', 'createClaimGuard', 'createScopeGuard', 'isAuthError', 'toErrorResponse'],
-  express: ['AuthError', 'isAuthError', 'jwtAuth', 'requireClaims', 'requireScopes'],
-  koa: ['AuthError', 'isAuthError', 'jwtAuth', 'requireClaims', 'requireScopes'],
+  express: ['AuthError', 'isAuthError', 'jwtAuth', 'requireClaims', 'requireScopes', 'tokenRouter'],
+  koa: ['AuthError', 'isAuthError', 'jwtAuth', 'requireClaims', 'requireScopes', 'tokenRoutes'],
   fastify: ['AuthError', 'isAuthError', 'jwtAuth', 'requireClaims', 'requireScopes', 'sendAuthError'],
-  hono: ['AuthError', 'isAuthError', 'jwtAuth', 'requireClaims', 'requireScopes'],
+  hono: ['AuthError', 'isAuthError', 'jwtAuth', 'requireClaims', 'requireScopes', 'tokenApp'],
   issuer: ['createTokenEndpoints'],
 };
 
