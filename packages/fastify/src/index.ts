@@ -7,5 +7,7 @@ export type {
   JwtAuthRequestFields,
   JwtVerify,
 } from './plugin.js';
+export { tokenEndpoints } from './token-endpoints.js';
+export type { TokenEndpointsPluginOptions } from './token-endpoints.js';
 export { AuthError, isAuthError } from '@jwtauth/core';
 export type { AuthErrorCode, AuthInfo, ClaimCheck, JWTPayload, JwtAuthOptions } from '@jwtauth/core';
