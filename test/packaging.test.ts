@@ -10,7 +10,7 @@ const EXPORTS: Record<string, string[]> = {
   core: ['AuthError', 'createAuthenticator', 'createClaimGuard', 'createScopeGuard', 'isAuthError', 'toErrorResponse'],
   express: ['AuthError', 'isAuthError', 'jwtAuth', 'requireClaims', 'requireScopes', 'tokenRouter'],
   koa: ['AuthError', 'isAuthError', 'jwtAuth', 'requireClaims', 'requireScopes', 'tokenRoutes'],
-  fastify: ['AuthError', 'isAuthError', 'jwtAuth', 'requireClaims', 'requireScopes', 'sendAuthError'],
+  fastify: ['AuthError', 'isAuthError', 'jwtAuth', 'requireClaims', 'requireScopes', 'sendAuthError', 'tokenEndpoints'],
   hono: ['AuthError', 'isAuthError', 'jwtAuth', 'requireClaims', 'requireScopes', 'tokenApp'],
   issuer: ['createTokenEndpoints'],
 };
