@@ -7,11 +7,10 @@
 // competes with them for CPU.
 // Run: pnpm --filter @jwtauth/bench bench:flood (after pnpm build). Knobs in bench/README.md.
 import { createHmac, generateKeyPairSync, randomBytes, scrypt, sign } from 'node:crypto';
-import { appendFileSync, existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import os from 'node:os';
-import { relative } from 'node:path';
 import { importSPKI, jwtVerify } from 'jose';
-import { fmtInt, fmtUs, gitDescribe, heading, loadCore, log, machineLine, measure, resultsFile, stats, versionOf, warm } from './measure.mjs';
+import { fmtInt, fmtUs, gitDescribe, heading, loadCore, log, machineLine, measure, publish, stats, versionOf, warm } from './measure.mjs';
 
 // As examples/shared/src/users.ts hashes passwords.
 const SCRYPT_OPTIONS = { N: 16384, r: 8, p: 1 };
@@ -223,10 +222,4 @@ const section = [
   '',
 ].join('\n');
 
-process.stdout.write(`\n${section}`);
-const file = resultsFile();
-if (file) {
-  if (!existsSync(file)) appendFileSync(file, '# Benchmark results\n\n');
-  appendFileSync(file, `${section}\n`);
-  log(`appended to ${relative(process.cwd(), file) || file}`);
-}
+publish(section);

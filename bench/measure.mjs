@@ -2,10 +2,10 @@
 // percentiles exist, not only a mean), interleaved rounds, and the bits of a RESULTS.md section
 // (machine, versions, commit). Not a benchmark itself.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
@@ -171,3 +171,13 @@ export const heading = (startedAt, what, note) =>
   `## ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC — ${what}${note ? ` — ${note}` : ''}`;
 
 export const log = (message) => process.stderr.write(`${message}\n`);
+
+/** Prints a results section and appends it to {@link resultsFile} (unless `BENCH_RESULTS=-`). */
+export function publish(section) {
+  process.stdout.write(`\n${section}`);
+  const file = resultsFile();
+  if (!file) return;
+  if (!existsSync(file)) appendFileSync(file, '# Benchmark results\n\n');
+  appendFileSync(file, `${section}\n`);
+  log(`appended to ${relative(process.cwd(), file) || file}`);
+}

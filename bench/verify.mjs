@@ -4,13 +4,11 @@
 // Every call is timed on its own (mean, p50, p99), tasks run in interleaved rounds.
 // Run: pnpm --filter @jwtauth/bench bench:verify (after pnpm build). Knobs in bench/README.md.
 import { createHmac, generateKeyPairSync, sign } from 'node:crypto';
-import { appendFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
-import { relative } from 'node:path';
 import { importSPKI, jwtVerify } from 'jose';
 import {
   fmtInt, fmtRatio, fmtUs, gitDescribe, heading, loadCore, loadFastJwt, log, machineLine, measure, ratio,
-  resultsFile, stats, versionOf, warm,
+  publish, stats, versionOf, warm,
 } from './measure.mjs';
 
 const SECRET = 'bench-secret-that-is-long-enough-for-hs256-signatures';
@@ -202,10 +200,4 @@ const section = [
   '',
 ].join('\n');
 
-process.stdout.write(`\n${section}`);
-const file = resultsFile();
-if (file) {
-  if (!existsSync(file)) appendFileSync(file, '# Benchmark results\n\n');
-  appendFileSync(file, `${section}\n`);
-  log(`appended to ${relative(process.cwd(), file) || file}`);
-}
+publish(section);
