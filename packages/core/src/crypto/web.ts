@@ -37,6 +37,8 @@ function importParams(alg: string): AlgorithmIdentifier | RsaHashedImportParams 
   }
 }
 
+const ENCODER = new TextEncoder();
+
 /** CryptoKeys made from bytes or KeyObjects, once per key and algorithm. */
 const imported = new WeakMap<object, Map<string, Promise<CryptoKey>>>();
 
@@ -72,7 +74,7 @@ async function verifyAsync(alg: string, key: VerifyKey, signingInput: string, si
       if (!cryptoKeyAlgorithm(key).includes(alg)) return false;
       cryptoKey = key;
     } else return false;
-    return await crypto.subtle.verify(params, cryptoKey, signature as Uint8Array<ArrayBuffer>, new TextEncoder().encode(signingInput));
+    return await crypto.subtle.verify(params, cryptoKey, signature as Uint8Array<ArrayBuffer>, ENCODER.encode(signingInput));
   } catch {
     // A key that does not fit the algorithm, or a signature Web Crypto cannot read.
     return false;

@@ -104,6 +104,8 @@ export interface DecodedToken {
    */
   headerJson: string;
   payloadJson: string;
+  /** The three segments as sent (a JWK Set's key lookup takes them). */
+  segments: readonly [string, string, string];
   /** What the signature covers: the token up to its last `.`. */
   signingInput: string;
   /** The signature's bytes (empty for an empty segment). */
@@ -132,6 +134,7 @@ export function decodeCompact(token: string): DecodedToken | undefined {
     payload: payload as JWTPayload,
     headerJson: headerJson!,
     payloadJson: payloadJson!,
+    segments: segments as [string, string, string],
     signingInput: token.slice(0, segments[0]!.length + 1 + segments[1]!.length),
     signature: base64urlBytes(segments[2]!),
   };

@@ -126,8 +126,8 @@ function signatureValid(decoded: DecodedToken, key: VerifyKey): boolean | Promis
  * (no `kid`, or a shared one) each in the set's order. Each costs a signature check, so only the
  * first few are tried: a forged token must not make us try every key of a large set.
  */
-async function keySetVerdict(getKey: JWTVerifyGetKey, decoded: DecodedToken, token: string): Promise<true | VerifyFailure> {
-  const [protectedHeader, payload, signature] = token.split('.') as [string, string, string];
+async function keySetVerdict(getKey: JWTVerifyGetKey, decoded: DecodedToken): Promise<true | VerifyFailure> {
+  const [protectedHeader, payload, signature] = decoded.segments;
   let key: VerifyKey;
   try {
     key = (await getKey(decoded.header, { protected: protectedHeader, payload, signature })) as VerifyKey;
@@ -153,7 +153,7 @@ async function keySetVerdict(getKey: JWTVerifyGetKey, decoded: DecodedToken, tok
  * Several keys, in order: the first whose signature verifies decides. Returns the key that
  * verified, or why none did.
  */
-async function verifiedBy(decoded: DecodedToken, token: string, { candidates, skipped }: { candidates: readonly Candidate[]; skipped: number }): Promise<Candidate | VerifyFailure> {
+async function verifiedBy(decoded: DecodedToken, { candidates, skipped }: { candidates: readonly Candidate[]; skipped: number }): Promise<Candidate | VerifyFailure> {
   for (const candidate of candidates) {
     let key: unknown;
     try {
@@ -167,7 +167,7 @@ async function verifiedBy(decoded: DecodedToken, token: string, { candidates, sk
     }
     let verdict: true | VerifyFailure;
     if (typeof key === 'function') {
-      verdict = await keySetVerdict(key as JWTVerifyGetKey, decoded, token);
+      verdict = await keySetVerdict(key as JWTVerifyGetKey, decoded);
     } else {
       let valid = signatureValid(decoded, key as VerifyKey);
       if (typeof valid !== 'boolean') valid = await valid;
@@ -265,7 +265,7 @@ async function verifyDecoded<P extends JWTPayload>(
       if (cached !== undefined) return { ok: true, header: cached.header, payload: cached.payload as P };
     }
   }
-  const used = await verifiedBy(decoded, token, found);
+  const used = await verifiedBy(decoded, found);
   if (!('id' in used)) return used;
   const verified: VerifiedToken<P> = { header: decoded.header, payload: decoded.payload as P };
 
