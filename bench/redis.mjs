@@ -21,7 +21,8 @@ import { Hono } from 'hono';
 import { createClient } from 'redis';
 import { Bench } from 'tinybench';
 // The bench package depends on the adapters, not on core itself: take the built core of this checkout.
-import { createTokenIssuer, MemoryRevocationStore } from '../packages/core/dist/index.js';
+import { MemoryRevocationStore } from '../packages/core/dist/index.js';
+import { createTokenIssuer } from '../packages/issuer/dist/index.js';
 
 const time = Number(process.env.BENCH_TIME_MS ?? 1500);
 const KEY = 'bench-secret-that-is-long-enough-for-hs256-signatures';

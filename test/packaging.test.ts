@@ -12,7 +12,7 @@ const EXPORTS: Record<string, string[]> = {
   koa: ['AuthError', 'isAuthError', 'jwtAuth', 'requireClaims', 'requireScopes', 'tokenRoutes'],
   fastify: ['AuthError', 'isAuthError', 'jwtAuth', 'requireClaims', 'requireScopes', 'sendAuthError', 'tokenEndpoints'],
   hono: ['AuthError', 'isAuthError', 'jwtAuth', 'requireClaims', 'requireScopes', 'tokenApp'],
-  issuer: ['createTokenEndpoints'],
+  issuer: ['clearRefreshCookie', 'createTokenEndpoints', 'createTokenIssuer', 'refreshCookie'],
 };
 
 describe.each(Object.entries(EXPORTS))('@jwtauth/%s build', (name, names) => {
@@ -25,6 +25,18 @@ describe.each(Object.entries(EXPORTS))('@jwtauth/%s build', (name, names) => {
     const esm = (await import(dist(name, 'index.js'))) as Record<string, unknown>;
     const cjs = require(dist(name, 'index.cjs')) as Record<string, unknown>;
     expect(Object.keys(cjs).sort()).toEqual(Object.keys(esm).sort());
+  });
+});
+
+describe('@jwtauth/core without issuing', () => {
+  // Apps that only verify install core alone: no issuer, no signing code, in either build.
+  it.each(['index.js', 'index.cjs'])('%s has no token issuer and does not sign', async (file) => {
+    const { readFile } = await import('node:fs/promises');
+    const built = await readFile(dist('core', file), 'utf8');
+    const loaded = (file.endsWith('.cjs') ? require(dist('core', file)) : await import(dist('core', file))) as Record<string, unknown>;
+    expect(loaded.createTokenIssuer).toBeUndefined();
+    expect(loaded.refreshCookie).toBeUndefined();
+    expect(built).not.toMatch(/SignJWT|\.sign\(/);
   });
 });
 

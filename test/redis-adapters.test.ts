@@ -1,4 +1,4 @@
-import { createTokenIssuer, type TokenIssuer } from '@jwtauth/core';
+import { createTokenIssuer, type TokenIssuer } from '@jwtauth/issuer';
 import { createRedisStore } from '@jwtauth/redis';
 import Redis from 'ioredis';
 import { createClient } from 'redis';

@@ -8,6 +8,7 @@ const require = createRequire(import.meta.url);
 const dist = (name: string, file: string) => fileURLToPath(new URL(`../packages/${name}/dist/${file}`, import.meta.url));
 type RedisModule = typeof import('@jwtauth/redis');
 type CoreModule = typeof import('@jwtauth/core');
+type IssuerModule = typeof import('@jwtauth/issuer');
 
 /** A client of neither library's making, whose every command fails as a dropped connection does. */
 const broken = { exists: async () => Promise.reject(new Error('Connection is closed.')), evalSha: async () => Promise.reject(new Error('Connection is closed.')), eval: async () => 0 };
@@ -25,8 +26,11 @@ describe('@jwtauth/redis build', () => {
     const cjsCore = require(dist('core', 'index.cjs')) as CoreModule;
     const esmRedis = (await import(dist('redis', 'index.js'))) as RedisModule;
     const cjsRedis = require(dist('redis', 'index.cjs')) as RedisModule;
-    for (const [core, redis] of [[esmCore, cjsRedis], [cjsCore, esmRedis]] as const) {
-      const issuer = core.createTokenIssuer({ key: 'redis-packaging-test-secret-long-enough-for-hs256', store: redis.createRedisStore({ client: broken }) });
+    // Each issuer build loads the core of its own format, as it would in an app.
+    const esmIssuer = (await import(dist('issuer', 'index.js'))) as IssuerModule;
+    const cjsIssuer = require(dist('issuer', 'index.cjs')) as IssuerModule;
+    for (const [core, issuers, redis] of [[esmCore, esmIssuer, cjsRedis], [cjsCore, cjsIssuer, esmRedis]] as const) {
+      const issuer = issuers.createTokenIssuer({ key: 'redis-packaging-test-secret-long-enough-for-hs256', store: redis.createRedisStore({ client: broken }) });
       const tokens = await issuer.issue('alice');
       const authenticator = core.createAuthenticator({ ...issuer.verifierOptions });
       const result = await authenticator.authenticate(new Request('http://127.0.0.1/', { headers: { authorization: `Bearer ${tokens.accessToken}` } }), null);

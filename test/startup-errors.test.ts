@@ -1,4 +1,4 @@
-import { createTokenIssuer } from '@jwtauth/core';
+import { createTokenIssuer } from '@jwtauth/issuer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HS_SECRET, makeKeys, type Keys } from './fixtures.js';
 import { harnesses, type AnyOptions } from './harness/index.js';

@@ -1,6 +1,5 @@
-import { createTokenIssuer } from '@jwtauth/core';
+import { createTokenEndpoints, createTokenIssuer, type TokenEndpointsOptions } from '@jwtauth/issuer';
 import { jwtAuth, tokenRouter } from '@jwtauth/express';
-import { createTokenEndpoints, type TokenEndpointsOptions } from '@jwtauth/issuer';
 import express from 'express';
 import express4 from 'express4';
 import { createServer } from 'node:http';

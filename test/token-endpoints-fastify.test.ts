@@ -1,7 +1,6 @@
 import fastifyFormbody from '@fastify/formbody';
-import { createTokenIssuer } from '@jwtauth/core';
+import { createTokenEndpoints, createTokenIssuer } from '@jwtauth/issuer';
 import { jwtAuth, tokenEndpoints } from '@jwtauth/fastify';
-import { createTokenEndpoints } from '@jwtauth/issuer';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import fastify4 from 'fastify4';
 import { afterEach, describe, expect, it } from 'vitest';

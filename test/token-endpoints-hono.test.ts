@@ -1,7 +1,6 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { createTokenIssuer } from '@jwtauth/core';
+import { createTokenEndpoints, createTokenIssuer, type TokenEndpointsOptions } from '@jwtauth/issuer';
 import { jwtAuth, tokenApp, type JwtAuthEnv, type TokenAppOptions } from '@jwtauth/hono';
-import { createTokenEndpoints, type TokenEndpointsOptions } from '@jwtauth/issuer';
 import { Hono, type Context } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HS_SECRET } from './fixtures.js';

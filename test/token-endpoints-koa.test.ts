@@ -1,7 +1,6 @@
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
-import { createTokenIssuer } from '@jwtauth/core';
-import { createTokenEndpoints, type TokenEndpointsOptions } from '@jwtauth/issuer';
+import { createTokenEndpoints, createTokenIssuer, type TokenEndpointsOptions } from '@jwtauth/issuer';
 import { jwtAuth, tokenRoutes, type TokenEndpoints } from '@jwtauth/koa';
 import Koa, { type Context, type Middleware } from 'koa';
 import koa2 from 'koa2';

@@ -1,5 +1,5 @@
 import fastifyCookie, { sign as signCookie } from '@fastify/cookie';
-import { createTokenIssuer } from '@jwtauth/core';
+import { createTokenIssuer } from '@jwtauth/issuer';
 import { isAuthError, jwtAuth, sendAuthError, type FastifyJwtAuthOptions } from '@jwtauth/fastify';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { exportSPKI, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';

@@ -1,13 +1,5 @@
-import {
-  clearRefreshCookie,
-  createTokenIssuer,
-  readCookie,
-  refreshCookie,
-  type RevocationStore,
-  type TokenIssuer,
-  type TokenPair,
-  type VerifierOptions,
-} from '@jwtauth/core';
+import { readCookie, type RevocationStore } from '@jwtauth/core';
+import { clearRefreshCookie, createTokenIssuer, refreshCookie, type TokenIssuer, type TokenPair, type VerifierOptions } from '@jwtauth/issuer';
 import { NO_STORE, authFailure, failure, json, type Answer } from './answer.js';
 import { missingField, optionalString, parseJsonObject, requiredString, type TokenRequest } from './body.js';
 import type { Config } from './config.js';

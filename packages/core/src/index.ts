@@ -32,21 +32,15 @@ export type { FetchHeaders, NodeHeaders, RequestLike } from './http/request.js';
 export type { CookieSource, TokenFrom } from './http/token-source.js';
 export type { Unless, UnlessOptions, UnlessPath } from './http/unless.js';
 export type { JWK, JWSHeaderParameters, JWTPayload } from 'jose';
-export { createTokenIssuer } from './issuing/issuer.js';
-export type {
-  IssuedTokenInfo,
-  IssuedTokenResult,
-  RefreshResult,
-  RevokeResult,
-  TokenIssuer,
-  TokenIssuerOptions,
-  TokenPair,
-  VerifierOptions,
-} from './issuing/issuer-options.js';
-export type { EndpointAnswer, EndpointRequest, JsonValue, TokenEndpoints } from './issuing/endpoint.js';
-export type { SigningKeyInput } from './issuing/signing-key.js';
+export type { EndpointAnswer, EndpointRequest, JsonValue, TokenEndpoints } from './http/token-endpoint.js';
 export { isStoreUnavailable, MemoryRevocationStore, StoreUnavailable } from './revocation-store.js';
 export type { MemoryRevocationStoreOptions, RevocationStore, RotateOptions, RotateResult } from './revocation-store.js';
-export { clearRefreshCookie, readCookie, refreshCookie } from './http/cookies.js';
-export type { RefreshCookieOptions } from './http/cookies.js';
+export { readCookie } from './http/cookies.js';
 export type { IssuerResolver, KeyAnswer } from './options.js';
+/**
+ * Core's internals that `@jwtauth/issuer` builds on. Not public API: no semver, any release may
+ * change it. Applications import what they need from the package root.
+ *
+ * @internal
+ */
+export * as internals from './internals.js';

@@ -4,7 +4,7 @@
  */
 const FASTIFY_JWT_OPTIONS: ReadonlyMap<string, string> = new Map([
   ['verify', 'its fields are top-level options here: allowedIss → issuer, allowedAud → audience, allowedSub → subject, algorithms, maxAge → maxTokenAge, clockTolerance, requiredClaims, cache, extractToken → getToken'],
-  ['sign', 'this plugin only verifies: issue tokens with createTokenIssuer from @jwtauth/core'],
+  ['sign', 'this plugin only verifies: issue tokens with createTokenIssuer from @jwtauth/issuer'],
   ['decode', 'tokens are always verified before use; the verified header and payload are in request.auth'],
   ['cookie', 'use tokenFrom: { cookie: { name, signed } }'],
   ['trusted', 'use isRevoked(payload, header), which returns true to refuse a token'],
@@ -12,7 +12,7 @@ const FASTIFY_JWT_OPTIONS: ReadonlyMap<string, string> = new Map([
   ['decoratorName', 'the result is always in request.auth and request.user'],
   ['jwtVerify', 'with hook: false, a namespace names it: namespace: "x" gives request.xJwtVerify()'],
   ['jwtDecode', 'there is no decode without verification; use a namespace with hook: false'],
-  ['jwtSign', 'this plugin only verifies: issue tokens with createTokenIssuer from @jwtauth/core'],
+  ['jwtSign', 'this plugin only verifies: issue tokens with createTokenIssuer from @jwtauth/issuer'],
 ]);
 
 /** Throws a `TypeError` naming our equivalent when an @fastify/jwt option is given. */
@@ -25,6 +25,6 @@ export function refusePeerOptions(options: object): void {
   }
   const { secret } = options as { secret?: unknown };
   if (typeof secret === 'object' && secret !== null && !('kty' in secret) && ('public' in secret || 'private' in secret)) {
-    throw new TypeError('jwtAuth: "secret" { public, private } is @fastify/jwt\'s form: give the public key alone (secret: publicKey); tokens are issued with createTokenIssuer from @jwtauth/core.');
+    throw new TypeError('jwtAuth: "secret" { public, private } is @fastify/jwt\'s form: give the public key alone (secret: publicKey); tokens are issued with createTokenIssuer from @jwtauth/issuer.');
   }
 }

@@ -1,5 +1,18 @@
-export { createTokenEndpoints } from './endpoints.js';
+export { createTokenIssuer } from './issuer/issuer.js';
+export type {
+  IssuedTokenInfo,
+  IssuedTokenResult,
+  RefreshResult,
+  RevokeResult,
+  TokenIssuer,
+  TokenIssuerOptions,
+  TokenPair,
+  VerifierOptions,
+} from './issuer/options.js';
+export type { SigningKeyInput } from './issuer/signing-key.js';
+export { clearRefreshCookie, refreshCookie, type RefreshCookieOptions } from './issuer/cookies.js';
+export { createTokenEndpoints } from './endpoints/endpoints.js';
 export type { EndpointAnswer, EndpointRequest, JsonValue, TokenEndpoints } from '@jwtauth/core';
-export type { EndpointErrorCode } from './answer.js';
-export type { HashingOptions, TokenEndpointsOptions, VerifiedUser, VerifyCredentials } from './options.js';
-export type { LoginLimit, ThrottleOptions, ThrottleRedisClient } from './throttle.js';
+export type { EndpointErrorCode } from './endpoints/answer.js';
+export type { HashingOptions, TokenEndpointsOptions, VerifiedUser, VerifyCredentials } from './endpoints/options.js';
+export type { LoginLimit, ThrottleOptions, ThrottleRedisClient } from './endpoints/throttle.js';

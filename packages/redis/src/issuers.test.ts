@@ -1,4 +1,5 @@
-import { createAuthenticator, createTokenIssuer, type AuthErrorCode, type TokenIssuer, type TokenIssuerOptions } from '@jwtauth/core';
+import { createAuthenticator, type AuthErrorCode } from '@jwtauth/core';
+import { createTokenIssuer, type TokenIssuer, type TokenIssuerOptions } from '@jwtauth/issuer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore } from './redis-store.js';
 import { CLIENTS, eventually, startRedis, type Connected, type RedisServer } from './test-redis.js';

@@ -1,4 +1,5 @@
-import { createTokenIssuer, type RevocationStore } from '@jwtauth/core';
+import { type RevocationStore } from '@jwtauth/core';
+import { createTokenIssuer } from '@jwtauth/issuer';
 import Redis, { Cluster } from 'ioredis';
 import Redis5, { Cluster as Cluster5 } from 'ioredis5';
 import { createClient, createCluster, createSentinel } from 'redis';

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { createTokenIssuer } from '@jwtauth/core';
+import { createTokenIssuer } from '@jwtauth/issuer';
 import { createTokenEndpoints, type ThrottleOptions } from '@jwtauth/issuer';
 import { afterEach, describe, expect, it } from 'vitest';
 import { post, serve, type Answer, type TestServer } from './test-server.js';

@@ -1,8 +1,5 @@
 import type { JWSHeaderParameters, JWTPayload } from 'jose';
-import type { Duration } from '../duration.js';
-import type { AuthError } from '../errors.js';
-import type { KeyInput } from '../keys/keys.js';
-import type { MemoryRevocationStore, RevocationStore, StoreUnavailable } from '../revocation-store.js';
+import type { AuthError, Duration, KeyInput, MemoryRevocationStore, RevocationStore, StoreUnavailable } from '@jwtauth/core';
 import type { SigningKeyInput } from './signing-key.js';
 
 /** Options of {@link createTokenIssuer}. */

@@ -1,4 +1,6 @@
-import { AuthError, clearRefreshCookie, readCookie, refreshCookie, type TokenPair } from '@jwtauth/core';
+import { AuthError, readCookie } from '@jwtauth/core';
+import { clearRefreshCookie, refreshCookie } from '../issuer/cookies.js';
+import type { TokenPair } from '../issuer/options.js';
 import { authFailure, failure, json, missingField } from './answer.js';
 import type { EndpointAnswer, EndpointRequest, TokenEndpoints } from '@jwtauth/core';
 import { isBodyObject, isJson, optionalString, requiredString, type BodyObject, type Parsed } from './body.js';

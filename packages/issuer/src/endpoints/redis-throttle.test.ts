@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http';
-import { createTokenIssuer } from '@jwtauth/core';
+import { createTokenIssuer } from '@jwtauth/issuer';
 import { createTokenEndpoints } from '@jwtauth/issuer';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type RedisServer } from '../../../test/redis-server.js';
+import { startRedis, type RedisServer } from '../../../../test/redis-server.js';
 import { post, serve, type TestServer } from './test-server.js';
 
 let redis: RedisServer;

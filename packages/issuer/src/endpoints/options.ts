@@ -1,4 +1,5 @@
-import { clearRefreshCookie, type RefreshCookieOptions, type TokenIssuer } from '@jwtauth/core';
+import { clearRefreshCookie, type RefreshCookieOptions } from '../issuer/cookies.js';
+import type { TokenIssuer } from '../issuer/options.js';
 import { createLoginThrottle, type LoginThrottle, type ThrottleOptions } from './throttle.js';
 
 /** Who a username and password belong to: the token's `sub`, and claims for its tokens (`scope`, roles…). */

@@ -1,10 +1,23 @@
 import { exportJWK, importJWK, importPKCS8, type JWK } from 'jose';
-import { algorithmsFor, type KeyFamily } from '../keys/algorithms.js';
-import { pkcs8KeyFamily } from '../keys/der.js';
-import { cryptoKeyStrengthProblem, hmacAlgorithmsForLength, rsaSizeProblem } from '../keys/key-strength.js';
-import { secretBytesProblem, secretTextProblem } from '../keys/key-text.js';
-import { cryptoKeyAlgorithm, isCryptoKey, isKeyObject, jwkFamily, keyObjectFamily, type KeyInput, type KeyObjectLike } from '../keys/keys.js';
-import { armour, readPem } from '../keys/pem.js';
+import { internals, type KeyInput, type KeyObjectLike } from '@jwtauth/core';
+
+const {
+  algorithmsFor,
+  armour,
+  cryptoKeyAlgorithm,
+  cryptoKeyStrengthProblem,
+  hmacAlgorithmsForLength,
+  isCryptoKey,
+  isKeyObject,
+  jwkFamily,
+  keyObjectFamily,
+  pkcs8KeyFamily,
+  readPem,
+  rsaSizeProblem,
+  secretBytesProblem,
+  secretTextProblem,
+} = internals;
+type KeyFamily = internals.KeyFamily;
 
 /** A key tokens are signed with: an HMAC secret, or a private key (PKCS #8 PEM, JWK, `KeyObject`, `CryptoKey`). */
 export type SigningKeyInput = string | Uint8Array | JWK | CryptoKey | KeyObjectLike;

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { createTokenIssuer, MemoryRevocationStore, StoreUnavailable, type RevocationStore, type RotateOptions } from '@jwtauth/core';
+import { MemoryRevocationStore, StoreUnavailable, type RevocationStore, type RotateOptions } from '@jwtauth/core';
+import { createTokenIssuer } from '@jwtauth/issuer';
 import { createTokenEndpoints, type TokenEndpointsOptions } from '@jwtauth/issuer';
 import { afterEach, describe, expect, it } from 'vitest';
 import { post, serve, type TestServer } from './test-server.js';

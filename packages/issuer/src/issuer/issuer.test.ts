@@ -1,11 +1,9 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, exportJWK, exportPKCS8, generateKeyPair, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { createAuthenticator } from '../authenticate.js';
-import type { AuthErrorCode } from '../errors.js';
+import { createAuthenticator, MemoryRevocationStore, StoreUnavailable, type AuthErrorCode, type RevocationStore } from '@jwtauth/core';
 import { createTokenIssuer } from './issuer.js';
-import type { TokenIssuer, TokenIssuerOptions } from './issuer-options.js';
-import { MemoryRevocationStore, StoreUnavailable, type RevocationStore } from '../revocation-store.js';
+import type { TokenIssuer, TokenIssuerOptions } from './options.js';
 import type { SigningKeyInput } from './signing-key.js';
 
 const SECRET = 'issuer-test-secret-that-is-long-enough-for-hs256';

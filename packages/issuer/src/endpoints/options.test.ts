@@ -1,4 +1,4 @@
-import { createTokenIssuer } from '@jwtauth/core';
+import { createTokenIssuer } from '@jwtauth/issuer';
 import { createTokenEndpoints, type TokenEndpointsOptions } from '@jwtauth/issuer';
 import { describe, expect, it } from 'vitest';
 

@@ -1,7 +1,5 @@
 import { SignJWT, type JWTHeaderParameters, type JWTPayload } from 'jose';
-import { resolveConfig, type AuthConfig } from '../config.js';
-import { toSeconds, type Duration } from '../duration.js';
-import { AuthError } from '../errors.js';
+import { AuthError, internals, isStoreUnavailable, MemoryRevocationStore, type Duration, type RotateResult } from '@jwtauth/core';
 import type {
   IssuedTokenInfo,
   IssuedTokenResult,
@@ -11,10 +9,10 @@ import type {
   TokenIssuerOptions,
   TokenPair,
   VerifierOptions,
-} from './issuer-options.js';
-import { isStoreUnavailable, markRevocationGrace, MemoryRevocationStore, type RotateResult } from '../revocation-store.js';
+} from './options.js';
 import { prepareSigningKey, type SigningKey } from './signing-key.js';
-import { verifyError, verifyToken } from '../jwt/verify.js';
+
+const { markRevocationGrace, resolveConfig, toSeconds, verifyError, verifyToken } = internals;
 
 /**
  * Seconds a revocation outlives the token it names by default, so that a verifier's
@@ -103,7 +101,7 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
     isRevoked,
   };
   // Both token types verify against the same checks, minus the access-only `typ`.
-  const config: AuthConfig<JWTPayload, unknown, unknown> = resolveConfig({
+  const config: internals.AuthConfig<JWTPayload, unknown, unknown> = resolveConfig({
     secret: verifierOptions.secret,
     algorithms: verifierOptions.algorithms,
     currentDate,
