@@ -23,6 +23,9 @@ describe('loadConfig', () => {
       requestTimeoutMs: 30000,
       maxConnections: 1000,
       logLevel: 'info',
+      loginLimitPerAddress: 20,
+      loginFailuresPerUsername: 5,
+      hashConcurrency: 1,
     });
   });
 
@@ -43,6 +46,9 @@ describe('loadConfig', () => {
       REQUEST_TIMEOUT_MS: '5000',
       MAX_CONNECTIONS: '50',
       LOG_LEVEL: 'warn',
+      LOGIN_LIMIT_PER_ADDRESS: '100',
+      LOGIN_FAILURES_PER_USERNAME: 'off',
+      HASH_CONCURRENCY: '2',
     };
     expect(loadConfig(env, quiet)).toEqual({
       port: 0,
@@ -60,6 +66,9 @@ describe('loadConfig', () => {
       requestTimeoutMs: 5000,
       maxConnections: 50,
       logLevel: 'warn',
+      loginLimitPerAddress: 100,
+      loginFailuresPerUsername: false,
+      hashConcurrency: 2,
     });
     expect(loadConfig({ ...env, ACCESS_TOKEN_TTL: '90', REFRESH_TOKEN_TTL: '12h' }, quiet)).toMatchObject({ accessTokenTtl: 90, refreshTokenTtl: 43200 });
     expect(loadConfig({ ...env, REUSE_INTERVAL: '30s', WORKERS: 'auto' }, quiet)).toMatchObject({ reuseInterval: 30, workers: availableParallelism() });

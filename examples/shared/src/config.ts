@@ -23,6 +23,9 @@ import { availableParallelism } from 'node:os';
  *   may take to send the request headers, and the whole request
  * - `MAX_CONNECTIONS` (default 1000): open connections beyond this are closed at once
  * - `LOG_LEVEL` (default `info`): the least severe level pino writes
+ * - `LOGIN_LIMIT_PER_ADDRESS` (default 20): logins per client address per minute; `off` turns it off
+ * - `LOGIN_FAILURES_PER_USERNAME` (default 5): failed logins per username per 15 minutes; `off` turns it off
+ * - `HASH_CONCURRENCY` (default 1): password checks (scrypt) running at once; more logins wait, up to 100
  */
 export interface Config {
   port: number;
@@ -50,6 +53,12 @@ export interface Config {
   /** Connections the server keeps open at most; more are closed as soon as they open. */
   maxConnections: number;
   logLevel: LogLevel;
+  /** Logins per client address per minute; `false`: not limited. */
+  loginLimitPerAddress: number | false;
+  /** Failed logins per username per 15 minutes; `false`: not limited. */
+  loginFailuresPerUsername: number | false;
+  /** Password checks running at once. */
+  hashConcurrency: number;
 }
 
 /** pino's levels, from the most severe; `silent` writes nothing. */
@@ -94,6 +103,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (message:
     ...parseTimeouts(env),
     maxConnections: parsePositive('MAX_CONNECTIONS', env.MAX_CONNECTIONS, 1000),
     logLevel: parseLogLevel(env.LOG_LEVEL),
+    loginLimitPerAddress: parseLimit('LOGIN_LIMIT_PER_ADDRESS', env.LOGIN_LIMIT_PER_ADDRESS, 20),
+    loginFailuresPerUsername: parseLimit('LOGIN_FAILURES_PER_USERNAME', env.LOGIN_FAILURES_PER_USERNAME, 5),
+    hashConcurrency: parsePositive('HASH_CONCURRENCY', env.HASH_CONCURRENCY, 1),
   };
 }
 
@@ -166,6 +178,11 @@ function parsePositive(name: string, value: string | undefined, fallback: number
     throw new ConfigError(`${name} must be a positive whole number, got "${value}".`);
   }
   return number;
+}
+
+/** A positive count, or `off`. */
+function parseLimit(name: string, value: string | undefined, fallback: number): number | false {
+  return value === 'off' ? false : parsePositive(name, value, fallback);
 }
 
 /** 0 would switch Node's timeout off, which is what these settings exist to prevent. */

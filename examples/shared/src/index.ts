@@ -20,7 +20,9 @@ export { KEEP_ALIVE_TIMEOUT_MS, MAX_HEADER_SIZE, serve, serverOptions } from './
 export { REDIS_PREFIX, REDIS_STARTUP_WAIT_MS, REDIS_TIMEOUT_MS, openStore, reconnectDelay, redactUrl } from './store.js';
 export type { OpenedStore } from './store.js';
 export type { RevocationStore } from '@jwtauth/core';
-export { AUDIENCE, ISSUER, REFRESH_COOKIE, createTokenEndpoints } from './token-endpoints.js';
+export { AUDIENCE, ISSUER, REFRESH_COOKIE, TOKEN_PATH, createExampleAuth } from './auth.js';
+export type { ExampleAuth } from './auth.js';
+export { createTokenEndpoints } from './token-endpoints.js';
 export type { TokenEndpoint, TokenEndpoints } from './token-endpoints.js';
 export { checkCredentials, verifyPassword } from './users.js';
 export type { PasswordHash, User } from './users.js';

@@ -1,4 +1,5 @@
 import { MemoryRevocationStore, type RevocationStore } from '@jwtauth/core';
+import type { ThrottleRedisClient } from '@jwtauth/issuer';
 import { createRedisStore } from '@jwtauth/redis';
 import { createClient } from 'redis';
 import type { Config } from './config.js';
@@ -19,6 +20,8 @@ export const REDIS_STARTUP_WAIT_MS = 5000;
 /** The revocation store a server runs with, and how to let go of it at shutdown. */
 export interface OpenedStore {
   store: RevocationStore;
+  /** The Redis client, when there is one: the token endpoints' login throttle counts in it too. */
+  redis?: ThrottleRedisClient;
   /** Closes the Redis connection (nothing to do for the memory store). */
   close(): Promise<void>;
 }
@@ -93,6 +96,7 @@ export async function openStore(config: Config, logger: Logger): Promise<OpenedS
 
   return {
     store: createRedisStore({ client, prefix: REDIS_PREFIX, timeout: REDIS_TIMEOUT_MS }),
+    redis: client,
     async close() {
       if (client.isReady) await client.close();
       else client.destroy();
