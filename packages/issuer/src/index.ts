@@ -10,6 +10,7 @@ export type {
   VerifierOptions,
 } from './issuer/options.js';
 export type { SigningKeyInput } from './issuer/signing-key.js';
+export type { PreviousKey, PublicJwk, PublicJwkSet } from './issuer/key-ring.js';
 export { clearRefreshCookie, refreshCookie, type RefreshCookieOptions } from './issuer/cookies.js';
 export { createTokenEndpoints } from './endpoints/endpoints.js';
 export type { EndpointAnswer, EndpointRequest, JsonValue, TokenEndpoints } from '@jwtauth/core';
