@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { calculateJwkThumbprint, decodeProtectedHeader, exportJWK, exportPKCS8, exportSPKI, generateKeyPair, type JWK } from 'jose';
+import { calculateJwkThumbprint, decodeProtectedHeader, exportJWK, exportPKCS8, exportSPKI, generateKeyPair, importPKCS8, SignJWT, type JWK } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { createAuthenticator, MemoryRevocationStore, type AuthErrorCode } from '@jwtauth/core';
 import { createTokenIssuer } from './issuer.js';
@@ -158,6 +158,17 @@ describe('previousKeys: rotation', () => {
     expect(codeOf(await after.refresh(old.refreshToken))).toBe('ok');
     expect(await middlewareCode(after, old.accessToken, NOW)).toBe('ok');
     await expect(after.jwks()).rejects.toThrow(TypeError);
+  });
+
+  it('verifies a token without kid (issued before kids were the default) against every live key', async () => {
+    clock.now = NOW;
+    const old = await keyPair('ES256');
+    const after = createTokenIssuer({ key: (await keyPair('ES256')).pem, issuer: 'https://auth.test', currentDate: () => clock.now, previousKeys: [{ key: old.pem, retiredAt: NOW }] });
+    const iat = Math.floor(NOW.getTime() / 1000);
+    const claims = { sub: 'alice', token_type: 'access', sid: 's1', jti: 'j1', iss: 'https://auth.test', iat, exp: iat + 300 };
+    const legacy = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt' }).sign(await importPKCS8(old.pem, 'ES256'));
+    expect(await middlewareCode(after, legacy, NOW)).toBe('ok');
+    expect(codeOf(await after.verify(legacy))).toBe('ok');
   });
 
   it('finds a previous key by the explicit kid its tokens carry', async () => {
