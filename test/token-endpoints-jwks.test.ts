@@ -8,10 +8,13 @@ import { tokenApp } from '@jwtauth/hono';
 import { createTokenEndpoints, createTokenIssuer, type PreviousKey, type TokenIssuer } from '@jwtauth/issuer';
 import { tokenRoutes } from '@jwtauth/koa';
 import express from 'express';
+import express4 from 'express4';
 import Fastify, { type FastifyRequest } from 'fastify';
+import fastify4 from 'fastify4';
 import { Hono, type Context as HonoContext } from 'hono';
 import { decodeProtectedHeader, exportPKCS8, generateKeyPair } from 'jose';
 import Koa, { type Context as KoaContext } from 'koa';
+import koa2 from 'koa2';
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listen, rawGet } from './harness/listen.js';
@@ -20,7 +23,7 @@ import type { RunningServer } from './harness/types.js';
 // An issuer that signs with a private key publishes its JWK Set and RFC 8414 metadata through each
 // adapter's mount, so that another service verifies its tokens with core's `discovery` or
 // `jwks: { uri }`, across a signing-key rotation. One list of cases, run over Express, Koa,
-// Fastify and Hono, on real HTTP servers on 127.0.0.1.
+// Fastify and Hono (both majors of Express, Koa and Fastify), on real HTTP servers on 127.0.0.1.
 
 const ALICE = { username: 'alice', password: 'alice-password' };
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'];
@@ -29,66 +32,66 @@ const verifyCredentials = (username: string, password: string) => (username === 
 /** A framework's app over the endpoints: the mount at `mount` ('' for the origin root), and the app's own metadata route when the mount cannot answer it. */
 type Build = (issuer: TokenIssuer, publicUrl: string, mount: string) => Promise<{ listener: RequestListener; close?: () => Promise<void> }>;
 
+const expressApp = (createApp: typeof express): Build => async (issuer, publicUrl, mount) => {
+  const endpoints = createTokenEndpoints<express.Request>({ issuer, verifyCredentials, publicUrl });
+  const app = createApp();
+  app.use(createApp.json());
+  app.use(mount || '/', tokenRouter(endpoints));
+  if (mount !== '') {
+    app.get(endpoints.metadataPath, (_req, res) => {
+      const { status, headers, body } = endpoints.metadata();
+      res.status(status).set(headers).json(body);
+    });
+  }
+  return { listener: app };
+};
+
+const koaApp = (KoaApp: typeof Koa): Build => async (issuer, publicUrl, mount) => {
+  const endpoints = createTokenEndpoints<KoaContext>({ issuer, verifyCredentials, publicUrl });
+  const app = new KoaApp();
+  app.use(bodyParser());
+  app.use(tokenRoutes(endpoints, mount === '' ? {} : { prefix: mount }));
+  if (mount !== '') {
+    const router = new Router();
+    router.get(endpoints.metadataPath, (ctx) => {
+      const { status, headers, body } = endpoints.metadata();
+      ctx.status = status;
+      ctx.set(headers);
+      ctx.body = body;
+    });
+    app.use(router.routes()).use(router.allowedMethods());
+  }
+  return { listener: app.callback() };
+};
+
+const fastifyApp = (createApp: typeof Fastify): Build => async (issuer, publicUrl, mount) => {
+  const endpoints = createTokenEndpoints<FastifyRequest>({ issuer, verifyCredentials, publicUrl });
+  // The server is ours (it keeps its port across a restart of the app); Fastify gets its requests.
+  let handler: RequestListener | undefined;
+  const app = createApp({
+    serverFactory: (routing) => {
+      handler = routing as RequestListener;
+      return createServer();
+    },
+  });
+  await app.register(tokenEndpoints, { endpoints, prefix: mount });
+  if (mount !== '') {
+    app.get(endpoints.metadataPath, async (_request, reply) => {
+      const { status, headers, body } = endpoints.metadata();
+      return reply.code(status).headers(headers).send(body);
+    });
+  }
+  await app.ready();
+  return { listener: (req, res) => handler!(req, res), close: () => app.close() };
+};
+
 const FRAMEWORKS: [string, Build][] = [
-  [
-    'Express',
-    async (issuer, publicUrl, mount) => {
-      const endpoints = createTokenEndpoints<express.Request>({ issuer, verifyCredentials, publicUrl });
-      const app = express();
-      app.use(express.json());
-      app.use(mount || '/', tokenRouter(endpoints));
-      if (mount !== '') {
-        app.get(endpoints.metadataPath, (_req, res) => {
-          const { status, headers, body } = endpoints.metadata();
-          res.status(status).set(headers).json(body);
-        });
-      }
-      return { listener: app };
-    },
-  ],
-  [
-    'Koa',
-    async (issuer, publicUrl, mount) => {
-      const endpoints = createTokenEndpoints<KoaContext>({ issuer, verifyCredentials, publicUrl });
-      const app = new Koa();
-      app.use(bodyParser());
-      app.use(tokenRoutes(endpoints, mount === '' ? {} : { prefix: mount }));
-      if (mount !== '') {
-        const router = new Router();
-        router.get(endpoints.metadataPath, (ctx) => {
-          const { status, headers, body } = endpoints.metadata();
-          ctx.status = status;
-          ctx.set(headers);
-          ctx.body = body;
-        });
-        app.use(router.routes()).use(router.allowedMethods());
-      }
-      return { listener: app.callback() };
-    },
-  ],
-  [
-    'Fastify',
-    async (issuer, publicUrl, mount) => {
-      const endpoints = createTokenEndpoints<FastifyRequest>({ issuer, verifyCredentials, publicUrl });
-      // The server is ours (it keeps its port across a restart of the app); Fastify gets its requests.
-      let handler: RequestListener | undefined;
-      const app = Fastify({
-        serverFactory: (routing) => {
-          handler = routing as RequestListener;
-          return createServer();
-        },
-      });
-      await app.register(tokenEndpoints, { endpoints, prefix: mount });
-      if (mount !== '') {
-        app.get(endpoints.metadataPath, async (_request, reply) => {
-          const { status, headers, body } = endpoints.metadata();
-          return reply.code(status).headers(headers).send(body);
-        });
-      }
-      await app.ready();
-      return { listener: (req, res) => handler!(req, res), close: () => app.close() };
-    },
-  ],
+  ['Express 5', expressApp(express)],
+  ['Express 4', expressApp(express4 as unknown as typeof express)],
+  ['Koa 3', koaApp(Koa)],
+  ['Koa 2', koaApp(koa2 as unknown as typeof Koa)],
+  ['Fastify 5', fastifyApp(Fastify)],
+  ['Fastify 4', fastifyApp(fastify4 as unknown as typeof Fastify)],
   [
     'Hono',
     async (issuer, publicUrl, mount) => {
@@ -303,7 +306,7 @@ describe.each(FRAMEWORKS)('%s: the JWK Set and metadata of an asymmetric issuer'
 /** The framework's app for endpoints without metadata: the builders need a publicUrl, so this mounts the given endpoints directly. */
 async function buildWithout(build: Build, endpoints: ReturnType<typeof createTokenEndpoints>, _issuer: TokenIssuer): Promise<{ listener: RequestListener; close?: () => Promise<void> }> {
   const name = FRAMEWORKS.find(([, candidate]) => candidate === build)![0];
-  switch (name) {
+  switch (name.split(' ')[0]) {
     case 'Express': {
       const app = express();
       app.use('/auth', tokenRouter(endpoints as Parameters<typeof tokenRouter>[0]));

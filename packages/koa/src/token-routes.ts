@@ -56,9 +56,10 @@ export function tokenRoutes(endpoints: TokenEndpoints<Context>, options: TokenRo
     const answer = await endpoints.handle(request);
     if (answer === undefined) return next();
     ctx.status = answer.status;
-    // Headers first: Koa only guesses a Content-Type when none is set. Koa serialises the object,
-    // and sends no body for HEAD.
+    // Headers first, then the body as JSON text: Koa keeps a Content-Type that is set for a string
+    // body, whereas for an object Koa 2 sets `application/json; charset=utf-8` over ours (the JWK
+    // Set's `application/jwk-set+json` included). Koa sends no body for HEAD.
     ctx.set(answer.headers);
-    ctx.body = answer.body;
+    ctx.body = JSON.stringify(answer.body);
   };
 }

@@ -73,7 +73,8 @@ function secondsOf(value: unknown): number | undefined {
 
 /** A comparable form of a key as given, to catch the same key listed twice (a copy-pasted variable). */
 function identity(input: unknown): unknown {
-  if (typeof input === 'string') return input.replace(/\s+/g, '');
+  // A PEM reads the same whatever its whitespace; a secret is compared as it is.
+  if (typeof input === 'string') return input.includes('-----BEGIN') ? input.replace(/\s+/g, '') : input;
   if (typeof input === 'object' && input !== null && typeof (input as JWK).kty === 'string' && !(input instanceof Uint8Array)) {
     return JSON.stringify(publicJwk(input as JWK)) + String((input as JWK).k ?? '');
   }
