@@ -14,5 +14,5 @@ export { algorithmsFor, type KeyFamily } from './keys/algorithms.js';
 export { pkcs8KeyFamily } from './keys/der.js';
 export { cryptoKeyStrengthProblem, hmacAlgorithmsForLength, rsaSizeProblem } from './keys/key-strength.js';
 export { secretBytesProblem, secretTextProblem } from './keys/key-text.js';
-export { cryptoKeyAlgorithm, isCryptoKey, isKeyObject, jwkFamily, keyObjectFamily } from './keys/keys.js';
+export { cryptoKeyAlgorithm, isCryptoKey, isKeyObject, jwkFamily, keyObjectFamily, prepareKey } from './keys/keys.js';
 export { armour, readPem } from './keys/pem.js';

@@ -25,7 +25,8 @@ function isParseFailure(error: unknown): boolean {
 /**
  * The token endpoints (`createTokenEndpoints()` of `@jwtauth/issuer`) as Express middleware:
  * `app.use('/auth', tokenRouter(endpoints))` serves `POST /auth/token`, `/auth/token/refresh`,
- * `/auth/token/verify` and `/auth/token/revoke`. Mount `express.json()` (and `express.urlencoded()`
+ * `/auth/token/verify` and `/auth/token/revoke`, and `GET` (and `HEAD`) `/auth/.well-known/jwks.json`
+ * for an issuer that signs with a private key. Mount `express.json()` (and `express.urlencoded()`
  * for form logins) before it; the client address is `req.ip`, so set `trust proxy` behind a proxy.
  *
  * It is an array of middleware, which `app.use()` and `router.use()` accept as they accept a
@@ -57,7 +58,9 @@ export function tokenRouter(endpoints: TokenEndpoints<Request>): [RequestHandler
         if (answer === undefined) return otherwise();
         // Another middleware (a timeout) may have answered while the password was being checked.
         if (res.headersSent) return;
-        res.status(answer.status).set(answer.headers).json(answer.body);
+        // writeHead, not res.set()/res.json(): Express would append a charset to the Content-Type,
+        // which every other adapter sends exactly as the endpoints give it. Node sends no body for HEAD.
+        res.writeHead(answer.status, answer.headers).end(JSON.stringify(answer.body));
       })
       .catch(next);
   }

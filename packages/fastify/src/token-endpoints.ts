@@ -18,17 +18,6 @@ function isBodyParseError(error: FastifyError): boolean {
 }
 
 /**
- * The body for the endpoints. @fastify/formbody's parser (fast-querystring) makes, for speed,
- * objects whose prototype is an empty null-prototype object; the endpoints read only plain or
- * null-prototype objects (so that class instances and bytes are never taken for fields). The same
- * own members in a null-prototype object are the same form. Everything else is left as it is.
- */
-function formFields(body: unknown): unknown {
-  if (typeof body !== 'object' || body === null || body instanceof Object) return body;
-  return Object.assign(Object.create(null) as Record<string, unknown>, body);
-}
-
-/**
  * The answer as the endpoints made it: their `Content-Type: application/json` exactly, as
  * `sendAuthError` sends the contract's errors. A serializer of its own stops Fastify from
  * appending `; charset=utf-8` to it, and still runs the `preSerialization` and `onSend` hooks.
@@ -69,12 +58,14 @@ const plugin: FastifyPluginAsync<TokenEndpointsPluginOptions> = async (fastify, 
     return send(reply, answer);
   }
 
-  // One POST route for every path below the prefix: the endpoints, not the adapter, know which
-  // paths they serve. Static routes the app adds under the same prefix still win in find-my-way.
+  // One GET and POST route for every path below the prefix (Fastify adds HEAD to GET): the
+  // endpoints, not the adapter, know which paths they serve. Static routes the app adds under the
+  // same prefix still win in find-my-way. A form body of @fastify/formbody (a null-prototype
+  // object) is taken as it is.
   fastify.route({
-    method: 'POST',
+    method: ['GET', 'POST'],
     url: '/*',
-    handler: (request, reply) => serve(request, reply, formFields(request.body)),
+    handler: (request, reply) => serve(request, reply, request.body),
     // A body Fastify's parser refused never reaches the handler. Answered as a body that is not an
     // object (the endpoints' 400 invalid_json), the wire is the same as in every adapter. Any
     // other error, `verifyCredentials`'s included, is rethrown to the app's own error handler.
@@ -88,7 +79,8 @@ const plugin: FastifyPluginAsync<TokenEndpointsPluginOptions> = async (fastify, 
 /**
  * Token endpoints (`createTokenEndpoints()` of `@jwtauth/issuer`, or any {@link TokenEndpoints})
  * as a Fastify plugin: `app.register(tokenEndpoints, { endpoints, prefix: '/auth' })` serves
- * `POST /auth/token`, `/auth/token/refresh`, `/auth/token/verify` and `/auth/token/revoke`.
+ * `POST /auth/token`, `/auth/token/refresh`, `/auth/token/verify` and `/auth/token/revoke`, and
+ * `GET` (and `HEAD`) `/auth/.well-known/jwks.json` for an issuer that signs with a private key.
  *
  * Bodies are parsed by Fastify's own JSON parser (and `@fastify/formbody`, when registered, for
  * form logins); a body it cannot parse is answered `400 invalid_json` like every other body that

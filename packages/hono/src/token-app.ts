@@ -35,7 +35,9 @@ async function parsedBody(c: Context, contentType: string | undefined): Promise<
 /**
  * Token endpoints (`createTokenEndpoints()` of `@jwtauth/issuer`, or any {@link TokenEndpoints})
  * as a Hono sub-app: `app.route('/auth', tokenApp(endpoints))` serves `POST /auth/token`,
- * `/auth/token/refresh`, `/auth/token/verify` and `/auth/token/revoke`. `verifyCredentials`
+ * `/auth/token/refresh`, `/auth/token/verify` and `/auth/token/revoke`, and `GET` (and `HEAD`,
+ * which Hono answers as GET without body) `/auth/.well-known/jwks.json` for an issuer that signs
+ * with a private key. `verifyCredentials`
  * receives the Hono context (`c.env` holds Workers bindings such as your user database). A path
  * or method the endpoints do not serve goes on to Hono's `notFound`; an error thrown by
  * `verifyCredentials` goes to `app.onError`.
@@ -55,11 +57,13 @@ export function tokenApp<E extends Env = Env>(endpoints: TokenEndpoints<Context<
   // Every method and path goes to handle(): the endpoints, not the adapter, know what they serve.
   return new Hono<E>().all('*', async (c, next) => {
     const contentType = c.req.header('content-type');
+    const { method } = c.req;
     const answer: EndpointAnswer | undefined = await endpoints.handle({
-      method: c.req.method,
+      method,
       // The path below wherever the app is mounted, mount-point parameters (`/t/:tenant/auth`) included.
       path: c.req.path.slice(basePath(c).replace(/\/$/, '').length),
-      body: await parsedBody(c, contentType),
+      // GET and HEAD carry no body the endpoints read.
+      body: method === 'GET' || method === 'HEAD' ? undefined : await parsedBody(c, contentType),
       contentType,
       cookie: c.req.header('cookie'),
       address: address?.(c),

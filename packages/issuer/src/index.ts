@@ -10,9 +10,10 @@ export type {
   VerifierOptions,
 } from './issuer/options.js';
 export type { SigningKeyInput } from './issuer/signing-key.js';
+export type { PreviousKey, PublicJwk, PublicJwkSet } from './issuer/key-ring.js';
 export { clearRefreshCookie, refreshCookie, type RefreshCookieOptions } from './issuer/cookies.js';
 export { createTokenEndpoints } from './endpoints/endpoints.js';
 export type { EndpointAnswer, EndpointRequest, JsonValue, TokenEndpoints } from '@jwtauth/core';
 export type { EndpointErrorCode } from './endpoints/answer.js';
-export type { HashingOptions, TokenEndpointsOptions, VerifiedUser, VerifyCredentials } from './endpoints/options.js';
+export type { HashingOptions, IssuerMetadata, TokenEndpointsOptions, VerifiedUser, VerifyCredentials } from './endpoints/options.js';
 export type { LoginLimit, ThrottleOptions, ThrottleRedisClient } from './endpoints/throttle.js';

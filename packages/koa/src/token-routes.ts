@@ -13,7 +13,9 @@ export interface TokenRoutesOptions {
 
 /**
  * Koa middleware serving token endpoints (`createTokenEndpoints()` of `@jwtauth/issuer`, or any
- * {@link TokenEndpoints}) under `prefix`: `app.use(tokenRoutes(endpoints, { prefix: '/auth' }))`.
+ * {@link TokenEndpoints}) under `prefix`: `app.use(tokenRoutes(endpoints, { prefix: '/auth' }))`
+ * serves `POST /auth/token`, `/auth/token/refresh`, `/auth/token/verify`, `/auth/token/revoke`,
+ * and `GET` (and `HEAD`) `/auth/.well-known/jwks.json` for an issuer that signs with a private key.
  * It only translates: the body `@koa/bodyparser` parsed (`ctx.request.body`), `ctx.ip` as the
  * client address (Koa's `app.proxy` decides whether `X-Forwarded-For` counts), and the context as
  * the request handed to `verifyCredentials`. A method or path that is none of the endpoints goes
@@ -35,9 +37,9 @@ export function tokenRoutes(endpoints: TokenEndpoints<Context>, options: TokenRo
     const request: EndpointRequest<Context> = {
       method: ctx.method,
       path: ctx.path.slice(prefix.length),
-      // A getter, because handle() reads the body only for an endpoint's path and method: a GET or
-      // an unknown path without a parsed body still goes on to Koa's 404 (@koa/bodyparser parses
-      // POST, PUT and PATCH only).
+      // A getter, because handle() reads the body only for a POST endpoint's path: a GET (the JWK
+      // Set) or an unknown path without a parsed body still works or goes on to Koa's 404
+      // (@koa/bodyparser parses POST, PUT and PATCH only).
       get body() {
         const { body } = ctx.request as { body?: unknown };
         if (body === undefined) {
@@ -54,8 +56,10 @@ export function tokenRoutes(endpoints: TokenEndpoints<Context>, options: TokenRo
     const answer = await endpoints.handle(request);
     if (answer === undefined) return next();
     ctx.status = answer.status;
-    // Headers first: Koa only guesses a Content-Type when none is set. Koa serialises the object.
+    // Headers first, then the body as JSON text: Koa keeps a Content-Type that is set for a string
+    // body, whereas for an object Koa 2 sets `application/json; charset=utf-8` over ours (the JWK
+    // Set's `application/jwk-set+json` included). Koa sends no body for HEAD.
     ctx.set(answer.headers);
-    ctx.body = answer.body;
+    ctx.body = JSON.stringify(answer.body);
   };
 }

@@ -8,8 +8,9 @@
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [name: string]: JsonValue | undefined };
 
 /**
- * A ready HTTP answer of the token endpoints: the framework sends `status`, these `headers` and
- * `body` serialised as JSON (`res.json(body)`, `ctx.body = body`, `reply.send(body)`, `c.json(body)`).
+ * A ready HTTP answer of the token endpoints: the framework sends `status`, these `headers`
+ * exactly (the `Content-Type` included, without a charset added) and `body` serialised as JSON;
+ * for `HEAD`, no body.
  */
 export interface EndpointAnswer {
   status: number;
@@ -19,11 +20,14 @@ export interface EndpointAnswer {
 
 /** A request to the token endpoints, as any framework sees it. */
 export interface EndpointRequest<Request = unknown> {
-  /** The HTTP method; only `POST` is served. */
+  /** The HTTP method: `POST` for the token endpoints, `GET` or `HEAD` for the published documents. */
   method: string;
-  /** The path below where the endpoints are mounted: `/token`, `/token/refresh`, `/token/verify`, `/token/revoke`. */
+  /**
+   * The path below where the endpoints are mounted: `/token`, `/token/refresh`, `/token/verify`,
+   * `/token/revoke`, and the published `/.well-known/jwks.json` (and RFC 8414 metadata, for a mount at the origin's root).
+   */
   path: string;
-  /** The body as the framework parsed it: a JSON object, or a urlencoded form as an object. */
+  /** The body as the framework parsed it: a JSON object, or a urlencoded form as an object. Not read for `GET` and `HEAD`. */
   body: unknown;
   /**
    * The `Content-Type` header. The refresh cookie is set and read only for `application/json`

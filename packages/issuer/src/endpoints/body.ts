@@ -9,13 +9,17 @@ export type BodyObject = Record<string, unknown>;
 
 /**
  * Whether the framework's parsed body is a plain object (a JSON object, or a form as `qs` or
- * `URLSearchParams` → `Object.fromEntries` give it). Arrays, strings, bytes (a raw-body parser)
- * and class instances are refused: their members are not the client's fields.
+ * `URLSearchParams` → `Object.fromEntries` give it), or a null-prototype one: `Object.create(null)`,
+ * or what @fastify/formbody's parser (fast-querystring) makes for speed, an object whose
+ * prototype is an empty null-prototype object. Arrays, strings, bytes (a raw-body parser) and
+ * class instances are refused: their members are not the client's fields. Fields are read as own
+ * members only, so no prototype ever supplies one.
  */
 export function isBodyObject(body: unknown): body is BodyObject {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return false;
   const prototype: unknown = Object.getPrototypeOf(body);
-  return prototype === Object.prototype || prototype === null;
+  if (prototype === Object.prototype || prototype === null) return true;
+  return typeof prototype === 'object' && Object.getPrototypeOf(prototype) === null && Reflect.ownKeys(prototype).length === 0;
 }
 
 /**

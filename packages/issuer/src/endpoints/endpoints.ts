@@ -4,7 +4,8 @@ import type { TokenPair } from '../issuer/options.js';
 import { authFailure, failure, json, missingField } from './answer.js';
 import type { EndpointAnswer, EndpointRequest, TokenEndpoints } from '@jwtauth/core';
 import { isBodyObject, isJson, optionalString, requiredString, type BodyObject, type Parsed } from './body.js';
-import { resolveOptions, type TokenEndpointsOptions, type VerifiedUser } from './options.js';
+import { resolveOptions, type IssuerMetadata, type TokenEndpointsOptions, type VerifiedUser } from './options.js';
+import { JWKS_PATH, jwksAnswer, metadataAnswer, publishesKeys } from './publish.js';
 import { Semaphore } from './semaphore.js';
 import { claimedTokenType } from './token-type.js';
 
@@ -15,10 +16,15 @@ const WRONG_TYPE_AT_VERIFY = 'Only access tokens are verified here; a refresh to
 
 /**
  * Login, refresh, verify and revoke over a token issuer, for any framework: it parses the body,
- * the framework sends the answer. Options are checked here; a mistake throws a `TypeError`.
+ * the framework sends the answer. An issuer that signs with a private key also publishes its JWK
+ * Set (`GET /.well-known/jwks.json`), and with `publicUrl` its RFC 8414 metadata
+ * (`metadataPath`, `metadata()`). Options are checked here; a mistake throws a `TypeError`.
  */
-export function createTokenEndpoints<Request = unknown>(options: TokenEndpointsOptions<Request>): TokenEndpoints<Request> {
-  const { issuer, verifyCredentials, cookie, throttle, concurrency, queue } = resolveOptions(options);
+export function createTokenEndpoints<Request = unknown>(options: TokenEndpointsOptions<Request> & { publicUrl: string }): TokenEndpoints<Request> & IssuerMetadata;
+export function createTokenEndpoints<Request = unknown>(options: TokenEndpointsOptions<Request>): TokenEndpoints<Request>;
+export function createTokenEndpoints<Request = unknown>(options: TokenEndpointsOptions<Request>): TokenEndpoints<Request> | (TokenEndpoints<Request> & IssuerMetadata) {
+  const { issuer, verifyCredentials, cookie, throttle, concurrency, queue, metadata } = resolveOptions(options);
+  const publishing = publishesKeys(issuer);
   const hashing = new Semaphore(concurrency, queue);
 
   /** The token response (RFC 6749 §5.1); in cookie mode the refresh token travels in the cookie only. */
@@ -124,15 +130,26 @@ export function createTokenEndpoints<Request = unknown>(options: TokenEndpointsO
     ['/token/revoke', revoke],
   ]);
 
-  return {
+  /** The public documents, for GET (and HEAD, whose body the framework leaves out); the body is never read. */
+  function document(path: string): Promise<EndpointAnswer> | undefined {
+    if (publishing && path === JWKS_PATH) return jwksAnswer(issuer);
+    if (metadata?.mountPath !== undefined && path === metadata.mountPath) return Promise.resolve(metadataAnswer(metadata));
+    return undefined;
+  }
+
+  const endpoints: TokenEndpoints<Request> = {
     async handle(request) {
-      if (typeof request !== 'object' || request === null) return undefined;
-      const endpoint = typeof request.path === 'string' ? routes.get(request.path) : undefined;
-      if (endpoint === undefined || typeof request.method !== 'string' || request.method.toUpperCase() !== 'POST') return undefined;
+      if (typeof request !== 'object' || request === null || typeof request.method !== 'string' || typeof request.path !== 'string') return undefined;
+      const method = request.method.toUpperCase();
+      if (method === 'GET' || method === 'HEAD') return document(request.path);
+      const endpoint = routes.get(request.path);
+      if (endpoint === undefined || method !== 'POST') return undefined;
       if (!isBodyObject(request.body)) return failure('invalid_json', 'The request body must be a JSON object or a urlencoded form');
       return endpoint(request, request.body);
     },
   };
+  if (metadata === undefined) return endpoints;
+  return { ...endpoints, metadataPath: metadata.path, metadata: () => metadataAnswer(metadata) };
 }
 
 /** 400 for cookie mode over a request that is not JSON (see {@link EndpointRequest.contentType}). */

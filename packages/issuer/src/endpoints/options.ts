@@ -1,5 +1,7 @@
+import type { EndpointAnswer } from '@jwtauth/core';
 import { clearRefreshCookie, type RefreshCookieOptions } from '../issuer/cookies.js';
 import type { TokenIssuer } from '../issuer/options.js';
+import { metadataOf, type Metadata } from './publish.js';
 import { createLoginThrottle, type LoginThrottle, type ThrottleOptions } from './throttle.js';
 
 /** Who a username and password belong to: the token's `sub`, and claims for its tokens (`scope`, roles…). */
@@ -51,6 +53,35 @@ export interface TokenEndpointsOptions<Request = unknown> {
   throttle?: ThrottleOptions | false;
   /** The bound on concurrent password checks. Default `{ concurrency: 1, queue: 100 }`. */
   hashing?: HashingOptions;
+  /**
+   * The public URL of the mount point (`https://auth.example/auth` for endpoints mounted at
+   * `/auth`), as clients reach it through your proxies. It turns on the RFC 8414 metadata
+   * (`metadataPath`, `metadata()`): its `jwks_uri`, `token_endpoint` and `revocation_endpoint`
+   * are built from it, never from a request's `Host` header. Needs an issuer that signs with a
+   * private key and whose `issuer` is an https URL (http only on loopback). Default: no metadata
+   * (the JWK Set is served all the same).
+   */
+  publicUrl?: string;
+}
+
+/**
+ * The RFC 8414 metadata of the token endpoints (with `publicUrl`), for verifiers that find the
+ * issuer's keys with `discovery`. RFC 8414 §3 puts it at the issuer's origin, with the
+ * well-known segment before the issuer's path: outside a mount point such as `/auth`, so you
+ * route it yourself (`app.get(endpoints.metadataPath, …)` sending `endpoints.metadata()`). A
+ * mount at the root of the issuer's origin answers it too.
+ */
+export interface IssuerMetadata {
+  /**
+   * Where the metadata must be served on the issuer's origin: `/.well-known/oauth-authorization-server`
+   * followed by the issuer's path (`…/auth` for issuer `https://auth.example/auth`, nothing for `https://auth.example`).
+   */
+  readonly metadataPath: string;
+  /**
+   * The answer to `GET` (and `HEAD`) at `metadataPath`: 200, `Content-Type: application/json`,
+   * `Cache-Control: public, max-age=300`, and `{ issuer, jwks_uri, token_endpoint, revocation_endpoint, … }`.
+   */
+  metadata(): EndpointAnswer;
 }
 
 /** The options, checked, with defaults filled in. */
@@ -61,6 +92,7 @@ export interface ResolvedOptions<Request> {
   throttle: LoginThrottle | undefined;
   concurrency: number;
   queue: number;
+  metadata: Metadata | undefined;
 }
 
 function fail(message: string): never {
@@ -104,5 +136,6 @@ export function resolveOptions<Request>(options: TokenEndpointsOptions<Request>)
     throttle: createLoginThrottle(options.throttle),
     concurrency: count('concurrency', hashing.concurrency, 1, 1),
     queue: count('queue', hashing.queue, 100, 0),
+    metadata: options.publicUrl === undefined ? undefined : metadataOf(options.publicUrl, issuer, fail),
   };
 }

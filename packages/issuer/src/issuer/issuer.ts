@@ -10,7 +10,7 @@ import type {
   TokenPair,
   VerifierOptions,
 } from './options.js';
-import { prepareSigningKey, type SigningKey } from './signing-key.js';
+import { createKeyRing } from './key-ring.js';
 
 const { markRevocationGrace, resolveConfig, toSeconds, verifyError, verifyToken } = internals;
 
@@ -67,18 +67,19 @@ async function orUnavailable<T>(work: () => Promise<T>): Promise<T | { ok: false
  */
 export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
   if (typeof options !== 'object' || options === null) fail('options are required: { key }.');
-  const prepared = prepareSigningKey(options.key, options.algorithm);
-  if (typeof prepared === 'string') fail(`"key": ${prepared}.`);
-  const signing: SigningKey = prepared;
   const accessTtl = lifetime('accessTokenTtl', options.accessTokenTtl, 300);
   const refreshTtl = lifetime('refreshTokenTtl', options.refreshTokenTtl, 86400);
   const sessionLifetime = options.sessionLifetime === undefined ? undefined : lifetime('sessionLifetime', options.sessionLifetime, 0);
+  const revocationGrace = lifetime('revocationGrace', options.revocationGrace, DEFAULT_REVOCATION_GRACE);
+  // How long a retired key's tokens can still be accepted somewhere: the longest a token lives
+  // (no token outlives its session), plus the clock tolerance verifiers may grant.
+  const longest = Math.min(Math.max(accessTtl, refreshTtl), sessionLifetime ?? Infinity);
+  const keys = createKeyRing(options, longest + revocationGrace, fail);
   const rotate = options.rotateRefreshTokens ?? true;
   const reuseInterval = interval('reuseInterval', options.reuseInterval, DEFAULT_REUSE_INTERVAL);
   const revokeFamily = options.revokeFamilyOnReuse ?? true;
   if (options.refreshClaims !== undefined && typeof options.refreshClaims !== 'function') fail('"refreshClaims" must be a function.');
   const store = options.store ?? new MemoryRevocationStore();
-  const revocationGrace = lifetime('revocationGrace', options.revocationGrace, DEFAULT_REVOCATION_GRACE);
   const currentDate = options.currentDate ?? (() => new Date());
   const now = () => Math.floor(currentDate().getTime() / 1000);
 
@@ -93,8 +94,9 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
   markRevocationGrace(isRevoked, revocationGrace);
 
   const verifierOptions: VerifierOptions = {
-    secret: () => signing.verificationKey(),
-    algorithms: [signing.alg],
+    // The current key and the previous ones still in their window; core picks by the token's kid.
+    secret: () => keys.verificationKeys(now()),
+    algorithms: keys.algorithms,
     ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
     ...(options.audience === undefined ? {} : { audience: options.audience }),
     typ: 'at+jwt',
@@ -119,7 +121,8 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
   const anyTime = { ...config, clockTolerance: Number.MAX_SAFE_INTEGER };
 
   async function sign(claims: JWTPayload, typ: string, iat: number, exp: number): Promise<string> {
-    const header: JWTHeaderParameters = { alg: signing.alg, typ, ...(options.kid === undefined ? {} : { kid: options.kid }) };
+    const kid = await keys.kid();
+    const header: JWTHeaderParameters = { alg: keys.signing.alg, typ, ...(kid === undefined ? {} : { kid }) };
     return new SignJWT({
       ...claims,
       ...(options.issuer === undefined ? {} : { iss: options.issuer }),
@@ -129,7 +132,7 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
       jti: crypto.randomUUID(),
     })
       .setProtectedHeader(header)
-      .sign((await signing.signingKey()) as Parameters<SignJWT['sign']>[0]);
+      .sign((await keys.signing.signingKey()) as Parameters<SignJWT['sign']>[0]);
   }
 
   /** One session: its id, when it began (`auth_time`), and the claims its tokens carry. */
@@ -272,6 +275,16 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
       });
     },
     isRevoked,
+    async jwks() {
+      if (keys.symmetric) {
+        throw new TypeError(
+          `createTokenIssuer: this issuer signs with an HMAC secret (${keys.signing.alg}), which has no JWK Set: the secret must never be published. ` +
+            'Sign with a private key (RS256, ES256, EdDSA) to let other services verify the tokens with "jwks" or "discovery".',
+        );
+      }
+      return keys.jwks(now());
+    },
+    algorithm: keys.signing.alg,
     verifierOptions,
     store,
   };

@@ -1,5 +1,6 @@
 import type { JWSHeaderParameters, JWTPayload } from 'jose';
 import type { AuthError, Duration, KeyInput, MemoryRevocationStore, RevocationStore, StoreUnavailable } from '@jwtauth/core';
+import type { PreviousKey, PublicJwkSet } from './key-ring.js';
 import type { SigningKeyInput } from './signing-key.js';
 
 /** Options of {@link createTokenIssuer}. */
@@ -8,8 +9,19 @@ export interface TokenIssuerOptions {
   key: SigningKeyInput;
   /** The algorithm to sign with. Default: HS256, RS256, PS256 (RSA-PSS key), the curve's ES*, or EdDSA. */
   algorithm?: string;
-  /** `kid` header of every token, for verifiers that pick keys from a JWK Set. Default: none. */
+  /**
+   * `kid` header of every token, for verifiers that pick keys from a JWK Set. Default: the key's
+   * RFC 7638 JWK thumbprint (SHA-256) for a private key, none for an HMAC secret.
+   */
   kid?: string;
+  /**
+   * Keys that signed before `key` (key rotation): their tokens stay accepted by `refresh`,
+   * `verify`, `revoke` and `verifierOptions`, and (asymmetric) stay in `jwks()`, until each key's
+   * `retiredAt` plus the longest token lifetime (capped by `sessionLifetime`) plus
+   * `revocationGrace`; then the key drops out by itself. Of the same kind as `key` (HMAC secrets,
+   * or private / public keys), each listed once, every `kid` different. Default: none.
+   */
+  previousKeys?: readonly PreviousKey[];
   /** `iss` claim of every token, and checked on refresh. Default: none. */
   issuer?: string;
   /** `aud` claim of every token, and checked on refresh. Default: none. */
@@ -83,7 +95,8 @@ export type RevokeResult = { ok: true } | { ok: false; error: AuthError };
 
 /** The `jwtAuth()` options that verify this issuer's access tokens (spread them in). */
 export interface VerifierOptions {
-  secret: (header: JWSHeaderParameters) => Promise<KeyInput>;
+  /** The current key and the previous keys still in their window (core picks by the token's `kid`). */
+  secret: (header: JWSHeaderParameters) => Promise<KeyInput[]>;
   algorithms: string[];
   issuer?: string;
   audience?: string | string[];
@@ -109,6 +122,15 @@ export interface TokenIssuer {
    * `isRevoked` option of `jwtAuth()`. Throws {@link StoreUnavailable} when the store cannot answer.
    */
   isRevoked(payload: JWTPayload): Promise<boolean>;
+  /**
+   * The public JWK Set to publish (`GET /.well-known/jwks.json` of the token endpoints), so that
+   * other services verify the tokens with `jwks: { uri }` or `discovery`: the current key first,
+   * then the previous keys still in their window, each with `kid`, `alg` and `use: "sig"` and
+   * only its public members. Rejects with a `TypeError` for an HMAC issuer, whose secret must never be published.
+   */
+  jwks(): Promise<PublicJwkSet>;
+  /** The algorithm new tokens are signed with (`alg` of the current key). */
+  readonly algorithm: string;
   /** `jwtAuth({ ...issuer.verifierOptions })` accepts exactly this issuer's live access tokens. */
   readonly verifierOptions: VerifierOptions;
   readonly store: RevocationStore;

@@ -1,4 +1,4 @@
-import { exportJWK, importJWK, importPKCS8, type JWK } from 'jose';
+import { exportJWK, importJWK, importPKCS8, importSPKI, importX509, type JWK } from 'jose';
 import { internals, type KeyInput, type KeyObjectLike } from '@jwtauth/core';
 
 const {
@@ -12,6 +12,7 @@ const {
   jwkFamily,
   keyObjectFamily,
   pkcs8KeyFamily,
+  prepareKey,
   readPem,
   rsaSizeProblem,
   secretBytesProblem,
@@ -22,14 +23,21 @@ type KeyFamily = internals.KeyFamily;
 /** A key tokens are signed with: an HMAC secret, or a private key (PKCS #8 PEM, JWK, `KeyObject`, `CryptoKey`). */
 export type SigningKeyInput = string | Uint8Array | JWK | CryptoKey | KeyObjectLike;
 
-/** A signing key ready for use, with the key that verifies its signatures. */
-export interface SigningKey {
+/** A key that verifies the signatures of one algorithm: a signing key's, or a retired key's. */
+export interface VerifyingKey {
   readonly alg: string;
-  /** The key jose signs with. */
-  signingKey(): Promise<Uint8Array | CryptoKey | KeyObjectLike>;
-  /** The same secret for HMAC, or the public key as a JWK. */
+  /** The same secret for HMAC, or the public key as a JWK (its public members and `alg` only). */
   verificationKey(): Promise<KeyInput>;
 }
+
+/** A signing key ready for use, with the key that verifies its signatures. */
+export interface SigningKey extends VerifyingKey {
+  /** The key jose signs with. */
+  signingKey(): Promise<Uint8Array | CryptoKey | KeyObjectLike>;
+}
+
+/** Whether signatures of `alg` are made with a shared secret, which must never be published. */
+export const isSymmetric = (alg: string): boolean => alg.startsWith('HS');
 
 const DEFAULT_ALGORITHM: Record<KeyFamily['kind'], string> = {
   hmac: 'HS256',
@@ -41,8 +49,8 @@ const DEFAULT_ALGORITHM: Record<KeyFamily['kind'], string> = {
 
 const PUBLIC_MEMBERS = ['kty', 'crv', 'n', 'e', 'x', 'y'] as const;
 
-/** The public half of a private JWK. */
-function publicJwk(jwk: JWK): JWK {
+/** The public half of a private JWK: only the members RFC 7518 §6 defines for public keys. */
+export function publicJwk(jwk: JWK): JWK {
   const entries = PUBLIC_MEMBERS.filter((name) => jwk[name] !== undefined).map((name) => [name, jwk[name]]);
   return Object.fromEntries(entries) as JWK;
 }
@@ -150,4 +158,47 @@ export function prepareSigningKey(input: SigningKeyInput, requested?: string): S
     (alg) => importJWK({ ...jwk, alg }, alg) as Promise<CryptoKey>,
     async () => publicJwk(jwk),
   );
+}
+
+/** Whether a key given to verify with is a public key (or certificate), rather than a secret or a private key. */
+function isPublicKeyInput(input: SigningKeyInput): boolean {
+  if (typeof input === 'string') {
+    const pem = readPem(input);
+    // A PEM that is no private key: core's reader says best what it is (a PKCS #1 public key…).
+    return typeof pem === 'object' && pem.kind !== 'private';
+  }
+  if (typeof input !== 'object' || input === null || input instanceof Uint8Array) return false;
+  if (isCryptoKey(input) || isKeyObject(input)) return input.type === 'public';
+  const jwk = input as JWK;
+  return jwk.kty !== 'oct' && jwk.d === undefined;
+}
+
+/**
+ * Prepares a key that only has to verify (a retired signing key), or returns a sentence saying
+ * what is wrong with it: what {@link prepareSigningKey} takes, or the public key alone (SPKI PEM,
+ * X.509 certificate, public JWK, `KeyObject` or extractable `CryptoKey`). `requested` is the
+ * algorithm it signed with; by default as for {@link prepareSigningKey}, or the JWK's own `alg`.
+ */
+export function prepareVerifyingKey(input: SigningKeyInput, requested?: string): VerifyingKey | string {
+  if (!isPublicKeyInput(input)) return prepareSigningKey(input, requested);
+  // Core's checks of a verification key (PEM armour, RSA size, curve), with the algorithms it allows.
+  const prepared = prepareKey(input);
+  if (typeof prepared === 'string') return prepared;
+  const jwk = typeof input === 'object' && !isCryptoKey(input) && !isKeyObject(input) ? (input as JWK) : undefined;
+  const usable = prepared.algorithms;
+  // The first of the family's algorithms is its default (RS256, the curve's ES*, EdDSA), as for signing keys.
+  const alg = requested ?? jwk?.alg ?? usable[0];
+  if (alg === undefined || !usable.includes(alg)) return `this key cannot verify ${alg ?? 'anything'}; it can verify ${usable.join(', ') || 'nothing'}`;
+  if (typeof input === 'object' && isCryptoKey(input) && !input.extractable) {
+    return 'the public CryptoKey must be extractable, so that it can be published in the JWK Set';
+  }
+  let exported: () => Promise<JWK>;
+  if (jwk !== undefined) exported = async () => publicJwk(jwk);
+  else if (typeof input === 'string') {
+    const pem = readPem(input) as { label: string; kind: string; der: Uint8Array };
+    const text = armour(pem.label, pem.der);
+    const importer = pem.kind === 'public' ? importSPKI : importX509;
+    exported = async () => exportPublicJwk(await importer(text, alg, { extractable: true }));
+  } else exported = () => exportPublicJwk(input as CryptoKey | KeyObjectLike);
+  return { alg, verificationKey: memo(async () => ({ ...(await exported()), alg })) };
 }
