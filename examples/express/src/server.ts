@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
 import { createServer } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import {
   BODY_LIMIT,
   admin,
@@ -50,6 +51,11 @@ export function createApp(config: Config, logger: Logger, store: RevocationStore
     if (problem === undefined) next();
     else send(res, problem);
   });
+
+  // The browser login page (public/: index.html, app.js), under a CSP that runs no inline script.
+  app.use(express.static(fileURLToPath(new URL('../public', import.meta.url)), {
+    setHeaders: (res) => res.setHeader('Content-Security-Policy', "default-src 'none'; script-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"),
+  }));
 
   app.get('/healthz', (_req, res) => send(res, healthz()));
 
