@@ -52,7 +52,9 @@ export function createApp(config: Config, logger: Logger, opened: OpenedStore): 
       await next();
     } catch (err) {
       if (err instanceof HttpError && err.status === 413) {
-        fail(ctx, 413, 'invalid_request', 'body_too_large', `The request body is larger than ${BODY_LIMIT} bytes`, { 'Cache-Control': 'no-store' });
+        // Closed even when the body did arrive whole (a small gzip body that inflates past the limit).
+        const headers = { 'Cache-Control': 'no-store', Connection: 'close' };
+        fail(ctx, 413, 'invalid_request', 'body_too_large', `The request body is larger than ${BODY_LIMIT} bytes`, headers);
       } else if (err instanceof HttpError && err.status === 404) {
         fail(ctx, 404, 'not_found', 'not_found', 'There is nothing at this address');
       } else {
@@ -91,13 +93,15 @@ export function createApp(config: Config, logger: Logger, opened: OpenedStore): 
     await next();
   });
 
-  // JSON only: a cross-site form cannot send it without a CORS preflight, which is what keeps the
-  // refresh cookie CSRF-safe. Any other body (a form, text, none) stays unread, and null for the
+  // Bodies are read for the token endpoints only (no other route takes one), and only JSON: a
+  // cross-site form cannot send it without a CORS preflight, which is what keeps the refresh
+  // cookie CSRF-safe. Any other body (a form, text, none) stays unread, and null for the
   // endpoints, which answer it 400 invalid_json, as they answer JSON that does not parse.
   const parseJson = bodyParser({
     enableTypes: ['json'],
     jsonLimit: BODY_LIMIT,
-    // Not strict: an empty body parses to '' (invalid_json below), not to {} (missing_field).
+    // Not strict: an empty body parses to '', refused as invalid_json; strict mode makes it {},
+    // which would be refused as a login without a username (missing_field).
     jsonStrict: false,
     onError(error, ctx) {
       if (error instanceof HttpError && error.status === 413) throw error;
@@ -105,6 +109,7 @@ export function createApp(config: Config, logger: Logger, opened: OpenedStore): 
     },
   });
   app.use((ctx, next) => {
+    if (!ctx.path.startsWith(`${TOKEN_PATH}/token`)) return next();
     if (ctx.is('application/json')) return parseJson(ctx, next);
     ctx.request.body = null;
     return next();
