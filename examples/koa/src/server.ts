@@ -32,7 +32,9 @@ const SLOW_MAX_MS = 10_000;
 /** Sets the JSON error shape of examples/README.md: `{"error","error_description","code"}`. */
 function fail(ctx: Context, status: number, error: string, code: string, description: string, headers: Record<string, string> = {}): void {
   ctx.status = status;
-  ctx.set(headers);
+  // Set first, or Koa adds `; charset=utf-8`, which JSON does not define (RFC 8259 §11): the same
+  // type as jwtAuth's, the token endpoints' and nginx's own error answers.
+  ctx.set({ 'Content-Type': 'application/json', ...headers });
   ctx.body = { error, error_description: description, code };
 }
 
