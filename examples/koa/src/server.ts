@@ -1,61 +1,86 @@
 import cluster from 'node:cluster';
 import { createServer } from 'node:http';
 import {
-  BODY_LIMIT,
   FORWARDED_HEADERS,
-  admin,
+  TOKEN_PATH,
   answerClientError,
-  bodyTooLarge,
-  createTokenEndpoints,
-  healthz,
-  hello,
+  createExampleAuth,
+  isDraining,
   isLoopback,
   loadConfigOrExit,
   logAuthEvents,
-  notFound,
   openStore,
-  readBody,
-  refuseBeforeReading,
   requestProblem,
   serve,
   serverOptions,
-  slow,
   superviseWorkers,
-  type Answer,
   type Config,
   type Logger,
-  type RevocationStore,
+  type OpenedStore,
 } from '@jwtauth/example-shared';
-import { jwtAuth, requireScopes, type JwtAuthState } from '@jwtauth/koa';
-import Koa, { type ParameterizedContext } from 'koa';
+import { jwtAuth, requireScopes, tokenRoutes, type JwtAuthState } from '@jwtauth/koa';
+import { bodyParser } from '@koa/bodyparser';
+import Router from '@koa/router';
+import Koa, { HttpError, type Context } from 'koa';
 import { pino } from 'pino';
 
-type Ctx = ParameterizedContext<JwtAuthState>;
+/** The largest request body read, in bytes: a token request is a few hundred. */
+const BODY_LIMIT = 16 * 1024;
+/** The longest `GET /api/slow?ms=N` waits, in milliseconds. */
+const SLOW_MAX_MS = 10_000;
 
-/** Sets a shared answer as it is: an object body would be serialised by Koa with a charset. */
-function send(ctx: Ctx, answer: Answer): void {
-  ctx.status = answer.status;
-  ctx.set(answer.headers);
-  ctx.body = answer.body;
+/** Sets the JSON error shape of examples/README.md: `{"error","error_description","code"}`. */
+function fail(ctx: Context, status: number, error: string, code: string, description: string, headers: Record<string, string> = {}): void {
+  ctx.status = status;
+  // Set first, or Koa adds `; charset=utf-8`, which JSON does not define (RFC 8259 §11): the same
+  // type as jwtAuth's, the token endpoints' and nginx's own error answers.
+  ctx.set({ 'Content-Type': 'application/json', ...headers });
+  ctx.body = { error, error_description: description, code };
 }
 
 /** The example API of examples/README.md on Koa. */
-export function createApp(config: Config, logger: Logger, store: RevocationStore): Koa<JwtAuthState> {
-  const tokens = createTokenEndpoints(config, store);
+export function createApp(config: Config, logger: Logger, opened: OpenedStore): Koa<JwtAuthState> {
+  const { issuer, endpoints } = createExampleAuth<Context>(config, opened.store, opened.redis);
   // Every refused request becomes one JSON log line (never the token).
-  const authenticate = jwtAuth({ ...tokens.verifierOptions, onEvent: logAuthEvents(logger) });
-  const adminOnly = requireScopes('admin');
-  // ctx.ip / ctx.protocol read X-Forwarded-* when app.proxy is set; the middleware below makes
-  // sure such headers only ever come from a proxy on the loopback interface.
-  const app = new Koa<JwtAuthState>({ proxy: config.trustProxy === 'loopback' });
+  const authenticate = jwtAuth({ ...issuer.verifierOptions, onEvent: logAuthEvents(logger) });
 
-  // Before anything else: a malformed URL or Host header gets the same JSON answer on all four servers.
+  // ctx.ip is then the right-most X-Forwarded-For entry, the address nginx saw (the per-address
+  // login limit counts it): the entries left of it are whatever the client sent.
+  const app = new Koa<JwtAuthState>({ proxy: config.trustProxy === 'loopback', maxIpsCount: 1 });
+  app.on('error', (err: unknown) => logger.error({ type: 'error', err }, 'request failed'));
+
   app.use(async (ctx, next) => {
-    const problem = requestProblem(ctx.req);
-    if (problem === undefined) await next();
-    else send(ctx, problem);
+    try {
+      await next();
+    } catch (err) {
+      if (err instanceof HttpError && err.status === 413) {
+        // Closed even when the body did arrive whole (a small gzip body that inflates past the limit).
+        const headers = { 'Cache-Control': 'no-store', Connection: 'close' };
+        fail(ctx, 413, 'invalid_request', 'body_too_large', `The request body is larger than ${BODY_LIMIT} bytes`, headers);
+      } else if (err instanceof HttpError && err.status === 404) {
+        fail(ctx, 404, 'not_found', 'not_found', 'There is nothing at this address');
+      } else {
+        // A bug or a failing dependency, never the client's input: logged, and no detail leaves.
+        ctx.app.emit('error', err, ctx);
+        fail(ctx, 500, 'server_error', 'internal_error', 'The server could not answer this request');
+      }
+    }
+    // A body left unread (refused for its size or type, or sent where none is taken): close the
+    // connection, or Node would read the rest to reuse it, for as long as the client sends it.
+    if (!ctx.req.complete) ctx.set('Connection', 'close');
   });
 
+  // Koa routes on the path as sent and believes any Host: a malformed URL or Host header, and a
+  // path that only decoding would make a route, get the same answer on all four example servers.
+  app.use(async (ctx, next) => {
+    const problem = requestProblem(ctx.req);
+    if (problem === undefined) return next();
+    ctx.status = problem.status;
+    ctx.set(problem.headers);
+    ctx.body = problem.body;
+  });
+
+  // app.proxy trusts X-Forwarded-* from any peer: let them through only from nginx on this host.
   app.use(async (ctx, next) => {
     if (!app.proxy || !isLoopback(ctx.req.socket.remoteAddress)) {
       for (const name of FORWARDED_HEADERS) delete ctx.req.headers[name];
@@ -63,44 +88,67 @@ export function createApp(config: Config, logger: Logger, store: RevocationStore
     await next();
   });
 
-  /** GET routes (HEAD too), behind jwtAuth when `authenticated`; `ctx.state.auth` is then set. */
-  const reads = new Map<string, { authenticated: boolean; handle: (ctx: Ctx) => Promise<void> }>([
-    ['/healthz', { authenticated: false, handle: async (ctx) => send(ctx, healthz()) }],
-    ['/api/hello', { authenticated: true, handle: async (ctx) => send(ctx, hello(ctx.state.auth!)) }],
-    ['/api/admin', { authenticated: true, handle: (ctx) => adminOnly(ctx, async () => send(ctx, admin(ctx.state.auth!))) }],
-    ['/api/slow', { authenticated: true, handle: async (ctx) => send(ctx, await slow(ctx.url)) }],
-  ]);
-
+  // Size first: a declared body over the limit is refused before a byte of it is read, whatever
+  // its type. (Content-Length is compared as a number: Koa's ctx.request.length wraps at 2^32.)
   app.use(async (ctx, next) => {
-    const read = ctx.method === 'GET' || ctx.method === 'HEAD' ? reads.get(ctx.path) : undefined;
-    if (read === undefined) return next();
-    if (read.authenticated) await authenticate(ctx, () => read.handle(ctx));
-    else await read.handle(ctx);
+    if (Number(ctx.get('Content-Length')) > BODY_LIMIT) ctx.throw(413);
+    await next();
   });
 
-  // The token endpoints are public: they read the raw body (at most 16 KiB), and the shared code
-  // parses and checks it, so every framework answers the same bytes. What the headers already
-  // decide (a Content-Length over 16 KiB, a Content-Encoding, a type other than JSON) is answered
-  // before reading.
-  app.use(async (ctx, next) => {
-    const endpoint = ctx.method === 'POST' ? tokens.routes.get(ctx.path) : undefined;
-    if (endpoint === undefined) return next();
-    const header = (name: string) => ctx.get(name) || undefined;
-    const contentType = header('Content-Type');
-    const contentEncoding = header('Content-Encoding');
-    const refused = refuseBeforeReading({ contentLength: header('Content-Length'), contentEncoding, contentType });
-    if (refused !== undefined) return send(ctx, refused);
-    const read = await readBody(ctx.req, BODY_LIMIT);
-    if (!read.ok) {
-      // A client that went away (or timed out) mid-body has no one left to answer.
-      if (read.reason === 'aborted') ctx.respond = false;
-      else send(ctx, bodyTooLarge());
-      return;
+  // Bodies are read for the token endpoints only (no other route takes one), and only JSON: a
+  // cross-site form cannot send it without a CORS preflight, which is what keeps the refresh
+  // cookie CSRF-safe. Any other body (a form, text, none) stays unread, and null for the
+  // endpoints, which answer it 400 invalid_json, as they answer JSON that does not parse.
+  const parseJson = bodyParser({
+    enableTypes: ['json'],
+    jsonLimit: BODY_LIMIT,
+    // Not strict: an empty body parses to '', refused as invalid_json; strict mode makes it {},
+    // which would be refused as a login without a username (missing_field).
+    jsonStrict: false,
+    onError(error, ctx) {
+      if (error instanceof HttpError && error.status === 413) throw error;
+      ctx.request.body = null;
+    },
+  });
+  app.use((ctx, next) => {
+    if (!ctx.path.startsWith(`${TOKEN_PATH}/token`)) return next();
+    if (ctx.is('application/json')) return parseJson(ctx, next);
+    ctx.request.body = null;
+    return next();
+  });
+
+  // POST /api/token, /api/token/refresh, /api/token/verify, /api/token/revoke.
+  app.use(tokenRoutes(endpoints, { prefix: TOKEN_PATH }));
+
+  // Exact paths: /API/hello and /api/hello/ are not /api/hello. GET routes answer HEAD too.
+  const router = new Router<JwtAuthState>({ sensitive: true, strict: true });
+  router.get('/healthz', (ctx) => {
+    // 503 once SIGTERM came, so a load balancer that checks it sends requests elsewhere.
+    if (isDraining()) {
+      ctx.status = 503;
+      ctx.set('Retry-After', '1');
+      ctx.body = { status: 'draining' };
+    } else {
+      ctx.body = { status: 'ok' };
     }
-    send(ctx, await endpoint({ body: read.body, contentType, contentEncoding, cookie: header('Cookie') }));
   });
+  router.get('/api/hello', authenticate, (ctx) => {
+    const { payload, scopes } = ctx.state.auth!;
+    ctx.body = { message: `Hello, ${payload.sub}!`, sub: payload.sub, scopes };
+  });
+  router.get('/api/admin', authenticate, requireScopes('admin'), (ctx) => {
+    ctx.body = { message: `Welcome, admin ${ctx.state.auth!.payload.sub}.` };
+  });
+  router.get('/api/slow', authenticate, async (ctx) => {
+    const { ms } = ctx.query;
+    const waited = typeof ms === 'string' && /^\d+$/.test(ms) ? Math.min(Number(ms), SLOW_MAX_MS) : 0;
+    await new Promise((resolve) => setTimeout(resolve, waited));
+    ctx.body = { waited };
+  });
+  app.use(router.routes());
 
-  app.use(async (ctx) => send(ctx, notFound()));
+  // Whatever no route answered, other methods included (404, not 405: nothing is there to list).
+  app.use((ctx) => ctx.throw(404));
 
   return app;
 }
@@ -111,10 +159,10 @@ if (config.workers > 1 && cluster.isPrimary) {
   // WORKERS=N: this process forks N workers that run the branch below and share its port.
   superviseWorkers(config, logger);
 } else {
-  // Redis when REDIS_URL is set (shared by every process), else this process's memory.
-  const store = await openStore(config, logger);
-  const server = createServer(serverOptions(config), createApp(config, logger, store.store).callback());
+  // Redis when REDIS_URL is set (shared by every process, login throttling included), else this process's memory.
+  const opened = await openStore(config, logger);
+  const server = createServer(serverOptions(config), createApp(config, logger, opened).callback());
   // Malformed HTTP, headers over the size limit and timeouts: JSON answers instead of Node's empty ones.
   server.on('clientError', answerClientError);
-  serve(server, config, logger, store.close);
+  serve(server, config, logger, opened.close);
 }
