@@ -1,107 +1,136 @@
 import cluster from 'node:cluster';
+import { Transform } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  BODY_LIMIT,
   KEEP_ALIVE_TIMEOUT_MS,
-  admin,
+  TOKEN_PATH,
   answerClientError,
-  badRequest,
-  bodyTooLarge,
-  createTokenEndpoints,
-  healthz,
-  hello,
+  createExampleAuth,
+  isDraining,
   loadConfigOrExit,
   logAuthEvents,
-  notFound,
   openStore,
-  refuseBeforeReading,
   requestProblem,
   serve,
   serverOptions,
-  slow,
   superviseWorkers,
-  type Answer,
   type Config,
   type Logger,
-  type RevocationStore,
+  type OpenedStore,
 } from '@jwtauth/example-shared';
-import { jwtAuth, requireScopes } from '@jwtauth/fastify';
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { jwtAuth, requireScopes, tokenEndpoints } from '@jwtauth/fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { pino } from 'pino';
 
-/** Sends a shared answer as it is: bytes, as Fastify would append a charset to a JSON string's Content-Type. */
-function send(reply: FastifyReply, answer: Answer): FastifyReply {
-  return reply.code(answer.status).headers(answer.headers).send(Buffer.from(answer.body));
+/** The largest request body, in bytes: the token endpoints' JSON is far smaller. */
+const BODY_LIMIT = 16 * 1024;
+/** The longest `/api/slow` waits, in milliseconds. */
+const SLOW_MAX_MS = 10_000;
+
+/** Sends an error in the examples' JSON shape, `{"error","error_description","code"}`. */
+function fail(reply: FastifyReply, status: number, error: string, code: string, description: string): FastifyReply {
+  return reply.code(status).send({ error, error_description: description, code });
+}
+
+/** 413, in the error handler's terms: Fastify's own body-limit error has the same `statusCode`. */
+function tooLarge(): Error & { statusCode: number } {
+  return Object.assign(new Error(`The request body is larger than ${BODY_LIMIT} bytes`), { statusCode: 413 });
 }
 
 /** The example API of examples/README.md on Fastify. */
-export function createApp(config: Config, logger: Logger, store: RevocationStore): FastifyInstance {
-  const tokens = createTokenEndpoints(config, store);
+export function createApp(config: Config, logger: Logger, opened: OpenedStore): FastifyInstance {
+  const { issuer, endpoints } = createExampleAuth<FastifyRequest>(config, opened.store, opened.redis);
   const app = Fastify({
-    // request.ip / request.protocol believe X-Forwarded-* only from a proxy on 127.0.0.0/8 or ::1.
+    // request.ip, which the login throttle counts, believes X-Forwarded-For only from a proxy on
+    // 127.0.0.0/8 or ::1 (nginx on the same host).
     trustProxy: config.trustProxy === 'loopback' ? 'loopback' : false,
-    // The Node server's options (timeouts, connection checks, header size); Fastify then sets its
-    // own requestTimeout (0: none) and keepAliveTimeout on the server, so give it the same values.
+    bodyLimit: BODY_LIMIT,
+    // The Node server's timeouts, connection checks and head size; Fastify then sets its own
+    // requestTimeout (0: none) and keepAliveTimeout on the server, so give it the same values.
     http: serverOptions(config),
     requestTimeout: config.requestTimeoutMs,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-    // Malformed HTTP, headers over the size limit and timeouts: the examples' JSON, not Fastify's.
+    // Malformed HTTP, a head over the size limit, a client too slow: JSON, not an empty answer.
     clientErrorHandler: answerClientError,
-    // A URL Fastify's router cannot decode (`GET /%`): the answer the other servers give it.
-    frameworkErrors: (_error, request, reply) => {
-      send(reply, requestProblem(request.raw) ?? badRequest('The request URL is malformed'));
-    },
+    // A URL the router cannot decode (`GET /%`): Fastify's default answer repeats it.
+    frameworkErrors: (_error, _request, reply) => fail(reply, 400, 'invalid_request', 'bad_request', 'The request URL is malformed'),
   });
 
-  // Before routing goes on: a malformed URL or Host header gets the same JSON answer on all four servers.
+  const notFound = (reply: FastifyReply) => fail(reply, 404, 'not_found', 'not_found', 'There is nothing at this address');
+  app.setNotFoundHandler((_request, reply) => notFound(reply));
+  app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
+    // A body Fastify cannot parse (`Content-Type: json`) on a path no route serves: still a 404.
+    if (request.is404) return notFound(reply);
+    const status = error.statusCode ?? 500;
+    if (status === 413) {
+      return fail(reply.header('Cache-Control', 'no-store'), 413, 'invalid_request', 'body_too_large', `The request body is larger than ${BODY_LIMIT} bytes`);
+    }
+    // Fixed texts: Fastify's own messages may repeat the request.
+    if (status < 500) return fail(reply, status, 'invalid_request', 'bad_request', 'The request is malformed');
+    logger.error({ type: 'error', err: error }, 'request failed');
+    return fail(reply, 500, 'server_error', 'server_error', 'The server could not answer the request');
+  });
+
+  // What Fastify lets through but RFC 9112 §3.2 refuses (no Host, two, or a malformed one), and
+  // paths Fastify decodes where the other examples do not (`/api/%68ello` is not `/api/hello`).
   app.addHook('onRequest', async (request, reply) => {
     const problem = requestProblem(request.raw);
-    if (problem !== undefined) return send(reply, problem);
+    if (problem !== undefined) return reply.code(problem.status).headers(problem.headers).send(problem.body);
   });
 
-  app.setNotFoundHandler((_request, reply) => send(reply, notFound()));
-  app.setErrorHandler((error: { code?: string }, request, reply) => {
-    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return send(reply, bodyTooLarge());
-    // A Content-Type Fastify cannot parse, on a path no route serves (the token endpoints refuse
-    // it before Fastify looks at it): the 404 the other servers answer.
-    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' && request.is404) return send(reply, notFound());
-    return reply.send(error);
+  // The API takes JSON only: without a text/plain parser such a body is refused before it is read.
+  app.removeContentTypeParser('text/plain');
+  // An answer sent before the request body arrived in full (refused by its headers, or too large)
+  // closes the connection: Node would otherwise read the rest, and throw it away, to reuse it.
+  app.addHook('onSend', async (request, reply) => {
+    if (!request.raw.complete) reply.header('Connection', 'close');
   });
-  // No body is parsed outside the token endpoints (a 404 stays a 404 whatever the body).
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
-
-  app.get('/healthz', (_request, reply) => send(reply, healthz()));
-
-  // The token endpoints are public: they take the raw body (any type, at most 16 KiB), and the
-  // shared code parses and checks it, so every framework answers the same bytes.
-  app.register(async (scope) => {
-    // What the headers already decide (a Content-Length over 16 KiB, a Content-Encoding, a type
-    // other than JSON, including one Fastify cannot parse) is answered before the body is read.
-    scope.addHook('onRequest', async (request, reply) => {
-      const { 'content-length': contentLength, 'content-encoding': contentEncoding, 'content-type': contentType } = request.headers;
-      const refused = refuseBeforeReading({ contentLength, contentEncoding, contentType });
-      if (refused !== undefined) return send(reply, refused);
+  // Bodies over 16 KiB are 413, declared or counted as they arrive. Fastify's bodyLimit would do
+  // it, but tokenEndpoints answers every body Fastify refuses, too large ones included, as 400
+  // invalid_json (Express's tokenRouter leaves express.json()'s 413 to the app): this hook goes
+  // once it leaves FST_ERR_CTP_BODY_TOO_LARGE (statusCode 413) to the error handler above.
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    if (Number(request.headers['content-length']) > BODY_LIMIT) throw tooLarge();
+    // Node reads no more than a Content-Length declares: only a chunked body needs counting.
+    if (request.headers['transfer-encoding'] === undefined) return payload;
+    let received = 0;
+    const limited = new Transform({
+      transform(chunk: Buffer, _encoding, next) {
+        received += chunk.length;
+        next(received > BODY_LIMIT ? tooLarge() : null, chunk);
+      },
     });
-    scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_request, body, done) => done(null, body));
-    for (const [path, endpoint] of tokens.routes) {
-      scope.post(path, async (request, reply) => {
-        const body = Buffer.isBuffer(request.body) && request.body.length > 0 ? request.body : undefined;
-        const { 'content-type': contentType, 'content-encoding': contentEncoding, cookie } = request.headers;
-        return send(reply, await endpoint({ body, contentType, contentEncoding, cookie }));
-      });
-    }
+    // Fed once Fastify reads it: an error before Fastify listens would crash the process.
+    limited.once('resume', () => payload.pipe(limited));
+    return limited;
   });
 
-  // jwtAuth's onRequest hook only applies to the scope it is registered in: this one.
+  app.get('/healthz', async (_request, reply) => {
+    // 503 while draining, so that a load balancer stops sending requests here.
+    if (isDraining()) return reply.code(503).header('Retry-After', '1').send({ status: 'draining' });
+    return { status: 'ok' };
+  });
+
+  // POST /api/token, /api/token/refresh, /api/token/verify, /api/token/revoke: public.
+  app.register(tokenEndpoints, { endpoints, prefix: TOKEN_PATH });
+
+  // jwtAuth's onRequest hook applies to the scope it is registered in: this one.
   app.register(async (api) => {
     // Every refused request becomes one JSON log line (never the token).
-    await api.register(jwtAuth, { ...tokens.verifierOptions, onEvent: logAuthEvents(logger) });
+    await api.register(jwtAuth, { ...issuer.verifierOptions, onEvent: logAuthEvents(logger) });
 
     // Behind jwtAuth (credentials required), request.auth is always set.
-    api.get('/api/hello', (request, reply) => send(reply, hello(request.auth!)));
-    api.get('/api/admin', { preHandler: requireScopes('admin') }, (request, reply) => send(reply, admin(request.auth!)));
-    api.get('/api/slow', async (request, reply) => send(reply, await slow(request.url)));
+    api.get('/api/hello', async (request) => {
+      const { payload, scopes } = request.auth!;
+      return { message: `Hello, ${payload.sub}!`, sub: payload.sub, scopes };
+    });
+    api.get('/api/admin', { preHandler: requireScopes('admin') }, async (request) => ({ message: `Welcome, admin ${request.auth!.payload.sub}.` }));
+    api.get<{ Querystring: { ms?: unknown } }>('/api/slow', async (request) => {
+      const { ms } = request.query;
+      const waited = typeof ms === 'string' && /^\d+$/.test(ms) ? Math.min(Number(ms), SLOW_MAX_MS) : 0;
+      await sleep(waited);
+      return { waited };
+    });
   });
 
   return app;
@@ -114,8 +143,8 @@ if (config.workers > 1 && cluster.isPrimary) {
   superviseWorkers(config, logger);
 } else {
   // Redis when REDIS_URL is set (shared by every process), else this process's memory.
-  const store = await openStore(config, logger);
-  const app = createApp(config, logger, store.store);
+  const opened = await openStore(config, logger);
+  const app = createApp(config, logger, opened);
   await app.ready();
-  serve(app.server, config, logger, store.close);
+  serve(app.server, config, logger, opened.close);
 }
