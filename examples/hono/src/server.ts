@@ -1,100 +1,112 @@
 import { getRequestListener } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import {
-  BODY_LIMIT,
-  admin,
+  TOKEN_PATH,
   answerClientError,
-  badRequest,
-  bodyTooLarge,
-  createTokenEndpoints,
-  healthz,
-  hello,
+  createExampleAuth,
+  isDraining,
+  isLoopback,
   loadConfigOrExit,
   logAuthEvents,
-  notFound,
   openStore,
-  refuseBeforeReading,
   requestProblem,
   serve,
   serverOptions,
-  slow,
   superviseWorkers,
-  type Answer,
   type Config,
   type Logger,
-  type RevocationStore,
+  type OpenedStore,
 } from '@jwtauth/example-shared';
-import { jwtAuth, requireScopes, type JwtAuthEnv } from '@jwtauth/hono';
-import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { isAuthError, jwtAuth, requireScopes, tokenApp, type JwtAuthEnv } from '@jwtauth/hono';
+import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { HTTPException } from 'hono/http-exception';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import cluster from 'node:cluster';
 import { createServer } from 'node:http';
 import { pino } from 'pino';
 
-/** Sends a shared answer as it is: `c.json()` would build the body itself. */
-function send(c: Context, answer: Answer): Response {
-  return c.body(answer.body, answer.status as 200, answer.headers);
+/** The largest token-endpoint body, in bytes. */
+const BODY_LIMIT = 16 * 1024;
+/** The longest `/api/slow` waits, in milliseconds. */
+const SLOW_MAX_MS = 10_000;
+
+/** An error in the API's JSON shape, `{"error","error_description","code"}` (examples/README.md). */
+function problem(c: Context, status: ContentfulStatusCode, error: string, code: string, description: string, headers?: Record<string, string>) {
+  return c.json({ error, error_description: description, code }, status, headers);
 }
 
+// Token-endpoint answers must not be cached (RFC 6749 §5.1). `Connection: close` where the body is
+// refused unread: Node would otherwise read the rest of it, for as long as the client sends it.
+const REFUSED_UNREAD = { 'Cache-Control': 'no-store', Connection: 'close' };
+const tooLarge = (c: Context) => problem(c, 413, 'invalid_request', 'body_too_large', `The request body is larger than ${BODY_LIMIT} bytes`, REFUSED_UNREAD);
+const notFound = (c: Context) => problem(c, 404, 'not_found', 'not_found', 'There is nothing at this address');
+
 /**
- * The example API of examples/README.md on Hono. Hono has no trust-proxy setting because it never
- * reads X-Forwarded-* itself, and nothing here does either: TRUST_PROXY has nothing to change.
+ * The client address the login throttle counts. Hono never reads `X-Forwarded-For` itself, so this
+ * does what Express's `trust proxy: 'loopback'` does: from a loopback peer (nginx), it believes the
+ * header hop by hop from the right, and stops at the first address that is not a loopback proxy.
  */
-export function createApp(config: Config, logger: Logger, store: RevocationStore): Hono<JwtAuthEnv> {
-  const tokens = createTokenEndpoints(config, store);
+function clientAddress(c: Context, trustProxy: Config['trustProxy']): string | undefined {
+  let address = getConnInfo(c).remote.address;
+  const hops = trustProxy === 'loopback' ? (c.req.header('x-forwarded-for')?.split(',') ?? []) : [];
+  while (isLoopback(address) && hops.length > 0) address = hops.pop()!.trim();
+  return address;
+}
+
+/** The example API of examples/README.md on Hono. */
+export function createApp(config: Config, logger: Logger, opened: OpenedStore): Hono<JwtAuthEnv> {
+  const { issuer, endpoints } = createExampleAuth<Context>(config, opened.store, opened.redis);
   const app = new Hono<JwtAuthEnv>();
 
-  app.notFound((c) => send(c, notFound()));
+  app.notFound(notFound);
   app.onError((error, c) => {
-    // A client that went away (or timed out) mid-body: Node reports an `aborted` ECONNRESET error,
-    // and there is no one left to answer. Everything else as Hono's default handler does it
-    // (an error with a ready response, such as an HTTPException or a forwarded AuthError, sends it).
+    // A client that went away mid-body (Node's `aborted` ECONNRESET): there is no one to answer.
     if ((error as { code?: unknown }).code === 'ECONNRESET') return c.body(null, 400);
-    if ('getResponse' in error && typeof error.getResponse === 'function') {
-      const response = (error as HTTPException).getResponse();
-      return c.newResponse(response.body, response);
-    }
-    console.error(error);
-    return c.text('Internal Server Error', 500);
+    // A ready answer (an HTTPException, or an AuthError when errors are forwarded) is sent as it is.
+    if (error instanceof HTTPException || isAuthError(error)) return error.getResponse();
+    logger.error({ type: 'error', err: error }, 'request failed');
+    return problem(c, 500, 'server_error', 'internal_error', 'The server failed to handle the request');
   });
 
-  app.get('/healthz', (c) => send(c, healthz()));
+  app.get('/healthz', (c) => (isDraining() ? c.json({ status: 'draining' }, 503, { 'Retry-After': '1' }) : c.json({ status: 'ok' })));
 
-  // The token endpoints are public: they read the raw body (at most 16 KiB), and the shared code
-  // parses and checks it, so every framework answers the same bytes. What the headers already
-  // decide (a Content-Length over 16 KiB, a Content-Encoding, a type other than JSON) is answered
-  // before the body is read.
-  const checkHeaders: MiddlewareHandler = async (c, next) => {
-    const refused = refuseBeforeReading({
-      contentLength: c.req.header('content-length'),
-      contentEncoding: c.req.header('content-encoding'),
-      contentType: c.req.header('content-type'),
-    });
-    if (refused !== undefined) return send(c, refused);
-    await next();
-  };
-  const limit = bodyLimit({ maxSize: BODY_LIMIT, onError: (c) => send(c, bodyTooLarge()) });
-  for (const [path, endpoint] of tokens.routes) {
-    app.post(path, checkHeaders, limit, async (c) => {
-      const body = new Uint8Array(await c.req.arrayBuffer());
-      const answer = await endpoint({
-        body: body.length > 0 ? body : undefined,
-        contentType: c.req.header('content-type'),
-        contentEncoding: c.req.header('content-encoding'),
-        cookie: c.req.header('cookie'),
-      });
-      return send(c, answer);
-    });
-  }
+  // The token endpoints take JSON only: a form of another site cannot send it without a CORS
+  // preflight, which is what keeps the refresh cookie safe from CSRF. What the headers decide is
+  // answered before the body is read (a declared size first); bodyLimit then counts a streamed one.
+  app.post(
+    `${TOKEN_PATH}/token/*`,
+    async (c, next) => {
+      if (Number(c.req.header('content-length')) > BODY_LIMIT) return tooLarge(c);
+      if ((c.req.header('content-encoding') ?? 'identity').trim().toLowerCase() !== 'identity') {
+        return problem(c, 400, 'invalid_request', 'invalid_json', 'The request body must be plain JSON, without a Content-Encoding', REFUSED_UNREAD);
+      }
+      if (c.req.header('content-type')?.split(';')[0]!.trim().toLowerCase() !== 'application/json') {
+        return problem(c, 400, 'invalid_request', 'invalid_json', 'The request body must be JSON, sent with Content-Type: application/json', REFUSED_UNREAD);
+      }
+      await next();
+    },
+    bodyLimit({ maxSize: BODY_LIMIT, onError: tooLarge }),
+  );
+  // POST /api/token, /api/token/refresh, /api/token/verify and /api/token/revoke.
+  app.route(TOKEN_PATH, tokenApp(endpoints, { address: (c) => clientAddress(c, config.trustProxy) }));
 
-  // Per route rather than app.use('/api/*', …): an unknown /api path is a 404, as in the others.
+  // Per route rather than app.use('/api/*', …), so that an unknown /api path is a 404, not a 401.
   // Every refused request becomes one JSON log line (never the token).
-  const authenticate = jwtAuth({ ...tokens.verifierOptions, onEvent: logAuthEvents(logger) });
+  const authenticate = jwtAuth({ ...issuer.verifierOptions, onEvent: logAuthEvents(logger) });
 
   // Behind jwtAuth (credentials required), c.get('auth') is always set.
-  app.get('/api/hello', authenticate, (c) => send(c, hello(c.get('auth')!)));
-  app.get('/api/admin', authenticate, requireScopes('admin'), (c) => send(c, admin(c.get('auth')!)));
-  app.get('/api/slow', authenticate, async (c) => send(c, await slow(c.req.url)));
+  app.get('/api/hello', authenticate, (c) => {
+    const { payload, scopes } = c.get('auth')!;
+    return c.json({ message: `Hello, ${payload.sub}!`, sub: payload.sub, scopes });
+  });
+  app.get('/api/admin', authenticate, requireScopes('admin'), (c) => c.json({ message: `Welcome, admin ${c.get('auth')!.payload.sub}.` }));
+  app.get('/api/slow', authenticate, async (c) => {
+    const ms = c.req.query('ms') ?? '';
+    const waited = /^\d+$/.test(ms) ? Math.min(Number(ms), SLOW_MAX_MS) : 0;
+    await new Promise((resolve) => setTimeout(resolve, waited));
+    return c.json({ waited });
+  });
 
   return app;
 }
@@ -106,25 +118,21 @@ if (config.workers > 1 && cluster.isPrimary) {
   superviseWorkers(config, logger);
 } else {
   // Redis when REDIS_URL is set (shared by every process), else this process's memory.
-  const store = await openStore(config, logger);
-  const listener = getRequestListener(createApp(config, logger, store.store).fetch, {
+  const opened = await openStore(config, logger);
+  const listener = getRequestListener(createApp(config, logger, opened).fetch, {
     // The URL of an HTTP/1.0 request without a Host header.
     hostname: 'localhost',
     // A request the adapter cannot turn into a Request (requestProblem() below refuses those it knows).
-    errorHandler: () => toResponse(badRequest()),
+    errorHandler: () => Response.json({ error: 'invalid_request', error_description: 'The request is malformed', code: 'bad_request' }, { status: 400 }),
   });
   const server = createServer(serverOptions(config), (request, response) => {
-    // In front of the adapter, which refuses an odd Host or request target itself with an empty 400,
-    // and resolves `/./` and `/../` before Hono sees the path: the answer the other servers give.
+    // In front of the adapter, which answers an odd Host or request target with an empty 400, and
+    // resolves `/./`, `/../` and `%68` before Hono routes the path: JSON 400s and 404s instead.
     const problem = requestProblem(request);
     if (problem === undefined) void listener(request, response);
     else response.writeHead(problem.status, problem.headers).end(problem.body);
   });
   // Malformed HTTP, headers over the size limit and timeouts: JSON answers instead of Node's empty ones.
   server.on('clientError', answerClientError);
-  serve(server, config, logger, store.close);
-}
-
-function toResponse(answer: Answer): Response {
-  return new Response(answer.body, { status: answer.status, headers: answer.headers });
+  serve(server, config, logger, opened.close);
 }
