@@ -164,7 +164,7 @@ export async function startApp(fw: Framework, vars: Record<string, string>, name
   if (!existsSync(script)) throw new Error(`${script} is missing: build the examples first (pnpm build)`);
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const variable of EXAMPLE_VARIABLES) delete env[variable];
-  Object.assign(env, { PORT: '0', HOST: '127.0.0.1' }, vars);
+  Object.assign(env, { PORT: '0', HOST: '127.0.0.1', LOGIN_LIMIT_PER_ADDRESS: 'off', LOGIN_FAILURES_PER_USERNAME: 'off' }, vars);
   const proc = launch(name, process.execPath, [script], env);
   const pattern = /^listening on (http:\/\/127\.0\.0\.1:(\d+))$/m;
   const listening = new Promise<RegExpExecArray>((resolve, reject) => {

@@ -59,8 +59,10 @@ export function tokenRouter(endpoints: TokenEndpoints<Request>): [RequestHandler
         // Another middleware (a timeout) may have answered while the password was being checked.
         if (res.headersSent) return;
         // writeHead, not res.set()/res.json(): Express would append a charset to the Content-Type,
-        // which every other adapter sends exactly as the endpoints give it. Node sends no body for HEAD.
-        res.writeHead(answer.status, answer.headers).end(JSON.stringify(answer.body));
+        // which every other adapter sends exactly as the endpoints give it. Node sends no body for
+        // HEAD. Content-Length framing, as res.json() would give, rather than chunked.
+        const text = JSON.stringify(answer.body);
+        res.writeHead(answer.status, { ...answer.headers, 'Content-Length': String(Buffer.byteLength(text)) }).end(text);
       })
       .catch(next);
   }
