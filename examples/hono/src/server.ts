@@ -82,7 +82,7 @@ export function createApp(config: Config, logger: Logger, opened: OpenedStore): 
         return problem(c, 400, 'invalid_request', 'invalid_json', 'The request body must be plain JSON, without a Content-Encoding', REFUSED_UNREAD);
       }
       if (c.req.header('content-type')?.split(';')[0]!.trim().toLowerCase() !== 'application/json') {
-        return problem(c, 400, 'invalid_request', 'invalid_json', 'The request body must be JSON, sent with Content-Type: application/json', REFUSED_UNREAD);
+        return problem(c, 400, 'invalid_request', 'invalid_json', 'The request body must be a JSON object or a urlencoded form', REFUSED_UNREAD);
       }
       await next();
     },
