@@ -27,6 +27,7 @@ interface AppOptions {
   /** Parse urlencoded bodies: @fastify/formbody on Fastify 5 (it requires 5), Fastify's own addContentTypeParser on 4. */
   forms?: boolean;
   verifyCredentials?: Parameters<typeof createTokenEndpoints<FastifyRequest>>[0]['verifyCredentials'];
+  bodyLimit?: number;
   /** Called on the new app before anything is registered (its error handler, as Fastify's encapsulation wants). */
   setup?: (app: FastifyInstance) => void;
 }
@@ -49,7 +50,7 @@ describe.each(majors)('%s: app.register(tokenEndpoints, { endpoints, prefix })',
       refreshCookie: { path: '/auth/token' },
       ...(options.throttle === undefined ? {} : { throttle: options.throttle }),
     });
-    const app = createApp({ trustProxy: options.trustProxy ?? false });
+    const app = createApp({ trustProxy: options.trustProxy ?? false, ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }) });
     options.setup?.(app);
     if (options.forms === true) {
       if (name === 'fastify') await app.register(fastifyFormbody);
@@ -185,6 +186,37 @@ describe.each(majors)('%s: app.register(tokenEndpoints, { endpoints, prefix })',
     expect(answer).toMatchObject(invalidJson);
     expect(answer.headers.get('cache-control')).toBe('no-store');
     expect(answer.headers.get('content-type')).toBe('application/json');
+  });
+
+  it.each([
+    ['declared with Content-Length', false],
+    ['streamed (chunked)', true],
+  ])("leaves a body over bodyLimit, %s, to the app: Fastify's default 413, or the app's error handler", async (_case, chunked) => {
+    const big = JSON.stringify({ username: 'alice', password: 'x'.repeat(2048) });
+    const send = (url: string) =>
+      fetch(`${url}/auth/token`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        // A stream has no length: fetch sends it chunked.
+        body: chunked ? new Blob([big]).stream() : big,
+        ...(chunked ? { duplex: 'half' } : {}),
+      } as RequestInit);
+    const byDefault = await send((await start({ bodyLimit: 1024 })).url);
+    expect(byDefault.status).toBe(413);
+    expect(await byDefault.json()).toMatchObject({ statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE' });
+    const handled = await send(
+      (
+        await start({
+          bodyLimit: 1024,
+          setup: (app) =>
+            app.setErrorHandler((error: Error & { statusCode?: number }, _request, reply) =>
+              reply.code(error.statusCode ?? 500).send({ error: 'invalid_request', code: error.statusCode === 413 ? 'body_too_large' : 'other' }),
+            ),
+        })
+      ).url,
+    );
+    expect(handled.status).toBe(413);
+    expect(await handled.json()).toEqual({ error: 'invalid_request', code: 'body_too_large' });
   });
 
   it('logs in with a urlencoded form when a form parser is registered (refresh token in the body)', async () => {

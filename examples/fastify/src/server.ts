@@ -1,5 +1,4 @@
 import cluster from 'node:cluster';
-import { Transform } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   KEEP_ALIVE_TIMEOUT_MS,
@@ -32,11 +31,6 @@ function fail(reply: FastifyReply, status: number, error: string, code: string, 
   return reply.code(status).send({ error, error_description: description, code });
 }
 
-/** 413, in the error handler's terms: Fastify's own body-limit error has the same `statusCode`. */
-function tooLarge(): Error & { statusCode: number } {
-  return Object.assign(new Error(`The request body is larger than ${BODY_LIMIT} bytes`), { statusCode: 413 });
-}
-
 /** The example API of examples/README.md on Fastify. */
 export function createApp(config: Config, logger: Logger, opened: OpenedStore): FastifyInstance {
   const { issuer, endpoints } = createExampleAuth<FastifyRequest>(config, opened.store, opened.redis);
@@ -44,6 +38,8 @@ export function createApp(config: Config, logger: Logger, opened: OpenedStore): 
     // request.ip, which the login throttle counts, believes X-Forwarded-For only from a proxy on
     // 127.0.0.0/8 or ::1 (nginx on the same host).
     trustProxy: config.trustProxy === 'loopback' ? 'loopback' : false,
+    // Over 16 KiB, declared or counted as it arrives: FST_ERR_CTP_BODY_TOO_LARGE (413), which
+    // tokenEndpoints leaves to the error handler below.
     bodyLimit: BODY_LIMIT,
     // The Node server's timeouts, connection checks and head size; Fastify then sets its own
     // requestTimeout (0: none) and keepAliveTimeout on the server, so give it the same values.
@@ -85,26 +81,6 @@ export function createApp(config: Config, logger: Logger, opened: OpenedStore): 
   app.addHook('onSend', async (request, reply) => {
     if (!request.raw.complete) reply.header('Connection', 'close');
   });
-  // Bodies over 16 KiB are 413, declared or counted as they arrive. Fastify's bodyLimit would do
-  // it, but tokenEndpoints answers every body Fastify refuses, too large ones included, as 400
-  // invalid_json (Express's tokenRouter leaves express.json()'s 413 to the app): this hook goes
-  // once it leaves FST_ERR_CTP_BODY_TOO_LARGE (statusCode 413) to the error handler above.
-  app.addHook('preParsing', async (request, _reply, payload) => {
-    if (Number(request.headers['content-length']) > BODY_LIMIT) throw tooLarge();
-    // Node reads no more than a Content-Length declares: only a chunked body needs counting.
-    if (request.headers['transfer-encoding'] === undefined) return payload;
-    let received = 0;
-    const limited = new Transform({
-      transform(chunk: Buffer, _encoding, next) {
-        received += chunk.length;
-        next(received > BODY_LIMIT ? tooLarge() : null, chunk);
-      },
-    });
-    // Fed once Fastify reads it: an error before Fastify listens would crash the process.
-    limited.once('resume', () => payload.pipe(limited));
-    return limited;
-  });
-
   app.get('/healthz', async (_request, reply) => {
     // 503 while draining, so that a load balancer stops sending requests here.
     if (isDraining()) return reply.code(503).header('Retry-After', '1').send({ status: 'draining' });

@@ -8,11 +8,15 @@ export interface TokenEndpointsPluginOptions {
 }
 
 /**
- * A body Fastify could not parse: bad or empty JSON, a media type with no parser, more than
- * `bodyLimit`, a wrong `Content-Length`. Fastify 5 gives them `FST_ERR_CTP_*` codes; Fastify 4's
- * JSON parser passes secure-json-parse's `SyntaxError` on with `statusCode` 400 and no code.
+ * A body Fastify could not parse: bad or empty JSON, a media type with no parser, a wrong
+ * `Content-Length`. Fastify gives them `FST_ERR_CTP_*` codes; Fastify 4's JSON parser passes
+ * secure-json-parse's `SyntaxError` on with `statusCode` 400 and no code. A body over the app's
+ * `bodyLimit` (`FST_ERR_CTP_BODY_TOO_LARGE`, 413) is not one: the limit is the app's policy, and
+ * its answer the app's error handler's (Fastify's default: 413), as express.json()'s 413 is left
+ * to an Express app.
  */
 function isBodyParseError(error: FastifyError): boolean {
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return false;
   if (typeof error.code === 'string' && error.code.startsWith('FST_ERR_CTP_')) return true;
   return error instanceof SyntaxError && error.statusCode === 400;
 }
@@ -68,7 +72,8 @@ const plugin: FastifyPluginAsync<TokenEndpointsPluginOptions> = async (fastify, 
     handler: (request, reply) => serve(request, reply, request.body),
     // A body Fastify's parser refused never reaches the handler. Answered as a body that is not an
     // object (the endpoints' 400 invalid_json), the wire is the same as in every adapter. Any
-    // other error, `verifyCredentials`'s included, is rethrown to the app's own error handler.
+    // other error (a body over `bodyLimit`, `verifyCredentials`'s) is rethrown to the app's own
+    // error handler.
     errorHandler(error, request, reply) {
       if (!isBodyParseError(error)) throw error;
       return serve(request, reply, undefined);
@@ -84,7 +89,7 @@ const plugin: FastifyPluginAsync<TokenEndpointsPluginOptions> = async (fastify, 
  *
  * Bodies are parsed by Fastify's own JSON parser (and `@fastify/formbody`, when registered, for
  * form logins); a body it cannot parse is answered `400 invalid_json` like every other body that
- * is not an object. The client address is `request.ip` (Fastify's `trustProxy`). Other paths and
+ * is not an object, and one over `bodyLimit` goes to the app's error handler (Fastify's 413). The client address is `request.ip` (Fastify's `trustProxy`). Other paths and
  * methods get Fastify's 404; an error thrown by `verifyCredentials` goes to the app's error
  * handler unchanged. The plugin is encapsulated (not `fastify-plugin`), so `prefix` applies and
  * nothing leaks into the rest of the app; a missing `endpoints` rejects `app.ready()` with a
