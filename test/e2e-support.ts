@@ -147,6 +147,10 @@ export const EXAMPLE_VARIABLES = [
   'LOGIN_LIMIT_PER_ADDRESS',
   'LOGIN_FAILURES_PER_USERNAME',
   'HASH_CONCURRENCY',
+  'PUBLIC_URL',
+  'KEYS_FILE',
+  'AUDIENCE',
+  'AUTH_ISSUER',
 ];
 
 export interface App {
@@ -160,7 +164,11 @@ export interface App {
  * port, which the `listening on` line names, no race); resolves once it listens.
  */
 export async function startApp(fw: Framework, vars: Record<string, string>, name = `examples/${fw}`): Promise<App> {
-  const script = join(root, 'examples', fw, 'dist', 'server.js');
+  return startScript(join(root, 'examples', fw, 'dist', 'server.js'), vars, name);
+}
+
+/** {@link startApp} for any built example server script (`examples/two-services/dist/api-service.js`). */
+export async function startScript(script: string, vars: Record<string, string>, name: string): Promise<App> {
   if (!existsSync(script)) throw new Error(`${script} is missing: build the examples first (pnpm build)`);
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const variable of EXAMPLE_VARIABLES) delete env[variable];

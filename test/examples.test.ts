@@ -157,14 +157,23 @@ interface Step {
 
 const COMPARED_HEADERS = ['www-authenticate', 'cache-control', 'retry-after'];
 
-/** The JSON body with tokens and times replaced, or the text when it is not JSON. */
+/**
+ * The JSON body with tokens and times replaced, or the text when it is not JSON. An error's
+ * `error_description` is compared by its presence only: the wire contract is the status, `error`,
+ * `code` and the fields; each example words its own refusals in its framework's way.
+ */
 function comparableBody(text: string): unknown {
   const masked = text.replace(JWT, '<jwt>').replace(/"exp":\d+/g, '"exp":"<time>"');
+  let body: unknown;
   try {
-    return JSON.parse(masked) as unknown;
+    body = JSON.parse(masked) as unknown;
   } catch {
     return masked;
   }
+  if (typeof body === 'object' && body !== null && typeof (body as { error_description?: unknown }).error_description === 'string') {
+    return { ...body, error_description: '<text>' };
+  }
+  return body;
 }
 
 function normalise(step: string, reply: Reply): Step {

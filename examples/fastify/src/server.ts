@@ -64,7 +64,7 @@ export function createApp(config: Config, logger: Logger, opened: OpenedStore): 
     // Fixed texts: Fastify's own messages may repeat the request.
     if (status < 500) return fail(reply, status, 'invalid_request', 'bad_request', 'The request is malformed');
     logger.error({ type: 'error', err: error }, 'request failed');
-    return fail(reply, 500, 'server_error', 'server_error', 'The server could not answer the request');
+    return fail(reply, 500, 'server_error', 'internal_error', 'The server could not answer this request');
   });
 
   // What Fastify lets through but RFC 9112 §3.2 refuses (no Host, two, or a malformed one), and

@@ -66,7 +66,7 @@ export function createApp(config: Config, logger: Logger, opened: OpenedStore): 
     // A ready answer (an HTTPException, or an AuthError when errors are forwarded) is sent as it is.
     if (error instanceof HTTPException || isAuthError(error)) return error.getResponse();
     logger.error({ type: 'error', err: error }, 'request failed');
-    return problem(c, 500, 'server_error', 'internal_error', 'The server failed to handle the request');
+    return problem(c, 500, 'server_error', 'internal_error', 'The server could not answer this request');
   });
 
   app.get('/healthz', (c) => (isDraining() ? c.json({ status: 'draining' }, 503, { 'Retry-After': '1' }) : c.json({ status: 'ok' })));

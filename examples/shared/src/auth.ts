@@ -1,5 +1,5 @@
 import type { RevocationStore } from '@jwtauth/core';
-import { createTokenEndpoints, createTokenIssuer, type ThrottleRedisClient, type TokenEndpoints, type TokenIssuer } from '@jwtauth/issuer';
+import { createTokenEndpoints, createTokenIssuer, type ThrottleRedisClient, type TokenEndpoints, type TokenEndpointsOptions, type TokenIssuer } from '@jwtauth/issuer';
 import type { Config } from './config.js';
 import { checkCredentials } from './users.js';
 
@@ -34,17 +34,31 @@ export function createExampleAuth<Request>(config: Config, store: RevocationStor
   });
   const endpoints = createTokenEndpoints<Request>({
     issuer,
+    ...loginOptions(config, redis),
+    refreshCookie: { name: REFRESH_COOKIE, path: `${TOKEN_PATH}/token` },
+  });
+  return { issuer, endpoints };
+}
+
+/**
+ * The token endpoints' login options over the demo users: `verifyCredentials` (their `scope` as a
+ * claim), the login throttle (in Redis when `redis` is given) and the bound on password hashing,
+ * as `config` sets them.
+ */
+export function loginOptions<Request>(
+  config: Config,
+  redis?: ThrottleRedisClient,
+): Pick<TokenEndpointsOptions<Request>, 'verifyCredentials' | 'throttle' | 'hashing'> {
+  return {
     async verifyCredentials(username, password) {
       const user = await checkCredentials(username, password);
       return user === undefined ? null : { subject: user.username, claims: { scope: user.scope } };
     },
-    refreshCookie: { name: REFRESH_COOKIE, path: `${TOKEN_PATH}/token` },
     throttle: {
       address: config.loginLimitPerAddress === false ? false : { points: config.loginLimitPerAddress, duration: 60 },
       username: config.loginFailuresPerUsername === false ? false : { points: config.loginFailuresPerUsername, duration: 900 },
       ...(redis === undefined ? {} : { redis, keyPrefix: 'jwtauth:login' }),
     },
     hashing: { concurrency: config.hashConcurrency },
-  });
-  return { issuer, endpoints };
+  };
 }

@@ -13,7 +13,9 @@ export const RESPAWN_DELAY_MS = 1000;
  * - A worker that dies is logged and replaced after {@link RESPAWN_DELAY_MS}.
  * - SIGHUP restarts the workers one at a time, with no request lost: a new worker is forked and
  *   listening before the one it replaces is sent SIGTERM and drains (new code is loaded, the
- *   primary keeps the port open throughout).
+ *   primary keeps the port open throughout). A `workers.reloaded` log line says when the old workers
+ *   have all exited (every answer then comes from new ones); a SIGHUP before then is ignored, with
+ *   a warning.
  * - SIGTERM/SIGINT are passed on to every worker as SIGTERM (each drains, see `serve()`); the
  *   primary exits once they all have, 0 if they all exited 0.
  *
@@ -60,10 +62,12 @@ export function superviseWorkers(config: Config, logger: Logger): void {
   let reloading = false;
 
   async function reload(): Promise<void> {
+    if (reloading) logger.warn({ type: 'workers.reload', ignored: true }, 'SIGHUP ignored: a restart of the workers is under way');
     if (stopping || !started || reloading) return;
     reloading = true;
     logger.info({ type: 'workers.reload', workers: serving.size }, 'restarting the workers one at a time');
     try {
+      const drained: Promise<unknown>[] = [];
       for (const old of [...serving]) {
         if ((await fork()) === undefined) {
           logger.error({ type: 'workers.reload' }, 'a new worker did not start: the remaining old ones keep serving');
@@ -72,8 +76,13 @@ export function superviseWorkers(config: Config, logger: Logger): void {
         if (stopping) return;
         // Listening before the old one stops: the port always has a worker to go to.
         serving.delete(old);
+        drained.push(new Promise((resolve) => (old.isDead() ? resolve(undefined) : old.once('exit', resolve))));
         old.process.kill('SIGTERM');
       }
+      // Once the old workers are gone, every answer comes from the new code and configuration:
+      // what a two-step key rotation waits for before its second step.
+      await Promise.all(drained);
+      if (!stopping) logger.info({ type: 'workers.reloaded', workers: serving.size }, 'every worker restarted; the old ones have exited');
     } finally {
       reloading = false;
     }

@@ -80,7 +80,13 @@ export const DEFAULT_REUSE_INTERVAL = 10;
 /** `DRAIN_DELAY_MS` when it is not set. */
 export const DEFAULT_DRAIN_DELAY_MS = 5000;
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (message: string) => void = console.warn): Config {
+/** What a server reads besides the settings every server shares. */
+export interface ConfigNeeds {
+  /** `false` for a server that signs with keys of its own (examples/two-services): `JWT_SECRET` is then not read, and `secret` is `''`. */
+  secret?: boolean;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (message: string) => void = console.warn, needs: ConfigNeeds = {}): Config {
   const production = env.NODE_ENV === 'production';
   const redisUrl = parseRedisUrl(env.REDIS_URL);
   const workers = parseWorkers(env.WORKERS);
@@ -91,7 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (message:
   return {
     port: parsePort(env.PORT),
     host: env.HOST || '127.0.0.1',
-    secret: loadSecret(env.JWT_SECRET, production, warn),
+    secret: needs.secret === false ? '' : loadSecret(env.JWT_SECRET, production, warn),
     accessTokenTtl: parseDuration('ACCESS_TOKEN_TTL', env.ACCESS_TOKEN_TTL, 300),
     refreshTokenTtl: parseDuration('REFRESH_TOKEN_TTL', env.REFRESH_TOKEN_TTL, 86400),
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
@@ -110,9 +116,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (message:
 }
 
 /** {@link loadConfig}, or exit 1 with the reason on stderr: what every server does first. */
-export function loadConfigOrExit(): Config {
+export function loadConfigOrExit(needs: ConfigNeeds = {}): Config {
   try {
-    return loadConfig();
+    return loadConfig(process.env, console.warn, needs);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(`error: ${error.message}`);

@@ -14,6 +14,22 @@ import type { Logger } from './log.js';
 export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 /**
+ * At shutdown, a connection that has not sent a request yet is closed only once it has been open
+ * this long: one accepted a moment ago most likely carries a request still on its way (in a
+ * cluster, the primary hands connections to a worker until it stops listening), and closing it
+ * would reset that request.
+ */
+export const FRESH_CONNECTION_GRACE_MS = 1000;
+
+/**
+ * How long a cluster worker lives on after its last connection closed. A connection the primary
+ * handed over just before the worker stopped listening is still in the message pipe: the worker
+ * must be alive to send it back (the primary then gives it to another worker), or the primary
+ * keeps it open and the client waits for an answer that never comes.
+ */
+export const WORKER_EXIT_GRACE_MS = 250;
+
+/**
  * The largest request head (request line and headers) the servers read: room for the largest
  * token `@jwtauth/core` accepts (16 KiB) and the other headers. Node's default, 16 KiB, is less
  * than such a token's `Authorization` line alone.
@@ -70,11 +86,17 @@ export function serve(server: Server, config: Config, logger: Logger, onClosed: 
   let closing = false;
   /** Requests in progress on each open connection. */
   const inFlight = new Map<Socket, number>();
+  /** When each open connection was accepted. */
+  const openedAt = new Map<Socket, number>();
   /** Responses not yet finished, to mark `Connection: close` when the drain begins. */
   const responses = new Set<ServerResponse>();
   server.on('connection', (socket: Socket) => {
     inFlight.set(socket, 0);
-    socket.once('close', () => inFlight.delete(socket));
+    openedAt.set(socket, Date.now());
+    socket.once('close', () => {
+      inFlight.delete(socket);
+      openedAt.delete(socket);
+    });
   });
   // Before the app sees a request: tell the client not to reuse the connection once draining.
   server.prependListener('request', (request, response) => {
@@ -91,13 +113,30 @@ export function serve(server: Server, config: Config, logger: Logger, onClosed: 
     });
   });
 
+  /** A later closeIdle() is set for a fresh connection. */
+  let recheck: NodeJS.Timeout | undefined;
+
   /**
    * Ends every connection with no request in progress: idle keep-alive ones, and also those that
-   * opened but never sent (or never finished) a request, which closeIdleConnections() leaves open.
+   * opened but never sent (or never finished) a request, which closeIdleConnections() leaves open,
+   * once they are older than {@link FRESH_CONNECTION_GRACE_MS}; a younger one is looked at again then.
    */
   function closeIdle(): void {
     server.closeIdleConnections();
-    for (const [socket, requests] of inFlight) if (requests === 0) socket.destroy();
+    const now = Date.now();
+    let youngest: number | undefined;
+    for (const [socket, requests] of inFlight) {
+      if (requests !== 0) continue;
+      const opened = openedAt.get(socket) ?? 0;
+      if (now - opened >= FRESH_CONNECTION_GRACE_MS) socket.destroy();
+      else youngest = Math.max(youngest ?? opened, opened);
+    }
+    if (youngest !== undefined && recheck === undefined) {
+      recheck = setTimeout(() => {
+        recheck = undefined;
+        closeIdle();
+      }, youngest + FRESH_CONNECTION_GRACE_MS - now);
+    }
   }
 
   server.on('error', (error) => {
@@ -114,7 +153,8 @@ export function serve(server: Server, config: Config, logger: Logger, onClosed: 
   function exit(code: number): void {
     // The store's connection is closed politely, but never holds the exit up for long.
     const bounded = new Promise<void>((resolve) => setTimeout(resolve, 1000).unref());
-    Promise.race([onClosed().catch(() => {}), bounded]).finally(() => process.exit(code));
+    const handedBack = new Promise<void>((resolve) => setTimeout(resolve, cluster.isWorker ? WORKER_EXIT_GRACE_MS : 0));
+    Promise.all([Promise.race([onClosed().catch(() => {}), bounded]), handedBack]).finally(() => process.exit(code));
   }
 
   function closeListener(): void {
