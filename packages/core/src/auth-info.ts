@@ -17,6 +17,8 @@ export interface AuthInfo<Payload extends JWTPayload = JWTPayload> {
 /** Settings of the `jwtAuth()` that authenticated a request, which its guards follow too. */
 export interface AuthSettings {
   realm: string | undefined;
+  /** `resource_metadata` of every challenge, with the `resource` option. */
+  resourceMetadata: string | undefined;
   forwardErrors: boolean;
   /** The `onEvent` hook, wrapped; guard refusals are reported too. */
   emit: Emit | undefined;
@@ -26,7 +28,7 @@ export interface AuthSettings {
 
 /** Hidden on every {@link AuthInfo}; `Symbol.for` so ESM and CJS copies of core agree. */
 const SETTINGS = Symbol.for('@jwtauth/core.settings');
-const DEFAULT_SETTINGS: AuthSettings = { realm: undefined, forwardErrors: false, emit: undefined, messages: {} };
+const DEFAULT_SETTINGS: AuthSettings = { realm: undefined, resourceMetadata: undefined, forwardErrors: false, emit: undefined, messages: {} };
 
 /**
  * Hides the settings on what the authenticator attaches to a request: its `auth`, or the

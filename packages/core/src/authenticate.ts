@@ -54,13 +54,14 @@ export function createAuthenticator<Payload extends JWTPayload = JWTPayload, Use
 ): Authenticator<Payload, User, Request> {
   const config = resolveConfig(options);
   const { emit, messages } = config;
-  const settings = { realm: config.realm, forwardErrors: config.forwardErrors, emit, messages };
+  const resourceMetadata = config.protectedResource?.metadataUrl;
+  const settings = { realm: config.realm, resourceMetadata, forwardErrors: config.forwardErrors, emit, messages };
   const makeAuthInfo = authInfoMaker(settings);
 
   /** An error with this code; `messages` replaces its description. */
   // Without a stack trace: a refused request is an answer, not a bug (see withoutStack).
   const makeError = (code: AuthErrorCode, details: AuthErrorDetails = {}) =>
-    withoutStack(() => new AuthError(code, { realm: config.realm, description: messages[code] ?? details.description, scopes: details.scopes, cause: details.cause }));
+    withoutStack(() => new AuthError(code, { realm: config.realm, resourceMetadata, description: messages[code] ?? details.description, scopes: details.scopes, cause: details.cause }));
   /** A failed result; the event hook hears why. */
   function refuse(error: AuthError, reason: string, claimed?: Claimed) {
     emit?.(authFailed(error.code, error.status, reason, claimed));

@@ -12,6 +12,7 @@ import type { IssuerKeys, IssuerResolver, JwtAuthOptions } from './options.js';
 import { DEFAULT_SCOPE_CLAIMS } from './scopes.js';
 import type { TokenSources } from './http/token-source.js';
 import { compileUnless, type UnlessCheck } from './http/unless.js';
+import { protectedResourceFrom, type ProtectedResource } from './http/protected-resource.js';
 
 export type { KeySource } from './keys/key-source.js';
 
@@ -40,6 +41,8 @@ export interface AuthConfig<Payload extends JWTPayload, User, Request> {
   isRevoked: JwtAuthOptions<Payload, User, Request>['isRevoked'];
   resolveUser: JwtAuthOptions<Payload, User, Request>['resolveUser'];
   realm: string | undefined;
+  /** The `resource` option, checked: its metadata and the challenges' `resource_metadata`. */
+  protectedResource: ProtectedResource | undefined;
   forwardErrors: boolean;
   /** Decides whether a request skips authentication; undefined without `unless`. */
   unless: UnlessCheck<Request> | undefined;
@@ -59,7 +62,7 @@ const KNOWN_OPTIONS = new Set([
   'secret', 'jwks', 'algorithms', 'issuer', 'audience', 'subject', 'typ', 'clockTolerance',
   'maxTokenAge', 'requiredClaims', 'credentialsRequired', 'tokenFrom', 'getToken', 'isRevoked',
   'resolveUser', 'realm', 'forwardErrors', 'currentDate', 'discovery', 'issuers', 'fetch', 'cache', 'onEvent',
-  'requireExp', 'unless', 'passthrough', 'messages', 'scopeClaim',
+  'requireExp', 'unless', 'passthrough', 'messages', 'scopeClaim', 'resource',
 ]);
 const ISSUER_OPTIONS = new Set(['secret', 'jwks', 'discovery', 'algorithms']);
 /** Option names of other JWT middleware (express-jwt, passport-jwt, jwks-rsa, …), and ours for them. */
@@ -174,7 +177,7 @@ function tokenCookie(value: unknown): TokenSources['cookie'] {
   return fail('"tokenFrom.cookie" must be a cookie name, or { name, signed: true } for a signed cookie.');
 }
 
-function checkTokenFrom(value: unknown): TokenSources {
+export function checkTokenFrom(value: unknown): TokenSources {
   if (value === undefined) return { header: 'authorization', cookie: undefined, query: undefined, body: undefined };
   if (typeof value !== 'object' || value === null) return fail('"tokenFrom" must be an object like { header: true, cookie: "name" }.');
   const from = value as Record<string, unknown>;
@@ -325,24 +328,32 @@ export function resolveConfig<Payload extends JWTPayload, User, Request>(
         `would be accepted again once its revocation is forgotten. Lower clockTolerance, or create the issuer with revocationGrace: ${clockTolerance}.`,
     );
   }
+  const tokenFrom = checkTokenFrom(options.tokenFrom);
+  const protectedResource = options.resource === undefined ? undefined : protectedResourceFrom(options.resource, tokenFrom, fail);
+  // RFC 8707 / RFC 9728: a token is for this resource only if its aud names it, and nothing else
+  // may stand in for it.
+  if (protectedResource !== undefined && options.audience !== undefined) {
+    fail(`give "resource" or "audience", not both: "resource" makes its URL the audience every token must name ("${protectedResource.resource}").`);
+  }
   const requiredClaims = [...(options.requiredClaims ?? [])];
   if (optionalBoolean('requireExp', options.requireExp, true) && !requiredClaims.includes('exp')) requiredClaims.push('exp');
   return {
     keySource,
     algorithms,
     issuer: stringOrList('issuer', options.issuer),
-    audience: stringOrList('audience', options.audience),
+    audience: protectedResource === undefined ? stringOrList('audience', options.audience) : protectedResource.resource,
     subject: options.subject,
     typ: options.typ,
     clockTolerance,
     maxTokenAge: duration('maxTokenAge', options.maxTokenAge),
     requiredClaims,
     credentialsRequired: optionalBoolean('credentialsRequired', options.credentialsRequired, true),
-    tokenFrom: checkTokenFrom(options.tokenFrom),
+    tokenFrom,
     getToken: optionalFunction('getToken', options.getToken),
     isRevoked: optionalFunction('isRevoked', options.isRevoked),
     resolveUser: optionalFunction('resolveUser', options.resolveUser),
     realm: options.realm,
+    protectedResource,
     forwardErrors: optionalBoolean('forwardErrors', options.forwardErrors, false),
     unless: compileUnless<Request>(options.unless, fail),
     passthrough: optionalBoolean('passthrough', options.passthrough, false),

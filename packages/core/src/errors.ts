@@ -69,6 +69,8 @@ export interface AuthErrorDetails {
   description?: string;
   /** `realm` of the challenge. */
   realm?: string;
+  /** `resource_metadata` of the challenge (RFC 9728 §5.1), with the `resource` option. */
+  resourceMetadata?: string;
   /** Scopes named in the `scope` parameter of an `insufficient_scope` challenge. */
   scopes?: readonly string[];
   /** The underlying error; kept for logs, never serialised. */
@@ -134,13 +136,15 @@ const MAX_CHALLENGES = 256;
 
 function buildHeaders(row: ErrorRow, description: string, details: AuthErrorDetails): Record<string, string> {
   if (row.challenge === 'none') return { 'Retry-After': String(KEY_UNAVAILABLE_RETRY_AFTER) };
-  const { realm, scopes } = details;
-  // "\0" occurs in none of the parts: realms, descriptions and scopes are checked printable when configured.
-  const id = `${row.challenge}\0${row.error}\0${realm ?? '\u0001'}\0${description}\0${scopes?.join(' ') ?? '\u0001'}`;
+  const { realm, scopes, resourceMetadata } = details;
+  // "\0" occurs in none of the parts: realms, descriptions, scopes and the resource's URL are checked printable when configured.
+  const id = `${row.challenge}\0${row.error}\0${realm ?? '\u0001'}\0${description}\0${scopes?.join(' ') ?? '\u0001'}\0${resourceMetadata ?? '\u0001'}`;
   let challenge = challenges.get(id);
   if (challenge === undefined) {
     challenge =
-      row.challenge === 'plain' ? buildChallenge({ realm }) : buildChallenge({ realm, error: row.error, description, scopes });
+      row.challenge === 'plain'
+        ? buildChallenge({ realm, resourceMetadata })
+        : buildChallenge({ realm, error: row.error, description, scopes, resourceMetadata });
     if (challenges.size >= MAX_CHALLENGES) challenges.clear();
     challenges.set(id, challenge);
   }

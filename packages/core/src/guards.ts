@@ -19,11 +19,17 @@ export type GuardResult = { ok: true } | { ok: false; error: AuthError; forward:
  */
 export type Guard = (auth: AuthInfo | undefined, authError?: AuthError) => Promise<GuardResult>;
 
+/** What every challenge of the authenticator carries. */
+interface Challenge {
+  realm: string | undefined;
+  resourceMetadata: string | undefined;
+}
+
 function refuse(
   auth: AuthInfo | undefined,
   authError: AuthError | undefined,
   reason: string,
-  make: (realm: string | undefined, description: string | undefined) => AuthError,
+  make: (challenge: Challenge, description: string | undefined) => AuthError,
 ): GuardResult {
   if (auth === undefined && authError instanceof AuthError) {
     // A failure `passthrough` let through: answer it now, as jwtAuth() would have (an expired
@@ -32,9 +38,10 @@ function refuse(
     emit?.(authFailed(authError.code, authError.status, `a guard needs the authentication that failed: ${authError.code}`));
     return { ok: false, error: authError, forward: forwardErrors };
   }
-  const { realm, forwardErrors, emit, messages } = settingsOf(auth);
+  const { realm, resourceMetadata, forwardErrors, emit, messages } = settingsOf(auth);
+  const challenge = { realm, resourceMetadata };
   // A request let through unauthenticated (credentialsRequired: false) must log in first.
-  const error = auth === undefined ? new AuthError('missing_token', { realm }) : make(realm, messages.insufficient_scope);
+  const error = auth === undefined ? new AuthError('missing_token', challenge) : make(challenge, messages.insufficient_scope);
   emit?.(authFailed(error.code, error.status, auth === undefined ? 'no token was sent' : reason, auth && claimedBy(auth)));
   return { ok: false, error, forward: forwardErrors };
 }
@@ -54,7 +61,7 @@ export function createScopeGuard(scopes: readonly unknown[]): Guard {
   return async (auth, authError) => {
     if (auth !== undefined && required.every((scope) => auth.scopes.includes(scope))) return { ok: true };
     const missing = required.filter((scope) => !auth?.scopes.includes(scope));
-    return refuse(auth, authError, `scope ${missing.join(' ')} not granted`, (realm, description) => new AuthError('insufficient_scope', { realm, scopes: required, description }));
+    return refuse(auth, authError, `scope ${missing.join(' ')} not granted`, (challenge, description) => new AuthError('insufficient_scope', { ...challenge, scopes: required, description }));
   };
 }
 
@@ -72,8 +79,8 @@ export function createClaimGuard<Payload extends JWTPayload>(check: ClaimCheck<P
       throw asError(thrown);
     }
     if (passed) return { ok: true };
-    return refuse(auth, authError, 'the requireClaims check returned false', (realm, description) =>
-      new AuthError('insufficient_scope', { realm, description: description ?? 'The token does not grant access to this resource' }),
+    return refuse(auth, authError, 'the requireClaims check returned false', (challenge, description) =>
+      new AuthError('insufficient_scope', { ...challenge, description: description ?? 'The token does not grant access to this resource' }),
     );
   };
 }

@@ -5,6 +5,10 @@ export { recordAuth, recordedAuth, type RecordedAuth } from './recorded-auth.js'
 export { AuthError, isAuthError, KEY_UNAVAILABLE_RETRY_AFTER } from './errors.js';
 export type { AuthErrorCode, AuthErrorDetails, OAuthErrorValue } from './errors.js';
 export { buildChallenge } from './http/challenge.js';
+export { PROTECTED_RESOURCE_WELL_KNOWN } from './http/protected-resource.js';
+export type { ProtectedResource, ProtectedResourceAnswer, ProtectedResourceMetadata, ProtectedResourceOptions } from './http/protected-resource.js';
+export { createProtectedResource } from './resource-metadata.js';
+export type { ProtectedResourceMetadataOptions } from './resource-metadata.js';
 export type { ChallengeParams } from './http/challenge.js';
 export { toErrorResponse } from './http/response.js';
 export type { AuthErrorResponse } from './http/response.js';

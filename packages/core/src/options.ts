@@ -7,6 +7,7 @@ import type { FetchFunction, RemoteJwksTiming } from './jwks/remote-jwks.js';
 import type { TokenCacheOptions } from './jwt/token-cache.js';
 import type { TokenFrom } from './http/token-source.js';
 import type { Unless } from './http/unless.js';
+import type { ProtectedResourceOptions } from './http/protected-resource.js';
 
 /**
  * One trusted issuer of the `issuers` option: exactly one of `secret`, `jwks` and `discovery`.
@@ -181,6 +182,14 @@ export interface JwtAuthOptions<Payload extends JWTPayload = JWTPayload, User = 
   scopeClaim?: string | readonly string[];
   /** `realm` of the `WWW-Authenticate` challenge. Default: none. */
   realm?: string;
+  /**
+   * This API as an OAuth protected resource (RFC 9728): its `resource` URL becomes the audience
+   * every token must name (RFC 8707; `audience` may then not be given), and every challenge
+   * carries `resource_metadata="<its metadata URL>"` (§5.1), so that a client that got a 401
+   * finds the authorization server by itself. Serve the metadata with the adapter's
+   * `protectedResourceMetadata()`. Default: none.
+   */
+  resource?: ProtectedResourceOptions;
   /**
    * `true` sends failures down the framework's error path as an `AuthError` (Express `next(err)`,
    * Koa throw, Fastify error handler, Hono `onError`) instead of answering them. Default `false`.

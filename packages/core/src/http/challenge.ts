@@ -4,6 +4,8 @@ export interface ChallengeParams {
   error?: string | undefined;
   description?: string | undefined;
   scopes?: readonly string[] | undefined;
+  /** RFC 9728 §5.1 `resource_metadata`: the URL of this resource's metadata. */
+  resourceMetadata?: string | undefined;
 }
 
 /** RFC 7230 quoted-string: backslash-escape `"` and `\`. */
@@ -36,5 +38,6 @@ export function buildChallenge(params: ChallengeParams): string {
     parts.push(`error_description=${quote(params.description)}`);
   }
   if (params.scopes !== undefined && params.scopes.length > 0) parts.push(`scope=${quote(params.scopes.join(' '))}`);
+  if (params.resourceMetadata !== undefined) parts.push(`resource_metadata=${quote(params.resourceMetadata)}`);
   return parts.length === 0 ? 'Bearer' : `Bearer ${parts.join(', ')}`;
 }
