@@ -10,4 +10,5 @@ export type {
 export { tokenEndpoints } from './token-endpoints.js';
 export type { TokenEndpointsPluginOptions } from './token-endpoints.js';
 export { AuthError, isAuthError } from '@jwtauth/core';
-export type { AuthErrorCode, AuthInfo, ClaimCheck, JWTPayload, JwtAuthOptions } from '@jwtauth/core';
+export type { AuthErrorCode, AuthInfo, ClaimCheck, JWTPayload, JwtAuthOptions, ProtectedResourceMetadataOptions, ProtectedResourceOptions } from '@jwtauth/core';
+export { protectedResourceMetadata } from './resource-metadata.js';
