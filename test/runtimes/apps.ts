@@ -11,6 +11,12 @@ import { Hono, type Context } from 'hono';
 import type { AnyOptions } from '../harness/types.js';
 import { attached, COOKIE_SECRET, escalate, forwardedBody, readsSignedCookie, rejectWithNothing } from '../harness/types.js';
 
+/**
+ * The header each socket of the workerd config adds (worker.ts), naming the app that answers: a
+ * scenario name (URI-encoded), or `issuer`. Here because a worker module may export handlers only.
+ */
+export const SCENARIO_HEADER = 'x-jwtauth-scenario';
+
 /** A Fetch handler, what every runtime serves. */
 export type FetchHandler = (request: Request) => Response | Promise<Response>;
 

@@ -19,6 +19,7 @@ import { conformanceApp, issuerApp } from './apps.js';
 import { perform, type Observed } from './http.js';
 import { shareKeys } from './shared-keys.js';
 import { startRuntime, type RunningRuntime, type RuntimeName } from './spawn-runtime.js';
+import { startWorkerd, type RunningWorkerd } from './workerd.js';
 
 /** The scenarios of test/cases.ts that run in every runtime. */
 export const RUNTIME_SCENARIOS = [
@@ -50,6 +51,9 @@ export const RUNTIME_SCENARIOS = [
 ];
 
 const RUNTIMES: RuntimeName[] = ['bun', 'deno'];
+/** Where the cases go besides Node: Bun, Deno, and the Workers runtime. */
+const TARGETS = [...RUNTIMES, 'workerd'] as const;
+type Target = (typeof TARGETS)[number];
 
 const picked: Scenario[] = RUNTIME_SCENARIOS.map((name) => {
   const scenario = scenarios.find((s) => s.name === name);
@@ -60,12 +64,17 @@ const picked: Scenario[] = RUNTIME_SCENARIOS.map((name) => {
 let keys: Keys;
 const node = new Map<string, RunningServer>();
 const runtimes = new Map<RuntimeName, RunningRuntime>();
+let workerd: RunningWorkerd | undefined;
 
 beforeAll(async () => {
   keys = await makeKeys();
   const shared = await shareKeys(keys);
   // Both runtimes start while Node's servers do: each takes a second or two to load.
-  const started = Promise.all(RUNTIMES.map(async (runtime) => runtimes.set(runtime, await startRuntime(runtime, { mode: 'conformance', scenarios: RUNTIME_SCENARIOS, keys: shared }))));
+  const config = { mode: 'conformance', scenarios: RUNTIME_SCENARIOS, keys: shared } as const;
+  const started = Promise.all([
+    ...RUNTIMES.map(async (runtime) => runtimes.set(runtime, await startRuntime(runtime, config))),
+    startWorkerd(config).then((running) => (workerd = running)),
+  ]);
   for (const scenario of picked) node.set(scenario.name, await serveFetch(conformanceApp(scenario.options(keys))));
   node.set('issuer', await serveFetch(issuerApp(shared.edNode.privateKey)));
   await started;
@@ -73,12 +82,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([...node.values()].map((server) => server.close()));
-  await Promise.all([...runtimes.values()].map((runtime) => runtime.close()));
+  await Promise.all([...runtimes.values(), ...(workerd === undefined ? [] : [workerd])].map((runtime) => runtime.close()));
   await keys?.close();
 });
 
 const nodeUrl = (name: string) => node.get(name)!.url;
-const runtimeUrl = (runtime: RuntimeName, name: string) => `http://127.0.0.1:${runtimes.get(runtime)!.ports[name]}`;
+const runtimeUrl = (target: Target, name: string) => `http://127.0.0.1:${(target === 'workerd' ? workerd! : runtimes.get(target)!).ports[name]}`;
 
 /** As test/conformance.test.ts compares adapters: success bodies by shape (ECDSA signatures differ per token), failures to the byte. */
 function comparable(o: Observed): Observed {
@@ -110,6 +119,12 @@ describe('the runtimes under test', () => {
     expect(version).toMatch(new RegExp(`^${runtime} \\d+\\.\\d+\\.\\d+`));
     for (const name of ['hono', 'core', 'issuer']) expect(resolved[`@jwtauth/${name}`]).toMatch(new RegExp(`/packages/${name}/dist/index\\.js$`));
   });
+
+  it('workerd runs a bundle of the built packages (packages/*/dist), not the sources', async () => {
+    expect(workerd!.bundled.sort()).toEqual(['packages/core/dist/index.js', 'packages/hono/dist/index.js', 'packages/issuer/dist/index.js']);
+    const answer = await fetch(runtimeUrl('workerd', 'runtime'));
+    expect(await answer.json()).toEqual({ userAgent: 'Cloudflare-Workers' });
+  });
 });
 
 describe.each(picked)('$name', (scenario) => {
@@ -118,7 +133,7 @@ describe.each(picked)('$name', (scenario) => {
     const want = typeof testCase.expect === 'function' ? testCase.expect(sent, keys) : testCase.expect;
     const seenByNode = await perform(nodeUrl(scenario.name), sent);
     expectCase(seenByNode, want, 'node');
-    for (const runtime of RUNTIMES) {
+    for (const runtime of TARGETS) {
       const seen = await perform(runtimeUrl(runtime, scenario.name), sent);
       expectCase(seen, want, runtime);
       expect(comparable(seen), `${runtime} answers as Node does`).toEqual(comparable(seenByNode));
@@ -176,6 +191,6 @@ describe('@jwtauth/issuer inside the runtime (EdDSA tokens signed there)', () =>
       afterReplay: { status: 401, body: expect.objectContaining({ code: 'token_revoked' }) },
       wrongPassword: { status: 401, code: 'invalid_credentials' },
     });
-    for (const runtime of RUNTIMES) expect(await flow(runtimeUrl(runtime, 'issuer')), runtime).toEqual(inNode);
+    for (const runtime of TARGETS) expect(await flow(runtimeUrl(runtime, 'issuer')), runtime).toEqual(inNode);
   });
 });
