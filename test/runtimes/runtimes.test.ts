@@ -51,9 +51,15 @@ export const RUNTIME_SCENARIOS = [
 ];
 
 const RUNTIMES: RuntimeName[] = ['bun', 'deno'];
-/** Where the cases go besides Node: Bun, Deno, and the Workers runtime. */
-const TARGETS = [...RUNTIMES, 'workerd'] as const;
+/** The Workers runtime, with and without the `nodejs_compat` flag (the packages need none). */
+const WORKERS = ['workerd', 'workerd without nodejs_compat'] as const;
+/** Where the cases go besides Node. */
+const TARGETS = [...RUNTIMES, ...WORKERS] as const;
 type Target = (typeof TARGETS)[number];
+
+/** Scenarios whose options are node:crypto KeyObjects: a Worker without nodejs_compat has none to give. */
+const NEEDS_NODE_CRYPTO = new Set(['Ed25519 public key as KeyObject']);
+const runsOn = (target: Target, scenario: string) => target !== 'workerd without nodejs_compat' || !NEEDS_NODE_CRYPTO.has(scenario);
 
 const picked: Scenario[] = RUNTIME_SCENARIOS.map((name) => {
   const scenario = scenarios.find((s) => s.name === name);
@@ -69,11 +75,12 @@ let workerd: RunningWorkerd | undefined;
 beforeAll(async () => {
   keys = await makeKeys();
   const shared = await shareKeys(keys);
-  // Both runtimes start while Node's servers do: each takes a second or two to load.
+  // The runtimes start while Node's servers do: each takes a second or two to load.
   const config = { mode: 'conformance', scenarios: RUNTIME_SCENARIOS, keys: shared } as const;
+  const workers = WORKERS.map((name) => ({ name, nodejsCompat: name === 'workerd', config: { ...config, scenarios: RUNTIME_SCENARIOS.filter((s) => runsOn(name, s)) } }));
   const started = Promise.all([
     ...RUNTIMES.map(async (runtime) => runtimes.set(runtime, await startRuntime(runtime, config))),
-    startWorkerd(config).then((running) => (workerd = running)),
+    startWorkerd(workers).then((running) => (workerd = running)),
   ]);
   for (const scenario of picked) node.set(scenario.name, await serveFetch(conformanceApp(scenario.options(keys))));
   node.set('issuer', await serveFetch(issuerApp(shared.edNode.privateKey)));
@@ -87,7 +94,10 @@ afterAll(async () => {
 });
 
 const nodeUrl = (name: string) => node.get(name)!.url;
-const runtimeUrl = (target: Target, name: string) => `http://127.0.0.1:${(target === 'workerd' ? workerd! : runtimes.get(target)!).ports[name]}`;
+function runtimeUrl(target: Target, name: string): string {
+  const ports = target === 'bun' || target === 'deno' ? runtimes.get(target)!.ports : workerd!.ports[target]!;
+  return `http://127.0.0.1:${ports[name]}`;
+}
 
 /** As test/conformance.test.ts compares adapters: success bodies by shape (ECDSA signatures differ per token), failures to the byte. */
 function comparable(o: Observed): Observed {
@@ -120,20 +130,20 @@ describe('the runtimes under test', () => {
     for (const name of ['hono', 'core', 'issuer']) expect(resolved[`@jwtauth/${name}`]).toMatch(new RegExp(`/packages/${name}/dist/index\\.js$`));
   });
 
-  it('workerd runs a bundle of the built packages (packages/*/dist), not the sources', async () => {
+  it.each(WORKERS)('%s runs a bundle of the built packages (packages/*/dist), not the sources', async (target) => {
     expect(workerd!.bundled.sort()).toEqual(['packages/core/dist/index.js', 'packages/hono/dist/index.js', 'packages/issuer/dist/index.js']);
-    const answer = await fetch(runtimeUrl('workerd', 'runtime'));
+    const answer = await fetch(runtimeUrl(target, 'runtime'));
     expect(await answer.json()).toEqual({ userAgent: 'Cloudflare-Workers' });
   });
 });
 
 describe.each(picked)('$name', (scenario) => {
-  it.each(scenario.cases)('$name: Node, Bun and Deno answer alike', async (testCase) => {
+  it.each(scenario.cases)('$name: Node, Bun, Deno and workerd answer alike', async (testCase) => {
     const sent = await testCase.send(keys);
     const want = typeof testCase.expect === 'function' ? testCase.expect(sent, keys) : testCase.expect;
     const seenByNode = await perform(nodeUrl(scenario.name), sent);
     expectCase(seenByNode, want, 'node');
-    for (const runtime of TARGETS) {
+    for (const runtime of TARGETS.filter((target) => runsOn(target, scenario.name))) {
       const seen = await perform(runtimeUrl(runtime, scenario.name), sent);
       expectCase(seen, want, runtime);
       expect(comparable(seen), `${runtime} answers as Node does`).toEqual(comparable(seenByNode));
@@ -179,7 +189,7 @@ describe('@jwtauth/issuer inside the runtime (EdDSA tokens signed there)', () =>
     };
   }
 
-  it('logs in, refreshes with rotation, and a replay revokes the session, in Node, Bun and Deno alike', async () => {
+  it('logs in, refreshes with rotation, and a replay revokes the session, in Node, Bun, Deno and workerd alike', async () => {
     const inNode = await flow(nodeUrl('issuer'));
     expect(inNode).toEqual({
       login: { status: 200, cacheControl: 'no-store', fields: ['access_token', 'expires_in', 'refresh_expires_in', 'refresh_token', 'token_type'], alg: 'EdDSA', typ: 'at+jwt' },

@@ -70,9 +70,16 @@ export async function receiveKeys(shared: SharedKeys): Promise<Keys> {
     ...urls,
     rsPublicPem: shared.rsPublicPem,
     esPublicJwk: shared.esPublicJwk,
-    rsPrivateKeyObject: createPrivateKey({ key: shared.pairs.rs.privateKey ?? refuse('the RSA private key stays in Node'), format: 'jwk' }),
-    edPrivateKeyObject: createPrivateKey({ key: shared.edNode.privateKey, format: 'jwk' }),
-    edPublicKeyObject: createPublicKey({ key: shared.edNode.publicKey, format: 'jwk' }),
+    // KeyObjects only when a scenario asks: a Worker without nodejs_compat has no node:crypto.
+    get rsPrivateKeyObject() {
+      return createPrivateKey({ key: shared.pairs.rs.privateKey ?? refuse('the RSA private key stays in Node'), format: 'jwk' });
+    },
+    get edPrivateKeyObject() {
+      return createPrivateKey({ key: shared.edNode.privateKey, format: 'jwk' });
+    },
+    get edPublicKeyObject() {
+      return createPublicKey({ key: shared.edNode.publicKey, format: 'jwk' });
+    },
     keyServer,
     close: async () => undefined,
   };

@@ -6,9 +6,9 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import type { RuntimeConfig } from './server.js';
+import { build, type Plugin } from 'esbuild';
 import { SCENARIO_HEADER } from './apps.js';
+import type { RuntimeConfig } from './server.js';
 
 const require = createRequire(import.meta.url);
 /** The binary itself (the package's postinstall puts it in bin/), from the npm package `workerd`. */
@@ -16,10 +16,26 @@ export const WORKERD = join(dirname(require.resolve('workerd/package.json')), 'b
 const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
-/** A workerd process serving worker.ts: the port of each app, by the name server.ts uses. */
+/** The Workers compatibility date both workers are configured with. */
+export const COMPATIBILITY_DATE = '2026-11-01';
+
+/** One worker of the workerd process. */
+export interface WorkerSpec {
+  /** A name for the worker (its ports are found under it). */
+  name: string;
+  /**
+   * Whether the worker runs with the `nodejs_compat` flag. Without it, the `node:` modules the test
+   * fixtures import (not the packages: they import none) are stubs that throw when called, so
+   * only scenarios whose options need no `node:crypto` KeyObject can run there.
+   */
+  nodejsCompat: boolean;
+  config: Extract<RuntimeConfig, { mode: 'conformance' }>;
+}
+
+/** A workerd process serving worker.ts. */
 export interface RunningWorkerd {
-  /** By app name, and `runtime`: a socket whose answer is `{ userAgent }`. */
-  ports: Record<string, number>;
+  /** By worker name, then by app name (as server.ts names them), plus `runtime`: a socket answering `{ userAgent }`. */
+  ports: Record<string, Record<string, number>>;
   /** The files of the `@jwtauth/*` packages esbuild bundled (relative to the repository root). */
   bundled: string[];
   stderr(): string;
@@ -29,48 +45,72 @@ export interface RunningWorkerd {
 /** A capnp text literal (JSON's escapes are capnp's). */
 const text = (value: string) => JSON.stringify(value);
 
-/**
- * Bundles worker.ts (esbuild, as wrangler does: ESM, the `workerd`/`worker`/`browser` export
- * conditions, `node:` modules left to workerd's nodejs_compat) and serves it with
- * `workerd serve`: one worker, one loopback socket per app on port 0, the ports read from
- * `--control-fd`, outbound `fetch` allowed to loopback (the key server).
- */
-export async function startWorkerd(config: Extract<RuntimeConfig, { mode: 'conformance' }>, { timeoutMs = 30000 } = {}): Promise<RunningWorkerd> {
-  const dir = await mkdtemp(join(tmpdir(), 'jwtauth-workerd-'));
+/** The names the test fixtures import from `node:` modules, as functions that throw when called. */
+const NODE_STUBS: Plugin = {
+  name: 'node-stubs',
+  setup(build) {
+    build.onResolve({ filter: /^node:/ }, (args) => ({ path: args.path, namespace: 'node-stub' }));
+    build.onLoad({ filter: /.*/, namespace: 'node-stub' }, (args) => {
+      const fail = `throw new Error(${JSON.stringify(`${args.path} is not available without nodejs_compat`)});`;
+      const functions = ['createServer', 'createPrivateKey', 'createPublicKey', 'generateKeyPairSync', 'request'];
+      return { contents: [...functions.map((name) => `export function ${name}() { ${fail} }`), `export const KeyObject = { from() { ${fail} } };`].join('\n'), loader: 'js' };
+    });
+  },
+};
+
+/** Bundles worker.ts as wrangler does (ESM, the `workerd`/`worker`/`browser` export conditions). */
+async function bundle(outfile: string, nodejsCompat: boolean): Promise<string[]> {
   const { metafile } = await build({
     metafile: true,
     absWorkingDir: REPO,
     entryPoints: [WORKER],
-    outfile: join(dir, 'worker.js'),
+    outfile,
     bundle: true,
     format: 'esm',
     platform: 'neutral',
     target: 'es2022',
     conditions: ['workerd', 'worker', 'browser', 'import'],
     mainFields: ['module', 'main'],
-    external: ['node:*'],
+    ...(nodejsCompat ? { external: ['node:*'] } : { plugins: [NODE_STUBS] }),
     logLevel: 'error',
   });
-  await writeFile(join(dir, 'config.json'), JSON.stringify(config));
-  const bundled = Object.keys(metafile.inputs).filter((path) => path.startsWith('packages/'));
-  const names = [...config.scenarios, 'issuer', 'runtime'];
-  const sockets = names.map(
-    (name, i) =>
-      `(name = "s${i}", address = "127.0.0.1:0", service = "app", http = (injectRequestHeaders = [(name = ${text(SCENARIO_HEADER)}, value = ${text(encodeURIComponent(name))})]))`,
-  );
+  return Object.keys(metafile.inputs).filter((path) => path.startsWith('packages/'));
+}
+
+/**
+ * Bundles worker.ts for each worker and serves them with one `workerd serve`: one loopback socket
+ * per app on port 0 (the ports read from `--control-fd`), outbound `fetch` allowed to loopback
+ * only (the key server).
+ */
+export async function startWorkerd(workers: WorkerSpec[], { timeoutMs = 30000 } = {}): Promise<RunningWorkerd> {
+  const dir = await mkdtemp(join(tmpdir(), 'jwtauth-workerd-'));
+  const services: string[] = [];
+  const sockets: string[] = [];
+  const socketApps: Array<{ worker: string; app: string }> = [];
+  let bundled: string[] = [];
+  for (const [w, { name, nodejsCompat, config }] of workers.entries()) {
+    bundled = await bundle(join(dir, `worker-${w}.js`), nodejsCompat);
+    await writeFile(join(dir, `config-${w}.json`), JSON.stringify(config));
+    services.push(`(name = "w${w}", worker = (
+      modules = [(name = "worker.js", esModule = embed "worker-${w}.js")],
+      compatibilityDate = ${text(COMPATIBILITY_DATE)},
+      compatibilityFlags = [${nodejsCompat ? '"nodejs_compat"' : ''}],
+      bindings = [(name = "CONFIG", text = embed "config-${w}.json")],
+      globalOutbound = "loopback",
+    ))`);
+    for (const app of [...config.scenarios, 'issuer', 'runtime']) {
+      const header = `(name = ${text(SCENARIO_HEADER)}, value = ${text(encodeURIComponent(app))})`;
+      sockets.push(`(name = "s${socketApps.length}", address = "127.0.0.1:0", service = "w${w}", http = (injectRequestHeaders = [${header}]))`);
+      socketApps.push({ worker: name, app });
+    }
+  }
   await writeFile(
     join(dir, 'config.capnp'),
     `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [
-    (name = "app", worker = (
-      modules = [(name = "worker.js", esModule = embed "worker.js")],
-      compatibilityDate = "2026-11-01",
-      compatibilityFlags = ["nodejs_compat"],
-      bindings = [(name = "CONFIG", text = embed "config.json")],
-      globalOutbound = "loopback",
-    )),
-    (name = "loopback", network = (allow = ["local", "private"])),
+    ${services.join(',\n    ')},
+    (name = "loopback", network = (allow = ["local"])),
   ],
   sockets = [
     ${sockets.join(',\n    ')}
@@ -87,7 +127,8 @@ const config :Workerd.Config = (
     await exited;
     await rm(dir, { recursive: true, force: true });
   };
-  const ports: Record<string, number> = {};
+  const ports: Record<string, Record<string, number>> = Object.fromEntries(workers.map(({ name }) => [name, {}]));
+  let listening = 0;
   return new Promise<RunningWorkerd>((resolve, reject) => {
     const timer = setTimeout(() => {
       void close();
@@ -101,8 +142,9 @@ const config :Workerd.Config = (
     createInterface({ input: child.stdio[3] as Readable }).on('line', (line) => {
       const message = JSON.parse(line) as { event?: string; socket?: string; port?: number };
       if (message.event !== 'listen' || message.socket === undefined || message.port === undefined) return;
-      ports[names[Number(message.socket.slice(1))]!] = message.port;
-      if (Object.keys(ports).length < names.length) return;
+      const { worker, app } = socketApps[Number(message.socket.slice(1))]!;
+      ports[worker]![app] = message.port;
+      if (++listening < socketApps.length) return;
       clearTimeout(timer);
       resolve({ ports, bundled, stderr: () => stderr, close });
     });
