@@ -34,7 +34,7 @@ beforeAll(async () => {
   token = await new SignJWT({ sub: 'u1' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuedAt().setExpirationTime('5m').sign(privateKey);
   const port = await freePort();
   deno = await startRuntime('deno', { mode: 'permission', jwksUri: keyServer.jwksUri, port }, { allowNet: `127.0.0.1:${port}` });
-}, 30000);
+}, 60000);
 
 afterAll(async () => {
   await deno?.close();

@@ -52,7 +52,7 @@ function commandLine(runtime: RuntimeName, allowNet: string): string[] {
  * Starts server.ts in `runtime` with `config` and waits (up to `timeoutMs`) for its ready line.
  * `allowNet` is Deno's `--allow-net` value (default: loopback, any port).
  */
-export function startRuntime(runtime: RuntimeName, config: RuntimeConfig, { allowNet = '127.0.0.1', timeoutMs = 20000 } = {}): Promise<RunningRuntime> {
+export function startRuntime(runtime: RuntimeName, config: RuntimeConfig, { allowNet = '127.0.0.1', timeoutMs = 45000 } = {}): Promise<RunningRuntime> {
   const [command, ...args] = commandLine(runtime, allowNet);
   const child: ChildProcess = spawn(command!, args, {
     cwd: TEST_DIR,

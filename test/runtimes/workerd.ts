@@ -82,7 +82,7 @@ async function bundle(outfile: string, nodejsCompat: boolean): Promise<string[]>
  * per app on port 0 (the ports read from `--control-fd`), outbound `fetch` allowed to loopback
  * only (the key server).
  */
-export async function startWorkerd(workers: WorkerSpec[], { timeoutMs = 30000 } = {}): Promise<RunningWorkerd> {
+export async function startWorkerd(workers: WorkerSpec[], { timeoutMs = 45000 } = {}): Promise<RunningWorkerd> {
   const dir = await mkdtemp(join(tmpdir(), 'jwtauth-workerd-'));
   const services: string[] = [];
   const sockets: string[] = [];
