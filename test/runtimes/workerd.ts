@@ -82,8 +82,18 @@ async function bundle(outfile: string, nodejsCompat: boolean): Promise<string[]>
  * per app on port 0 (the ports read from `--control-fd`), outbound `fetch` allowed to loopback
  * only (the key server).
  */
-export async function startWorkerd(workers: WorkerSpec[], { timeoutMs = 45000 } = {}): Promise<RunningWorkerd> {
+export async function startWorkerd(workers: WorkerSpec[], options: { timeoutMs?: number } = {}): Promise<RunningWorkerd> {
   const dir = await mkdtemp(join(tmpdir(), 'jwtauth-workerd-'));
+  try {
+    return await serve(dir, workers, options);
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** startWorkerd in `dir`, which the caller removes if this fails. */
+async function serve(dir: string, workers: WorkerSpec[], { timeoutMs = 45000 } = {}): Promise<RunningWorkerd> {
   const services: string[] = [];
   const sockets: string[] = [];
   const socketApps: Array<{ worker: string; app: string }> = [];
@@ -122,21 +132,27 @@ const config :Workerd.Config = (
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const close = async () => {
+  const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;
+  };
+  const close = async () => {
+    await stop();
     await rm(dir, { recursive: true, force: true });
   };
   const ports: Record<string, Record<string, number>> = Object.fromEntries(workers.map(({ name }) => [name, {}]));
   let listening = 0;
   return new Promise<RunningWorkerd>((resolve, reject) => {
+    let timedOut = false;
     const timer = setTimeout(() => {
-      void close();
-      reject(new Error(`workerd did not listen within ${timeoutMs} ms:\n${stderr}`));
+      timedOut = true;
+      void stop();
     }, timeoutMs);
+    // Rejects once workerd has exited (by itself, or stopped for being slow), so the caller can
+    // remove the directory; a no-op once resolved.
     void exited.then(() => {
       clearTimeout(timer);
-      reject(new Error(`workerd exited (code ${child.exitCode}) before it listened:\n${stderr}`));
+      reject(new Error(timedOut ? `workerd did not listen within ${timeoutMs} ms:\n${stderr}` : `workerd exited (code ${child.exitCode}) before it listened:\n${stderr}`));
     });
     // One JSON line per socket once it listens: {"event":"listen","socket":"s0","port":…}.
     createInterface({ input: child.stdio[3] as Readable }).on('line', (line) => {
