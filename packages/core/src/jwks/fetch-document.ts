@@ -90,7 +90,8 @@ const FAILURE_TEXT: Record<KeySetFailureCause, string> = {
   timeout: 'did not answer in time',
   connection_refused: 'refused the connection',
   dns: 'could not be reached: its host name did not resolve',
-  permission_denied: 'may not be fetched: the runtime denied network access (Deno: --allow-net)',
+  // Said in the words operators search for: Deno's own message only names the flag.
+  permission_denied: 'may not be fetched: permission denied by the runtime (Deno: --allow-net)',
   network: 'could not be reached',
   invalid_json: 'did not answer a JSON object',
   not_a_jwk_set: 'is not a JWK Set (no "keys" array)',

@@ -114,6 +114,21 @@ describe('why a fetch failed', () => {
     expect(cause.cause).toBe(refused);
     expect(events[0]).toMatchObject({ type: 'jwks.fetch', outcome: 'failed', cause: 'connection_refused', reason: cause.message, error: cause });
   });
+
+  it('says "permission denied" when Deno refuses the fetch (no --allow-net for the host), in the cause and the event', async () => {
+    const events: AuthEvent[] = [];
+    // What Deno 2 rejects with: an own `name`, no `cause` (test/runtimes/deno-permissions.test.ts sees the real one).
+    const denied = named('NotCapable', 'Requires net access to "idp.example:443", run again with the --allow-net flag');
+    const authenticator = createAuthenticator({ jwks: { uri: JWKS }, fetch: () => Promise.reject(denied), cache: false, onEvent: (event) => void events.push(event) });
+    const token = await new SignJWT({ exp: Math.floor(Date.now() / 1000) + 300 }).setProtectedHeader({ alg: 'ES256', kid: 'good' }).sign(privateKey);
+    const result = await authenticator.authenticate(new Request('http://127.0.0.1/', { headers: { Authorization: `Bearer ${token}` } }), null);
+    expect(result).toMatchObject({ ok: false, error: { status: 503, code: 'key_unavailable' } });
+    const cause = (result as { error: { cause: Error & { cause: unknown; failure: string } } }).error.cause;
+    expect(cause.message).toBe(`the JWK Set ${JWKS} may not be fetched: permission denied by the runtime (Deno: --allow-net) (${denied.message})`);
+    expect(cause.failure).toBe('permission_denied');
+    expect(cause.cause).toBe(denied);
+    expect(events[0]).toMatchObject({ type: 'jwks.fetch', outcome: 'failed', cause: 'permission_denied', reason: cause.message, error: cause });
+  });
 });
 
 describe('candidate keys for a token without kid', () => {
