@@ -11,9 +11,12 @@ export const run = promisify(execFile);
 
 /** The published packages, by directory name under packages/. */
 export const PACKAGES = ['core', 'express', 'koa', 'fastify', 'hono', 'redis', 'issuer'] as const;
+/** One published package's directory name. */
 export type PackageDir = (typeof PACKAGES)[number];
 
+/** The repository's root directory (with a trailing slash). */
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+/** A package's directory, by its name under packages/. */
 export const packageDir = (name: string) => join(repoRoot, 'packages', name);
 
 /**

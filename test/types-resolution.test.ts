@@ -27,23 +27,38 @@ const payload: JWTPayload = { sub: 'alice' };
 export const wrong: number = payload.sub;
 `;
 
+/**
+ * Where the project may import jose itself, jose's own types and ours are interchangeable (in a
+ * CommonJS project ours are the copy in index.d.cts).
+ */
+const WITH_JOSE = `import { decodeJwt, type JWK as JoseJwk } from 'jose';
+import type { JWK, JWTPayload as Payload, JwtAuthOptions as Options } from '@jwtauth/core';
+const joseKey: JoseJwk = { kty: 'oct', k: 'c2VjcmV0LXRoYXQtaXMtbG9uZy1lbm91Z2gtZm9yLWhzMjU2LTAxMjM0NTY3' };
+export const fromJose: Options = { secret: joseKey };
+export const ours: JWK = joseKey;
+export const claims: Payload = decodeJwt('a.b.c');
+`;
+
 interface Mode {
   /** What the user's project is: its package.json "type" and the file's extension decide the format. */
   format: 'cjs' | 'esm';
   compilerOptions: Record<string, string | boolean>;
+  /** Whether the project can import jose (an ES module) itself: not from CommonJS on node16/node18 (TS1479). */
+  jose: boolean;
 }
 
 const MODES: Record<string, Mode> = {
-  'node16, CommonJS package': { format: 'cjs', compilerOptions: { module: 'node16' } },
-  'node16, ESM package': { format: 'esm', compilerOptions: { module: 'node16' } },
-  'node18, CommonJS package': { format: 'cjs', compilerOptions: { module: 'node18' } },
-  'node18, ESM package': { format: 'esm', compilerOptions: { module: 'node18' } },
-  'nodenext, CommonJS package': { format: 'cjs', compilerOptions: { module: 'nodenext' } },
-  'nodenext, ESM package': { format: 'esm', compilerOptions: { module: 'nodenext' } },
-  'moduleResolution bundler': { format: 'esm', compilerOptions: { module: 'esnext', moduleResolution: 'bundler' } },
+  'node16, CommonJS package': { format: 'cjs', compilerOptions: { module: 'node16' }, jose: false },
+  'node16, ESM package': { format: 'esm', compilerOptions: { module: 'node16' }, jose: true },
+  'node18, CommonJS package': { format: 'cjs', compilerOptions: { module: 'node18' }, jose: false },
+  'node18, ESM package': { format: 'esm', compilerOptions: { module: 'node18' }, jose: true },
+  // nodenext models require(esm) (TypeScript 5.8+): a CommonJS file may import jose there.
+  'nodenext, CommonJS package': { format: 'cjs', compilerOptions: { module: 'nodenext' }, jose: true },
+  'nodenext, ESM package': { format: 'esm', compilerOptions: { module: 'nodenext' }, jose: true },
+  'moduleResolution bundler': { format: 'esm', compilerOptions: { module: 'esnext', moduleResolution: 'bundler' }, jose: true },
   // The oldest setting still common (`"module": "commonjs"`): exports maps are ignored, `types` is read.
   // esModuleInterop as `tsc --init` sets it: fastify's pino typings need it there (the node* modes imply it).
-  'node10 (module commonjs)': { format: 'cjs', compilerOptions: { module: 'commonjs', moduleResolution: 'node10', esModuleInterop: true } },
+  'node10 (module commonjs)': { format: 'cjs', compilerOptions: { module: 'commonjs', moduleResolution: 'node10', esModuleInterop: true }, jose: true },
 };
 
 const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -81,10 +96,11 @@ beforeAll(async () => {
     await mkdir(dir);
     await writeFile(join(dir, 'package.json'), JSON.stringify({ private: true, type: mode.format === 'cjs' ? 'commonjs' : 'module' }));
     await writeFile(join(dir, 'index.ts'), USER_CODE);
+    if (mode.jose) await writeFile(join(dir, 'with-jose.ts'), WITH_JOSE);
     // lib DOM: the declarations name Web Crypto's CryptoKey and BufferSource, which @types/node 20
     // does not declare globally (a Node project without DOM gets TS2304 for them).
     const compilerOptions = { ...mode.compilerOptions, target: 'ES2022', lib: ['ES2022', 'DOM'], types: ['node'], strict: true, skipLibCheck: false, noEmit: true };
-    await writeFile(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['index.ts'] }));
+    await writeFile(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: mode.jose ? ['index.ts', 'with-jose.ts'] : ['index.ts'] }));
   }
 }, 240_000);
 
