@@ -58,7 +58,7 @@ function chain(error: unknown): { name?: unknown; code?: unknown; message?: unkn
   while (typeof current === 'object' && current !== null && seen.length < 6 && !seen.includes(current)) {
     const entry = current as (typeof seen)[number];
     seen.push(entry);
-    if (Array.isArray(entry.errors)) for (const inner of entry.errors.slice(0, 3)) if (typeof inner === 'object' && inner !== null) seen.push(inner);
+    if (Array.isArray(entry.errors)) for (const inner of (entry.errors as unknown[]).slice(0, 3)) if (typeof inner === 'object' && inner !== null) seen.push(inner);
     current = entry.cause;
   }
   return seen;
