@@ -32,7 +32,11 @@ function anchors(file) {
   return ids;
 }
 
-const decode = (/** @type {string} */ text) => text.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'");
+const decode = (/** @type {string} */ text) =>
+  text
+    .replace(/&amp;/g, '&')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'");
 const broken = [];
 let checked = 0;
 for (const page of htmlFiles(root)) {
