@@ -10,6 +10,7 @@ export type FetchFunction = (input: string, init: RequestInit) => Promise<Respon
  * JSON parse error, the previous failure during a backoff).
  */
 export class KeysUnavailable extends Error {
+  /** Always `'KeysUnavailable'`. */
   override readonly name = 'KeysUnavailable';
   /** Why the fetch failed, when this error is a failed fetch (see {@link KeySetFailureCause}). */
   readonly failure: KeySetFailureCause | undefined;

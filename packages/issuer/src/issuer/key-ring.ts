@@ -30,6 +30,7 @@ export type PublicJwk = Pick<JWK, 'kty' | 'crv' | 'n' | 'e' | 'x' | 'y'> & { kid
 
 /** The issuer's JWK Set (RFC 7517 §5), the current key first. */
 export interface PublicJwkSet {
+  /** The public keys, the current key first. */
   keys: PublicJwk[];
 }
 
