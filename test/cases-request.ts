@@ -17,7 +17,7 @@ const ok: Expect = { status: 200, challenge: null, body: { ok: true } };
 function attachedWith(scopes: string[]) {
   return (sent: Send): Expect => {
     const token = String((sent.headers ?? {}).Authorization).replace(/^Bearer /, '');
-    const [header, payload] = token.split('.').slice(0, 2).map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()));
+    const [header, payload] = token.split('.').slice(0, 2).map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()) as Record<string, unknown>) as [Record<string, unknown>, Record<string, unknown>];
     return { status: 200, challenge: null, body: { auth: { token, header, payload, scopes }, user: payload } };
   };
 }

@@ -119,7 +119,7 @@ export function failure(
 function attached(expectUser?: (payload: Record<string, unknown>) => unknown) {
   return (sent: Send): Expect => {
     const token = tokenOf(sent);
-    const [header, payload] = token.split('.').slice(0, 2).map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()));
+    const [header, payload] = token.split('.').slice(0, 2).map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()) as Record<string, unknown>) as [Record<string, unknown>, Record<string, unknown>];
     const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ') : (payload.scp ?? []);
     return {
       status: 200,

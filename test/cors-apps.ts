@@ -186,7 +186,7 @@ const corsHono: CorsVariant = {
 function startHono(app: { fetch: (request: Request) => Response | Promise<Response> }, seen: SeenRequest[], runs: string[]): Promise<ApiServer> {
   return new Promise((resolve) => {
     const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
-      resolve({ url: `http://127.0.0.1:${info.port}`, seen, runs, close: closeServer(server as Server) });
+      resolve({ url: `http://127.0.0.1:${info.port}`, seen, runs, close: closeServer(server) });
     }) as Server;
     observe(server, seen);
   });
@@ -199,9 +199,9 @@ function startHono(app: { fetch: (request: Request) => Response | Promise<Respon
  */
 export const corsVariants: readonly CorsVariant[] = [
   corsExpress('express', express),
-  corsExpress('express4', express4 as unknown as typeof express),
+  corsExpress('express4', express4 as typeof express),
   corsKoa('koa', Koa),
-  corsKoa('koa2', koa2 as unknown as typeof Koa),
+  corsKoa('koa2', koa2 as typeof Koa),
   corsFastify,
   corsHono,
 ];
@@ -324,10 +324,10 @@ const agnosticHono: AgnosticVariant = {
 /** Every adapter on every framework major, each with method-agnostic handlers and no CORS middleware. */
 export const agnosticVariants: readonly AgnosticVariant[] = [
   agnosticExpress('express', express),
-  agnosticExpress('express4', express4 as unknown as typeof express),
+  agnosticExpress('express4', express4 as typeof express),
   agnosticKoa('koa', Koa),
-  agnosticKoa('koa2', koa2 as unknown as typeof Koa),
+  agnosticKoa('koa2', koa2 as typeof Koa),
   agnosticFastify('fastify', Fastify),
-  agnosticFastify('fastify4', fastify4 as unknown as typeof Fastify),
+  agnosticFastify('fastify4', fastify4 as typeof Fastify),
   agnosticHono,
 ];

@@ -27,8 +27,10 @@ export type ContractCode = keyof typeof ERROR_TABLE;
  * value every control character except HTAB (RFC 9110 §5.5 allows only VCHAR, obs-text, SP and
  * HTAB); in the request target also SP, DEL and every byte above 0x7F (RFC 9112 §3.2).
  */
+/* eslint-disable no-control-regex -- these name the control characters the HTTP parsers refuse */
 export const REFUSED_IN_FIELD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 export const REFUSED_IN_TARGET = /[\x00-\x20\x7f-\xff]/;
+/* eslint-enable no-control-regex */
 
 /**
  * Node's parser's own 400 (`Connection: close`, no body), or, on Fastify, the answer of its

@@ -161,12 +161,12 @@ process.exit(0);
     children.push(child);
     let stdout = '';
     let stderr = '';
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     const code = await new Promise((resolve) => child.once('exit', resolve));
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     expect(JSON.parse(stdout)).toEqual([...Array(10).fill(false), true]);
     // Ten checks sent one EXISTS (nine answers came from the cache); the check after the revocation asked again.
-    expect(String(await look.sendCommand(['INFO', 'commandstats']))).toMatch(/^cmdstat_exists:calls=2,/m);
+    expect(String(await look.sendCommand<string>(['INFO', 'commandstats']))).toMatch(/^cmdstat_exists:calls=2,/m);
   });
 });

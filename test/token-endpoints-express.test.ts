@@ -86,7 +86,7 @@ const cookiePair = (setCookie: string) => setCookie.split(';')[0] ?? '';
 
 describe.each([
   ['Express 5', express],
-  ['Express 4', express4 as unknown as typeof express],
+  ['Express 4', express4 as typeof express],
 ])('%s: app.use("/auth", tokenRouter(endpoints))', (_name, createApp) => {
   it('logs in with a JSON body; the access token opens /api/hello; every answer is no-store', async () => {
     const api = await start(createApp);

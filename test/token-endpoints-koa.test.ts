@@ -56,7 +56,7 @@ const postJson = (url: string, body: unknown, headers: Record<string, string> = 
 
 describe.each([
   ['koa', Koa],
-  ['koa2', koa2 as unknown as typeof Koa],
+  ['koa2', koa2 as typeof Koa],
 ] as const)('%s: tokenRoutes', (_, KoaApp) => {
   async function start(setup: Setup = {}): Promise<Running> {
     const issuer = createTokenIssuer({ key: SECRET, issuer: 'urn:test', audience: 'urn:api', ...(setup.reuseInterval === undefined ? {} : { reuseInterval: setup.reuseInterval }) });
@@ -297,7 +297,7 @@ describe('tokenRoutes options', () => {
 
   it.each([
     ['koa', Koa],
-    ['koa2', koa2 as unknown as typeof Koa],
+    ['koa2', koa2 as typeof Koa],
   ] as const)("is not reached through @koa/router's use() on %s, which runs only for requests a route of the router matches", async (_name, KoaApp) => {
     // Why the README mounts tokenRoutes on the app: this is @koa/router's behaviour, kept here so
     // that the README's advice fails loudly if a router release changes it.

@@ -9,7 +9,7 @@ import { bodyParser } from '@koa/bodyparser';
 import cookieParser from 'cookie-parser';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import express4 from 'express4';
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { Hono } from 'hono';
 import { setSignedCookie } from 'hono/cookie';
 import Koa from 'koa';
@@ -111,7 +111,7 @@ describe('Express', () => {
   });
 
   // Express 4's body-parser sets `req.body = {}` in every parser, whatever the content type.
-  it.each([['Express 5', express], ['Express 4', express4 as unknown as typeof express]])('%s: says what to mount when only another body parser ran', async (_, createApp) => {
+  it.each([['Express 5', express], ['Express 4', express4 as typeof express]])('%s: says what to mount when only another body parser ran', async (_, createApp) => {
     const url = await expressApp((app) => {
       app.use(createApp.json());
       app.use(expressJwtAuth({ secret: HS_SECRET, tokenFrom: body }));
@@ -119,7 +119,7 @@ describe('Express', () => {
     expect(await post(url, `access_token=${await sign({})}`)).toEqual({ status: 500, body: { name: 'TypeError', error: expect.stringContaining('express.urlencoded()') } });
   });
 
-  it.each([['Express 5', express], ['Express 4', express4 as unknown as typeof express]])('%s: reads the urlencoded body, and answers an empty one missing_token', async (_, createApp) => {
+  it.each([['Express 5', express], ['Express 4', express4 as typeof express]])('%s: reads the urlencoded body, and answers an empty one missing_token', async (_, createApp) => {
     const url = await expressApp((app) => {
       app.use(createApp.json());
       app.use(createApp.urlencoded({ extended: false }));
@@ -162,7 +162,7 @@ describe('Koa', () => {
 });
 
 describe('Fastify', () => {
-  it.each<[string, (app: ReturnType<typeof Fastify>) => Promise<unknown>, object, RegExp]>([
+  it.each<[string, (app: FastifyInstance) => PromiseLike<unknown>, object, RegExp]>([
     ['a signed cookie without @fastify/cookie', async () => undefined, signedCookie, /register @fastify\/cookie with a secret before jwtAuth/],
     ['a signed cookie with @fastify/cookie registered without a secret', (app) => app.register(fastifyCookie), signedCookie, /register @fastify\/cookie with a secret/],
     ['a signed cookie with @fastify/cookie registered after it', async () => 'after', signedCookie, /register @fastify\/cookie with a secret before jwtAuth/],

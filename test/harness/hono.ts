@@ -1,7 +1,7 @@
 import { jwtAuth, requireClaims, requireScopes } from '@jwtauth/hono';
 import { Hono } from 'hono';
 import { generateSignedCookie } from 'hono/cookie';
-import { attached, COOKIE_SECRET, escalate, forwardedBody, readsSignedCookie, rejectWithNothing, type Harness, type RunningServer } from './types.js';
+import { attached, COOKIE_SECRET, escalate, forwardedBody, readsSignedCookie, rejectWithNothing, type Harness } from './types.js';
 import { serveFetch } from './listen.js';
 
 export const honoHarness: Harness = {

@@ -10,11 +10,11 @@ import type { Harness } from './types.js';
 /** Every adapter, on every framework major version the packages support. */
 export const harnesses: readonly Harness[] = [
   expressHarness,
-  makeExpressHarness('express4', express4 as unknown as Parameters<typeof makeExpressHarness>[1]),
+  makeExpressHarness('express4', express4 as Parameters<typeof makeExpressHarness>[1]),
   koaHarness,
-  makeKoaHarness('koa2', koa2 as unknown as Parameters<typeof makeKoaHarness>[1]),
+  makeKoaHarness('koa2', koa2 as Parameters<typeof makeKoaHarness>[1]),
   fastifyHarness,
-  makeFastifyHarness('fastify4', fastify4 as unknown as Parameters<typeof makeFastifyHarness>[1]),
+  makeFastifyHarness('fastify4', fastify4 as Parameters<typeof makeFastifyHarness>[1]),
   honoHarness,
 ];
 export type { AnyOptions, Harness, RunningServer } from './types.js';

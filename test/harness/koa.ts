@@ -43,7 +43,7 @@ export function makeKoaHarness(name: Harness['name'], KoaApp: typeof Koa): Harne
           return;
         }
         const guard = guards[ctx.path];
-        if (guard === undefined || ctx.method !== 'GET') return next();
+        if (guard === undefined || ctx.method !== 'GET') return next() as Promise<void>;
         await guard(ctx, async () => {
           ctx.body = { ok: true };
         });

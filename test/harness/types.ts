@@ -76,7 +76,7 @@ export function attached(auth: unknown, user: unknown, authError?: unknown): { a
  */
 export function escalate(auth: unknown, user: unknown): void {
   const info = auth as { payload: Record<string, unknown>; scopes: string[]; header: Record<string, unknown> };
-  info.payload.scope = `${String(info.payload.scope ?? '')} admin`;
+  info.payload.scope = `${typeof info.payload.scope === 'string' ? info.payload.scope : ''} admin`;
   info.payload.role = 'admin';
   info.scopes.push('admin');
   info.header.alg = 'none';

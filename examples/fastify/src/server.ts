@@ -49,7 +49,10 @@ export function createApp(config: Config, logger: Logger, opened: OpenedStore): 
     // Malformed HTTP, a head over the size limit, a client too slow: JSON, not an empty answer.
     clientErrorHandler: answerClientError,
     // A URL the router cannot decode (`GET /%`): Fastify's default answer repeats it.
-    frameworkErrors: (_error, _request, reply) => fail(reply, 400, 'invalid_request', 'bad_request', 'The request URL is malformed'),
+    frameworkErrors: (_error, _request, reply) => {
+      // The answer is sent; nothing waits on the reply (a FastifyReply is thenable).
+      void fail(reply, 400, 'invalid_request', 'bad_request', 'The request URL is malformed');
+    },
   });
 
   const notFound = (reply: FastifyReply) => fail(reply, 404, 'not_found', 'not_found', 'There is nothing at this address');

@@ -74,7 +74,10 @@ export function createApp(config: Config, logger: Logger, opened: OpenedStore): 
   // path that only decoding would make a route, get the same answer on all four example servers.
   app.use(async (ctx, next) => {
     const problem = requestProblem(ctx.req);
-    if (problem === undefined) return next();
+    if (problem === undefined) {
+      await next();
+      return;
+    }
     ctx.status = problem.status;
     ctx.set(problem.headers);
     ctx.body = problem.body;
@@ -161,6 +164,8 @@ if (config.workers > 1 && cluster.isPrimary) {
 } else {
   // Redis when REDIS_URL is set (shared by every process, login throttling included), else this process's memory.
   const opened = await openStore(config, logger);
+  // Koa's callback catches its own errors (ctx.onerror answers them); Node ignores the listener's promise.
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises
   const server = createServer(serverOptions(config), createApp(config, logger, opened).callback());
   // Malformed HTTP, headers over the size limit and timeouts: JSON answers instead of Node's empty ones.
   server.on('clientError', answerClientError);

@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import type { Server, ServerOptions, ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo, DropArgument, Socket } from 'node:net';
 import { noteResponse } from './client-error.js';
 import { urlFor, type Config } from './config.js';
 import { startDraining } from './lifecycle.js';
@@ -76,7 +76,7 @@ export function serverOptions(config: Config): ServerOptions {
 export function serve(server: Server, config: Config, logger: Logger, onClosed: () => Promise<void> = async () => {}): void {
   // Each connection costs memory until its timeouts end it: past the cap, new ones are closed at once.
   server.maxConnections = config.maxConnections;
-  server.on('drop', (connection) => {
+  server.on('drop', (connection?: DropArgument) => {
     logger.warn({ type: 'connection.dropped', remoteAddress: connection?.remoteAddress, maxConnections: config.maxConnections }, 'connection refused: too many open connections');
   });
 
@@ -154,7 +154,8 @@ export function serve(server: Server, config: Config, logger: Logger, onClosed: 
     // The store's connection is closed politely, but never holds the exit up for long.
     const bounded = new Promise<void>((resolve) => setTimeout(resolve, 1000).unref());
     const handedBack = new Promise<void>((resolve) => setTimeout(resolve, cluster.isWorker ? WORKER_EXIT_GRACE_MS : 0));
-    Promise.all([Promise.race([onClosed().catch(() => {}), bounded]), handedBack]).finally(() => process.exit(code));
+    // Fire and forget: the process ends in finally(), so there is nobody left to await it.
+    void Promise.all([Promise.race([onClosed().catch(() => {}), bounded]), handedBack]).finally(() => process.exit(code));
   }
 
   function closeListener(): void {

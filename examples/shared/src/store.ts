@@ -23,7 +23,7 @@ export interface OpenedStore {
   /** The Redis client, when there is one: the token endpoints' login throttle counts in it too. */
   redis?: ThrottleRedisClient;
   /** Closes the Redis connection (nothing to do for the memory store). */
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 /** `url` with its password (if any) replaced, for logs. */

@@ -61,7 +61,10 @@ export function createAuthService(config: Config, settings: AuthServiceSettings,
     requestTimeout: config.requestTimeoutMs,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     clientErrorHandler: answerClientError,
-    frameworkErrors: (_error, _request, reply) => fail(reply, 400, 'invalid_request', 'bad_request', 'The request URL is malformed'),
+    frameworkErrors: (_error, _request, reply) => {
+      // The answer is sent; nothing waits on the reply (a FastifyReply is thenable).
+      void fail(reply, 400, 'invalid_request', 'bad_request', 'The request URL is malformed');
+    },
   });
   app.setNotFoundHandler((_request, reply) => fail(reply, 404, 'not_found', 'not_found', 'There is nothing at this address'));
   app.setErrorHandler((error: Error & { statusCode?: number }, _request, reply) => {

@@ -12,7 +12,7 @@ const SECRET = 'authenticate-test-secret-0123456789abcdef';
 const SECRET_BYTES = new TextEncoder().encode(SECRET);
 
 function sign(claims: Record<string, unknown> = {}): Promise<string> {
-  return new SignJWT({ sub: 'user-1', iat: NOW_S, exp: NOW_S + 300, ...claims } as JWTPayload)
+  return new SignJWT({ sub: 'user-1', iat: NOW_S, exp: NOW_S + 300, ...claims })
     .setProtectedHeader({ alg: 'HS256' })
     .sign(SECRET_BYTES);
 }

@@ -312,7 +312,7 @@ export function resolveConfig<Payload extends JWTPayload, User, Request>(
   const [keySource, algorithms] =
     options.issuers === undefined
       ? keySourceFrom({ ...options, algorithms: requested }, { at: '', issuer: singleIssuer(options.issuer), fetch: fetchImpl, emit, fail })
-      : issuersKeySource(options as JwtAuthOptions<JWTPayload, unknown, never>, requested, fetchImpl, emit);
+      : issuersKeySource(options, requested, fetchImpl, emit);
   if (options.subject !== undefined && (typeof options.subject !== 'string' || options.subject === '')) fail('"subject" must be a non-empty string.');
   if (options.typ !== undefined && (typeof options.typ !== 'string' || options.typ === '')) fail('"typ" must be a non-empty string such as "at+jwt".');
   if (options.requiredClaims !== undefined && !isStringList(options.requiredClaims)) fail('"requiredClaims" must be an array of claim names.');

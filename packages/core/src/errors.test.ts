@@ -132,7 +132,7 @@ describe('toErrorResponse', () => {
     expect(response.headers['Content-Type']).toBe('application/json');
     expect(response.headers).toEqual({
       'Content-Type': 'application/json',
-      'Content-Length': String(new TextEncoder().encode(response.body!).length),
+      'Content-Length': String(new TextEncoder().encode(response.body).length),
       ...failure.headers,
     });
     expect(JSON.parse(response.body!)).toEqual({ error, error_description: failure.description, code });

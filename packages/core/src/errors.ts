@@ -83,6 +83,7 @@ export interface AuthErrorDetails {
  * correctly when errors are forwarded to them.
  */
 export class AuthError extends Error {
+  /** Always `'AuthError'`: with `code`, what {@link isAuthError} checks. */
   override readonly name = 'AuthError';
   /** Stable machine-readable code. */
   readonly code: AuthErrorCode;

@@ -6,14 +6,19 @@ import type { AuthErrorCode } from './errors.js';
  * sent (not verified, cut to 256 characters); the token itself and key material are never here.
  */
 export interface AuthFailedEvent {
+  /** Tells this event from the others. */
   type: 'auth.failed';
+  /** The error code the request was refused with. */
   code: AuthErrorCode;
   /** The HTTP status the client is answered with. */
   status: number;
   /** Why, for operators (for example `"exp" claim timestamp check failed`). */
   reason: string;
+  /** The token's `alg` header, as sent. */
   alg?: string;
+  /** The token's `kid` header, as sent. */
   kid?: string;
+  /** The token's `iss` claim, as sent. */
   iss?: string;
 }
 
@@ -43,10 +48,15 @@ export type KeySetFailureCause =
 
 /** A JWK Set (or issuer metadata, `kind: "metadata"`) was fetched, or fetching it failed. */
 export interface KeySetFetchEvent {
+  /** Tells this event from the others. */
   type: 'jwks.fetch';
+  /** A JWK Set, or issuer metadata (discovery). */
   kind: 'jwks' | 'metadata';
+  /** The URL fetched. */
   uri: string;
+  /** Whether the fetch gave a usable document. */
   outcome: 'ok' | 'failed';
+  /** How long the fetch took, in milliseconds. */
   durationMs: number;
   /** The `kid`s of the usable keys of a fetched set. */
   kids?: string[];
@@ -62,7 +72,9 @@ export interface KeySetFetchEvent {
 
 /** Keys were served from a set older than `cacheMaxAge` because it could not be refreshed. */
 export interface KeySetStaleEvent {
+  /** Tells this event from the others. */
   type: 'jwks.stale';
+  /** The URL of the set. */
   uri: string;
   /** Milliseconds since the set was last fetched successfully. */
   ageMs: number;
@@ -72,9 +84,13 @@ export interface KeySetStaleEvent {
 
 /** A fetch found a set whose `kid`s differ from the previous one. */
 export interface KeySetRotatedEvent {
+  /** Tells this event from the others. */
   type: 'jwks.rotated';
+  /** The URL of the set. */
   uri: string;
+  /** The `kid`s in the new set that the previous one did not have. */
   added: string[];
+  /** The `kid`s of the previous set that the new one no longer has. */
   removed: string[];
 }
 

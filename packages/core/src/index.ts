@@ -1,3 +1,9 @@
+/**
+ * Framework-neutral JWT bearer authentication: RFC 6750 parsing, jose verification, one error model.
+ *
+ * @packageDocumentation
+ * @module @jwtauth/core
+ */
 export { createAuthenticator } from './authenticate.js';
 export type { Authenticator, AuthResult } from './authenticate.js';
 export type { AuthInfo } from './auth-info.js';

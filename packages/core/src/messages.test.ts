@@ -20,7 +20,7 @@ async function answer(options: Options, authorization?: string) {
   const result = await authenticator(options).authenticate(request, request);
   if (result.ok) throw new Error('expected a failure');
   const { status, headers, body } = toErrorResponse(result.error);
-  return { status, code: result.error.code, challenge: headers['WWW-Authenticate'], body: JSON.parse(body!) };
+  return { status, code: result.error.code, challenge: headers['WWW-Authenticate'], body: JSON.parse(body!) as { error_description?: string } };
 }
 
 describe('messages', () => {

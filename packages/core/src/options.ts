@@ -61,6 +61,7 @@ export type IssuerResolver<Request = unknown> = (
 
 /** A JWK Set held in memory; the key is chosen by `kid` (and `alg`/`kty`). */
 export interface LocalJwks {
+  /** The keys (RFC 7517 §5 `keys`). */
   keys: JWK[];
 }
 

@@ -3,7 +3,9 @@ import type { AuthError } from './errors.js';
 
 /** What the authenticator that ran last on a request found: its auth, or the failure `passthrough` let through. */
 export interface RecordedAuth {
+  /** The verified token, when the request was authenticated. */
   auth: AuthInfo | undefined;
+  /** Why the request went on unauthenticated (`passthrough`), when it failed. */
   authError: AuthError | undefined;
 }
 

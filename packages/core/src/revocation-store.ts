@@ -60,6 +60,7 @@ export interface RevocationStore {
  * the same error instead of throwing.
  */
 export class StoreUnavailable extends Error {
+  /** Always `'StoreUnavailable'`. */
   override readonly name = 'StoreUnavailable';
 }
 

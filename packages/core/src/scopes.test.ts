@@ -1,4 +1,4 @@
-import { SignJWT, type JWTPayload } from 'jose';
+import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { createAuthenticator } from './authenticate.js';
 import type { JwtAuthOptions } from './options.js';
@@ -8,7 +8,7 @@ const SECRET = 'scopes-test-secret-0123456789abcdef-0123456789ab';
 const now = () => Math.floor(Date.now() / 1000);
 
 async function scopesOf(claims: Record<string, unknown>, options: Partial<JwtAuthOptions> = {}): Promise<string[] | string> {
-  const token = await new SignJWT({ exp: now() + 60, ...claims } as JWTPayload).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(SECRET));
+  const token = await new SignJWT({ exp: now() + 60, ...claims }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(SECRET));
   const request = new Request('https://api.example/', { headers: { authorization: `Bearer ${token}` } });
   const result = await createAuthenticator({ secret: SECRET, ...options }).authenticate(request, request);
   if (!result.ok) return result.error.code;

@@ -208,6 +208,8 @@ test('requestProperty and userProperty are strings; JwtAuthProperties is empty b
   jwtAuth({ secret: 's', requestProperty: 1 });
   // @ts-expect-error -- a property name is a string
   jwtAuth({ secret: 's', userProperty: false });
+  // Exactly the empty object type: nothing is added to Request.
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
   expectTypeOf<JwtAuthProperties>().toEqualTypeOf<{}>();
   expectTypeOf<Request>().toHaveProperty('auth').toEqualTypeOf<AuthInfo | undefined>();
   expectTypeOf<Request>().toHaveProperty('authError').toEqualTypeOf<AuthError | undefined>();

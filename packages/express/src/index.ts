@@ -1,3 +1,9 @@
+/**
+ * Express 4/5 middleware for JWT bearer authentication (RFC 6750) on jose.
+ *
+ * @packageDocumentation
+ * @module @jwtauth/express
+ */
 export { jwtAuth, requireClaims, requireScopes } from './middleware.js';
 export type { ExpressJwtAuthOptions } from './middleware.js';
 export { tokenRouter } from './token-router.js';

@@ -6,7 +6,6 @@ import {
   recordedAuth,
   toErrorResponse,
   type AuthError,
-  type AuthInfo,
   type ClaimCheck,
   type Guard,
   type JwtAuthOptions,
@@ -65,7 +64,7 @@ export function jwtAuth<Payload extends JWTPayload = JWTPayload, User = Payload>
         attached[names.user] = result.user;
         req.authError = result.error;
         // Guards read it here, not from a property that a rename (or another middleware) changes.
-        recordAuth(req, result.auth as AuthInfo | undefined, result.error);
+        recordAuth(req, result.auth, result.error);
         next();
       })
       .catch(next);

@@ -1,3 +1,9 @@
+/**
+ * Fastify 4/5 plugin for JWT bearer authentication (RFC 6750) on jose.
+ *
+ * @packageDocumentation
+ * @module @jwtauth/fastify
+ */
 export { jwtAuth, requireClaims, requireScopes, sendAuthError } from './plugin.js';
 export type {
   FastifyJwtAuthOptions,

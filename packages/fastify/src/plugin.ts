@@ -124,12 +124,12 @@ const plugin: FastifyPluginAsync<FastifyJwtAuthOptions<JWTPayload, FastifyJwtAut
   async function verify(request: FastifyRequest): Promise<AuthResult<JWTPayload, FastifyJwtAuthUser>> {
     const result = await authenticator.authenticate(requestLike(fastify, request), request);
     if (result.ok) {
-      request.auth = (result.auth as AuthInfo | undefined) ?? null;
-      request.user = (result.user as FastifyJwtAuthUser | undefined) ?? null;
+      request.auth = (result.auth) ?? null;
+      request.user = (result.user) ?? null;
       request.authError = result.error ?? null;
     }
     // What the guards read: not request.auth, which other plugins, namespaces and handlers write.
-    recordAuth(request, result.ok ? (result.auth as AuthInfo | undefined) : undefined, result.error);
+    recordAuth(request, result.ok ? (result.auth) : undefined, result.error);
     return result;
   }
   const authenticate = async (request: FastifyRequest, reply: FastifyReply) => {

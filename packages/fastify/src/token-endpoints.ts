@@ -74,6 +74,8 @@ const plugin: FastifyPluginAsync<TokenEndpointsPluginOptions> = async (fastify, 
     // object (the endpoints' 400 invalid_json), the wire is the same as in every adapter. Any
     // other error (a body over `bodyLimit`, `verifyCredentials`'s) is rethrown to the app's own
     // error handler.
+    // Fastify awaits the promise an error handler returns (async error handlers are supported).
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises
     errorHandler(error, request, reply) {
       if (!isBodyParseError(error)) throw error;
       return serve(request, reply, undefined);

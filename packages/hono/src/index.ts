@@ -1,3 +1,9 @@
+/**
+ * Hono 4 middleware for JWT bearer authentication (RFC 6750) on jose, for Node, Bun, Deno and Workers.
+ *
+ * @packageDocumentation
+ * @module @jwtauth/hono
+ */
 export { jwtAuth, requireClaims, requireScopes } from './middleware.js';
 export type { DefaultVariableNames, HonoJwtAuthOptions, JwtAuthEnv, JwtAuthVariables, VariableNames } from './middleware.js';
 export { tokenApp } from './token-app.js';

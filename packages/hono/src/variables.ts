@@ -15,8 +15,11 @@ export interface VariableNames {
 
 /** No renames: `c.get('auth')`, `c.get('user')` and `c.get('authError')`. */
 export interface DefaultVariableNames {
+  /** The verified token is `c.get('auth')`. */
   readonly auth?: 'auth';
+  /** The user is `c.get('user')`. */
   readonly user?: 'user';
+  /** The failure `passthrough` let through is `c.get('authError')`. */
   readonly authError?: 'authError';
 }
 

@@ -1,3 +1,9 @@
+/**
+ * Issue tokens for `@jwtauth`: a token issuer (access + refresh, rotation, revocation, logout), token endpoints (login, refresh, verify, revoke) with login throttling, and a bound on concurrent password checks.
+ *
+ * @packageDocumentation
+ * @module @jwtauth/issuer
+ */
 export { createTokenIssuer } from './issuer/issuer.js';
 export type {
   IssuedTokenInfo,

@@ -1,3 +1,9 @@
+/**
+ * Koa 2/3 middleware for JWT bearer authentication (RFC 6750) on jose.
+ *
+ * @packageDocumentation
+ * @module @jwtauth/koa
+ */
 export { jwtAuth, requireClaims, requireScopes } from './middleware.js';
 export type { JwtAuthMiddleware, KoaJwtAuthOptions } from './middleware.js';
 export { tokenRoutes } from './token-routes.js';

@@ -62,17 +62,18 @@ export function jwtAuth<
   const [keys, coreOptions] = splitStateKeys(options);
   const authenticator = createAuthenticator(coreOptions);
   const middleware: Middleware<JwtAuthState<Payload, User, UserKey, AuthKey> & DefaultState> = async (ctx, next) => {
-    const result = await authenticator.authenticate(requestLike(ctx as unknown as Context), ctx as unknown as Context);
+    const result = await authenticator.authenticate(requestLike(ctx), ctx);
     if (result.ok) {
       const state = ctx.state as Record<string, unknown>;
       state[keys.auth] = result.auth;
       state[keys.user] = result.user;
       state.authError = result.error;
       recordAuth(ctx, result.auth, result.error);
-      return next();
+      await next();
+      return;
     }
     if (authenticator.forwardErrors) throw result.error;
-    answer(ctx as unknown as Context, result.error);
+    answer(ctx, result.error);
   };
   return Object.assign(middleware, {
     unless(exclusions: Unless<Context>) {
@@ -87,9 +88,12 @@ function middlewareFor(guard: Guard): Middleware {
   return async (ctx, next) => {
     const { auth, authError } = recordedAuth(ctx);
     const result = await guard(auth, authError);
-    if (result.ok) return next();
+    if (result.ok) {
+      await next();
+      return;
+    }
     if (result.forward) throw result.error;
-    answer(ctx as unknown as Context, result.error);
+    answer(ctx, result.error);
   };
 }
 

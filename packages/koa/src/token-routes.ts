@@ -33,7 +33,10 @@ export function tokenRoutes(endpoints: TokenEndpoints<Context>, options: TokenRo
 
   return async (ctx, next) => {
     // Only paths below the prefix, at a segment boundary: '/authx/token' is not '/auth' + '/token'.
-    if (!ctx.path.startsWith(`${prefix}/`)) return next();
+    if (!ctx.path.startsWith(`${prefix}/`)) {
+      await next();
+      return;
+    }
     const request: EndpointRequest<Context> = {
       method: ctx.method,
       path: ctx.path.slice(prefix.length),
@@ -54,7 +57,10 @@ export function tokenRoutes(endpoints: TokenEndpoints<Context>, options: TokenRo
       request: ctx,
     };
     const answer = await endpoints.handle(request);
-    if (answer === undefined) return next();
+    if (answer === undefined) {
+      await next();
+      return;
+    }
     ctx.status = answer.status;
     // Headers first, then the body as JSON text: Koa keeps a Content-Type that is set for a string
     // body, whereas for an object Koa 2 sets `application/json; charset=utf-8` over ours (the JWK

@@ -9,7 +9,7 @@ import { CLIENTS, eventually, startRedis, type Connected, type RedisServer } fro
 
 const KEY = 'redis-issuers-test-secret-long-enough-for-hs256';
 /** The claims of a token (already verified elsewhere). */
-const decodeJwt = (token: string): Record<string, unknown> => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString());
+const decodeJwt = (token: string): Record<string, unknown> => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
 const codeOf = (result: { ok: true } | { ok: false; error: { code: AuthErrorCode } }) => (result.ok ? 'ok' : result.error.code);
 
 /** What jwtAuth() answers for an access token, verified by `issuer`'s verifierOptions. */

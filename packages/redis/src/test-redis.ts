@@ -33,7 +33,7 @@ export async function connectNodeRedis(url: string, options: RedisClientOptions 
   await client.connect();
   return {
     client,
-    raw: client as ReturnType<typeof createClient>,
+    raw: client,
     errors,
     close: async () => {
       if (client.isOpen) client.destroy();
@@ -96,7 +96,7 @@ export async function inspector(url: string): Promise<Inspector> {
     },
     command: (args: string[]) => client.sendCommand(args),
     async calls(): Promise<Record<string, number>> {
-      const info = String(await client.sendCommand(['INFO', 'commandstats']));
+      const info = String(await client.sendCommand<string>(['INFO', 'commandstats']));
       const calls: Record<string, number> = {};
       for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls[match[1]!] = Number(match[2]);
       return calls;
@@ -148,7 +148,7 @@ export async function startClusterNode(): Promise<{ port: number; url: string; c
     // Retries every 50 ms until the node listens.
     await admin.connect();
     await admin.sendCommand(['CLUSTER', 'ADDSLOTSRANGE', '0', '16383']);
-    await eventually(async () => String(await admin.sendCommand(['CLUSTER', 'INFO'])).includes('cluster_state:ok'), 10_000, 'the cluster is ok');
+    await eventually(async () => String(await admin.sendCommand<string>(['CLUSTER', 'INFO'])).includes('cluster_state:ok'), 10_000, 'the cluster is ok');
   } catch (error) {
     await close();
     throw error;

@@ -67,7 +67,7 @@ export function nodeSignatureCheck(nodeCrypto: NodeCrypto): SignatureCheck {
         // runtime gives the same answer: an empty HMAC secret, and an `rsa-pss` KeyObject (an
         // RSA key restricted to PSS, whose SPKI Web Crypto refuses and which has no JWK form).
         const unusable = family === undefined || family.kind === 'rsa-pss' || (family.kind === 'hmac' && key.symmetricKeySize === 0);
-        made = { keyObject: key as NodeKeyObject, algorithms: unusable ? [] : algorithmsFor(family) };
+        made = { keyObject: key, algorithms: unusable ? [] : algorithmsFor(family) };
       } else {
         return undefined;
       }

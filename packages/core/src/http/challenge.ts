@@ -1,8 +1,12 @@
 /** Parameters of an RFC 6750 §3 `WWW-Authenticate: Bearer` challenge. */
 export interface ChallengeParams {
+  /** The `realm` attribute (the protection space). */
   realm?: string | undefined;
+  /** The `error` attribute (`invalid_request`, `invalid_token`, `insufficient_scope`); none for a request without credentials. */
   error?: string | undefined;
+  /** The `error_description` attribute, for the developer reading the answer (written only with `error`). */
   description?: string | undefined;
+  /** The scopes the resource needs: the space-separated `scope` attribute. */
   scopes?: readonly string[] | undefined;
   /** RFC 9728 §5.1 `resource_metadata`: the URL of this resource's metadata. */
   resourceMetadata?: string | undefined;

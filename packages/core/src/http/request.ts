@@ -11,6 +11,7 @@ export interface FetchHeaders {
  * are.
  */
 export interface RequestLike {
+  /** The request method, for `unless` exclusions limited to some methods. */
   method?: string | undefined;
   /** Path and query (Node) or an absolute URL (Fetch). */
   url?: string | undefined;

@@ -2,7 +2,9 @@ import type { AuthError } from '../errors.js';
 
 /** A ready-to-send HTTP answer for an {@link AuthError}. */
 export interface AuthErrorResponse {
+  /** The HTTP status (the error's `status`). */
   status: number;
+  /** The headers to send: `Content-Type`, `Content-Length`, and the error's own (`WWW-Authenticate`, `Retry-After`). */
   headers: Record<string, string>;
   /** The JSON body; `undefined` for `HEAD`. */
   body: string | undefined;

@@ -10,6 +10,7 @@ export type FetchFunction = (input: string, init: RequestInit) => Promise<Respon
  * JSON parse error, the previous failure during a backoff).
  */
 export class KeysUnavailable extends Error {
+  /** Always `'KeysUnavailable'`. */
   override readonly name = 'KeysUnavailable';
   /** Why the fetch failed, when this error is a failed fetch (see {@link KeySetFailureCause}). */
   readonly failure: KeySetFailureCause | undefined;
@@ -58,7 +59,7 @@ function chain(error: unknown): { name?: unknown; code?: unknown; message?: unkn
   while (typeof current === 'object' && current !== null && seen.length < 6 && !seen.includes(current)) {
     const entry = current as (typeof seen)[number];
     seen.push(entry);
-    if (Array.isArray(entry.errors)) for (const inner of entry.errors.slice(0, 3)) if (typeof inner === 'object' && inner !== null) seen.push(inner);
+    if (Array.isArray(entry.errors)) for (const inner of (entry.errors as unknown[]).slice(0, 3)) if (typeof inner === 'object' && inner !== null) seen.push(inner);
     current = entry.cause;
   }
   return seen;

@@ -77,17 +77,19 @@ interface Usable {
 const kidsIn = (keys: unknown[]) =>
   keys.map((jwk) => (typeof jwk === 'object' && jwk !== null ? (jwk as { kid?: unknown }).kid : undefined)).filter((kid): kid is string => typeof kid === 'string');
 
+/** An object with a string `kty`: the least a member of a published set must be to be looked at. */
+const hasKty = (value: unknown): value is JSONWebKeySet['keys'][number] =>
+  typeof value === 'object' && value !== null && typeof (value as { kty?: unknown }).kty === 'string';
+
 /** A set with at least one key that can verify signatures; anything else is not taken. */
 function usableSet(json: Record<string, unknown>, request: DocumentRequest): Usable {
   const keys = json.keys;
   if (!Array.isArray(keys)) throw new KeysUnavailable(failureMessage(request, 'not_a_jwk_set'), { failure: 'not_a_jwk_set' });
   // Keys that could never verify (other uses, symmetric, too weak, private) are dropped here,
   // so that a bad key in the set cannot turn into an error on the request path.
-  const usable = keys.filter(
+  const usable = (keys as unknown[]).filter(
     (jwk): jwk is JSONWebKeySet['keys'][number] =>
-      typeof jwk === 'object' &&
-      jwk !== null &&
-      typeof jwk.kty === 'string' &&
+      hasKty(jwk) &&
       jwk.kty !== 'oct' &&
       jwkAlgorithms(jwk).length > 0 &&
       typeof prepareKey(jwk) !== 'string',

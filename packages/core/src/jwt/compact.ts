@@ -131,7 +131,7 @@ export function decodeCompact(token: string): DecodedToken | undefined {
   if (!isObject(header) || !isObject(payload) || typeof header.alg !== 'string') return undefined;
   return {
     header: header as DecodedToken['header'],
-    payload: payload as JWTPayload,
+    payload: payload,
     headerJson: headerJson!,
     payloadJson: payloadJson!,
     segments: segments as [string, string, string],

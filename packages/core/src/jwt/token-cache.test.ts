@@ -1,4 +1,4 @@
-import { CompactSign, SignJWT } from 'jose';
+import { CompactSign, SignJWT, type JWTPayload } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAuthenticator } from '../authenticate.js';
 import type { SignatureCheck } from '../crypto/signature.js';
@@ -148,19 +148,19 @@ describe('each request gets its own payload', () => {
     const authenticator = createAuthenticator({ secret: SECRET, currentDate: () => new Date(T0), ...options });
     const token = await sign({ exp: T0 / 1000 + 300, scope: 'read', roles: ['user'] });
     const first = await authenticate(authenticator, token);
-    first.auth!.payload.scope += ' admin';
-    (first.auth!.payload.roles as string[]).push('admin');
-    first.auth!.header.alg = 'none';
+    first.auth.payload.scope = `${String(first.auth.payload.scope)} admin`;
+    (first.auth.payload.roles as string[]).push('admin');
+    first.auth.header.alg = 'none';
     (first.user as Record<string, unknown>).sub = 'mallory';
-    first.auth!.scopes.push('admin');
+    first.auth.scopes.push('admin');
 
     const second = await authenticate(authenticator, token);
-    expect(second.auth!.payload).toEqual({ sub: 'alice', iat: T0 / 1000, exp: T0 / 1000 + 300, scope: 'read', roles: ['user'] });
-    expect(second.auth!.header).toEqual({ alg: 'HS256' });
-    expect(second.auth!.scopes).toEqual(['read']);
-    expect(second.user).toEqual(second.auth!.payload);
+    expect(second.auth.payload).toEqual({ sub: 'alice', iat: T0 / 1000, exp: T0 / 1000 + 300, scope: 'read', roles: ['user'] });
+    expect(second.auth.header).toEqual({ alg: 'HS256' });
+    expect(second.auth.scopes).toEqual(['read']);
+    expect(second.user).toEqual(second.auth.payload);
     // The first request keeps what it changed.
-    expect(first.auth!.payload.scope).toBe('read admin');
+    expect(first.auth.payload.scope).toBe('read admin');
   });
 });
 
@@ -184,7 +184,7 @@ describe('what a cache hit hands out', () => {
     const clock = { now: T0 };
     const authenticator = createAuthenticator({ secret: SECRET, algorithms: ['HS256'], currentDate: () => new Date(clock.now) });
     const claims = { exp: T0 / 1000 + 300, nested: { list: [1, 'two', null, { deep: true }], text: 'Zoë ☃ 𝄞' }, big: 12345678901234, ['__proto__']: { own: 'key' } };
-    const token = await new SignJWT(JSON.parse(JSON.stringify({ sub: 'alice', iat: T0 / 1000, ...claims })))
+    const token = await new SignJWT(JSON.parse(JSON.stringify({ sub: 'alice', iat: T0 / 1000, ...claims })) as JWTPayload)
       .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: 'k1' })
       .sign(new TextEncoder().encode(SECRET));
     const payloadOf = async () => {

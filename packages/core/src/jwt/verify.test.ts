@@ -28,7 +28,7 @@ interface SignOptions {
 
 function sign(claims: Record<string, unknown> = {}, options: SignOptions = {}): Promise<string> {
   const defaults = options.bare ? {} : { iat: NOW_S, exp: NOW_S + 300 };
-  return new SignJWT({ sub: 'user-1', ...defaults, ...claims } as JWTPayload)
+  return new SignJWT({ sub: 'user-1', ...defaults, ...claims })
     .setProtectedHeader({ alg: options.alg ?? 'HS256', ...options.header })
     .sign(options.key ?? SECRET_BYTES);
 }

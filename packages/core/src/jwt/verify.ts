@@ -237,7 +237,7 @@ async function verifyDecoded<P extends JWTPayload>(
     }
     if (keySource.kind === 'issuer-function') scope = idOf(trusted);
     ({ source: keySource, algorithms } = trusted);
-    issuer = iss as string;
+    issuer = iss;
   }
   if (!algorithms.includes(alg)) return { ok: false, code: 'algorithm_not_allowed', reason: `alg is not one of ${algorithms.join(', ')}` };
 

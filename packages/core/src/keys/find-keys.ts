@@ -99,7 +99,7 @@ function fromList(keys: readonly PreparedKey[], alg: string, kid: unknown, perRe
     if (selection.none === 'kid') return noKey('no key has the kid of the token');
     return { failure: { ok: false, code: 'algorithm_not_allowed', reason: `none of the keys for this token verifies ${alg}` } };
   }
-  const candidates = selection.keys.map((key) => ({ id: perRequest ? idOf(key) : '', key: () => key.keyFor(alg) as JoseKeyInput | Promise<JoseKeyInput> }));
+  const candidates = selection.keys.map((key) => ({ id: perRequest ? idOf(key) : '', key: () => key.keyFor(alg) }));
   return { candidates, skipped: selection.skipped };
 }
 
@@ -127,14 +127,14 @@ async function fromFunction(resolve: (header: JWSHeaderParameters, token: string
   // One key, as before arrays: used whatever the token's kid, if it can verify its alg.
   const key = keys[0]!;
   if (!key.algorithms.includes(header.alg)) return { failure: { ok: false, code: 'algorithm_not_allowed' } };
-  return { candidates: [{ id: idOf(key), key: () => key.keyFor(header.alg) as JoseKeyInput | Promise<JoseKeyInput> }], skipped: 0 };
+  return { candidates: [{ id: idOf(key), key: () => key.keyFor(header.alg) }], skipped: 0 };
 }
 
 /** The keys (or the jose key function) to check this token against, per the configured key source. */
 export function findKeys(source: KeySource, header: JWSHeaderParameters & { alg: string }, token: string, request: unknown): Found | Promise<Found> {
   switch (source.kind) {
     case 'static':
-      return { candidates: [{ id: '', key: () => source.key.keyFor(header.alg) as JoseKeyInput | Promise<JoseKeyInput> }], skipped: 0 };
+      return { candidates: [{ id: '', key: () => source.key.keyFor(header.alg) }], skipped: 0 };
     case 'keys':
       return fromList(source.keys, header.alg, header.kid, false);
     case 'function':

@@ -143,7 +143,7 @@ function keyList(inputs: readonly unknown[], name: string, requested: string[] |
     if (input === undefined) fail(UNSET(at, 'JWT_SECRET'));
     if (input === '') fail(EMPTY(at, 'JWT_SECRET'));
     if (typeof input === 'function') fail(`"${at}" is a function; a key function must be "${name}" itself, returning one key or an array of keys.`);
-    const key = input === null ? 'the key is null' : prepareKey(input as KeyInput);
+    const key = input === null ? 'the key is null' : prepareKey(input);
     if (typeof key === 'string') return fail(`"${at}": ${key}.`);
     return key;
   });
@@ -249,7 +249,7 @@ export function keySourceFrom(
   }
   if (typeof jwks !== 'object' || jwks === null) return fail(`"${prefix}jwks" must be { keys: [...] } or { uri }.`);
   if (!remoteUri) return localJwks(jwks as LocalJwks, `${prefix}jwks`, requested, fail);
-  const uri = httpUrl((jwks as RemoteJwks).uri, `"${prefix}jwks.uri"`, fail);
+  const uri = httpUrl((jwks).uri, `"${prefix}jwks.uri"`, fail);
   const resolve = createRemoteKeySet(uri, timingOf(jwks, `${prefix}jwks`, fail), fetchImpl, context.emit);
   return [{ kind: 'jwks', resolve }, narrow(requested, ASYMMETRIC_ALGORITHMS, 'A JWK Set', fail)];
 }

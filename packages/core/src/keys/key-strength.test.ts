@@ -2,7 +2,6 @@ import { generateKeyPairSync } from 'node:crypto';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createAuthenticator } from '../authenticate.js';
-import type { KeyInput } from './keys.js';
 import type { JwtAuthOptions } from '../options.js';
 
 // RFC 8725 §3.5 / RFC 7518 §3.2-3.3: keys too weak to use, and public keys dressed up as HMAC
@@ -33,8 +32,8 @@ describe('weak or disguised keys are refused at creation', () => {
     ['a bare base64 SPKI public key as an HMAC secret', () => ({ secret: bareSpki }), /without PEM armour/],
     ['the JSON text of a public JWK as an HMAC secret', () => ({ secret: jwkText }), /JSON text of a JWK/],
     ['a 1024-bit RSA key as PEM', () => ({ secret: smallRsaPem }), /1024 bits/],
-    ['a 1024-bit RSA key as KeyObject', () => ({ secret: smallRsa.publicKey as unknown as KeyInput }), /1024 bits/],
-    ['a 1024-bit RSA key as JWK', () => ({ secret: smallRsa.publicKey.export({ format: 'jwk' }) as KeyInput }), /1024 bits/],
+    ['a 1024-bit RSA key as KeyObject', () => ({ secret: smallRsa.publicKey }), /1024 bits/],
+    ['a 1024-bit RSA key as JWK', () => ({ secret: smallRsa.publicKey.export({ format: 'jwk' }) }), /1024 bits/],
     ['an oct key in a local JWK Set', () => ({ jwks: { keys: [{ kty: 'oct', k: 'x'.repeat(86) }] } }), /symmetric \(oct\) key/],
     ['HS256 for a remote JWK Set', () => ({ jwks: { uri: 'http://127.0.0.1:9/jwks.json' }, algorithms: ['HS256'] }), /cannot verify HS256/],
   ])('throws a TypeError for %s', (_, options, message) => {

@@ -6,7 +6,6 @@ import { readPem, type PemKind } from './pem.js';
 import { isKeyShaped, jwkAlgorithms, prepareKey, type KeyInput, type PreparedKey } from './keys.js';
 
 const RS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
-const PS = ['PS256', 'PS384', 'PS512'];
 const HS = ['HS256', 'HS384', 'HS512'];
 /** Long enough for every HMAC algorithm. */
 const SECRET_64 = 'a-secret-of-sixty-four-bytes-long-enough-for-hs512-and-the-rest!';
@@ -130,8 +129,8 @@ beforeAll(async () => {
     es384: es384.publicKey,
     es512: es512.publicKey,
     ed: ed.publicKey,
-    hs256: (await generateSecret('HS256')) as CryptoKey,
-    hs512: (await generateSecret('HS512')) as CryptoKey,
+    hs256: await generateSecret('HS256'),
+    hs512: await generateSecret('HS512'),
     rsPrivate: rs.privateKey,
   };
 });
@@ -199,7 +198,7 @@ describe('prepareKey: the algorithm allowlist derived from the key', () => {
     ['an RSA JWK with an HMAC alg', () => ({ ...jwks.rsa, alg: 'HS256' })],
     ['an X25519 OKP JWK', () => ({ kty: 'OKP', crv: 'X25519', x: 'AAAA' })],
     ['a JWK of an unknown kty', () => ({ kty: 'XYZ' })],
-    ['an object without kty', () => ({ n: 'abc', e: 'AQAB' }) as unknown as KeyInput],
+    ['an object without kty', () => ({ n: 'abc', e: 'AQAB' })],
     ['a private KeyObject', () => keyObjects.rsaPrivate],
     ['an X25519 KeyObject', () => keyObjects.x25519],
     ['an RSA-PSS KeyObject (no runtime but Node could use it)', () => keyObjects.rsaPss],
@@ -246,7 +245,7 @@ describe('isKeyShaped: what a secret function meant as a key', () => {
     ['a boolean', () => true],
     ['a symbol', () => Symbol('k')],
     ['a plain object without kty', () => ({ secret: SECRET_64 })],
-    ['an object without a prototype', () => Object.create(null)],
+    ['an object without a prototype', () => Object.create(null) as object],
     ['an array', () => [SECRET_64]],
     ['an object whose kty is not a string', () => ({ kty: 1 })],
   ])('takes %s as no key', (_, value) => {

@@ -230,5 +230,5 @@ export function prepareKey(input: KeyInput): PreparedKey | string {
   }
   if (isCryptoKey(input)) return prepareCryptoKey(input);
   if (isKeyObject(input)) return prepareKeyObject(input);
-  return prepareJwk(input as JWK);
+  return prepareJwk(input);
 }

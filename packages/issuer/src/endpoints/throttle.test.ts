@@ -81,7 +81,7 @@ describe('login throttling', () => {
 
   it('takes its limits from the options, and each can be turned off', async () => {
     const api = await start({ username: { points: 2, duration: 60 }, address: false });
-    const answers = await guesses(api, 3, (i) => ({ body: { username: 'bob', password: 'x' }, address: '192.0.2.1' }));
+    const answers = await guesses(api, 3, () => ({ body: { username: 'bob', password: 'x' }, address: '192.0.2.1' }));
     expect(answers.map((a) => a.status)).toEqual([401, 401, 429]);
     expect(Number(answers[2]!.headers.get('retry-after'))).toBeLessThanOrEqual(60);
     // 30 logins of distinct users from one address: no address limit.

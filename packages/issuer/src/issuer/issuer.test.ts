@@ -229,9 +229,9 @@ describe('signing keys', () => {
   };
 
   it.each<[string, () => Promise<SigningKeyInput>, string]>([
-    ['a PKCS #8 RSA PEM', async () => pairs.rs.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, 'RS256'],
-    ['a P-384 private JWK', async () => pairs.ec.privateKey.export({ format: 'jwk' }) as SigningKeyInput, 'ES384'],
-    ['an Ed25519 KeyObject', async () => pairs.ed.privateKey as unknown as SigningKeyInput, 'EdDSA'],
+    ['a PKCS #8 RSA PEM', async () => pairs.rs.privateKey.export({ type: 'pkcs8', format: 'pem' }), 'RS256'],
+    ['a P-384 private JWK', async () => pairs.ec.privateKey.export({ format: 'jwk' }), 'ES384'],
+    ['an Ed25519 KeyObject', async () => pairs.ed.privateKey, 'EdDSA'],
     ['an extractable PS256 CryptoKey', async () => (await generateKeyPair('PS256', { extractable: true })).privateKey, 'PS256'],
     ['a PKCS #8 PEM made by jose', async () => exportPKCS8((await generateKeyPair('ES256', { extractable: true })).privateKey), 'ES256'],
   ])('signs with %s, and jwtAuth verifies with the derived public key', async (_, key, alg) => {

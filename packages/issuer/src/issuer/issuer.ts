@@ -132,7 +132,7 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
       jti: crypto.randomUUID(),
     })
       .setProtectedHeader(header)
-      .sign((await keys.signing.signingKey()) as Parameters<SignJWT['sign']>[0]);
+      .sign((await keys.signing.signingKey()));
   }
 
   /** One session: its id, when it began (`auth_time`), and the claims its tokens carry. */

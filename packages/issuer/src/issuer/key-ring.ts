@@ -30,6 +30,7 @@ export type PublicJwk = Pick<JWK, 'kty' | 'crv' | 'n' | 'e' | 'x' | 'y'> & { kid
 
 /** The issuer's JWK Set (RFC 7517 §5), the current key first. */
 export interface PublicJwkSet {
+  /** The public keys, the current key first. */
   keys: PublicJwk[];
 }
 
@@ -37,7 +38,7 @@ export interface PublicJwkSet {
 interface RingKey {
   readonly alg: string;
   readonly until: number | undefined;
-  kid(): Promise<string | undefined>;
+  kid: () => Promise<string | undefined>;
   /** What `verifierOptions.secret` hands to core: the secret, or the public JWK with `kid` and `alg`. */
   verificationKey(): Promise<KeyInput>;
   /** The JWK Set entry; undefined for an HMAC secret, which is never published. */
@@ -52,7 +53,7 @@ export interface KeyRing {
   /** Whether the keys are HMAC secrets (and so never published). */
   readonly symmetric: boolean;
   /** The `kid` header of new tokens. */
-  kid(): Promise<string | undefined>;
+  kid: () => Promise<string | undefined>;
   /** The keys that verify tokens at `now` (seconds): the current one and the previous ones still in their window. */
   verificationKeys(now: number): Promise<KeyInput[]>;
   /** The public JWK Set at `now`: the current key first, then the previous ones still in their window. */
@@ -76,7 +77,7 @@ function identity(input: unknown): unknown {
   // A PEM reads the same whatever its whitespace; a secret is compared as it is.
   if (typeof input === 'string') return input.includes('-----BEGIN') ? input.replace(/\s+/g, '') : input;
   if (typeof input === 'object' && input !== null && typeof (input as JWK).kty === 'string' && !(input instanceof Uint8Array)) {
-    return JSON.stringify(publicJwk(input as JWK)) + String((input as JWK).k ?? '');
+    return JSON.stringify(publicJwk(input)) + String((input as JWK).k ?? '');
   }
   return input;
 }

@@ -1,4 +1,6 @@
 import type { JWSHeaderParameters, JWTPayload } from 'jose';
+// MemoryRevocationStore and StoreUnavailable are imported for the {@link} tags in the TSDoc below.
+// eslint-disable-next-line @typescript-eslint/no-unused-vars
 import type { AuthError, Duration, KeyInput, MemoryRevocationStore, RevocationStore, StoreUnavailable } from '@jwtauth/core';
 import type { PreviousKey, PublicJwkSet } from './key-ring.js';
 import type { SigningKeyInput } from './signing-key.js';

@@ -93,7 +93,7 @@ function asymmetric(
 }
 
 const exportPublicJwk = async (key: CryptoKey | KeyObjectLike) =>
-  publicJwk(await exportJWK(key as Parameters<typeof exportJWK>[0]));
+  publicJwk(await exportJWK(key));
 
 /**
  * Prepares a signing key, or returns a sentence saying what is wrong with it. `requested` is the
@@ -136,7 +136,7 @@ export function prepareSigningKey(input: SigningKeyInput, requested?: string): S
     if (tooSmall !== undefined) return tooSmall;
     return asymmetric(keyObjectFamily(input), requested, async () => input, exportPublicJwk);
   }
-  const jwk = input as JWK;
+  const jwk = input;
   if (jwk.kty === 'oct') {
     if (typeof jwk.k !== 'string') return 'the oct JWK has no k';
     let bytes: Uint8Array;
@@ -169,7 +169,7 @@ function isPublicKeyInput(input: SigningKeyInput): boolean {
   }
   if (typeof input !== 'object' || input === null || input instanceof Uint8Array) return false;
   if (isCryptoKey(input) || isKeyObject(input)) return input.type === 'public';
-  const jwk = input as JWK;
+  const jwk = input;
   return jwk.kty !== 'oct' && jwk.d === undefined;
 }
 
