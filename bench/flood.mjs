@@ -16,7 +16,11 @@ import { fmtInt, fmtUs, gitDescribe, heading, loadCore, log, machineLine, measur
 const SCRYPT_OPTIONS = { N: 16384, r: 8, p: 1 };
 const KEY_LENGTH = 64;
 const SECRET = 'bench-secret-that-is-long-enough-for-hs256-signatures';
-const list = (value, fallback) => (value ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);
+const list = (value, fallback) =>
+  (value ?? fallback)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 const knobs = {
   time: Number(process.env.BENCH_TIME_MS ?? 3000),
   rounds: Number(process.env.BENCH_ROUNDS ?? 2),
@@ -85,7 +89,9 @@ function startFlood(k) {
   const salt = randomBytes(16);
   const flood = { done: 0, inFlight: 0, stopped: false };
   let drained;
-  const whenDrained = new Promise((resolve) => { drained = resolve; });
+  const whenDrained = new Promise((resolve) => {
+    drained = resolve;
+  });
   const hash = () => {
     flood.inFlight++;
     scrypt('correct horse battery staple', salt, KEY_LENGTH, SCRYPT_OPTIONS, (error) => {
@@ -132,7 +138,12 @@ function niceOtherThreads() {
   let count = 0;
   for (const tid of readdirSync('/proc/self/task').map(Number)) {
     if (tid === process.pid) continue;
-    try { os.setPriority(tid, 19); count++; } catch { /* the thread ended */ }
+    try {
+      os.setPriority(tid, 19);
+      count++;
+    } catch {
+      /* the thread ended */
+    }
   }
   return count;
 }
@@ -143,7 +154,9 @@ for (const pass of [plain, niced]) {
   if (pass.length === 0) continue;
   if (pass === niced) {
     // The pool's threads exist once it has run anything (the first pass's hashes, or this one).
-    await new Promise((resolve) => { scrypt('x', 'salt', 16, { N: 16 }, resolve); });
+    await new Promise((resolve) => {
+      scrypt('x', 'salt', 16, { N: 16 }, resolve);
+    });
     nicedThreads = niceOtherThreads();
     log(`${nicedThreads} threads other than the main one now at nice 19`);
   }
@@ -181,26 +194,34 @@ for (const alg of knobs.algs) {
       for (const c of pass) {
         const s = stats(task.byFlood.get(c.key));
         const vs = (x) => (idle && c.k !== 0 ? times(s[x] / idle[x]) : '');
-        rows.push(`| ${task.verifier === 'ours' ? 'ours, cache off' : 'jose jwtVerify'} | ${c.label} | ${fmtUs(s.p50)} | ${fmtUs(s.p99)} | ${fmtUs(s.mean)} | ${fmtInt(s.n)} | ${vs('p50')} | ${vs('p99')} | ${vs('mean')} |`);
+        rows.push(
+          `| ${task.verifier === 'ours' ? 'ours, cache off' : 'jose jwtVerify'} | ${c.label} | ${fmtUs(s.p50)} | ${fmtUs(s.p99)} | ${fmtUs(s.mean)} | ${fmtInt(s.n)} | ${vs('p50')} | ${vs('p99')} | ${vs('mean')} |`,
+        );
         if (task.verifier === 'ours' && idle && c.k !== 0) {
           const worst = Math.max(s.p50 / idle.p50, s.mean / idle.mean);
-          verdicts.push(`- ${alg}, ${c.label}: ours under flood / idle p50 ${times(s.p50 / idle.p50)}, mean ${times(s.mean / idle.mean)}, p99 ${times(s.p99 / idle.p99)} — target ≤ 2× (p50 and mean): ${worst <= 2 ? '**holds**' : `**missed** by ${((worst / 2 - 1) * 100).toFixed(0)}%`}.`);
+          verdicts.push(
+            `- ${alg}, ${c.label}: ours under flood / idle p50 ${times(s.p50 / idle.p50)}, mean ${times(s.mean / idle.mean)}, p99 ${times(s.p99 / idle.p99)} — target ≤ 2× (p50 and mean): ${worst <= 2 ? '**holds**' : `**missed** by ${((worst / 2 - 1) * 100).toFixed(0)}%`}.`,
+          );
         }
       }
     }
   }
-  tables.push([
-    `#### ${alg}`,
-    '',
-    '| verifier | login flood | p50 µs | p99 µs | mean µs | verifications | p50 / idle | p99 / idle | mean / idle |',
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|',
-    ...rows,
-  ].join('\n'));
+  tables.push(
+    [
+      `#### ${alg}`,
+      '',
+      '| verifier | login flood | p50 µs | p99 µs | mean µs | verifications | p50 / idle | p99 / idle | mean / idle |',
+      '|---|---|--:|--:|--:|--:|--:|--:|--:|',
+      ...rows,
+    ].join('\n'),
+  );
 }
 const floodTable = [
   '| login flood | scrypt hashes/s (logins/s) | process CPU, % of one core |',
   '|---|--:|--:|',
-  ...[...plain, ...niced].map((c) => `| ${c.label} | ${c.k === 0 ? '' : (c.hashes / (c.ms / 1000)).toFixed(1)} | ${((c.cpuUs / 1000 / c.ms) * 100).toFixed(0)} |`),
+  ...[...plain, ...niced].map(
+    (c) => `| ${c.label} | ${c.k === 0 ? '' : (c.hashes / (c.ms / 1000)).toFixed(1)} | ${((c.cpuUs / 1000 / c.ms) * 100).toFixed(0)} |`,
+  ),
 ].join('\n');
 
 const section = [
@@ -210,7 +231,11 @@ const section = [
   `- Node ${process.version}; @jwtauth at ${gitDescribe()}; jose ${versionOf('jose')}; libuv thread pool of ${poolSize}${process.env.UV_THREADPOOL_SIZE ? ' (UV_THREADPOOL_SIZE)' : ' (the default)'}.`,
   `- Flood: K \`crypto.scrypt\` hashes (N=${SCRYPT_OPTIONS.N}, r=${SCRYPT_OPTIONS.r}, p=${SCRYPT_OPTIONS.p}, ${KEY_LENGTH}-byte key, as the examples' users are hashed) kept in flight in the same process, each one that ends starting the next; K = 1 is a login endpoint that hashes one password at a time.`,
   `- Latency of one uncached verification of a valid token, one at a time, the event loop turning once between two (outside the timed part): ours = @jwtauth/core \`authenticate()\` with \`cache: false\` (synchronous node:crypto), jose = \`jwtVerify\` (Web Crypto, on libuv's thread pool). ${knobs.rounds} interleaved rounds, ${fmtInt(knobs.time)} ms per cell in all, after ${knobs.warmup} ms of warm-up each.`,
-  ...(niced.length ? [`- Rows "other threads at nice 19": a second pass, after every thread of the process but the main one (${nicedThreads}: libuv's pool, V8's helpers) was set to nice 19, with its own idle; it shows how much of the slowdown is the scheduler sharing the cores between the main thread and the hashing threads, not a queue.`] : []),
+  ...(niced.length
+    ? [
+        `- Rows "other threads at nice 19": a second pass, after every thread of the process but the main one (${nicedThreads}: libuv's pool, V8's helpers) was set to nice 19, with its own idle; it shows how much of the slowdown is the scheduler sharing the cores between the main thread and the hashing threads, not a queue.`,
+      ]
+    : []),
   '',
   tables.join('\n\n'),
   '',

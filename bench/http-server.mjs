@@ -45,7 +45,9 @@ function koaServer(middleware) {
   const app = new Koa();
   app.silent = true; // koa-jwt's 401s would otherwise be logged
   if (middleware) app.use(middleware);
-  app.use((ctx) => { ctx.body = middleware ? { sub: ctx.state.auth?.payload.sub ?? ctx.state.user?.sub } : BARE; });
+  app.use((ctx) => {
+    ctx.body = middleware ? { sub: ctx.state.auth?.payload.sub ?? ctx.state.user?.sub } : BARE;
+  });
   return http.createServer(app.callback());
 }
 
@@ -67,9 +69,8 @@ function honoServer(middleware, read) {
 /** The http.Server of one cell. */
 async function build(framework, alg, variant, keys) {
   const { key, fastifyKey } = keysFor(alg, keys);
-  const ours = variant === 'ours' || variant === 'ours-nocache'
-    ? { secret: key, algorithms: [alg], ...(variant === 'ours-nocache' ? { cache: false } : {}) }
-    : undefined;
+  const ours =
+    variant === 'ours' || variant === 'ours-nocache' ? { secret: key, algorithms: [alg], ...(variant === 'ours-nocache' ? { cache: false } : {}) } : undefined;
   const bare = variant === 'bare';
   switch (framework) {
     case 'express':
@@ -86,7 +87,11 @@ async function build(framework, alg, variant, keys) {
       return fastifyServer(async (app) => {
         await app.register(fastifyJwt, { secret: fastifyKey, verify: { algorithms: [alg] } });
         app.addHook('onRequest', async (request, reply) => {
-          try { await request.jwtVerify(); } catch { return reply.code(401).send({ error: 'unauthorized' }); }
+          try {
+            await request.jwtVerify();
+          } catch {
+            return reply.code(401).send({ error: 'unauthorized' });
+          }
         });
       });
     case 'hono':

@@ -21,8 +21,12 @@ const ALGS = ['HS256', 'RS256'];
 const SCENARIOS = ['valid', 'forged', 'distinct'];
 const VARIANTS = ['bare', 'peer', 'ours', 'ours-nocache'];
 const LABEL = {
-  express: 'Express 5', koa: 'Koa 3', fastify: 'Fastify 5', hono: 'Hono 4',
-  valid: 'valid, repeated', forged: 'forged signature',
+  express: 'Express 5',
+  koa: 'Koa 3',
+  fastify: 'Fastify 5',
+  hono: 'Hono 4',
+  valid: 'valid, repeated',
+  forged: 'forged signature',
 };
 const PEER = { express: 'express-jwt', koa: 'koa-jwt', fastify: '@fastify/jwt', hono: 'hono/jwt' };
 
@@ -31,7 +35,10 @@ const PEER = { express: 'express-jwt', koa: 'koa-jwt', fastify: '@fastify/jwt', 
 function list(name, all) {
   const raw = process.env[name];
   if (!raw) return all;
-  const wanted = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const wanted = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const w of wanted) if (!all.includes(w)) throw new Error(`${name}: unknown "${w}" (one of ${all.join(', ')})`);
   return all.filter((a) => wanted.includes(a));
 }
@@ -52,7 +59,7 @@ const knobs = {
   connections: Math.floor(number('BENCH_CONNECTIONS', 10, 1)),
   distinct: Math.floor(number('BENCH_DISTINCT', 5000, 2)),
 };
-const resultsFile = process.env.BENCH_RESULTS === '-' ? undefined : (process.env.BENCH_RESULTS || join(BENCH_DIR, 'RESULTS.md'));
+const resultsFile = process.env.BENCH_RESULTS === '-' ? undefined : process.env.BENCH_RESULTS || join(BENCH_DIR, 'RESULTS.md');
 const note = process.env.BENCH_NOTE ?? '';
 const withMemory = process.env.BENCH_MEMORY !== '0';
 
@@ -61,7 +68,12 @@ const log = (...args) => console.error(...args);
 // ---- pinning ----------------------------------------------------------------------------------
 
 function hasTaskset() {
-  try { execFileSync('taskset', ['-V'], { stdio: 'ignore' }); return true; } catch { return false; }
+  try {
+    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }
 const cores = os.availableParallelism();
 const pinned = cores >= 2 && process.platform === 'linux' && hasTaskset();
@@ -79,9 +91,7 @@ const now = Math.floor(Date.now() / 1000);
 const claims = (sub) => ({ sub, scope: 'read', iat: now, exp: now + 24 * 3600 });
 
 async function signToken(alg, sub, forged = false) {
-  const key = alg === 'HS256'
-    ? new TextEncoder().encode(forged ? WRONG_SECRET : SECRET)
-    : (forged ? otherRsa : rsa).privateKey;
+  const key = alg === 'HS256' ? new TextEncoder().encode(forged ? WRONG_SECRET : SECRET) : (forged ? otherRsa : rsa).privateKey;
   return new SignJWT(claims(sub)).setProtectedHeader({ alg, typ: 'JWT' }).sign(key);
 }
 
@@ -149,10 +159,12 @@ function ask(message) {
 
 function request(port, token) {
   return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path: '/', headers: { authorization: `Bearer ${token}` }, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode));
-    }).on('error', reject);
+    http
+      .get({ host: '127.0.0.1', port, path: '/', headers: { authorization: `Bearer ${token}` }, agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode));
+      })
+      .on('error', reject);
   });
 }
 
@@ -172,13 +184,15 @@ function load(cell, seconds) {
     // One counter shared by every connection: each token is sent once per cycle, by whichever
     // connection comes next (a per-connection list would send the same token from every connection
     // at once, and a cache would hit).
-    options.requests = [{
-      setupRequest(req) {
-        req.headers.authorization = `Bearer ${list[cell.next]}`;
-        cell.next = (cell.next + 1) % list.length;
-        return req;
+    options.requests = [
+      {
+        setupRequest(req) {
+          req.headers.authorization = `Bearer ${list[cell.next]}`;
+          cell.next = (cell.next + 1) % list.length;
+          return req;
+        },
       },
-    }];
+    ];
   }
   return autocannon(options);
 }
@@ -189,7 +203,11 @@ const loadBefore = os.loadavg();
 const startedAt = new Date();
 try {
   await ready;
-  const { ports } = await ask({ op: 'start', cells: cells.map(({ id, framework, alg, variant }) => ({ id, framework, alg, variant })), keys: { secret: SECRET, publicPem } });
+  const { ports } = await ask({
+    op: 'start',
+    cells: cells.map(({ id, framework, alg, variant }) => ({ id, framework, alg, variant })),
+    keys: { secret: SECRET, publicPem },
+  });
   for (const cell of cells) cell.port = ports[cell.id];
 
   // Every cell answers what it should before anything is timed.
@@ -202,7 +220,9 @@ try {
   }
 
   const perRound = cells.length * (knobs.duration + 0.2);
-  log(`${cells.length} cells × ${knobs.rounds} rounds × ${knobs.duration} s (+ ${knobs.warmup} s warm-up each): about ${Math.ceil((cells.length * (knobs.warmup + 0.2) + knobs.rounds * perRound) / 60)} min; ${pinned ? 'server on core 0, load on core 1' : 'not pinned'}`);
+  log(
+    `${cells.length} cells × ${knobs.rounds} rounds × ${knobs.duration} s (+ ${knobs.warmup} s warm-up each): about ${Math.ceil((cells.length * (knobs.warmup + 0.2) + knobs.rounds * perRound) / 60)} min; ${pinned ? 'server on core 0, load on core 1' : 'not pinned'}`,
+  );
   if (knobs.warmup > 0) {
     for (const cell of cells) await load(cell, knobs.warmup);
   }
@@ -276,7 +296,9 @@ for (const alg of knobs.algs) {
         return s;
       });
       const label = scenario === 'distinct' ? `${knobs.distinct.toLocaleString('en-US')} distinct` : LABEL[scenario];
-      lines.push(`| ${LABEL[framework]} vs ${PEER[framework]} | ${label} | ${fmt.us(bare?.cpuPerRequest)} | ${fmt.us(peer?.cpuPerRequest)} | ${fmt.us(ours?.cpuPerRequest)} | ${fmt.us(off?.cpuPerRequest)} | ${fmt.ratio(peer, ours)} | ${fmt.ratio(peer, off)} | ${fmt.rps(bare?.rps)} | ${fmt.rps(peer?.rps)} | ${fmt.rps(ours?.rps)} | ${fmt.rps(off?.rps)} |`);
+      lines.push(
+        `| ${LABEL[framework]} vs ${PEER[framework]} | ${label} | ${fmt.us(bare?.cpuPerRequest)} | ${fmt.us(peer?.cpuPerRequest)} | ${fmt.us(ours?.cpuPerRequest)} | ${fmt.us(off?.cpuPerRequest)} | ${fmt.ratio(peer, ours)} | ${fmt.ratio(peer, off)} | ${fmt.rps(bare?.rps)} | ${fmt.rps(peer?.rps)} | ${fmt.rps(ours?.rps)} | ${fmt.rps(off?.rps)} |`,
+      );
     }
   }
   tables.push(lines.join('\n'));
@@ -296,17 +318,24 @@ if (withMemory) {
 }
 
 function versionOf(name) {
-  try { return JSON.parse(readFileSync(join(BENCH_DIR, 'node_modules', name, 'package.json'), 'utf8')).version; } catch { return '?'; }
+  try {
+    return JSON.parse(readFileSync(join(BENCH_DIR, 'node_modules', name, 'package.json'), 'utf8')).version;
+  } catch {
+    return '?';
+  }
 }
 function gitDescribe() {
   try {
     const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: BENCH_DIR, encoding: 'utf8' }).trim();
     const dirty = execFileSync('git', ['status', '--porcelain', '--', '../packages'], { cwd: BENCH_DIR, encoding: 'utf8' }).trim();
     return dirty ? `${commit} (packages/ modified)` : commit;
-  } catch { return 'unknown'; }
+  } catch {
+    return 'unknown';
+  }
 }
 const versions = ['express', 'express-jwt', 'koa', 'koa-jwt', 'fastify', '@fastify/jwt', 'hono', '@hono/node-server', 'jose', 'autocannon']
-  .map((name) => `${name} ${versionOf(name)}`).join(', ');
+  .map((name) => `${name} ${versionOf(name)}`)
+  .join(', ');
 const cpus = os.cpus();
 const minutes = ((Date.now() - startedAt.getTime()) / 60000).toFixed(1);
 const section = [
@@ -326,7 +355,10 @@ const section = [
 process.stdout.write(`\n${section}`);
 if (resultsFile) {
   if (!existsSync(resultsFile)) {
-    appendFileSync(resultsFile, '# HTTP benchmark results\n\nEach section is one run of `pnpm --filter @jwtauth/bench bench:http`, appended by the script (see bench/README.md for what the columns mean and the caveats). Compare ratios within a run, not absolute figures across runs.\n\n');
+    appendFileSync(
+      resultsFile,
+      '# HTTP benchmark results\n\nEach section is one run of `pnpm --filter @jwtauth/bench bench:http`, appended by the script (see bench/README.md for what the columns mean and the caveats). Compare ratios within a run, not absolute figures across runs.\n\n',
+    );
   }
   appendFileSync(resultsFile, `${section}\n`);
   log(`appended to ${relative(process.cwd(), resultsFile) || resultsFile}`);

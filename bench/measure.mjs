@@ -41,7 +41,9 @@ export class Histogram {
     }
     this.n += length;
   }
-  get meanUs() { return this.sumNs / this.n / 1000; }
+  get meanUs() {
+    return this.sumNs / this.n / 1000;
+  }
   /** The q-quantile (0..1) in µs: the middle of the bucket it falls in. */
   quantileUs(q) {
     const buckets = [...this.counts.keys()].sort((a, b) => a - b);
@@ -136,7 +138,7 @@ export function stats(task) {
 export function ratio(a, b, { cpu = false } = {}) {
   const [ra, rb] = cpu ? [a.cpuRounds, b.cpuRounds] : [a.rounds, b.rounds];
   const perRound = ra.map((mean, i) => mean / rb[i]);
-  const pooled = cpu ? (a.cpuUs / a.calls) / (b.cpuUs / b.calls) : a.histogram.meanUs / b.histogram.meanUs;
+  const pooled = cpu ? a.cpuUs / a.calls / (b.cpuUs / b.calls) : a.histogram.meanUs / b.histogram.meanUs;
   return { pooled, min: Math.min(...perRound), max: Math.max(...perRound) };
 }
 
@@ -145,7 +147,11 @@ export const fmtRatio = (r) => `${r.pooled.toFixed(2)}× (${r.min.toFixed(2)}–
 export const fmtInt = (n) => Math.round(n).toLocaleString('en-US');
 
 export function versionOf(name) {
-  try { return JSON.parse(readFileSync(join(BENCH_DIR, 'node_modules', name, 'package.json'), 'utf8')).version; } catch { return '?'; }
+  try {
+    return JSON.parse(readFileSync(join(BENCH_DIR, 'node_modules', name, 'package.json'), 'utf8')).version;
+  } catch {
+    return '?';
+  }
 }
 
 export function gitDescribe() {
@@ -153,7 +159,9 @@ export function gitDescribe() {
     const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: BENCH_DIR, encoding: 'utf8' }).trim();
     const dirty = execFileSync('git', ['status', '--porcelain', '--', '../packages'], { cwd: BENCH_DIR, encoding: 'utf8' }).trim();
     return dirty ? `${commit} (packages/ modified)` : commit;
-  } catch { return 'unknown'; }
+  } catch {
+    return 'unknown';
+  }
 }
 
 export function machineLine(loadBefore, loadAfter) {
@@ -164,11 +172,10 @@ export function machineLine(loadBefore, loadAfter) {
 
 /** Where a section goes: `BENCH_RESULTS` (a path, or `-` for stdout only), bench/RESULTS.md by default. */
 export function resultsFile() {
-  return process.env.BENCH_RESULTS === '-' ? undefined : (process.env.BENCH_RESULTS || join(BENCH_DIR, 'RESULTS.md'));
+  return process.env.BENCH_RESULTS === '-' ? undefined : process.env.BENCH_RESULTS || join(BENCH_DIR, 'RESULTS.md');
 }
 
-export const heading = (startedAt, what, note) =>
-  `## ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC — ${what}${note ? ` — ${note}` : ''}`;
+export const heading = (startedAt, what, note) => `## ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC — ${what}${note ? ` — ${note}` : ''}`;
 
 export const log = (message) => process.stderr.write(`${message}\n`);
 

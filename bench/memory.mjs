@@ -45,7 +45,11 @@ async function parent() {
       writeFileSync(join(dir, `${alg}.txt`), `${lines.join('\n')}\n`);
       const row = { alg, tokens: n, tokenLength: lines[WARM].length };
       for (const kind of KINDS) {
-        const out = execFileSync(process.execPath, ['--expose-gc', '--no-flush-bytecode', fileURLToPath(import.meta.url), '--child', alg, kind, dir, String(n)], { encoding: 'utf8' });
+        const out = execFileSync(
+          process.execPath,
+          ['--expose-gc', '--no-flush-bytecode', fileURLToPath(import.meta.url), '--child', alg, kind, dir, String(n)],
+          { encoding: 'utf8' },
+        );
         row[kind] = JSON.parse(out).bytesPerToken;
       }
       rows.push(row);
@@ -57,13 +61,15 @@ async function parent() {
     process.stdout.write(`${JSON.stringify(rows)}\n`);
     return;
   }
-  console.table(rows.map((r) => ({
-    alg: r.alg,
-    'token length': r.tokenLength,
-    'ours, bytes/entry': Math.round(r.ours),
-    'fast-jwt, bytes/entry': Math.round(r['fast-jwt']),
-    'control (cache off), bytes/token': Math.round(r.control),
-  })));
+  console.table(
+    rows.map((r) => ({
+      alg: r.alg,
+      'token length': r.tokenLength,
+      'ours, bytes/entry': Math.round(r.ours),
+      'fast-jwt, bytes/entry': Math.round(r['fast-jwt']),
+      'control (cache off), bytes/token': Math.round(r.control),
+    })),
+  );
 }
 
 async function child(alg, kind, dir, count) {

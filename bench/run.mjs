@@ -37,7 +37,9 @@ function koaApp(middleware) {
   const app = new Koa();
   app.silent = true;
   app.use(middleware);
-  app.use((ctx) => { ctx.body = { sub: ctx.state.auth?.payload.sub ?? ctx.state.user?.sub }; });
+  app.use((ctx) => {
+    ctx.body = { sub: ctx.state.auth?.payload.sub ?? ctx.state.user?.sub };
+  });
   return app.callback();
 }
 
@@ -67,7 +69,11 @@ const peers = {
   fastify: await fastifyApp(async (app) => {
     await app.register(fastifyJwt, { secret: SECRET, verify: { algorithms: ['HS256'] } });
     app.addHook('onRequest', async (request, reply) => {
-      try { await request.jwtVerify(); } catch { return reply.code(401).send({ error: 'unauthorized' }); }
+      try {
+        await request.jwtVerify();
+      } catch {
+        return reply.code(401).send({ error: 'unauthorized' });
+      }
     });
   }),
   hono: new Hono().use('*', honoJwt({ secret: SECRET, alg: 'HS256' })).get('/', (c) => c.json({ sub: c.get('jwtPayload').sub })),
@@ -88,7 +94,10 @@ async function statusOf(app, token) {
 
 const rows = [];
 for (const framework of Object.keys(ours)) {
-  for (const [scenario, token, expected] of [['valid token', valid, 200], ['forged signature', forged, 401]]) {
+  for (const [scenario, token, expected] of [
+    ['valid token', valid, 200],
+    ['forged signature', forged, 401],
+  ]) {
     for (const app of [ours[framework], oursUncached[framework], peers[framework]]) {
       const status = await statusOf(app, token);
       if (status !== expected) throw new Error(`${framework} ${scenario}: expected ${expected}, got ${status}`);

@@ -7,8 +7,21 @@ import { createHmac, generateKeyPairSync, sign } from 'node:crypto';
 import os from 'node:os';
 import { importSPKI, jwtVerify } from 'jose';
 import {
-  fmtInt, fmtRatio, fmtUs, gitDescribe, heading, loadCore, loadFastJwt, log, machineLine, measure, ratio,
-  publish, stats, versionOf, warm,
+  fmtInt,
+  fmtRatio,
+  fmtUs,
+  gitDescribe,
+  heading,
+  loadCore,
+  loadFastJwt,
+  log,
+  machineLine,
+  measure,
+  ratio,
+  publish,
+  stats,
+  versionOf,
+  warm,
 } from './measure.mjs';
 
 const SECRET = 'bench-secret-that-is-long-enough-for-hs256-signatures';
@@ -17,7 +30,10 @@ const knobs = {
   rounds: Number(process.env.BENCH_ROUNDS ?? 3),
   warmup: Number(process.env.BENCH_WARMUP_MS ?? 300),
   distinct: Number(process.env.BENCH_DISTINCT ?? 5000),
-  algs: (process.env.BENCH_ALGS ?? 'HS256,RS256,ES256').split(',').map((s) => s.trim()).filter(Boolean),
+  algs: (process.env.BENCH_ALGS ?? 'HS256,RS256,ES256')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
 };
 for (const [name, value] of Object.entries(knobs)) {
   if (name !== 'algs' && !(Number.isInteger(value) && value >= 0)) throw new Error(`bad value for ${name}: ${value}`);
@@ -39,12 +55,11 @@ const b64url = (value) => Buffer.from(value).toString('base64url');
 
 function keysFor(alg, secret = SECRET) {
   if (alg === 'HS256') return { verifyKey: secret, signWith: (data) => createHmac('sha256', secret).update(data).digest() };
-  const { privateKey, publicKey } = alg === 'RS256'
-    ? generateKeyPairSync('rsa', { modulusLength: 2048 })
-    : generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const signWith = alg === 'RS256'
-    ? (data) => sign('sha256', Buffer.from(data), privateKey)
-    : (data) => sign('sha256', Buffer.from(data), { key: privateKey, dsaEncoding: 'ieee-p1363' });
+  const { privateKey, publicKey } = alg === 'RS256' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const signWith =
+    alg === 'RS256'
+      ? (data) => sign('sha256', Buffer.from(data), privateKey)
+      : (data) => sign('sha256', Buffer.from(data), { key: privateKey, dsaEncoding: 'ieee-p1363' });
   return { verifyKey: publicKey.export({ type: 'spki', format: 'pem' }), signWith };
 }
 
@@ -84,19 +99,43 @@ async function tasksFor(alg) {
     [`ours, cache off, ${knobs.distinct} distinct`]: () => oursOff.authenticate(distinctInputs[j++ % distinct.length], request),
     [`fast-jwt, ${knobs.distinct} distinct`]: () => fastJwt(distinct[k++ % distinct.length]),
     'ours, forged': () => oursOn.authenticate(forgedInput, request),
-    'fast-jwt, forged': () => { try { fastJwt(forged); } catch { /* refused, as expected */ } },
+    'fast-jwt, forged': () => {
+      try {
+        fastJwt(forged);
+      } catch {
+        /* refused, as expected */
+      }
+    },
     'jose jwtVerify, forged': () => jwtVerify(forged, joseKey, joseOptions).catch(() => {}),
   };
 
   // Every side must answer as expected before anything is timed.
-  const expect = (what, ok) => { if (!ok) throw new Error(`${alg}: ${what}`); };
+  const expect = (what, ok) => {
+    if (!ok) throw new Error(`${alg}: ${what}`);
+  };
   expect('ours refused the valid token', (await oursOff.authenticate(validInput, request)).ok);
   expect('ours accepted the forged token', !(await oursOn.authenticate(forgedInput, request)).ok);
   expect('ours refused a distinct token', (await oursOff.authenticate(distinctInputs.at(-1), request)).auth?.payload.sub === `user-${knobs.distinct - 1}`);
   expect('fast-jwt refused the valid token', fastJwt(valid).sub === 'alice');
-  expect('fast-jwt accepted the forged token', (() => { try { fastJwt(forged); return false; } catch { return true; } })());
+  expect(
+    'fast-jwt accepted the forged token',
+    (() => {
+      try {
+        fastJwt(forged);
+        return false;
+      } catch {
+        return true;
+      }
+    })(),
+  );
   expect('jose refused the valid token', (await jwtVerify(valid, joseKey, joseOptions)).payload.sub === 'alice');
-  expect('jose accepted the forged token', await jwtVerify(forged, joseKey, joseOptions).then(() => false, () => true));
+  expect(
+    'jose accepted the forged token',
+    await jwtVerify(forged, joseKey, joseOptions).then(
+      () => false,
+      () => true,
+    ),
+  );
   // The hit task must hit: verify the token into the cache once.
   await oursOn.authenticate(validInput, request);
   return Object.entries(tasks).map(([name, fn]) => ({ name, alg, fn }));
@@ -143,19 +182,25 @@ for (const alg of knobs.algs) {
     'ours, forged': find(alg, 'fast-jwt, forged'),
     'jose jwtVerify, forged': find(alg, 'fast-jwt, forged'),
   };
-  const rows = tasks.filter((t) => t.alg === alg).map((task) => {
-    const s = stats(task);
-    const against = versus[task.name];
-    const ratios = against ? `${fmtRatio(ratio(task, against, { cpu: true }))} | ${fmtRatio(ratio(task, against))} | ${(s.p50 / stats(against).p50).toFixed(2)}×` : ' | | ';
-    return `| ${task.name} | ${fmtUs(s.cpu)} | ${fmtUs(s.mean)} | ${fmtUs(s.p50)} | ${fmtUs(s.p99)} | ${fmtInt(s.opsPerSec)} | ${ratios} |`;
-  });
-  tables.push([
-    `#### ${alg}`,
-    '',
-    '| task | CPU µs/call | mean µs | p50 µs | p99 µs | ops/s | vs fast-jwt: CPU | vs fast-jwt: mean | vs fast-jwt: p50 |',
-    '|---|--:|--:|--:|--:|--:|--:|--:|--:|',
-    ...rows,
-  ].join('\n'));
+  const rows = tasks
+    .filter((t) => t.alg === alg)
+    .map((task) => {
+      const s = stats(task);
+      const against = versus[task.name];
+      const ratios = against
+        ? `${fmtRatio(ratio(task, against, { cpu: true }))} | ${fmtRatio(ratio(task, against))} | ${(s.p50 / stats(against).p50).toFixed(2)}×`
+        : ' | | ';
+      return `| ${task.name} | ${fmtUs(s.cpu)} | ${fmtUs(s.mean)} | ${fmtUs(s.p50)} | ${fmtUs(s.p99)} | ${fmtInt(s.opsPerSec)} | ${ratios} |`;
+    });
+  tables.push(
+    [
+      `#### ${alg}`,
+      '',
+      '| task | CPU µs/call | mean µs | p50 µs | p99 µs | ops/s | vs fast-jwt: CPU | vs fast-jwt: mean | vs fast-jwt: p50 |',
+      '|---|--:|--:|--:|--:|--:|--:|--:|--:|',
+      ...rows,
+    ].join('\n'),
+  );
 
   const hit = stats(find(alg, 'ours, cache hit'));
   const onOffTasks = [find(alg, `ours, cache on, ${D} distinct (no hits)`), find(alg, `ours, cache off, ${D} distinct`)];
@@ -168,9 +213,8 @@ for (const alg of knobs.algs) {
   const forgedRatio = ratio(...forgedTasks, { cpu: true });
   const p50s = ([x, y]) => `${(stats(x).p50 / stats(y).p50).toFixed(2)}×`;
   // "missed" says by how much the figure is above its bound, as a share of the bound.
-  const verdict = (value, bound, strict = false) => ((strict ? value < bound : value <= bound)
-    ? '**holds**'
-    : `**missed** by ${((value / bound - 1) * 100).toFixed(0)}%`);
+  const verdict = (value, bound, strict = false) =>
+    (strict ? value < bound : value <= bound) ? '**holds**' : `**missed** by ${((value / bound - 1) * 100).toFixed(0)}%`;
   const straddles = (r, bound) => (r.min <= bound && r.max > bound ? ' (the per-round range straddles it)' : '');
   verdicts.push(
     `- ${alg}, uncached, ours/fast-jwt: CPU ${fmtRatio(uncached)}, wall mean ${fmtRatio(uncachedWall)}, p50 ${p50s(uncachedTasks)}${alg === 'ES256' ? ' (no target for ES256)' : ` — target ≤ 1.5: ${verdict(uncached.pooled, 1.5)}${straddles(uncached, 1.5)}`}.`,
@@ -186,8 +230,8 @@ const section = [
   machineLine(loadBefore, loadAfter),
   `- Node ${process.version}; @jwtauth at ${gitDescribe()}; fast-jwt ${fastJwtVersion} (as @fastify/jwt ${versionOf('@fastify/jwt')} uses it), jose ${versionOf('jose')}.`,
   `- ${knobs.rounds} interleaved rounds, ${fmtInt(knobs.time)} ms per task in all, after ${knobs.warmup} ms of warm-up each; every call timed on its own (performance.now() around it, the promise awaited).`,
-  '- ours = `createAuthenticator` of @jwtauth/core, `authenticate({ headers: { authorization: \'Bearer …\' } }, request)`, the input object built once per token; fast-jwt = `createVerifier({ key, algorithms, cache: false })`, called synchronously; jose = `jwtVerify(token, key, { algorithms })` with the key imported once. Keys: an HS256 string secret, a 2048-bit RSA and a P-256 public key as PEM. Forged = the valid header and payload with another key\'s signature; ours runs with its defaults (cache on) for it.',
-  '- CPU µs/call = the process\'s CPU time (user + system, all threads, `process.cpuUsage()`) over the calls: what a call costs even when other work on the machine preempts it, so the targets are judged on it. mean / p50 / p99 = wall-clock time of one call; ops/s = 1 / mean.',
+  "- ours = `createAuthenticator` of @jwtauth/core, `authenticate({ headers: { authorization: 'Bearer …' } }, request)`, the input object built once per token; fast-jwt = `createVerifier({ key, algorithms, cache: false })`, called synchronously; jose = `jwtVerify(token, key, { algorithms })` with the key imported once. Keys: an HS256 string secret, a 2048-bit RSA and a P-256 public key as PEM. Forged = the valid header and payload with another key's signature; ours runs with its defaults (cache on) for it.",
+  "- CPU µs/call = the process's CPU time (user + system, all threads, `process.cpuUsage()`) over the calls: what a call costs even when other work on the machine preempts it, so the targets are judged on it. mean / p50 / p99 = wall-clock time of one call; ops/s = 1 / mean.",
   `- vs fast-jwt = the row / fast-jwt on the same tokens (valid, ${D} distinct, forged), lower is better for ours; in brackets the lowest and highest per-round ratio.`,
   '',
   `Fixed per-call cost of authenticate() (no token, \`credentialsRequired: false\`): CPU ${fmtUs(fixed.cpu)} µs/call, wall mean ${fmtUs(fixed.mean)} µs, p50 ${fmtUs(fixed.p50)}, p99 ${fmtUs(fixed.p99)}. Timer floor (an empty async function timed the same way): CPU ${fmtUs(floor.cpu)} µs/call, wall mean ${fmtUs(floor.mean)} µs.`,

@@ -42,7 +42,8 @@ interface Front {
 
 const SECRET = 'browser-login-test-secret-0123456789-abcdef';
 const JWT = /^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-const SET_REFRESH_COOKIE = /^refresh_token=(eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+); Path=\/api\/token; Max-Age=86400; HttpOnly; Secure; SameSite=Strict$/;
+const SET_REFRESH_COOKIE =
+  /^refresh_token=(eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+); Path=\/api\/token; Max-Age=86400; HttpOnly; Secure; SameSite=Strict$/;
 const CLEAR_REFRESH_COOKIE = /^refresh_token=; Path=\/api\/token; Max-Age=0; HttpOnly; Secure; SameSite=Strict$/;
 /** Every wait on the browser or the servers is bounded by this. */
 const WAIT = 5_000;
@@ -249,13 +250,22 @@ describe('the browser login page of examples/express, in Chromium', () => {
 
     // Nothing the page's scripts can reach holds the refresh token: not document.cookie, not web
     // storage (the access token is not there either), not the document.
-    expect(await page.evaluate(() => ({ cookie: document.cookie, local: localStorage.length, session: sessionStorage.length }))).toEqual({ cookie: '', local: 0, session: 0 });
+    expect(await page.evaluate(() => ({ cookie: document.cookie, local: localStorage.length, session: sessionStorage.length }))).toEqual({
+      cookie: '',
+      local: 0,
+      session: 0,
+    });
     expect(await page.content()).not.toContain(refreshToken);
     // Not even a script running at a path the cookie is sent to: HttpOnly, not only the Path, hides it.
     const underTokenPath = await context.newPage();
     const before = main.seen.length;
     await underTokenPath.goto(`${main.origin}/api/token/refresh`); // a GET: 404, but the cookie went along
-    expect((await apiCalls(main, before, 1))[0]).toMatchObject({ method: 'GET', path: '/api/token/refresh', cookie: `refresh_token=${refreshToken}`, status: 404 });
+    expect((await apiCalls(main, before, 1))[0]).toMatchObject({
+      method: 'GET',
+      path: '/api/token/refresh',
+      cookie: `refresh_token=${refreshToken}`,
+      status: 404,
+    });
     expect(await underTokenPath.evaluate(() => document.cookie)).toBe('');
   });
 
@@ -305,7 +315,13 @@ describe('the browser login page of examples/express, in Chromium', () => {
     await statusIs(page, 'Hello, alice!');
     const [refresh, hello] = await apiCalls(main, mark, 2);
     // The first thing the reloaded page does is a refresh: it has no access token left to use.
-    expect(refresh).toMatchObject({ method: 'POST', path: '/api/token/refresh', authorization: null, cookie: `refresh_token=${cookieSetBy(login!)}`, status: 200 });
+    expect(refresh).toMatchObject({
+      method: 'POST',
+      path: '/api/token/refresh',
+      authorization: null,
+      cookie: `refresh_token=${cookieSetBy(login!)}`,
+      status: 200,
+    });
     expect(accessTokenOf(refresh!)).not.toBe(accessTokenOf(login!));
     expect(hello).toMatchObject({ path: '/api/hello', authorization: `Bearer ${accessTokenOf(refresh!)}`, status: 200 });
   });
@@ -322,7 +338,13 @@ describe('the browser login page of examples/express, in Chromium', () => {
     await page.click('#logout');
     await statusIs(page, 'Logged out.');
     const [revoke] = await apiCalls(main, mark, 1);
-    expect(revoke).toMatchObject({ method: 'POST', path: '/api/token/revoke', cookie: `refresh_token=${oldCookie.value}`, status: 200, body: { revoked: true } });
+    expect(revoke).toMatchObject({
+      method: 'POST',
+      path: '/api/token/revoke',
+      cookie: `refresh_token=${oldCookie.value}`,
+      status: 200,
+      body: { revoked: true },
+    });
     expect(revoke!.setCookie).toEqual([expect.stringMatching(CLEAR_REFRESH_COOKIE)]);
     expect(await refreshCookie(context, main)).toBeUndefined();
     expect(await page.isVisible('#login')).toBe(true);
@@ -337,7 +359,13 @@ describe('the browser login page of examples/express, in Chromium', () => {
     mark = main.seen.length;
     await page.reload();
     const [refresh] = await apiCalls(main, mark, 1);
-    expect(refresh).toMatchObject({ path: '/api/token/refresh', cookie: `refresh_token=${oldCookie.value}`, status: 401, setCookie: [], body: { code: 'token_revoked' } });
+    expect(refresh).toMatchObject({
+      path: '/api/token/refresh',
+      cookie: `refresh_token=${oldCookie.value}`,
+      status: 401,
+      setCookie: [],
+      body: { code: 'token_revoked' },
+    });
     await statusIs(page, (refresh!.body as { error_description: string }).error_description);
     expect(await page.isVisible('#login')).toBe(true);
   });
@@ -355,13 +383,24 @@ describe('the browser login page of examples/express, in Chromium', () => {
       const results: string[] = [];
       try {
         // JSON, as the endpoint wants it: needs a CORS preflight, which the example does not grant.
-        const response = await fetch(`${api}/api/token/refresh`, { method: 'POST', credentials: 'include', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+        const response = await fetch(`${api}/api/token/refresh`, {
+          method: 'POST',
+          credentials: 'include',
+          headers: { 'Content-Type': 'application/json' },
+          body: '{}',
+        });
         results.push(`answered ${response.status}`);
       } catch (error) {
         results.push(String(error));
       }
       // A "simple" request is sent without a preflight, but its answer is opaque to the page.
-      const opaque = await fetch(`${api}/api/token/refresh`, { method: 'POST', mode: 'no-cors', credentials: 'include', headers: { 'Content-Type': 'text/plain' }, body: '{}' });
+      const opaque = await fetch(`${api}/api/token/refresh`, {
+        method: 'POST',
+        mode: 'no-cors',
+        credentials: 'include',
+        headers: { 'Content-Type': 'text/plain' },
+        body: '{}',
+      });
       results.push(`${opaque.type} ${opaque.status}`);
       return results;
     }, main.origin);
@@ -399,7 +438,12 @@ describe('the browser login page of examples/express, in Chromium', () => {
     const before = main.seen.length;
     await page.click('#refresh');
     await statusIs(page, 'Hello, alice!');
-    expect((await apiCalls(main, before, 1))[0]).toMatchObject({ path: '/api/token/refresh', cookie: `refresh_token=${cookie.value}`, fetchSite: 'same-origin', status: 200 });
+    expect((await apiCalls(main, before, 1))[0]).toMatchObject({
+      path: '/api/token/refresh',
+      cookie: `refresh_token=${cookie.value}`,
+      fetchSite: 'same-origin',
+      status: 200,
+    });
   });
 
   it('refreshes by itself shortly before the access token expires (ACCESS_TOKEN_TTL=2s)', async () => {
@@ -440,7 +484,11 @@ describe('the browser login page of examples/express, in Chromium', () => {
     // Real time passes on the server until it refuses the access token: 2 s, plus the verifier's
     // clock tolerance (core's default, 5 s).
     const token = accessTokenOf(login!);
-    await until('the access token to expire', async () => ((await send(`${short.app.url}/api/hello`, { bearer: token })).body.code === 'token_expired' ? true : undefined), 15_000);
+    await until(
+      'the access token to expire',
+      async () => ((await send(`${short.app.url}/api/hello`, { bearer: token })).body.code === 'token_expired' ? true : undefined),
+      15_000,
+    );
     expect(short.seen.slice(mark).filter((seen) => seen.path === '/api/token/refresh')).toEqual([]);
 
     mark = short.seen.length;

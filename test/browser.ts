@@ -24,9 +24,7 @@ export const CHROMIUM_ARGS = [
 ];
 
 /** What a page's `fetch` saw: the answer it could read, or the error the browser gave instead. */
-export type PageFetchResult =
-  | { status: number; contentType: string | null; body: unknown }
-  | { failed: string };
+export type PageFetchResult = { status: number; contentType: string | null; body: unknown } | { failed: string };
 
 /** What a page's `fetch` sends. */
 export interface PageFetchInit {
@@ -74,22 +72,25 @@ export async function openBrowserPage(): Promise<BrowserPage> {
     return {
       origin,
       fetch: (url, init) =>
-        page.evaluate(async ({ url, init }): Promise<PageFetchResult> => {
-          try {
-            const headers: Record<string, string> = {};
-            if (init.authorization !== undefined) headers.Authorization = init.authorization;
-            const response = await fetch(url, { method: init.method, headers });
-            const text = await response.text();
-            return {
-              status: response.status,
-              contentType: response.headers.get('content-type'),
-              body: text === '' ? null : JSON.parse(text),
-            };
-          } catch (error) {
-            // A CORS refusal: the page learns nothing but this TypeError.
-            return { failed: String(error) };
-          }
-        }, { url, init }),
+        page.evaluate(
+          async ({ url, init }): Promise<PageFetchResult> => {
+            try {
+              const headers: Record<string, string> = {};
+              if (init.authorization !== undefined) headers.Authorization = init.authorization;
+              const response = await fetch(url, { method: init.method, headers });
+              const text = await response.text();
+              return {
+                status: response.status,
+                contentType: response.headers.get('content-type'),
+                body: text === '' ? null : JSON.parse(text),
+              };
+            } catch (error) {
+              // A CORS refusal: the page learns nothing but this TypeError.
+              return { failed: String(error) };
+            }
+          },
+          { url, init },
+        ),
       close,
     };
   } catch (error) {

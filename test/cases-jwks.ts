@@ -128,16 +128,32 @@ export function jwksScenarios({ bearer, attached, failure, keysUnavailable }: Ca
       name: 'remote JWK Set with more candidates than maxCandidates (default 10)',
       options: (keys) => ({ jwks: { uri: `${keys.keyServer.url}${CANDIDATES}`, timeoutDuration: 2000 } }),
       cases: [
-        { name: 'verifies a token without kid signed by the first key of the set', send: async (keys) => bearer(await noKidBy((await candidates(keys))[0]!)), expect: attached() },
-        { name: 'verifies a token without kid signed by the tenth key', send: async (keys) => bearer(await noKidBy((await candidates(keys))[9]!)), expect: attached() },
-        { name: 'answers invalid_signature for a token without kid signed by the twelfth key', send: async (keys) => bearer(await noKidBy((await candidates(keys))[11]!)), expect: failure('invalid_signature') },
+        {
+          name: 'verifies a token without kid signed by the first key of the set',
+          send: async (keys) => bearer(await noKidBy((await candidates(keys))[0]!)),
+          expect: attached(),
+        },
+        {
+          name: 'verifies a token without kid signed by the tenth key',
+          send: async (keys) => bearer(await noKidBy((await candidates(keys))[9]!)),
+          expect: attached(),
+        },
+        {
+          name: 'answers invalid_signature for a token without kid signed by the twelfth key',
+          send: async (keys) => bearer(await noKidBy((await candidates(keys))[11]!)),
+          expect: failure('invalid_signature'),
+        },
       ],
     },
     {
       name: 'remote JWK Set with maxCandidates raised',
       options: (keys) => ({ jwks: { uri: `${keys.keyServer.url}${CANDIDATES}`, maxCandidates: 12, timeoutDuration: 2000 } }),
       cases: [
-        { name: 'verifies a token without kid signed by the twelfth key', send: async (keys) => bearer(await noKidBy((await candidates(keys))[11]!)), expect: attached() },
+        {
+          name: 'verifies a token without kid signed by the twelfth key',
+          send: async (keys) => bearer(await noKidBy((await candidates(keys))[11]!)),
+          expect: attached(),
+        },
       ],
     },
   ];

@@ -92,24 +92,72 @@ export function keysetScenarios({ bearer, attached, failure, forwarded }: CaseHe
         { name: 'accepts a token signed with the new secret', send: async () => bearer(await sign({}, { key: bytes(NEW_SECRET) })), expect: attached() },
         { name: 'accepts a token signed with the old secret (no kid: tried in turn)', send: async () => bearer(await sign({})), expect: attached() },
         { name: 'accepts HS512 with the old secret', send: async () => bearer(await sign({}, { alg: 'HS512' })), expect: attached() },
-        { name: 'accepts an old-secret token with a kid (no key has one: tried in turn)', send: async () => bearer(await sign({}, { header: { kid: 'v1' } })), expect: attached() },
-        { name: 'answers invalid_signature for a secret it does not hold', send: async () => bearer(await sign({}, { key: bytes(STRANGER) })), expect: failure('invalid_signature') },
-        { name: 'answers token_expired for an expired token of the old secret', send: async () => bearer(await sign({ iat: now() - 600, exp: now() - 60 })), expect: failure('token_expired') },
-        { name: 'answers algorithm_not_allowed for an RS256 token', send: async (keys) => bearer(await sign({}, { alg: 'RS256', key: keys.rs.privateKey })), expect: failure('algorithm_not_allowed') },
+        {
+          name: 'accepts an old-secret token with a kid (no key has one: tried in turn)',
+          send: async () => bearer(await sign({}, { header: { kid: 'v1' } })),
+          expect: attached(),
+        },
+        {
+          name: 'answers invalid_signature for a secret it does not hold',
+          send: async () => bearer(await sign({}, { key: bytes(STRANGER) })),
+          expect: failure('invalid_signature'),
+        },
+        {
+          name: 'answers token_expired for an expired token of the old secret',
+          send: async () => bearer(await sign({ iat: now() - 600, exp: now() - 60 })),
+          expect: failure('token_expired'),
+        },
+        {
+          name: 'answers algorithm_not_allowed for an RS256 token',
+          send: async (keys) => bearer(await sign({}, { alg: 'RS256', key: keys.rs.privateKey })),
+          expect: failure('algorithm_not_allowed'),
+        },
       ],
     },
     {
       name: 'secret as an array of public keys chosen by kid',
       options: (keys) => ({ secret: [rsaJwk(keys.rs.publicKey, 'rs-1'), rsaJwk(keys.rsOther.publicKey, 'rs-2'), { ...keys.esPublicJwk, kid: 'ec-1' }] }),
       cases: [
-        { name: 'verifies an RS256 token with the key of its kid', send: async (keys) => bearer(await sign({}, { alg: 'RS256', key: keys.rs.privateKey, header: { kid: 'rs-1' } })), expect: attached() },
-        { name: 'verifies with the second RSA key by kid', send: async (keys) => bearer(await sign({}, { alg: 'RS256', key: keys.rsOther.privateKey, header: { kid: 'rs-2' } })), expect: attached() },
-        { name: 'verifies an ES256 token with the EC key of its kid (families may be mixed)', send: async (keys) => bearer(await sign({}, { alg: 'ES256', key: keys.es.privateKey, header: { kid: 'ec-1' } })), expect: attached() },
-        { name: 'tries only the key of the kid: a token of rs-1 under kid rs-2 fails', send: async (keys) => bearer(await sign({}, { alg: 'RS256', key: keys.rs.privateKey, header: { kid: 'rs-2' } })), expect: failure('invalid_signature') },
-        { name: 'answers invalid_signature for a kid no key has', send: async (keys) => bearer(await sign({}, { alg: 'RS256', key: keys.rs.privateKey, header: { kid: 'rs-retired' } })), expect: noKey },
-        { name: 'tries the keys in turn for a token without kid', send: async (keys) => bearer(await sign({}, { alg: 'RS256', key: keys.rsOther.privateKey })), expect: attached() },
-        { name: 'answers algorithm_not_allowed when the key of the kid cannot verify the alg', send: async (keys) => bearer(await sign({}, { alg: 'ES256', key: keys.es.privateKey, header: { kid: 'rs-1' } })), expect: failure('algorithm_not_allowed') },
-        { name: 'refuses an HS256 token signed with the RSA public key text (algorithm confusion)', send: async (keys) => bearer(await signWithText({ sub: 'admin' }, keys.rsPublicPem)), expect: failure('algorithm_not_allowed') },
+        {
+          name: 'verifies an RS256 token with the key of its kid',
+          send: async (keys) => bearer(await sign({}, { alg: 'RS256', key: keys.rs.privateKey, header: { kid: 'rs-1' } })),
+          expect: attached(),
+        },
+        {
+          name: 'verifies with the second RSA key by kid',
+          send: async (keys) => bearer(await sign({}, { alg: 'RS256', key: keys.rsOther.privateKey, header: { kid: 'rs-2' } })),
+          expect: attached(),
+        },
+        {
+          name: 'verifies an ES256 token with the EC key of its kid (families may be mixed)',
+          send: async (keys) => bearer(await sign({}, { alg: 'ES256', key: keys.es.privateKey, header: { kid: 'ec-1' } })),
+          expect: attached(),
+        },
+        {
+          name: 'tries only the key of the kid: a token of rs-1 under kid rs-2 fails',
+          send: async (keys) => bearer(await sign({}, { alg: 'RS256', key: keys.rs.privateKey, header: { kid: 'rs-2' } })),
+          expect: failure('invalid_signature'),
+        },
+        {
+          name: 'answers invalid_signature for a kid no key has',
+          send: async (keys) => bearer(await sign({}, { alg: 'RS256', key: keys.rs.privateKey, header: { kid: 'rs-retired' } })),
+          expect: noKey,
+        },
+        {
+          name: 'tries the keys in turn for a token without kid',
+          send: async (keys) => bearer(await sign({}, { alg: 'RS256', key: keys.rsOther.privateKey })),
+          expect: attached(),
+        },
+        {
+          name: 'answers algorithm_not_allowed when the key of the kid cannot verify the alg',
+          send: async (keys) => bearer(await sign({}, { alg: 'ES256', key: keys.es.privateKey, header: { kid: 'rs-1' } })),
+          expect: failure('algorithm_not_allowed'),
+        },
+        {
+          name: 'refuses an HS256 token signed with the RSA public key text (algorithm confusion)',
+          send: async (keys) => bearer(await signWithText({ sub: 'admin' }, keys.rsPublicPem)),
+          expect: failure('algorithm_not_allowed'),
+        },
       ],
     },
     {
@@ -125,8 +173,16 @@ export function keysetScenarios({ bearer, attached, failure, forwarded }: CaseHe
       cases: [
         { name: 'verifies a token of the first key it returns', send: async () => bearer(await sign({}, { key: bytes(NEW_SECRET) })), expect: attached() },
         { name: 'verifies a token of the second key it returns (500 before)', send: async () => bearer(await sign({})), expect: attached() },
-        { name: 'answers invalid_signature for a key it does not return', send: async () => bearer(await sign({}, { key: bytes(STRANGER) })), expect: failure('invalid_signature') },
-        { name: 'verifies RS256 with the public keys it returns', send: async (keys) => bearer(await sign({}, { alg: 'RS256', key: keys.rs.privateKey, header: { kid: 'public' } })), expect: attached() },
+        {
+          name: 'answers invalid_signature for a key it does not return',
+          send: async () => bearer(await sign({}, { key: bytes(STRANGER) })),
+          expect: failure('invalid_signature'),
+        },
+        {
+          name: 'verifies RS256 with the public keys it returns',
+          send: async (keys) => bearer(await sign({}, { alg: 'RS256', key: keys.rs.privateKey, header: { kid: 'public' } })),
+          expect: attached(),
+        },
         {
           name: 'refuses an HS256 token signed with the text of the RSA public key it returns',
           send: async (keys) => bearer(await sign({ sub: 'admin' }, { key: bytes(keys.rsPublicPem), header: { kid: 'public' } })),
@@ -155,11 +211,23 @@ export function keysetScenarios({ bearer, attached, failure, forwarded }: CaseHe
         },
       }),
       cases: [
-        { name: 'verifies a tenant A token at tenant A\'s host', send: async () => at(TENANT_A, await tenantAToken()), expect: attached() },
-        { name: 'refuses the same token at tenant B\'s host (never from the token cache)', send: async () => at(TENANT_B, await tenantAToken()), expect: failure('invalid_signature') },
-        { name: 'verifies it again at tenant A\'s host', send: async () => at(TENANT_A, await tenantAToken()), expect: attached() },
-        { name: 'verifies a tenant B token at tenant B\'s host', send: async () => at(TENANT_B, await sign({ sub: 'bob@b' }, { key: bytes(TENANT_B_SECRET) })), expect: attached() },
-        { name: 'answers invalid_signature "No key matches the token" at a host with no tenant', send: async () => at('nobody.test', await tenantAToken()), expect: noKey },
+        { name: "verifies a tenant A token at tenant A's host", send: async () => at(TENANT_A, await tenantAToken()), expect: attached() },
+        {
+          name: "refuses the same token at tenant B's host (never from the token cache)",
+          send: async () => at(TENANT_B, await tenantAToken()),
+          expect: failure('invalid_signature'),
+        },
+        { name: "verifies it again at tenant A's host", send: async () => at(TENANT_A, await tenantAToken()), expect: attached() },
+        {
+          name: "verifies a tenant B token at tenant B's host",
+          send: async () => at(TENANT_B, await sign({ sub: 'bob@b' }, { key: bytes(TENANT_B_SECRET) })),
+          expect: attached(),
+        },
+        {
+          name: 'answers invalid_signature "No key matches the token" at a host with no tenant',
+          send: async () => at('nobody.test', await tenantAToken()),
+          expect: noKey,
+        },
       ],
     },
     {
@@ -179,9 +247,13 @@ export function keysetScenarios({ bearer, attached, failure, forwarded }: CaseHe
         };
       },
       cases: [
-        { name: 'answers claim_invalid for an issuer of another tenant', send: async (keys) => at(TENANT_B, await tenantIssuerToken(keys)), expect: untrustedIssuer },
         {
-          name: 'fetched no keys for it, and verifies the token at its own tenant\'s host',
+          name: 'answers claim_invalid for an issuer of another tenant',
+          send: async (keys) => at(TENANT_B, await tenantIssuerToken(keys)),
+          expect: untrustedIssuer,
+        },
+        {
+          name: "fetched no keys for it, and verifies the token at its own tenant's host",
           send: async (keys) => {
             checkFetches(keys, 0);
             return at(TENANT_A, await tenantIssuerToken(keys));
@@ -204,8 +276,16 @@ export function keysetScenarios({ bearer, attached, failure, forwarded }: CaseHe
           },
           expect: untrustedIssuer,
         },
-        { name: 'verifies a token of tenant B\'s HMAC issuer at its host', send: async () => at(TENANT_B, await sign({ iss: TENANT_B_ISSUER }, { key: bytes(TENANT_B_SECRET) })), expect: attached() },
-        { name: 'answers claim_invalid for tenant B\'s issuer at tenant A\'s host', send: async () => at(TENANT_A, await sign({ iss: TENANT_B_ISSUER }, { key: bytes(TENANT_B_SECRET) })), expect: untrustedIssuer },
+        {
+          name: "verifies a token of tenant B's HMAC issuer at its host",
+          send: async () => at(TENANT_B, await sign({ iss: TENANT_B_ISSUER }, { key: bytes(TENANT_B_SECRET) })),
+          expect: attached(),
+        },
+        {
+          name: "answers claim_invalid for tenant B's issuer at tenant A's host",
+          send: async () => at(TENANT_A, await sign({ iss: TENANT_B_ISSUER }, { key: bytes(TENANT_B_SECRET) })),
+          expect: untrustedIssuer,
+        },
       ],
     },
   ];

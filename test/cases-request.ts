@@ -17,7 +17,10 @@ const ok: Expect = { status: 200, challenge: null, body: { ok: true } };
 function attachedWith(scopes: string[]) {
   return (sent: Send): Expect => {
     const token = String((sent.headers ?? {}).Authorization).replace(/^Bearer /, '');
-    const [header, payload] = token.split('.').slice(0, 2).map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()) as Record<string, unknown>) as [Record<string, unknown>, Record<string, unknown>];
+    const [header, payload] = token
+      .split('.')
+      .slice(0, 2)
+      .map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()) as Record<string, unknown>) as [Record<string, unknown>, Record<string, unknown>];
     return { status: 200, challenge: null, body: { auth: { token, header, payload, scopes }, user: payload } };
   };
 }
@@ -69,10 +72,22 @@ export function requestScenarios({ bearer, failure, descriptions }: RequestCaseH
         { name: 'skips every method on it', send: async () => ({ method: 'HEAD' }), expect: { status: 200, challenge: null, body: null } },
         { name: 'still authenticates other paths', send: async () => ({ path: '/admin' }), expect: failure('missing_token') },
         { name: 'authenticates the path with a trailing slash (no folding)', send: async () => ({ path: '/protected/' }), expect: failure('missing_token') },
-        { name: 'authenticates the path in another case (Express routes it there)', send: async () => ({ path: '/PROTECTED' }), expect: failure('missing_token') },
+        {
+          name: 'authenticates the path in another case (Express routes it there)',
+          send: async () => ({ path: '/PROTECTED' }),
+          expect: failure('missing_token'),
+        },
         { name: 'authenticates a doubled slash', send: async () => ({ path: '//protected' }), expect: failure('missing_token') },
-        { name: 'authenticates an encoded letter (Fastify and Hono route it there)', send: async () => ({ path: '/pr%6Ftected' }), expect: failure('missing_token') },
-        { name: 'authenticates a semicolon suffix (Fastify 4 routes it there)', send: async () => ({ path: '/protected;x' }), expect: failure('missing_token') },
+        {
+          name: 'authenticates an encoded letter (Fastify and Hono route it there)',
+          send: async () => ({ path: '/pr%6Ftected' }),
+          expect: failure('missing_token'),
+        },
+        {
+          name: 'authenticates a semicolon suffix (Fastify 4 routes it there)',
+          send: async () => ({ path: '/protected;x' }),
+          expect: failure('missing_token'),
+        },
       ],
     },
     {
@@ -85,7 +100,11 @@ export function requestScenarios({ bearer, failure, descriptions }: RequestCaseH
         { name: 'is active: skips an excluded method', send: async () => ({ method: 'OPTIONS' }), expect: anonymous },
         { name: 'authenticates /protected', send: async () => ({}), expect: failure('missing_token') },
         ...BYPASS_ATTEMPTS.map(([name, path]) => ({ name: `authenticates ${name}: ${path}`, send: async () => ({ path }), expect: failure('missing_token') })),
-        { name: 'authenticates a dressed-up path with a token as any other', send: async () => bearer('not-a-jwt', '/public/%2e%2e/protected'), expect: failure('malformed_token') },
+        {
+          name: 'authenticates a dressed-up path with a token as any other',
+          send: async () => bearer('not-a-jwt', '/public/%2e%2e/protected'),
+          expect: failure('malformed_token'),
+        },
       ],
     },
     {
@@ -93,15 +112,27 @@ export function requestScenarios({ bearer, failure, descriptions }: RequestCaseH
       options: () => ({ secret: HS_SECRET, unless: { path: [{ url: '/protected', method: 'HEAD' }], method: ['OPTIONS'] } }),
       cases: [
         { name: 'skips an excluded method', send: async () => ({ method: 'OPTIONS' }), expect: anonymous },
-        { name: 'skips a path excluded for one method with that method', send: async () => ({ method: 'HEAD' }), expect: { status: 200, challenge: null, body: null } },
+        {
+          name: 'skips a path excluded for one method with that method',
+          send: async () => ({ method: 'HEAD' }),
+          expect: { status: 200, challenge: null, body: null },
+        },
         { name: 'authenticates that path with another method', send: async () => ({}), expect: failure('missing_token') },
         ...['X-HTTP-Method-Override', 'X-HTTP-Method', 'X-Method-Override'].map((header) => ({
           name: `authenticates a GET with ${header}: OPTIONS`,
           send: async () => ({ headers: { [header]: 'OPTIONS' } }),
           expect: failure('missing_token'),
         })),
-        { name: 'authenticates a GET with _method=OPTIONS in the query', send: async () => ({ path: '/protected?_method=OPTIONS' }), expect: failure('missing_token') },
-        { name: 'authenticates a GET with _method=HEAD in the query', send: async () => ({ path: '/protected?_method=HEAD' }), expect: failure('missing_token') },
+        {
+          name: 'authenticates a GET with _method=OPTIONS in the query',
+          send: async () => ({ path: '/protected?_method=OPTIONS' }),
+          expect: failure('missing_token'),
+        },
+        {
+          name: 'authenticates a GET with _method=HEAD in the query',
+          send: async () => ({ path: '/protected?_method=HEAD' }),
+          expect: failure('missing_token'),
+        },
       ],
     },
     {
@@ -143,15 +174,47 @@ export function requestScenarios({ bearer, failure, descriptions }: RequestCaseH
         },
       }),
       cases: [
-        { name: 'lets a request without a token through with authError missing_token', send: async () => ({}), expect: authError('missing_token', 401, 'unauthorized') },
-        { name: 'lets a malformed header through with authError malformed_header (400)', send: async () => ({ headers: { Authorization: 'Bearer' } }), expect: authError('malformed_header', 400, 'invalid_request') },
-        { name: 'lets an expired token through with authError token_expired', send: async () => bearer(await sign({ exp: now() - 60 })), expect: authError('token_expired', 401, 'invalid_token') },
-        { name: 'lets a revoked token through with authError token_revoked', send: async () => bearer(await sign({ jti: 'revoked' })), expect: authError('token_revoked', 401, 'invalid_token') },
-        { name: 'lets a revocation store outage through with authError store_unavailable (503)', send: async () => bearer(await sign({ jti: 'store-down' })), expect: authError('store_unavailable', 503, 'temporarily_unavailable') },
+        {
+          name: 'lets a request without a token through with authError missing_token',
+          send: async () => ({}),
+          expect: authError('missing_token', 401, 'unauthorized'),
+        },
+        {
+          name: 'lets a malformed header through with authError malformed_header (400)',
+          send: async () => ({ headers: { Authorization: 'Bearer' } }),
+          expect: authError('malformed_header', 400, 'invalid_request'),
+        },
+        {
+          name: 'lets an expired token through with authError token_expired',
+          send: async () => bearer(await sign({ exp: now() - 60 })),
+          expect: authError('token_expired', 401, 'invalid_token'),
+        },
+        {
+          name: 'lets a revoked token through with authError token_revoked',
+          send: async () => bearer(await sign({ jti: 'revoked' })),
+          expect: authError('token_revoked', 401, 'invalid_token'),
+        },
+        {
+          name: 'lets a revocation store outage through with authError store_unavailable (503)',
+          send: async () => bearer(await sign({ jti: 'store-down' })),
+          expect: authError('store_unavailable', 503, 'temporarily_unavailable'),
+        },
         { name: 'attaches a valid token as usual, without authError', send: async () => bearer(await sign({ scope: 'read' })), expect: attachedWith(['read']) },
-        { name: 'still sends a throwing resolveUser to the error path', send: async () => bearer(await sign({ sub: 'explode' })), expect: { status: 500, challenge: null, body: { forwarded: true, name: 'Error', code: null, message: 'user store down' } } },
-        { name: 'has requireScopes answer a bad token with the failure let through (malformed_token)', send: async () => bearer('not-a-jwt', '/admin'), expect: failure('malformed_token') },
-        { name: 'has requireScopes answer an expired token token_expired, so the client knows to refresh', send: async () => bearer(await sign({ exp: now() - 60 }), '/admin'), expect: failure('token_expired') },
+        {
+          name: 'still sends a throwing resolveUser to the error path',
+          send: async () => bearer(await sign({ sub: 'explode' })),
+          expect: { status: 500, challenge: null, body: { forwarded: true, name: 'Error', code: null, message: 'user store down' } },
+        },
+        {
+          name: 'has requireScopes answer a bad token with the failure let through (malformed_token)',
+          send: async () => bearer('not-a-jwt', '/admin'),
+          expect: failure('malformed_token'),
+        },
+        {
+          name: 'has requireScopes answer an expired token token_expired, so the client knows to refresh',
+          send: async () => bearer(await sign({ exp: now() - 60 }), '/admin'),
+          expect: failure('token_expired'),
+        },
         { name: 'has requireClaims answer 401 missing_token for no token', send: async () => ({ path: '/claims' }), expect: failure('missing_token') },
         { name: 'lets a valid token pass requireScopes', send: async () => bearer(await sign({ scope: 'admin' }), '/admin'), expect: ok },
       ],
@@ -164,9 +227,24 @@ export function requestScenarios({ bearer, failure, descriptions }: RequestCaseH
         messages: { token_expired: 'Please sign in again', missing_token: 'Log in first', insufficient_scope: 'Admins only: ask ops' },
       }),
       cases: [
-        { name: 'replaces a description in the body and the challenge, keeping the code', send: async () => bearer(await sign({ exp: now() - 60 })), expect: failure('token_expired', { realm: 'api', description: 'Please sign in again' }) },
-        { name: 'replaces the description of missing_token in the body only', send: async () => ({}), expect: failure('missing_token', { realm: 'api', description: 'Log in first' }) },
-        { name: 'replaces the description of a guard refusal, in the challenge too', send: async () => bearer(await sign({ scope: 'read' }), '/admin'), expect: { ...failure('insufficient_scope', { realm: 'api', scope: 'admin', description: 'Admins only: ask ops' }), challenge: 'Bearer realm="api", error="insufficient_scope", error_description="Admins only: ask ops", scope="admin"' } },
+        {
+          name: 'replaces a description in the body and the challenge, keeping the code',
+          send: async () => bearer(await sign({ exp: now() - 60 })),
+          expect: failure('token_expired', { realm: 'api', description: 'Please sign in again' }),
+        },
+        {
+          name: 'replaces the description of missing_token in the body only',
+          send: async () => ({}),
+          expect: failure('missing_token', { realm: 'api', description: 'Log in first' }),
+        },
+        {
+          name: 'replaces the description of a guard refusal, in the challenge too',
+          send: async () => bearer(await sign({ scope: 'read' }), '/admin'),
+          expect: {
+            ...failure('insufficient_scope', { realm: 'api', scope: 'admin', description: 'Admins only: ask ops' }),
+            challenge: 'Bearer realm="api", error="insufficient_scope", error_description="Admins only: ask ops", scope="admin"',
+          },
+        },
         { name: 'leaves other codes with their own description', send: async () => bearer('not-a-jwt'), expect: failure('malformed_token', { realm: 'api' }) },
       ],
     },
@@ -180,19 +258,43 @@ export function requestScenarios({ bearer, failure, descriptions }: RequestCaseH
         { name: 'reads scope before scp', send: async () => bearer(await sign({ scope: 'read', scp: ['admin'] })), expect: attachedWith(['read']) },
         { name: 'lets a scope array pass requireScopes', send: async () => bearer(await sign({ scope: ['admin', 'read'] }), '/admin-read'), expect: ok },
         { name: 'lets an scp array pass requireScopes', send: async () => bearer(await sign({ scp: ['admin'] }), '/admin'), expect: ok },
-        { name: 'refuses a scope array missing a required scope', send: async () => bearer(await sign({ scope: ['read'] }), '/admin'), expect: failure('insufficient_scope', { scope: 'admin' }) },
-        { name: 'answers 401 claim_invalid for a scope array holding a number', send: async () => bearer(await sign({ scope: ['admin', 1] })), expect: failure('claim_invalid', { description: 'The scope claim is invalid' }) },
-        { name: 'answers 401 claim_invalid for an scp object', send: async () => bearer(await sign({ scp: { admin: true } })), expect: failure('claim_invalid', { description: 'The scope claim is invalid' }) },
+        {
+          name: 'refuses a scope array missing a required scope',
+          send: async () => bearer(await sign({ scope: ['read'] }), '/admin'),
+          expect: failure('insufficient_scope', { scope: 'admin' }),
+        },
+        {
+          name: 'answers 401 claim_invalid for a scope array holding a number',
+          send: async () => bearer(await sign({ scope: ['admin', 1] })),
+          expect: failure('claim_invalid', { description: 'The scope claim is invalid' }),
+        },
+        {
+          name: 'answers 401 claim_invalid for an scp object',
+          send: async () => bearer(await sign({ scp: { admin: true } })),
+          expect: failure('claim_invalid', { description: 'The scope claim is invalid' }),
+        },
       ],
     },
     {
       name: 'scopeClaim: permissions (Auth0 RBAC)',
       options: () => ({ secret: HS_SECRET, scopeClaim: 'permissions' }),
       cases: [
-        { name: 'grants the scopes of permissions', send: async () => bearer(await sign({ scope: 'openid', permissions: ['admin', 'read'] }), '/admin-read'), expect: ok },
-        { name: 'no longer reads scope', send: async () => bearer(await sign({ scope: 'admin' }), '/admin'), expect: failure('insufficient_scope', { scope: 'admin' }) },
+        {
+          name: 'grants the scopes of permissions',
+          send: async () => bearer(await sign({ scope: 'openid', permissions: ['admin', 'read'] }), '/admin-read'),
+          expect: ok,
+        },
+        {
+          name: 'no longer reads scope',
+          send: async () => bearer(await sign({ scope: 'admin' }), '/admin'),
+          expect: failure('insufficient_scope', { scope: 'admin' }),
+        },
         { name: 'no longer checks the type of scope', send: async () => bearer(await sign({ scope: 42, permissions: 'admin' }), '/admin'), expect: ok },
-        { name: 'answers 401 claim_invalid for permissions of another type', send: async () => bearer(await sign({ permissions: true })), expect: failure('claim_invalid', { description: 'The scope claim is invalid' }) },
+        {
+          name: 'answers 401 claim_invalid for permissions of another type',
+          send: async () => bearer(await sign({ permissions: true })),
+          expect: failure('claim_invalid', { description: 'The scope claim is invalid' }),
+        },
       ],
     },
   ];

@@ -25,7 +25,10 @@ const PUBLISHED = PACKAGES.map((name) => `@jwtauth/${name}`);
 let copy: string;
 let status: Status;
 /** The workspace's private packages: the examples (those with a manifest), the conformance suite, the benchmarks. */
-const privateDirs = async () => [...(await readdir(join(repoRoot, 'examples'))).map((name) => join('examples', name)), 'test', 'bench'].filter((dir) => existsSync(join(repoRoot, dir, 'package.json')));
+const privateDirs = async () =>
+  [...(await readdir(join(repoRoot, 'examples'))).map((name) => join('examples', name)), 'test', 'bench'].filter((dir) =>
+    existsSync(join(repoRoot, dir, 'package.json')),
+  );
 const manifest = async (root: string, path: string) => JSON.parse(await readFile(join(root, path, 'package.json'), 'utf8')) as Manifest;
 
 beforeAll(async () => {

@@ -176,9 +176,7 @@ const corsHono: CorsVariant = {
     const auth = honoJwtAuth({ secret: HS_SECRET, forwardErrors });
     if (order === 'cors-first') app.use('/api/*', cors, auth);
     else app.use('/api/*', auth, cors);
-    app.on(['PUT', 'DELETE'], '/api/items/:id', (c) =>
-      c.json(ran(runs, c.req.method, `item ${c.req.param('id')}`, c.get('auth')?.payload.sub)),
-    );
+    app.on(['PUT', 'DELETE'], '/api/items/:id', (c) => c.json(ran(runs, c.req.method, `item ${c.req.param('id')}`, c.get('auth')?.payload.sub)));
     return startHono(app, seen, runs);
   },
 };
@@ -231,9 +229,11 @@ function agnosticExpress(name: string, createApp: typeof express): AgnosticVaria
       const seen: SeenRequest[] = [];
       const app = createApp();
       app.use(expressJwtAuth({ secret: HS_SECRET }));
-      const handler = (mount: string): RequestHandler => (req, res) => {
-        res.json(ran(runs, req.method, mount, req.auth?.payload.sub));
-      };
+      const handler =
+        (mount: string): RequestHandler =>
+        (req, res) => {
+          res.json(ran(runs, req.method, mount, req.auth?.payload.sub));
+        };
       app.all('/all', handler('app.all'));
       app.use('/mounted', handler('app.use(path, fn)'));
       const server = createServer(app);

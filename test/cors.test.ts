@@ -43,7 +43,11 @@ describe('in Chromium, with each framework’s CORS middleware mounted before jw
       const token = await sign({ sub: 'alice' });
       const answer = await browser.fetch(`${api.url}${path}`, { method: 'PUT', authorization: `Bearer ${token}` });
 
-      expect(answer).toEqual({ status: 200, contentType: expect.stringMatching(/^application\/json/), body: { ran: `item ${id}`, method: 'PUT', sub: 'alice' } });
+      expect(answer).toEqual({
+        status: 200,
+        contentType: expect.stringMatching(/^application\/json/),
+        body: { ran: `item ${id}`, method: 'PUT', sub: 'alice' },
+      });
       expect(api.runs.slice(before)).toEqual([`PUT item ${id} alice`]);
       // The browser sent a real preflight, without the token, and only then the PUT with it.
       expect(requestsTo(path)).toEqual([

@@ -70,9 +70,7 @@ describe.each(Object.entries(servers))('forwardErrors with the default error han
       server = await start();
       const res = await request(server.url).get('/protected').set('Authorization', 'Bearer not-a-jwt');
       expect(res.status).toBe(401);
-      expect(res.headers['www-authenticate']).toBe(
-        'Bearer error="invalid_token", error_description="The token is not a well-formed JWT"',
-      );
+      expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token", error_description="The token is not a well-formed JWT"');
       expect(res.text).toContain('The token is not a well-formed JWT');
       expect(res.text).not.toContain('not-a-jwt');
     } finally {

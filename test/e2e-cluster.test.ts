@@ -1,19 +1,6 @@
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  cleanUp,
-  exitOf,
-  freePort,
-  frameworks,
-  running,
-  send,
-  startApp,
-  startNginx,
-  type App,
-  type Framework,
-  type Nginx,
-  type Reply,
-} from './e2e-support.js';
+import { cleanUp, exitOf, freePort, frameworks, running, send, startApp, startNginx, type App, type Framework, type Nginx, type Reply } from './e2e-support.js';
 import { startRedis, type RedisServer } from './redis-server.js';
 
 // Several processes, the production way: two instances of each built example (examples/<fw>/dist:
@@ -203,7 +190,10 @@ describe.each(frameworks)('two instances of examples/%s behind nginx, sharing on
     const accessLogBefore = nginx.accessLog().length;
     const started = Date.now();
     await sleep(300);
-    for (const [index, name] of [[0, 'A'], [1, 'B']] as const) {
+    for (const [index, name] of [
+      [0, 'A'],
+      [1, 'B'],
+    ] as const) {
       phase = `${name} draining`;
       const old = instances[index]!;
       old.proc.child.kill('SIGTERM');
@@ -236,7 +226,9 @@ describe.each(frameworks)('two instances of examples/%s behind nginx, sharing on
     const slowest = Math.max(...results.map((result) => result.ms));
     console.info(
       `${fw}: rolling restart under load in ${elapsed} ms: ${results.length} requests through nginx, ${failures.length} failed ` +
-        `(${Object.entries(perPhase).map(([name, count]) => `${name}: ${count}`).join(', ')}); ` +
+        `(${Object.entries(perPhase)
+          .map(([name, count]) => `${name}: ${count}`)
+          .join(', ')}); ` +
         `${retried} retried by nginx on the other instance; slowest ${slowest} ms`,
     );
   }, 60_000);
@@ -284,7 +276,13 @@ describe.each(frameworks)('two instances of examples/%s behind nginx, sharing on
           const started = Date.now();
           const reply = await check();
           expect({ what, ms: Date.now() - started < 3_000 }).toEqual({ what, ms: true });
-          expect({ what, status: reply.status, type: reply.headers.get('content-type'), retryAfter: reply.headers.get('retry-after'), body: reply.body }).toEqual({
+          expect({
+            what,
+            status: reply.status,
+            type: reply.headers.get('content-type'),
+            retryAfter: reply.headers.get('retry-after'),
+            body: reply.body,
+          }).toEqual({
             what,
             status: 503,
             type: expect.stringMatching(/^application\/json(; ?charset=utf-8)?$/i),
@@ -363,9 +361,18 @@ describe.each(frameworks)('examples/%s with WORKERS=2', (fw: Framework) => {
   it('serves from two worker processes sharing Redis, restarts them one at a time on SIGHUP without losing a request, and exits 0 on SIGTERM', async () => {
     const redis = await startRedis();
     try {
-      const app = await startApp(fw, { JWT_SECRET: SECRET, NODE_ENV: 'production', REDIS_URL: redis.url, WORKERS: '2', DRAIN_DELAY_MS: '500' }, `${fw} WORKERS=2`);
+      const app = await startApp(
+        fw,
+        { JWT_SECRET: SECRET, NODE_ENV: 'production', REDIS_URL: redis.url, WORKERS: '2', DRAIN_DELAY_MS: '500' },
+        `${fw} WORKERS=2`,
+      );
       /** The pids of the workers that said which store they use: one line each at start-up. */
-      const workers = () => new Set(logLines(app.proc.output()).filter((line) => line.type === 'store').map((line) => line.pid as number));
+      const workers = () =>
+        new Set(
+          logLines(app.proc.output())
+            .filter((line) => line.type === 'store')
+            .map((line) => line.pid as number),
+        );
       await until('two workers', () => workers().size === 2);
       const first = workers();
       expect(first.has(app.proc.child.pid!)).toBe(false);
@@ -375,16 +382,28 @@ describe.each(frameworks)('examples/%s with WORKERS=2', (fw: Framework) => {
         const kid = `probe-${Math.random()}`;
         const forged = `${Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'at+jwt', kid })).toString('base64url')}.${Buffer.from('{"sub":"x"}').toString('base64url')}.c2ln`;
         // A new connection each time: the primary hands connections to the workers in turn.
-        await Promise.all(Array.from({ length: 16 }, () => fetch(`${app.url}/api/hello`, { headers: { authorization: `Bearer ${forged}`, connection: 'close' } }).then((r) => r.text())));
+        await Promise.all(
+          Array.from({ length: 16 }, () =>
+            fetch(`${app.url}/api/hello`, { headers: { authorization: `Bearer ${forged}`, connection: 'close' } }).then((r) => r.text()),
+          ),
+        );
         await sleep(100);
-        return new Set(logLines(app.proc.output()).filter((line) => line.kid === kid).map((line) => line.pid as number));
+        return new Set(
+          logLines(app.proc.output())
+            .filter((line) => line.kid === kid)
+            .map((line) => line.pid as number),
+        );
       }
       expect(await answeringWorkers()).toEqual(first);
 
       // A logout on one worker reaches the other (Redis): every connection refuses the token.
       const tokens = tokensOf(await login(app.url));
       expect((await revoke(app.url, tokens.access)).status).toBe(200);
-      const afterLogout = await Promise.all(Array.from({ length: 8 }, () => fetch(`${app.url}/api/hello`, { headers: { authorization: `Bearer ${tokens.access}`, connection: 'close' } }).then((r) => r.status)));
+      const afterLogout = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          fetch(`${app.url}/api/hello`, { headers: { authorization: `Bearer ${tokens.access}`, connection: 'close' } }).then((r) => r.status),
+        ),
+      );
       expect(afterLogout).toEqual(Array(8).fill(401));
 
       // SIGHUP under load: new workers start, the old ones drain; not one request fails.

@@ -90,39 +90,43 @@ function sendRaw(url: string, rawHeaders: string[]): Promise<Reply> {
  */
 function sendSocket(url: string, request: string): Promise<Reply> {
   const { port } = new URL(url);
-  return within(REQUEST_TIMEOUT, `an answer to ${JSON.stringify(request.slice(0, 60))}`, new Promise<Reply>((resolve, reject) => {
-    const socket = connect(Number(port), '127.0.0.1');
-    let data = '';
-    const parse = (): Reply | undefined => {
-      const end = data.indexOf('\r\n\r\n');
-      if (end === -1) return undefined;
-      const [statusLine, ...lines] = data.slice(0, end).split('\r\n');
-      const headers = new Headers();
-      for (const line of lines) headers.append(line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1).trim());
-      const length = Number(headers.get('content-length') ?? 0);
-      if (data.length < end + 4 + length) return undefined;
-      const text = data.slice(end + 4, end + 4 + length);
-      let body: Record<string, unknown> = {};
-      try {
-        body = JSON.parse(text) as Record<string, unknown>;
-      } catch {
-        // asserted on by the caller
-      }
-      return { status: Number(statusLine!.split(' ')[1]), headers, text, body };
-    };
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => {
-      data += chunk;
-      const reply = parse();
-      if (reply !== undefined) {
-        socket.destroy();
-        resolve(reply);
-      }
-    });
-    socket.on('close', () => reject(new Error(`connection closed without a complete answer: ${JSON.stringify(data)}`)));
-    socket.on('error', () => undefined);
-    socket.once('connect', () => socket.write(request));
-  }));
+  return within(
+    REQUEST_TIMEOUT,
+    `an answer to ${JSON.stringify(request.slice(0, 60))}`,
+    new Promise<Reply>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1');
+      let data = '';
+      const parse = (): Reply | undefined => {
+        const end = data.indexOf('\r\n\r\n');
+        if (end === -1) return undefined;
+        const [statusLine, ...lines] = data.slice(0, end).split('\r\n');
+        const headers = new Headers();
+        for (const line of lines) headers.append(line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1).trim());
+        const length = Number(headers.get('content-length') ?? 0);
+        if (data.length < end + 4 + length) return undefined;
+        const text = data.slice(end + 4, end + 4 + length);
+        let body: Record<string, unknown> = {};
+        try {
+          body = JSON.parse(text) as Record<string, unknown>;
+        } catch {
+          // asserted on by the caller
+        }
+        return { status: Number(statusLine!.split(' ')[1]), headers, text, body };
+      };
+      socket.setEncoding('latin1');
+      socket.on('data', (chunk: string) => {
+        data += chunk;
+        const reply = parse();
+        if (reply !== undefined) {
+          socket.destroy();
+          resolve(reply);
+        }
+      });
+      socket.on('close', () => reject(new Error(`connection closed without a complete answer: ${JSON.stringify(data)}`)));
+      socket.on('error', () => undefined);
+      socket.once('connect', () => socket.write(request));
+    }),
+  );
 }
 
 /** A token of about 16 KiB (the most @jwtauth/core reads), signed with a key the app does not have. */
@@ -295,8 +299,20 @@ describe.each(frameworks)('examples/%s behind nginx', (fw) => {
       ['not HTTP', 'GARBAGE\r\n\r\n', 400, 'bad_request', undefined],
       ['two Host headers', head('GET /healthz HTTP/1.1', 'Host: 127.0.0.1\r\nHost: example.com\r\n'), 400, 'bad_request', undefined],
       ['unknown HTTP version', head('GET /healthz HTTP/2.0'), 400, 'bad_request', undefined],
-      ['header line over 32 KiB', head('GET /healthz HTTP/1.1', `Host: 127.0.0.1\r\nX-Padding: ${'p'.repeat(33 * 1024)}\r\n`), 431, 'headers_too_large', head('GET /healthz HTTP/1.1', `Host: 127.0.0.1\r\nX-Padding: ${'p'.repeat(70 * 1024)}\r\n`)],
-      ['request line over 32 KiB', head(`GET /healthz?${'q'.repeat(33 * 1024)} HTTP/1.1`), 431, 'headers_too_large', head(`GET /healthz?${'q'.repeat(70 * 1024)} HTTP/1.1`)],
+      [
+        'header line over 32 KiB',
+        head('GET /healthz HTTP/1.1', `Host: 127.0.0.1\r\nX-Padding: ${'p'.repeat(33 * 1024)}\r\n`),
+        431,
+        'headers_too_large',
+        head('GET /healthz HTTP/1.1', `Host: 127.0.0.1\r\nX-Padding: ${'p'.repeat(70 * 1024)}\r\n`),
+      ],
+      [
+        'request line over 32 KiB',
+        head(`GET /healthz?${'q'.repeat(33 * 1024)} HTTP/1.1`),
+        431,
+        'headers_too_large',
+        head(`GET /healthz?${'q'.repeat(70 * 1024)} HTTP/1.1`),
+      ],
       ['TRACE', head('TRACE /healthz HTTP/1.1'), 404, 'not_found', head('TRACE /healthz HTTP/1.1')],
       ['an internal error page', head('GET /_jwtauth/error/bad_request HTTP/1.1'), 404, 'not_found', head('GET /_jwtauth/error/bad_request HTTP/1.1')],
     ];
@@ -326,9 +342,13 @@ describe.each(frameworks)('examples/%s behind nginx', (fw) => {
     app.proc.child.kill('SIGTERM');
     // For DRAIN_DELAY_MS the app goes on answering: /healthz says it is draining (there is no
     // other instance here for nginx to try), the API still answers.
-    await within(5_000, 'the "draining" log line', (async () => {
-      while (!app.proc.output().includes('"type":"shutdown"')) await new Promise((resolve) => setTimeout(resolve, 10));
-    })());
+    await within(
+      5_000,
+      'the "draining" log line',
+      (async () => {
+        while (!app.proc.output().includes('"type":"shutdown"')) await new Promise((resolve) => setTimeout(resolve, 10));
+      })(),
+    );
     const draining = await call('healthz while draining', '/healthz');
     expect([draining.status, draining.text, draining.headers.get('retry-after')]).toEqual([503, '{"status":"draining"}', '1']);
     const servedWhileDraining = await call('hello while draining', '/api/hello', { bearer: fresh.body.access_token as string });

@@ -304,12 +304,13 @@ export async function startNginx(name: string, appPorts: readonly number[], apps
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     writeFileSync(join(dir, 'nginx.conf'), nginxConfig(dir, port, appPorts));
-    const proc = launch(`nginx for ${name}`, nginx, [
-      '-p', `${dir}/`,
-      '-e', `${dir}/error.log`,
-      '-c', `${dir}/nginx.conf`,
-      '-g', `daemon off; pid ${dir}/nginx.pid;`,
-    ], process.env, true);
+    const proc = launch(
+      `nginx for ${name}`,
+      nginx,
+      ['-p', `${dir}/`, '-e', `${dir}/error.log`, '-c', `${dir}/nginx.conf`, '-g', `daemon off; pid ${dir}/nginx.pid;`],
+      process.env,
+      true,
+    );
     const url = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + NGINX_START_TIMEOUT;
     let last = '';
@@ -318,7 +319,16 @@ export async function startNginx(name: string, appPorts: readonly number[], apps
         const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
         const text = await response.text();
         if (response.status === 200) {
-          return { proc, url, dir, errorLog: () => read('error.log'), accessLog: () => read('access.log').split('\n').filter((line) => line !== '') };
+          return {
+            proc,
+            url,
+            dir,
+            errorLog: () => read('error.log'),
+            accessLog: () =>
+              read('access.log')
+                .split('\n')
+                .filter((line) => line !== ''),
+          };
         }
         last = `${response.status} ${text}`;
       } catch (error) {

@@ -55,7 +55,17 @@ describe.each(harnesses)('$name adapter', (harness) => {
     const seen = await eventsOf(() => get(server.url, '/protected', token));
     expect(seen).toEqual({
       status: 401,
-      events: [{ type: 'auth.failed', code: 'token_expired', status: 401, reason: '"exp" claim timestamp check failed', alg: 'HS256', kid: 'k-1', iss: 'https://issuer.test' }],
+      events: [
+        {
+          type: 'auth.failed',
+          code: 'token_expired',
+          status: 401,
+          reason: '"exp" claim timestamp check failed',
+          alg: 'HS256',
+          kid: 'k-1',
+          iss: 'https://issuer.test',
+        },
+      ],
     });
     const logged = JSON.stringify(seen.events);
     for (const part of token.split('.')) expect(logged).not.toContain(part);
@@ -66,8 +76,12 @@ describe.each(harnesses)('$name adapter', (harness) => {
     const stranger = await sign({ iss: 'https://evil.test' });
     const first = await eventsOf(() => get(server.url, '/protected', forged));
     const second = await eventsOf(() => get(server.url, '/protected', stranger));
-    expect(first.events).toEqual([{ type: 'auth.failed', code: 'invalid_signature', status: 401, reason: 'signature verification failed', alg: 'HS256', iss: 'https://issuer.test' }]);
-    expect(second.events).toEqual([{ type: 'auth.failed', code: 'claim_invalid', status: 401, reason: 'unexpected "iss" claim value', alg: 'HS256', iss: 'https://evil.test' }]);
+    expect(first.events).toEqual([
+      { type: 'auth.failed', code: 'invalid_signature', status: 401, reason: 'signature verification failed', alg: 'HS256', iss: 'https://issuer.test' },
+    ]);
+    expect(second.events).toEqual([
+      { type: 'auth.failed', code: 'claim_invalid', status: 401, reason: 'unexpected "iss" claim value', alg: 'HS256', iss: 'https://evil.test' },
+    ]);
   });
 
   it('reports a guard refusal with the scope that was missing', async () => {

@@ -219,7 +219,11 @@ interface Exchange {
  * `within` ms have passed. Never waits longer: a server that holds the connection shows as
  * `closed: false`.
  */
-function exchange(base: string, write: (socket: Socket) => void, { until = 'answer', within = 5_000 }: { until?: 'answer' | 'close'; within?: number } = {}): Promise<Exchange> {
+function exchange(
+  base: string,
+  write: (socket: Socket) => void,
+  { until = 'answer', within = 5_000 }: { until?: 'answer' | 'close'; within?: number } = {},
+): Promise<Exchange> {
   const { port } = new URL(base);
   return new Promise((resolve) => {
     const started = Date.now();
@@ -303,7 +307,10 @@ async function keptAlive(base: string) {
     async request(text: string): Promise<Reply> {
       data = '';
       socket.write(text);
-      return vi.waitFor(() => parseAnswer(data) ?? Promise.reject(new Error(`no complete answer yet: ${JSON.stringify(data)}`)), { timeout: 5_000, interval: 10 });
+      return vi.waitFor(() => parseAnswer(data) ?? Promise.reject(new Error(`no complete answer yet: ${JSON.stringify(data)}`)), {
+        timeout: 5_000,
+        interval: 10,
+      });
     },
   };
 }
@@ -492,8 +499,18 @@ describe.each(frameworks)('examples/%s', (fw) => {
       ['no Host header', 400, 'bad_request', 'GET /healthz HTTP/1.1\r\n\r\n'],
       ['two Host headers', 400, 'bad_request', 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: example.com\r\n\r\n'],
       ['a Host with userinfo', 400, 'bad_request', 'GET /healthz HTTP/1.1\r\nHost: user@127.0.0.1\r\n\r\n'],
-      ['a media type that does not parse', 400, 'invalid_json', 'POST /api/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ;;\r\nContent-Length: 2\r\n\r\n{}'],
-      ['a media type that does not parse, on no route', 404, 'not_found', 'POST /nope HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: json\r\nContent-Length: 2\r\n\r\n{}'],
+      [
+        'a media type that does not parse',
+        400,
+        'invalid_json',
+        'POST /api/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ;;\r\nContent-Length: 2\r\n\r\n{}',
+      ],
+      [
+        'a media type that does not parse, on no route',
+        404,
+        'not_found',
+        'POST /nope HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: json\r\nContent-Length: 2\r\n\r\n{}',
+      ],
       ['a request line that is not HTTP', 400, 'bad_request', 'GET /healthz HTTP/1.1 please\r\nHost: 127.0.0.1\r\n\r\n'],
       ['an unknown Transfer-Encoding', 400, 'bad_request', 'POST /api/token HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: zip\r\n\r\n'],
       ['headers over 64 KiB', 431, 'headers_too_large', `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: ${'p'.repeat(70 * 1024)}\r\n\r\n`],
@@ -541,7 +558,9 @@ describe.each(frameworks)('examples/%s', (fw) => {
       expect(server.stdout()).not.toContain(token.split('.')[1]);
 
       await send(server.url, '/api/hello', {});
-      await vi.waitFor(() => expect(logLines(server.stdout())).toContainEqual(expect.objectContaining({ level: 30, code: 'missing_token', reason: expect.any(String) })));
+      await vi.waitFor(() =>
+        expect(logLines(server.stdout())).toContainEqual(expect.objectContaining({ level: 30, code: 'missing_token', reason: expect.any(String) })),
+      );
     });
 
     it('greets alice on /api/hello, refuses her /api/admin with 403, welcomes admin', async () => {
@@ -569,7 +588,13 @@ describe.each(frameworks)('examples/%s', (fw) => {
       const refreshed = await call('refresh', '/api/token/refresh', { body: JSON.stringify({ refresh_token: first.refresh }) });
       expect(refreshed.status).toBe(200);
       expect(refreshed.headers.get('cache-control')).toBe('no-store');
-      expect(masked(refreshed.text)).toEqual({ access_token: '<jwt>', token_type: 'Bearer', expires_in: 300, refresh_token: '<jwt>', refresh_expires_in: 86400 });
+      expect(masked(refreshed.text)).toEqual({
+        access_token: '<jwt>',
+        token_type: 'Bearer',
+        expires_in: 300,
+        refresh_token: '<jwt>',
+        refresh_expires_in: 86400,
+      });
       const second = tokensOf(refreshed);
       expect(second.refresh).not.toBe(first.refresh);
       expect(second.access).not.toBe(first.access);
@@ -577,7 +602,9 @@ describe.each(frameworks)('examples/%s', (fw) => {
 
       // REUSE_INTERVAL (10 s by default): a second tab refreshing with the same token at the same
       // time is not a thief. Its answer is of the same generation, and both answers work.
-      const again = await call('previous refresh token again, within the reuse interval', '/api/token/refresh', { body: JSON.stringify({ refresh_token: first.refresh }) });
+      const again = await call('previous refresh token again, within the reuse interval', '/api/token/refresh', {
+        body: JSON.stringify({ refresh_token: first.refresh }),
+      });
       expect(again.status).toBe(200);
       const third = tokensOf(again);
       expect(decodeJwt(third.refresh).gen).toBe(decodeJwt(second.refresh).gen);
@@ -758,7 +785,10 @@ describe.each(frameworks)('examples/%s', (fw) => {
 
   describe('login throttling (the defaults)', () => {
     it('answers 429 with Retry-After after 5 wrong passwords for a username, and after 20 logins a minute from one address', async () => {
-      const server = await start(fw, envWith({ PORT: '0', HOST: '127.0.0.1', JWT_SECRET: SECRET, LOGIN_LIMIT_PER_ADDRESS: '', LOGIN_FAILURES_PER_USERNAME: '' }));
+      const server = await start(
+        fw,
+        envWith({ PORT: '0', HOST: '127.0.0.1', JWT_SECRET: SECRET, LOGIN_LIMIT_PER_ADDRESS: '', LOGIN_FAILURES_PER_USERNAME: '' }),
+      );
       try {
         const attempt = (username: string, password: string) => send(server.url, '/api/token', { body: JSON.stringify({ username, password }) });
         const wrong = [];
@@ -814,7 +844,10 @@ describe.each(frameworks)('examples/%s', (fw) => {
       const server = await start(fw, envWith({ PORT: '0', HOST: '127.0.0.1', JWT_SECRET: SECRET, HEADERS_TIMEOUT_MS: '1000', REQUEST_TIMEOUT_MS: '2000' }));
       try {
         const headerLines = ['GET /healthz HTTP/1.1\r\n', ...Array.from({ length: 100 }, (_, i) => `X-Slow-${i}: 1\r\n`)];
-        const bodyBytes = ['POST /api/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n', ...'{"username":"alice","password":"alice-password","x":"'.split('')];
+        const bodyBytes = [
+          'POST /api/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n',
+          ...'{"username":"alice","password":"alice-password","x":"'.split(''),
+        ];
         // Held for 35 s and more before Node checked its connections often enough; now within
         // the timeouts and a second of checking (generous bounds below).
         const results = await Promise.all([
@@ -847,9 +880,14 @@ describe.each(frameworks)('examples/%s', (fw) => {
         const idle = [1, 2, 3].map(() => exchange(server.url, () => undefined, { until: 'close', within: 10_000 }));
         // Let the server accept the three before the fourth comes: there is no way to ask it.
         await new Promise((resolve) => setTimeout(resolve, 500));
-        const refused = await exchange(server.url, (socket) => socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'), { until: 'close', within: 2_000 });
+        const refused = await exchange(server.url, (socket) => socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'), {
+          until: 'close',
+          within: 2_000,
+        });
         expect(refused).toMatchObject({ closed: true, data: '' });
-        await vi.waitFor(() => expect(logLines(server.stdout())).toContainEqual(expect.objectContaining({ level: 40, type: 'connection.dropped', maxConnections: 3 })));
+        await vi.waitFor(() =>
+          expect(logLines(server.stdout())).toContainEqual(expect.objectContaining({ level: 40, type: 'connection.dropped', maxConnections: 3 })),
+        );
         // The idle three are cut off by the headers timeout, and the server answers again.
         for (const result of await Promise.all(idle)) expect(parseAnswer(result.data)?.status).toBe(408);
         expect((await send(server.url, '/healthz', {})).body).toEqual({ status: 'ok' });
@@ -916,7 +954,9 @@ describe.each(frameworks)('examples/%s', (fw) => {
         void inFlight.then(() => (finished = true));
 
         server.child.kill('SIGTERM');
-        await vi.waitFor(() => expect(logLines(server.stdout())).toContainEqual(expect.objectContaining({ type: 'shutdown', signal: 'SIGTERM', drainDelayMs: 500 })));
+        await vi.waitFor(() =>
+          expect(logLines(server.stdout())).toContainEqual(expect.objectContaining({ type: 'shutdown', signal: 'SIGTERM', drainDelayMs: 500 })),
+        );
         // Draining: a new connection is still answered; /healthz tells load balancers to go elsewhere.
         const health = await sendRaw(server.url, 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', 'close');
         expect([health.status, health.body, health.headers.get('connection'), health.closed]).toEqual([503, { status: 'draining' }, 'close', true]);
@@ -1044,7 +1084,11 @@ describe('with the default timeouts', () => {
       const lines = ['GET /healthz HTTP/1.1\r\n', ...Array.from({ length: 60 }, (_, i) => `X-Slow-${i}: 1\r\n`)];
       const results = await Promise.all(servers.map((server) => exchange(server.url, dribble(lines, 1_000), { until: 'close', within: 15_000 })));
       for (const [i, result] of results.entries()) {
-        expect({ fw: frameworks[i], closed: result.closed, status: parseAnswer(result.data)?.status }).toEqual({ fw: frameworks[i], closed: true, status: 408 });
+        expect({ fw: frameworks[i], closed: result.closed, status: parseAnswer(result.data)?.status }).toEqual({
+          fw: frameworks[i],
+          closed: true,
+          status: 408,
+        });
       }
     } finally {
       for (const server of servers) server.child.kill('SIGKILL');
@@ -1061,7 +1105,9 @@ describe('with REDIS_URL', () => {
       const sessions = await Promise.all(
         servers.map(async (server) => {
           // It waited (REDIS_STARTUP_WAIT_MS, 5 s) for Redis, then started anyway, and said so.
-          expect(logLines(server.stdout())).toContainEqual(expect.objectContaining({ level: 50, type: 'store', store: 'redis', msg: expect.stringMatching(/did not answer within 5000 ms/) }));
+          expect(logLines(server.stdout())).toContainEqual(
+            expect.objectContaining({ level: 50, type: 'store', store: 'redis', msg: expect.stringMatching(/did not answer within 5000 ms/) }),
+          );
           expect((await send(server.url, '/healthz', {})).status).toBe(200);
           // Logging in needs no store; checking the token it gave does.
           const login = await send(server.url, '/api/token', { body: '{"username":"alice","password":"alice-password"}' });
@@ -1073,7 +1119,12 @@ describe('with REDIS_URL', () => {
             await send(server.url, '/api/token/refresh', { body: JSON.stringify({ refresh_token: refresh }) }),
             await send(server.url, '/api/token/revoke', { body: JSON.stringify({ token: refresh }) }),
           ]) {
-            expect({ status: reply.status, retryAfter: reply.headers.get('retry-after'), type: reply.headers.get('content-type'), code: reply.body.code }).toEqual({
+            expect({
+              status: reply.status,
+              retryAfter: reply.headers.get('retry-after'),
+              type: reply.headers.get('content-type'),
+              code: reply.body.code,
+            }).toEqual({
               status: 503,
               retryAfter: '5',
               type: expect.stringMatching(JSON_TYPE),

@@ -30,9 +30,13 @@ async function start(options: ExpressJwtAuthOptions, names: string[]): Promise<s
   app.get('/admin', requireScopes('admin'), (_req, res) => {
     res.json({ ok: true });
   });
-  app.get('/acme', requireClaims((payload) => payload.tenant === 'acme'), (_req, res) => {
-    res.json({ ok: true });
-  });
+  app.get(
+    '/acme',
+    requireClaims((payload) => payload.tenant === 'acme'),
+    (_req, res) => {
+      res.json({ ok: true });
+    },
+  );
   server = await listen(createServer(app));
   return server.url;
 }
@@ -54,7 +58,10 @@ describe('requestProperty and userProperty', () => {
 
   it('default to req.auth and req.user', async () => {
     const url = await start({ secret: HS_SECRET }, ['auth', 'user']);
-    const body = (await (await fetch(`${url}/seen`, { headers: await bearer({ sub: 'bob' }) })).json()) as Record<string, { payload?: { sub: string }; sub?: string }>;
+    const body = (await (await fetch(`${url}/seen`, { headers: await bearer({ sub: 'bob' }) })).json()) as Record<
+      string,
+      { payload?: { sub: string }; sub?: string }
+    >;
     expect(body.auth?.payload?.sub).toBe('bob');
     expect(body.user?.sub).toBe('bob');
   });
@@ -104,11 +111,35 @@ describe('requestProperty and userProperty', () => {
   });
 
   it.each([
-    ['__proto__'], ['constructor'], ['prototype'], ['toString'], ['hasOwnProperty'],
-    ['body'], ['params'], ['query'], ['headers'], ['res'], ['app'], ['url'], ['method'], ['socket'], ['next'],
-    ['signedCookies'], ['cookies'], ['secret'], ['authError'], ['on'], ['pipe'], ['get'],
+    ['__proto__'],
+    ['constructor'],
+    ['prototype'],
+    ['toString'],
+    ['hasOwnProperty'],
+    ['body'],
+    ['params'],
+    ['query'],
+    ['headers'],
+    ['res'],
+    ['app'],
+    ['url'],
+    ['method'],
+    ['socket'],
+    ['next'],
+    ['signedCookies'],
+    ['cookies'],
+    ['secret'],
+    ['authError'],
+    ['on'],
+    ['pipe'],
+    ['get'],
     // Node's per-request fields, and the underscore state of Node, Express and body-parser 1.
-    ['_readableState'], ['_consuming'], ['_dumped'], ['joinDuplicateHeaders'], ['_body'], ['_jwt'],
+    ['_readableState'],
+    ['_consuming'],
+    ['_dumped'],
+    ['joinDuplicateHeaders'],
+    ['_body'],
+    ['_jwt'],
   ])('refuses %s as requestProperty or userProperty at creation', (name) => {
     expect(() => jwtAuth({ secret: HS_SECRET, requestProperty: name })).toThrow(TypeError);
     expect(() => jwtAuth({ secret: HS_SECRET, requestProperty: name })).toThrow(/"requestProperty" cannot be/);

@@ -88,7 +88,13 @@ describe.each(majors)('%s: hook: false', (_name, createApp) => {
     const reference = await hookApp();
     const app = createApp();
     await app.register(jwtAuth, { ...options, hook: false });
-    app.route({ method: ['GET', 'HEAD'], url: '/private', exposeHeadRoute: false, onRequest: app.jwtAuthenticate, handler: async (request) => ({ sub: request.auth?.payload.sub }) });
+    app.route({
+      method: ['GET', 'HEAD'],
+      url: '/private',
+      exposeHeadRoute: false,
+      onRequest: app.jwtAuthenticate,
+      handler: async (request) => ({ sub: request.auth?.payload.sub }),
+    });
     const url = await listen(app);
     for (const failure of await failures()) {
       const init = { method: failure.method, headers: failure.headers };
@@ -111,7 +117,10 @@ describe.each(majors)('%s: hook: false', (_name, createApp) => {
     });
     const url = await listen(app);
     expect((await wire(`${url}/pre`, { headers: bearer(await sign({ scope: 'read' })) })).status).toBe(403);
-    expect(await wire(`${url}/pre`, { headers: bearer(await sign({ scope: 'admin read' })) })).toMatchObject({ status: 200, body: '{"scopes":["admin","read"]}' });
+    expect(await wire(`${url}/pre`, { headers: bearer(await sign({ scope: 'admin read' })) })).toMatchObject({
+      status: 200,
+      body: '{"scopes":["admin","read"]}',
+    });
     expect(JSON.parse((await wire(`${url}/scoped`)).body)).toMatchObject({ code: 'missing_token' });
     expect((await wire(`${url}/scoped`, { headers: bearer(await sign({ sub: 'bob' })) })).body).toBe('{"sub":"bob"}');
   });
@@ -182,7 +191,13 @@ describe.each(majors)('%s: hook: false', (_name, createApp) => {
   it('an exception of your own hook reaches the error handler unchanged', async () => {
     const app = createApp();
     app.setErrorHandler((error, _request, reply) => reply.code(500).send({ message: (error as Error).message }));
-    await app.register(jwtAuth, { ...options, hook: false, resolveUser: () => { throw new Error('database down'); } });
+    await app.register(jwtAuth, {
+      ...options,
+      hook: false,
+      resolveUser: () => {
+        throw new Error('database down');
+      },
+    });
     app.get('/a', { onRequest: app.jwtAuthenticate }, async () => 'ok');
     app.get('/b', async (request) => request.jwtVerify());
     const url = await listen(app);
@@ -238,7 +253,9 @@ describe.each(majors)('%s: namespaces', (_name, createApp) => {
     expect(JSON.parse((await wire(`${url}/both`, { headers: access })).body)).toMatchObject({ code: 'missing_token' });
     const swapped = await wire(`${url}/both`, { headers: { ...access, 'x-partner-token': await sign({ sub: 'acme' }) } });
     expect(JSON.parse(swapped.body)).toMatchObject({ code: 'invalid_signature' });
-    expect(JSON.parse((await wire(`${url}/both`, { headers: { 'x-partner-token': await sign({ sub: 'acme' }, { key: other }) } })).body)).toMatchObject({ code: 'missing_token' });
+    expect(JSON.parse((await wire(`${url}/both`, { headers: { 'x-partner-token': await sign({ sub: 'acme' }, { key: other }) } })).body)).toMatchObject({
+      code: 'missing_token',
+    });
   });
 });
 
@@ -286,11 +303,17 @@ describe('registration: hook and namespace are checked when the plugin loads', (
 
   it('hook: false without namespaces in sibling scopes: each scope verifies with its own configuration', async () => {
     const app = Fastify();
-    for (const [prefix, secret] of [['/a', HS_SECRET], ['/b', OTHER_SECRET]] as const) {
-      await app.register(async (scope) => {
-        await scope.register(jwtAuth, { secret, hook: false });
-        scope.get('/me', { onRequest: scope.jwtAuthenticate }, async (request) => ({ sub: request.auth?.payload.sub }));
-      }, { prefix });
+    for (const [prefix, secret] of [
+      ['/a', HS_SECRET],
+      ['/b', OTHER_SECRET],
+    ] as const) {
+      await app.register(
+        async (scope) => {
+          await scope.register(jwtAuth, { secret, hook: false });
+          scope.get('/me', { onRequest: scope.jwtAuthenticate }, async (request) => ({ sub: request.auth?.payload.sub }));
+        },
+        { prefix },
+      );
     }
     const url = await listen(app);
     expect((await wire(`${url}/a/me`, { headers: bearer(await sign({ sub: 'a' })) })).body).toBe('{"sub":"a"}');
@@ -339,14 +362,18 @@ describe('review fixes: body tokens on demand, guards, Fastify register options'
     const app = Fastify();
     await app.register(jwtAuth, { secret: HS_SECRET, credentialsRequired: false });
     const forged = { token: 'x', header: { alg: 'HS256' }, payload: { sub: 'mallory' }, scopes: ['admin'] };
-    app.get('/admin', {
-      preHandler: [
-        async (request) => {
-          request.auth = forged;
-        },
-        requireScopes('admin'),
-      ],
-    }, async () => ({ ok: true }));
+    app.get(
+      '/admin',
+      {
+        preHandler: [
+          async (request) => {
+            request.auth = forged;
+          },
+          requireScopes('admin'),
+        ],
+      },
+      async () => ({ ok: true }),
+    );
     const url = await listen(app);
     expect((await wire(`${url}/admin`)).status).toBe(401);
     expect((await wire(`${url}/admin`, { headers: bearer(await sign({ scope: 'read' })) })).status).toBe(403);

@@ -33,8 +33,18 @@ describe('a form-body token in a Fetch request without Content-Length', () => {
 
   it('is read from a streamed body', async () => {
     const form = new TextEncoder().encode(`access_token=${await token()}`);
-    const body = new ReadableStream<Uint8Array>({ start: (controller) => { controller.enqueue(form); controller.close(); } });
-    const request = new Request('http://api.test/notes', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body, duplex: 'half' } as RequestInit);
+    const body = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        controller.enqueue(form);
+        controller.close();
+      },
+    });
+    const request = new Request('http://api.test/notes', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+      duplex: 'half',
+    } as RequestInit);
     const response = await app().request(request);
     expect([response.status, await response.json()]).toEqual([200, { sub: 'alice' }]);
   });

@@ -55,10 +55,11 @@ async function serve(handler: Parameters<typeof createServer>[1]): Promise<{ url
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -128,13 +129,10 @@ export interface SignOptions {
 export function sign(claims: JWTPayload & Record<string, unknown>, options: SignOptions = {}): Promise<string> {
   const alg = options.alg ?? 'HS256';
   const defaults = options.bare ? {} : { iat: now(), exp: now() + 300 };
-  return new SignJWT({ sub: 'user-1', ...defaults, ...claims })
-    .setProtectedHeader({ alg, ...options.header })
-    .sign(options.key ?? hsKey);
+  return new SignJWT({ sub: 'user-1', ...defaults, ...claims }).setProtectedHeader({ alg, ...options.header }).sign(options.key ?? hsKey);
 }
 
-const b64url = (value: string | Uint8Array) =>
-  Buffer.from(typeof value === 'string' ? Buffer.from(value) : value).toString('base64url');
+const b64url = (value: string | Uint8Array) => Buffer.from(typeof value === 'string' ? Buffer.from(value) : value).toString('base64url');
 
 /** Signs a payload given as JSON text (HS256 with {@link HS_SECRET}), for claims an object cannot hold, such as an own `__proto__`. */
 export function signRaw(payload: string): Promise<string> {
@@ -148,7 +146,5 @@ export function rawToken(header: unknown, payload: unknown, signature = ''): str
 
 /** An HS256 token whose HMAC key is the text of a public key: the classic key-confusion attack. */
 export function signWithText(claims: JWTPayload, text: string): Promise<string> {
-  return new SignJWT({ sub: 'user-1', iat: now(), exp: now() + 300, ...claims })
-    .setProtectedHeader({ alg: 'HS256' })
-    .sign(new TextEncoder().encode(text));
+  return new SignJWT({ sub: 'user-1', iat: now(), exp: now() + 300, ...claims }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(text));
 }

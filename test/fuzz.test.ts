@@ -13,15 +13,7 @@ import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HS_SECRET, now, sign } from './fixtures.js';
-import {
-  B64TOKEN,
-  comparable,
-  contractViolation,
-  expectAuthorization,
-  expectLocations,
-  type Expected,
-  type LocationsInput,
-} from './fuzz-model.js';
+import { B64TOKEN, comparable, contractViolation, expectAuthorization, expectLocations, type Expected, type LocationsInput } from './fuzz-model.js';
 import { harnesses, type AnyOptions, type RunningServer } from './harness/index.js';
 import { sendRaw, type RawRequest } from './raw-http.js';
 
@@ -112,7 +104,13 @@ const authorizationValue = fc.oneof(
         ows,
         fc.constantFrom('Bearer', 'bearer', 'BEARER', 'bEaReR', 'Basic', 'Bearerx', 'DPoP', '', '\xa0Bearer'),
         fc.constantFrom(' ', ' ', '   ', '\t', ' \t', '', '\xa0', ','),
-        fc.oneof(fc.constant(VALID), fc.constant(OTHER), junk(), junk(6).map((j) => VALID + j), junk(6).map((j) => j + VALID)),
+        fc.oneof(
+          fc.constant(VALID),
+          fc.constant(OTHER),
+          junk(),
+          junk(6).map((j) => VALID + j),
+          junk(6).map((j) => j + VALID),
+        ),
         fc.oneof(ows, fc.constantFrom('\xa0', ',', ', ', ', Bearer x')),
       )
       .map((parts) => parts.join(''))
@@ -123,7 +121,12 @@ const authorizationValue = fc.oneof(
   {
     weight: 1,
     arbitrary: fc
-      .tuple(fc.constantFrom('Bearer ', 'Basic ', ''), fc.constantFrom(',', ', ', ' ,', ' ', '\t', 'a=', '=,', ', Bearer', ',a b'), fc.integer({ min: 100, max: 4000 }), junk(4))
+      .tuple(
+        fc.constantFrom('Bearer ', 'Basic ', ''),
+        fc.constantFrom(',', ', ', ' ,', ' ', '\t', 'a=', '=,', ', Bearer', ',a b'),
+        fc.integer({ min: 100, max: 4000 }),
+        junk(4),
+      )
       // About 4 KB a line: three of them stay under Node's 16 KiB header limit (else a 431).
       .map(([scheme, unit, length, end]) => scheme + unit.repeat(Math.ceil(length / unit.length)) + end),
   },
@@ -138,7 +141,12 @@ const tokenValue = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom('', '""', '"', '=', 'a.b.c') },
 );
 const cookiePair = fc.oneof(
-  { weight: 5, arbitrary: fc.tuple(fc.constantFrom(NAME, NAME, ` ${NAME}`, `${NAME}\t`, 'Access_Token', `${NAME}2`, 'theme', '', `\xa0${NAME}`), tokenValue).map(([n, v]) => `${n}=${v}`) },
+  {
+    weight: 5,
+    arbitrary: fc
+      .tuple(fc.constantFrom(NAME, NAME, ` ${NAME}`, `${NAME}\t`, 'Access_Token', `${NAME}2`, 'theme', '', `\xa0${NAME}`), tokenValue)
+      .map(([n, v]) => `${n}=${v}`),
+  },
   { weight: 1, arbitrary: fc.constantFrom(NAME, 'theme', '', ';') },
 );
 const cookieLine = fc
@@ -161,7 +169,13 @@ const queryParam = fc.oneof(
     arbitrary: fc
       .tuple(
         fc.constantFrom(NAME, NAME, 'access%5Ftoken', 'access_token%20', 'ACCESS_TOKEN', 'a', '', 'access_token[]', 'access+token'),
-        fc.oneof(fc.constant(VALID), percentEncodedValid, fc.constant(OTHER), fc.string({ unit: queryChar, maxLength: 12 }), fc.constantFrom('', '%', '%zz', '+', '%2C')),
+        fc.oneof(
+          fc.constant(VALID),
+          percentEncodedValid,
+          fc.constant(OTHER),
+          fc.string({ unit: queryChar, maxLength: 12 }),
+          fc.constantFrom('', '%', '%zz', '+', '%2C'),
+        ),
       )
       .map(([n, v]) => `${n}=${v}`),
   },
@@ -193,7 +207,11 @@ const shapedToken: fc.Arbitrary<{ token: string; signed: boolean }> = fc.oneof(
   fc.array(b64url(40), { minLength: 1, maxLength: 5 }).map((segments) => ({ token: segments.join('.'), signed: false })),
   // Signed and current, with arbitrary extra claims (prototype keys too): many of these pass.
   fc
-    .dictionary(fc.oneof(fc.string(), fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'scope', 'scp', 'aud', 'token_type')), fc.jsonValue(), { maxKeys: 5 })
+    .dictionary(
+      fc.oneof(fc.string(), fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'scope', 'scp', 'aud', 'token_type')),
+      fc.jsonValue(),
+      { maxKeys: 5 },
+    )
     .map((claims) => ({ token: hmacToken({ alg: 'HS256' }, { sub: 'user-1', iat: now(), exp: now() + 3600, ...claims }), signed: true })),
   fc
     .tuple(
@@ -248,7 +266,11 @@ type Mutation =
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('flip-char' as const), index: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
-  fc.record({ kind: fc.constant('replace' as const), index: fc.nat(), char: fc.oneof(fc.constantFrom(...B64URL, '.', '=', '+', '/', '~', ' ', '\t', ',', ';', '"', '%', '\xa0', '\xe9'), anyByte) }),
+  fc.record({
+    kind: fc.constant('replace' as const),
+    index: fc.nat(),
+    char: fc.oneof(fc.constantFrom(...B64URL, '.', '=', '+', '/', '~', ' ', '\t', ',', ';', '"', '%', '\xa0', '\xe9'), anyByte),
+  }),
   fc.record({ kind: fc.constant('flip-byte' as const), segment: fc.integer({ min: 0, max: 2 }), index: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
   fc.record({ kind: fc.constant('respell' as const), segment: fc.integer({ min: 0, max: 2 }), pick: fc.nat() }),
 );
@@ -291,59 +313,112 @@ function mutate(token: string, m: Mutation): string {
 // Properties
 
 describe(`fuzzing all ${harnesses.length} adapters over HTTP`, () => {
-  it('answers arbitrary Authorization lines (none, one or several, empty ones too) per the contract, alike everywhere', async () => {
-    const knownCases: Array<[Array<[string, string]>]> = [
-      [[['Authorization', `Bearer ${VALID}`], ['Authorization', '']]],
-      [[['Authorization', ''], ['Authorization', `Bearer ${VALID}`]]],
-      [[['Authorization', ''], ['Authorization', '']]],
-      [[['Authorization', `Bearer ${VALID}`], ['Authorization', '@@']]],
-      [[['Authorization', `Bearer ${VALID}\xa0`]]],
-      [[['Authorization', `\xa0Bearer ${VALID}`]]],
-    ];
-    await fc.assert(
-      fc.asyncProperty(fc.oneof(authorizationLine.map((line) => [line]), fc.array(authorizationLine, { maxLength: 3 })), async (lines) => {
-        await check('header', { target: '/protected', headers: lines }, expectAuthorization(lines.map(([, value]) => value), VALID));
-      }),
-      runs(NUM_RUNS.header, knownCases),
-    );
-  }, TIMEOUT);
+  it(
+    'answers arbitrary Authorization lines (none, one or several, empty ones too) per the contract, alike everywhere',
+    async () => {
+      const knownCases: Array<[Array<[string, string]>]> = [
+        [
+          [
+            ['Authorization', `Bearer ${VALID}`],
+            ['Authorization', ''],
+          ],
+        ],
+        [
+          [
+            ['Authorization', ''],
+            ['Authorization', `Bearer ${VALID}`],
+          ],
+        ],
+        [
+          [
+            ['Authorization', ''],
+            ['Authorization', ''],
+          ],
+        ],
+        [
+          [
+            ['Authorization', `Bearer ${VALID}`],
+            ['Authorization', '@@'],
+          ],
+        ],
+        [[['Authorization', `Bearer ${VALID}\xa0`]]],
+        [[['Authorization', `\xa0Bearer ${VALID}`]]],
+      ];
+      await fc.assert(
+        fc.asyncProperty(
+          fc.oneof(
+            authorizationLine.map((line) => [line]),
+            fc.array(authorizationLine, { maxLength: 3 }),
+          ),
+          async (lines) => {
+            await check(
+              'header',
+              { target: '/protected', headers: lines },
+              expectAuthorization(
+                lines.map(([, value]) => value),
+                VALID,
+              ),
+            );
+          },
+        ),
+        runs(NUM_RUNS.header, knownCases),
+      );
+    },
+    TIMEOUT,
+  );
 
-  it('answers arbitrary cookies and query strings (with and without a header) per the contract, alike everywhere', async () => {
-    const knownCases: Array<[LocationsInput]> = [
-      [{ authorization: [], cookies: [`${NAME}=${VALID}\xa0`], query: '' }],
-      [{ authorization: [], cookies: [`${NAME}=${VALID}`, 'theme=dark'], query: '' }],
-      [{ authorization: [], cookies: ['theme=dark', `${NAME}=${VALID}`], query: `${NAME}=` }],
-    ];
-    await fc.assert(
-      fc.asyncProperty(locationsInput, async (input) => {
-        const request: RawRequest = {
-          target: input.query === '' ? '/protected' : `/protected?${input.query}`,
-          headers: [...input.authorization.map((v) => ['Authorization', v] as const), ...input.cookies.map((v) => ['Cookie', v] as const)],
-        };
-        await check('locations', request, expectLocations(input, NAME, VALID));
-      }),
-      runs(NUM_RUNS.locations, knownCases),
-    );
-  }, TIMEOUT);
+  it(
+    'answers arbitrary cookies and query strings (with and without a header) per the contract, alike everywhere',
+    async () => {
+      const knownCases: Array<[LocationsInput]> = [
+        [{ authorization: [], cookies: [`${NAME}=${VALID}\xa0`], query: '' }],
+        [{ authorization: [], cookies: [`${NAME}=${VALID}`, 'theme=dark'], query: '' }],
+        [{ authorization: [], cookies: ['theme=dark', `${NAME}=${VALID}`], query: `${NAME}=` }],
+      ];
+      await fc.assert(
+        fc.asyncProperty(locationsInput, async (input) => {
+          const request: RawRequest = {
+            target: input.query === '' ? '/protected' : `/protected?${input.query}`,
+            headers: [...input.authorization.map((v) => ['Authorization', v] as const), ...input.cookies.map((v) => ['Cookie', v] as const)],
+          };
+          await check('locations', request, expectLocations(input, NAME, VALID));
+        }),
+        runs(NUM_RUNS.locations, knownCases),
+      );
+    },
+    TIMEOUT,
+  );
 
-  it('answers token-shaped strings with 401 invalid_token (or 200 when one is correctly signed and its claims hold), alike everywhere', async () => {
-    await fc.assert(
-      fc.asyncProperty(shapedToken, async ({ token, signed }) => {
-        const expected: Expected = !B64TOKEN.test(token) ? { kind: 'code', code: 'malformed_header' } : signed ? { kind: 'ok-or-401' } : { kind: 'status', status: 401 };
-        await check('header', { target: '/protected', headers: [['Authorization', `Bearer ${token}`]] }, expected, token);
-      }),
-      runs(NUM_RUNS.shaped),
-    );
-  }, TIMEOUT);
+  it(
+    'answers token-shaped strings with 401 invalid_token (or 200 when one is correctly signed and its claims hold), alike everywhere',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(shapedToken, async ({ token, signed }) => {
+          const expected: Expected = !B64TOKEN.test(token)
+            ? { kind: 'code', code: 'malformed_header' }
+            : signed
+              ? { kind: 'ok-or-401' }
+              : { kind: 'status', status: 401 };
+          await check('header', { target: '/protected', headers: [['Authorization', `Bearer ${token}`]] }, expected, token);
+        }),
+        runs(NUM_RUNS.shaped),
+      );
+    },
+    TIMEOUT,
+  );
 
-  it('never accepts a valid token with one bit flipped or one character changed, and answers alike everywhere', async () => {
-    await fc.assert(
-      fc.asyncProperty(mutation, async (m) => {
-        const changed = mutate(VALID, m);
-        fc.pre(changed !== VALID);
-        await check('header', { target: '/protected', headers: [['Authorization', `Bearer ${changed}`]] }, expectAuthorization([`Bearer ${changed}`], VALID));
-      }),
-      runs<[Mutation]>(NUM_RUNS.mutated, [[{ kind: 'respell', segment: 2, pick: 0 }]]),
-    );
-  }, TIMEOUT);
+  it(
+    'never accepts a valid token with one bit flipped or one character changed, and answers alike everywhere',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(mutation, async (m) => {
+          const changed = mutate(VALID, m);
+          fc.pre(changed !== VALID);
+          await check('header', { target: '/protected', headers: [['Authorization', `Bearer ${changed}`]] }, expectAuthorization([`Bearer ${changed}`], VALID));
+        }),
+        runs<[Mutation]>(NUM_RUNS.mutated, [[{ kind: 'respell', segment: 2, pick: 0 }]]),
+      );
+    },
+    TIMEOUT,
+  );
 });

@@ -30,13 +30,15 @@ describe('variables', () => {
   it('sets the auth, the user and the failure reason under the names given, and nothing under the defaults', async () => {
     const app = new Hono()
       .use('*', jwtAuth({ secret: HS_SECRET, passthrough: true, variables: { auth: 'token', user: 'account', authError: 'whyNot' } }))
-      .get('/', (c) => c.json({
-        token: c.get('token')?.payload.sub ?? null,
-        account: c.get('account')?.sub ?? null,
-        whyNot: c.get('whyNot')?.code ?? null,
-        // Every variable of the request: the defaults stay unset, and nothing hidden appears.
-        names: Object.keys(c.var).sort(),
-      }));
+      .get('/', (c) =>
+        c.json({
+          token: c.get('token')?.payload.sub ?? null,
+          account: c.get('account')?.sub ?? null,
+          whyNot: c.get('whyNot')?.code ?? null,
+          // Every variable of the request: the defaults stay unset, and nothing hidden appears.
+          names: Object.keys(c.var).sort(),
+        }),
+      );
     const url = await start(app);
     expect(await get(url, await bearer({ sub: 'alice' }))).toEqual({
       status: 200,
@@ -62,7 +64,11 @@ describe('variables', () => {
     const app = new Hono()
       .use('*', jwtAuth({ secret: HS_SECRET, credentialsRequired: false, variables: { auth: 'token' } }))
       .get('/admin', requireScopes('admin'), (c) => c.json({ ok: true }))
-      .get('/acme', requireClaims((payload) => payload.tenant === 'acme'), (c) => c.json({ ok: true }));
+      .get(
+        '/acme',
+        requireClaims((payload) => payload.tenant === 'acme'),
+        (c) => c.json({ ok: true }),
+      );
     const url = await start(app);
     expect(await get(`${url}/admin`, await bearer({ scope: 'admin' }))).toEqual({ status: 200, body: { ok: true } });
     expect(await get(`${url}/admin`, await bearer({ scope: 'read' }))).toMatchObject({ status: 403, body: { code: 'insufficient_scope' } });
@@ -90,7 +96,14 @@ describe('variables', () => {
     // An access token in the header, another token in a cookie: two verifiers, two names.
     const app = new Hono()
       .use('*', jwtAuth({ secret: HS_SECRET, variables: { auth: 'access', user: 'accessUser', authError: 'accessError' } }))
-      .use('/session/*', jwtAuth({ secret: HS_SECRET, tokenFrom: { header: false, cookie: 'session' }, variables: { auth: 'session', user: 'sessionUser', authError: 'sessionError' } }))
+      .use(
+        '/session/*',
+        jwtAuth({
+          secret: HS_SECRET,
+          tokenFrom: { header: false, cookie: 'session' },
+          variables: { auth: 'session', user: 'sessionUser', authError: 'sessionError' },
+        }),
+      )
       .get('/session/admin', requireScopes('admin'), (c) => c.json({ access: c.get('access')?.scopes ?? null, session: c.get('session')?.scopes ?? null }));
     const url = await start(app);
     const access = await bearer({ scope: 'read' });
@@ -98,7 +111,9 @@ describe('variables', () => {
       status: 200,
       body: { access: ['read'], session: ['admin'] },
     });
-    expect(await get(`${url}/session/admin`, { Authorization: `Bearer ${await sign({ scope: 'admin' })}`, Cookie: `session=${await sign({ scope: 'read' })}` })).toMatchObject({
+    expect(
+      await get(`${url}/session/admin`, { Authorization: `Bearer ${await sign({ scope: 'admin' })}`, Cookie: `session=${await sign({ scope: 'read' })}` }),
+    ).toMatchObject({
       status: 403,
       body: { code: 'insufficient_scope' },
     });

@@ -64,8 +64,15 @@ let ed: Pair;
 
 beforeAll(async () => {
   [rsa, rsaOther, rsaEnc, rsaOpsEncrypt, rsaOpsVerify, p256, p384, p521, ed] = await Promise.all([
-    pair('rsa'), pair('rsa'), pair('rsa'), pair('rsa'), pair('rsa'),
-    pair('P-256'), pair('P-384'), pair('P-521'), pair('ed25519'),
+    pair('rsa'),
+    pair('rsa'),
+    pair('rsa'),
+    pair('rsa'),
+    pair('rsa'),
+    pair('P-256'),
+    pair('P-384'),
+    pair('P-521'),
+    pair('ed25519'),
   ]);
 }, 60_000);
 
@@ -817,24 +824,30 @@ describe('events of a remote JWK Set (onEvent)', () => {
     ['not-a-set', 'not_a_jwk_set', undefined],
     ['too-large', 'too_large', undefined],
   ];
-  it.each(causes)('reports a failed fetch (%s) with its cause %s, and answers 503', async (mode, cause, status) => {
-    const ks = await keyServer();
-    if (mode === 'not-a-set') ks.setDocument(JWKS, { issuer: 'https://idp.example' });
-    else if (mode === 'too-large') ks.setDocument(JWKS, { keys: [published(p256, 'k1')], padding: 'x'.repeat(600 * 1024) });
-    else await breakServer(ks, mode);
-    const { events, onEvent } = recorder();
-    const api = await app({ jwks: { uri: ks.jwksUri, timeoutDuration: 300 }, onEvent });
-    expectUnavailable(await get(api, await token(p256, 'ES256', 'k1')));
-    const [fetched, ...more] = ofType(events, 'jwks.fetch');
-    expect(more).toEqual([]);
-    expect(fetched).toMatchObject({ type: 'jwks.fetch', kind: 'jwks', uri: ks.jwksUri, outcome: 'failed', cause, durationMs: expect.any(Number) });
-    expect(fetched?.status).toBe(status);
-    expect(fetched?.reason).toContain(ks.jwksUri);
-    expect(fetched?.error).toBeInstanceOf(Error);
-    expect((fetched?.error as Error).name).toBe('KeysUnavailable');
-    // The refusal itself is reported too, with the same reason.
-    expect(ofType(events, 'auth.failed')).toEqual([{ type: 'auth.failed', code: 'key_unavailable', status: 503, reason: fetched?.reason, alg: 'ES256', kid: 'k1' }]);
-  }, 20_000);
+  it.each(causes)(
+    'reports a failed fetch (%s) with its cause %s, and answers 503',
+    async (mode, cause, status) => {
+      const ks = await keyServer();
+      if (mode === 'not-a-set') ks.setDocument(JWKS, { issuer: 'https://idp.example' });
+      else if (mode === 'too-large') ks.setDocument(JWKS, { keys: [published(p256, 'k1')], padding: 'x'.repeat(600 * 1024) });
+      else await breakServer(ks, mode);
+      const { events, onEvent } = recorder();
+      const api = await app({ jwks: { uri: ks.jwksUri, timeoutDuration: 300 }, onEvent });
+      expectUnavailable(await get(api, await token(p256, 'ES256', 'k1')));
+      const [fetched, ...more] = ofType(events, 'jwks.fetch');
+      expect(more).toEqual([]);
+      expect(fetched).toMatchObject({ type: 'jwks.fetch', kind: 'jwks', uri: ks.jwksUri, outcome: 'failed', cause, durationMs: expect.any(Number) });
+      expect(fetched?.status).toBe(status);
+      expect(fetched?.reason).toContain(ks.jwksUri);
+      expect(fetched?.error).toBeInstanceOf(Error);
+      expect((fetched?.error as Error).name).toBe('KeysUnavailable');
+      // The refusal itself is reported too, with the same reason.
+      expect(ofType(events, 'auth.failed')).toEqual([
+        { type: 'auth.failed', code: 'key_unavailable', status: 503, reason: fetched?.reason, alg: 'ES256', kid: 'k1' },
+      ]);
+    },
+    20_000,
+  );
 
   it('reports serving past cacheMaxAge after a failed refresh (jwks.stale), expired once past maxStale', async () => {
     const ks = await keyServer();
@@ -885,7 +898,12 @@ describe('events of a remote JWK Set (onEvent)', () => {
     const ks = await keyServer();
     ks.setKeys([published(p256, 'k1')]);
     const jwks = { uri: ks.jwksUri, cooldownDuration: 100 };
-    const throwing = await app({ jwks, onEvent: () => { throw new Error('logger down'); } });
+    const throwing = await app({
+      jwks,
+      onEvent: () => {
+        throw new Error('logger down');
+      },
+    });
     const rejecting = await app({ jwks, onEvent: () => Promise.reject(new Error('logger down')) as unknown as void });
     for (const api of [throwing, rejecting]) {
       expectOk(await get(api, await token(p256, 'ES256', 'k1')));
@@ -894,7 +912,12 @@ describe('events of a remote JWK Set (onEvent)', () => {
       expectRejected(await get(api, await token(ed, 'EdDSA', 'k3')), 'invalid_signature');
     }
     await ks.setMode('down');
-    const down = await app({ jwks: { uri: ks.jwksUri }, onEvent: () => { throw new Error('logger down'); } });
+    const down = await app({
+      jwks: { uri: ks.jwksUri },
+      onEvent: () => {
+        throw new Error('logger down');
+      },
+    });
     expectUnavailable(await get(down, await token(p256, 'ES256', 'k1')));
     await sleep(50);
     expect(unhandled).toEqual([]);
@@ -947,7 +970,11 @@ describe('the cause of key_unavailable', () => {
     await ks.setMode('500');
     await sleep(400);
     const cause = await causeOf(authenticator, await token(p256, 'ES256', 'k1'));
-    expect(cause.message).toMatch(new RegExp(`^the keys of ${ks.jwksUri} were last fetched 0\\.\\d s ago, more than maxStale \\(0\\.3 s\\), and cannot be refreshed: the JWK Set ${ks.jwksUri} answered HTTP 500$`));
+    expect(cause.message).toMatch(
+      new RegExp(
+        `^the keys of ${ks.jwksUri} were last fetched 0\\.\\d s ago, more than maxStale \\(0\\.3 s\\), and cannot be refreshed: the JWK Set ${ks.jwksUri} answered HTTP 500$`,
+      ),
+    );
     expect((cause.cause as Unavailable).status).toBe(500);
   });
 });

@@ -25,7 +25,9 @@ test('a secret function gets the header, the token and the framework request', (
     },
   });
   koaJwtAuth({ secret: (_header, _token, ctx) => (expectTypeOf(ctx).toEqualTypeOf<KoaContext>(), ctx.host === 'a.example' ? [SECRET] : null) });
-  honoJwtAuth({ secret: async (_header, _token, c) => (expectTypeOf(c).toEqualTypeOf<HonoContext>(), c.req.header('host') === 'a.example' ? SECRET : undefined) });
+  honoJwtAuth({
+    secret: async (_header, _token, c) => (expectTypeOf(c).toEqualTypeOf<HonoContext>(), c.req.header('host') === 'a.example' ? SECRET : undefined),
+  });
   void Fastify().register(fastifyJwtAuth, {
     secret: (_header, _token, request) => (expectTypeOf(request).toEqualTypeOf<FastifyRequest>(), request.headers.host === 'a.example' ? SECRET : undefined),
   });
@@ -39,7 +41,7 @@ test('a key function written before the request was passed still fits', () => {
   koaJwtAuth({ secret: () => SECRET });
 });
 
-test('an issuers function gets the iss and the framework request, and returns an issuer\'s keys or undefined', () => {
+test("an issuers function gets the iss and the framework request, and returns an issuer's keys or undefined", () => {
   expressJwtAuth({
     issuers: (iss, req) => {
       expectTypeOf(iss).toEqualTypeOf<string>();

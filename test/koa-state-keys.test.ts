@@ -39,8 +39,9 @@ function stateOf(state: Record<string, unknown>): Record<string, unknown> {
   const seen: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(state)) {
     if (value === undefined) seen[name] = 'undefined';
-    else if (typeof value === 'object' && value !== null && 'token' in value && 'payload' in value) seen[name] = { auth: (value as { payload: { sub?: unknown } }).payload.sub };
-    else if (typeof value === 'object' && value !== null && 'code' in value) seen[name] = { error: (value).code };
+    else if (typeof value === 'object' && value !== null && 'token' in value && 'payload' in value)
+      seen[name] = { auth: (value as { payload: { sub?: unknown } }).payload.sub };
+    else if (typeof value === 'object' && value !== null && 'code' in value) seen[name] = { error: value.code };
     else seen[name] = value;
   }
   return seen;
@@ -63,13 +64,19 @@ describe.each([
   it('puts the user under key and the auth under authKey, and nothing under user or auth', async () => {
     const url = await start({ secret: HS_SECRET, key: 'account', authKey: 'jwt' });
     const response = await get(url, bearer(await sign({ sub: 'alice' })));
-    expect(response).toEqual({ status: 200, body: { jwt: { auth: 'alice' }, account: { sub: 'alice', iat: expect.any(Number), exp: expect.any(Number) }, authError: 'undefined' } });
+    expect(response).toEqual({
+      status: 200,
+      body: { jwt: { auth: 'alice' }, account: { sub: 'alice', iat: expect.any(Number), exp: expect.any(Number) }, authError: 'undefined' },
+    });
   });
 
   it('keeps the defaults ctx.state.auth and ctx.state.user without them', async () => {
     const url = await start({ secret: HS_SECRET });
     const response = await get(url, bearer(await sign({ sub: 'alice' })));
-    expect(response).toEqual({ status: 200, body: { auth: { auth: 'alice' }, user: { sub: 'alice', iat: expect.any(Number), exp: expect.any(Number) }, authError: 'undefined' } });
+    expect(response).toEqual({
+      status: 200,
+      body: { auth: { auth: 'alice' }, user: { sub: 'alice', iat: expect.any(Number), exp: expect.any(Number) }, authError: 'undefined' },
+    });
   });
 
   it('puts what resolveUser returned under key', async () => {
@@ -97,7 +104,10 @@ describe.each([
   });
 
   it('requireClaims finds the auth under authKey', async () => {
-    const url = await start({ secret: HS_SECRET, key: 'account', authKey: 'token' }, requireClaims((payload) => payload.sub === 'alice'));
+    const url = await start(
+      { secret: HS_SECRET, key: 'account', authKey: 'token' },
+      requireClaims((payload) => payload.sub === 'alice'),
+    );
     expect((await get(url, bearer(await sign({ sub: 'alice' })))).status).toBe(200);
     expect((await get(url, bearer(await sign({ sub: 'mallory' })))).status).toBe(403);
   });
@@ -172,7 +182,10 @@ describe.each([
 
   it('keeps every option of the middleware it was called on', async () => {
     const url = await start(jwtAuth({ secret: HS_SECRET, key: 'account', audience: 'api' }).unless({ method: 'OPTIONS' }));
-    expect(await get(url, bearer(await sign({ sub: 'alice', aud: 'api' })))).toEqual({ status: 200, body: { path: '/', user: expect.objectContaining({ sub: 'alice' }) } });
+    expect(await get(url, bearer(await sign({ sub: 'alice', aud: 'api' })))).toEqual({
+      status: 200,
+      body: { path: '/', user: expect.objectContaining({ sub: 'alice' }) },
+    });
     expect((await get(url, bearer(await sign({ sub: 'alice', aud: 'other' })))).body).toMatchObject({ code: 'claim_invalid' });
   });
 
@@ -200,7 +213,11 @@ describe('checked at creation', () => {
     ['koa-jwt tokenKey', { tokenKey: 'token' }, /"tokenKey" is a koa-jwt option: the raw token is already ctx\.state\.auth\.token/],
     ['koa-jwt cookie', { cookie: 'jwt' }, /"cookie" is a koa-jwt option: read a cookie with tokenFrom: \{ cookie: "<name>" \}/],
     ['koa-jwt debug', { debug: true }, /"debug" is a koa-jwt option: .*onEvent/],
-    ['koa-jwt isRevoked(ctx, decodedToken, token)', { isRevoked: (_ctx: unknown, _decoded: unknown, _token: unknown) => false }, /"isRevoked" receives \(payload, header\), not koa-jwt's \(ctx, decodedToken, token\)/],
+    [
+      'koa-jwt isRevoked(ctx, decodedToken, token)',
+      { isRevoked: (_ctx: unknown, _decoded: unknown, _token: unknown) => false },
+      /"isRevoked" receives \(payload, header\), not koa-jwt's \(ctx, decodedToken, token\)/,
+    ],
   ])('refuses %s with a TypeError', (_, extra, message) => {
     expect(() => jwtAuth({ secret: HS_SECRET, ...extra })).toThrow(TypeError);
     expect(() => jwtAuth({ secret: HS_SECRET, ...extra })).toThrow(message);

@@ -34,7 +34,11 @@ async function startPair(script: string): Promise<{ auth: App; mcp: App; resourc
     `${script}: auth service`,
   );
   started.push(auth);
-  const mcp = await startScript(join(root, 'examples', 'mcp', 'dist', `${script}.js`), { PORT: String(mcpPort), AUTH_ISSUER: auth.url, LOG_LEVEL: 'warn' }, script);
+  const mcp = await startScript(
+    join(root, 'examples', 'mcp', 'dist', `${script}.js`),
+    { PORT: String(mcpPort), AUTH_ISSUER: auth.url, LOG_LEVEL: 'warn' },
+    script,
+  );
   started.push(mcp);
   return { auth, mcp, resource };
 }
@@ -87,7 +91,9 @@ describe.each(['express-server', 'hono-server', 'sdk-bearer-server'])('examples/
       });
     const refresh = await call(String(login.body.refresh_token));
     expect(refresh.status).toBe(401);
-    expect(refresh.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token", error_description="[^"]+", resource_metadata="http:\/\/127\.0\.0\.1:\d+\/\.well-known\/oauth-protected-resource\/mcp"$/);
+    expect(refresh.headers.get('www-authenticate')).toMatch(
+      /^Bearer error="invalid_token", error_description="[^"]+", resource_metadata="http:\/\/127\.0\.0\.1:\d+\/\.well-known\/oauth-protected-resource\/mcp"$/,
+    );
 
     // Issued for another MCP server (by its own authorization server).
     const other = await startPair('hono-server');

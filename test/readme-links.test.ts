@@ -39,7 +39,9 @@ function anchorsOf(file: string): Set<string> {
 
 /** The `](target)` links outside code, that are not absolute URLs. */
 function linksOf(file: string): string[] {
-  const text = readFileSync(file, 'utf8').replace(/^\s*(```|~~~)[\s\S]*?^\s*\1/gm, '').replace(/`[^`\n]*`/g, '');
+  const text = readFileSync(file, 'utf8')
+    .replace(/^\s*(```|~~~)[\s\S]*?^\s*\1/gm, '')
+    .replace(/`[^`\n]*`/g, '');
   return [...text.matchAll(/\]\(([^)\s]+)\)/g)].map((match) => match[1]!).filter((target) => !/^[a-z][a-z0-9+.-]*:/i.test(target));
 }
 

@@ -76,7 +76,15 @@ function snippetsOf(readme: string): Snippet[] {
     const extension = LANGUAGES[language];
     if (extension === undefined) continue;
     const slug = readme.replace(/\.md$/, '').replace(/[^A-Za-z0-9]+/g, '-');
-    found.push({ name: `${readme}:${start + 1}`, readme, line: start + 1, info: info.trim(), extension, code: body.join('\n') + '\n', file: `${slug}-${start + 1}` });
+    found.push({
+      name: `${readme}:${start + 1}`,
+      readme,
+      line: start + 1,
+      info: info.trim(),
+      extension,
+      code: body.join('\n') + '\n',
+      file: `${slug}-${start + 1}`,
+    });
   }
   return found;
 }
@@ -245,7 +253,13 @@ const PROBES: { readme: string; contains: string; probes: Probe[] }[] = [
       { path: '/ping', status: 200, body: 'pong' },
       { path: '/api/me', status: 401, body: 'Unauthorized' },
       { path: '/api/me', token: { sub: 'alice', iss: 'https://auth.example.com' }, status: 200, body: { sub: 'alice' } },
-      { method: 'DELETE', path: '/api/notes/7', token: { sub: 'alice', iss: 'https://auth.example.com', scope: 'notes:read' }, status: 403, body: { error: 'forbidden' } },
+      {
+        method: 'DELETE',
+        path: '/api/notes/7',
+        token: { sub: 'alice', iss: 'https://auth.example.com', scope: 'notes:read' },
+        status: 403,
+        body: { error: 'forbidden' },
+      },
       { method: 'DELETE', path: '/api/notes/7', token: { sub: 'alice', iss: 'https://auth.example.com', scope: 'notes:write' }, status: 204, body: '' },
     ],
   },
@@ -257,7 +271,13 @@ const PROBES: { readme: string; contains: string; probes: Probe[] }[] = [
       { path: '/api/me', status: 401, body: { code: 'missing_token' } },
       { path: '/api/me', token: { sub: 'alice', iss: 'https://auth.example.com' }, status: 200, body: { sub: 'alice' } },
       { path: '/api/me', token: { sub: 'alice', iss: 'https://evil.example' }, status: 401, body: { code: 'claim_invalid' } },
-      { method: 'DELETE', path: '/api/notes/7', token: { sub: 'alice', iss: 'https://auth.example.com', scope: 'notes:read' }, status: 403, body: { code: 'insufficient_scope' } },
+      {
+        method: 'DELETE',
+        path: '/api/notes/7',
+        token: { sub: 'alice', iss: 'https://auth.example.com', scope: 'notes:read' },
+        status: 403,
+        body: { code: 'insufficient_scope' },
+      },
       { method: 'DELETE', path: '/api/notes/7', token: { sub: 'alice', iss: 'https://auth.example.com', scope: 'notes:write' }, status: 204, body: '' },
     ],
   },
@@ -325,7 +345,13 @@ const PROBES: { readme: string; contains: string; probes: Probe[] }[] = [
       { path: '/api/me', status: 401, body: { code: 'missing_token' } },
       { path: '/api/me', token: { sub: 'alice', aud: 'https://api.example.com' }, status: 200, body: { sub: 'alice' } },
       { path: '/api/me', token: { sub: 'alice', aud: 'https://other.example.com' }, status: 401, body: { code: 'claim_invalid' } },
-      { method: 'DELETE', path: '/api/users/42', token: { sub: 'alice', aud: 'https://api.example.com', scope: 'read' }, status: 403, body: { code: 'insufficient_scope' } },
+      {
+        method: 'DELETE',
+        path: '/api/users/42',
+        token: { sub: 'alice', aud: 'https://api.example.com', scope: 'read' },
+        status: 403,
+        body: { code: 'insufficient_scope' },
+      },
       { method: 'DELETE', path: '/api/users/42', token: { sub: 'alice', aud: 'https://api.example.com', scope: 'admin' }, status: 204, body: '' },
     ],
   },
@@ -335,7 +361,13 @@ const PROBES: { readme: string; contains: string; probes: Probe[] }[] = [
     probes: [
       // Its refusals go to Express's final handler, which logs them: only valid tokens here.
       { path: '/me', token: { sub: 'alice', iss: 'https://auth.example.com/', aud: 'https://api.example.com' }, status: 200, body: { sub: 'alice' } },
-      { method: 'DELETE', path: '/users/42', token: { sub: 'alice', iss: 'https://auth.example.com/', aud: 'https://api.example.com', scope: 'admin' }, status: 204, body: '' },
+      {
+        method: 'DELETE',
+        path: '/users/42',
+        token: { sub: 'alice', iss: 'https://auth.example.com/', aud: 'https://api.example.com', scope: 'admin' },
+        status: 204,
+        body: '',
+      },
     ],
   },
   {
@@ -343,11 +375,32 @@ const PROBES: { readme: string; contains: string; probes: Probe[] }[] = [
     contains: "payload.org_id === 'acme'",
     probes: [
       { path: '/me', status: 401, body: { code: 'missing_token' } },
-      { path: '/me', token: { sub: 'alice', iss: 'https://auth.example.com/', aud: 'https://api.example.com' }, status: 200, body: { sub: 'alice', scopes: [] } },
+      {
+        path: '/me',
+        token: { sub: 'alice', iss: 'https://auth.example.com/', aud: 'https://api.example.com' },
+        status: 200,
+        body: { sub: 'alice', scopes: [] },
+      },
       { path: '/me', token: { sub: 'alice', iss: 'https://evil.example.com/', aud: 'https://api.example.com' }, status: 401, body: { code: 'claim_invalid' } },
-      { method: 'DELETE', path: '/users/42', token: { sub: 'alice', iss: 'https://auth.example.com/', aud: 'https://api.example.com', scope: 'admin' }, status: 204, body: '' },
-      { path: '/org', token: { sub: 'alice', iss: 'https://auth.example.com/', aud: 'https://api.example.com', org_id: 'acme' }, status: 200, body: { org: 'acme' } },
-      { path: '/org', token: { sub: 'alice', iss: 'https://auth.example.com/', aud: 'https://api.example.com', org_id: 'other' }, status: 403, body: { code: 'insufficient_scope' } },
+      {
+        method: 'DELETE',
+        path: '/users/42',
+        token: { sub: 'alice', iss: 'https://auth.example.com/', aud: 'https://api.example.com', scope: 'admin' },
+        status: 204,
+        body: '',
+      },
+      {
+        path: '/org',
+        token: { sub: 'alice', iss: 'https://auth.example.com/', aud: 'https://api.example.com', org_id: 'acme' },
+        status: 200,
+        body: { org: 'acme' },
+      },
+      {
+        path: '/org',
+        token: { sub: 'alice', iss: 'https://auth.example.com/', aud: 'https://api.example.com', org_id: 'other' },
+        status: 403,
+        body: { code: 'insufficient_scope' },
+      },
     ],
   },
   // packages/fastify/README.md: on-demand verification, namespaces, @fastify/jwt side by side and the migration guide.
@@ -371,7 +424,13 @@ const PROBES: { readme: string; contains: string; probes: Probe[] }[] = [
       { path: '/admin/orders', status: 401, body: { code: 'missing_token' } },
       { path: '/admin/orders', token: { sub: 'alice', iss: 'https://login.example.com' }, status: 200, body: { staff: 'alice' } },
       { path: '/admin/orders', token: { sub: 'acme', iss: 'https://partners.example.com', aud: 'orders-api' }, status: 401, body: { code: 'claim_invalid' } },
-      { method: 'POST', path: '/partner/orders', token: { sub: 'acme', iss: 'https://partners.example.com', aud: 'orders-api' }, status: 202, body: { partner: 'acme' } },
+      {
+        method: 'POST',
+        path: '/partner/orders',
+        token: { sub: 'acme', iss: 'https://partners.example.com', aud: 'orders-api' },
+        status: 202,
+        body: { partner: 'acme' },
+      },
       { method: 'POST', path: '/partner/orders', token: { sub: 'alice', iss: 'https://login.example.com' }, status: 401, body: { code: 'claim_invalid' } },
     ],
   },
@@ -422,9 +481,7 @@ let dir: string;
 let typeChecked: Promise<Map<string, string[]>>;
 
 beforeAll(() => {
-  const missing = ['core', 'express', 'koa', 'fastify', 'hono']
-    .map((name) => `packages/${name}/dist/index.js`)
-    .filter((path) => !existsSync(join(root, path)));
+  const missing = ['core', 'express', 'koa', 'fastify', 'hono'].map((name) => `packages/${name}/dist/index.js`).filter((path) => !existsSync(join(root, path)));
   if (missing.length > 0) throw new Error(`${missing.join(', ')} missing: README snippets use the built packages, run pnpm build first`);
   const cache = join(root, 'test/node_modules/.cache');
   mkdirSync(cache, { recursive: true });
@@ -451,9 +508,7 @@ describe('README code blocks', () => {
   });
 
   it('each serving-snippet probe entry matches exactly one snippet', () => {
-    const unmatched = PROBES.filter(
-      (entry) => snippets.filter((s) => s.readme === entry.readme && s.code.includes(entry.contains)).length !== 1,
-    );
+    const unmatched = PROBES.filter((entry) => snippets.filter((s) => s.readme === entry.readme && s.code.includes(entry.contains)).length !== 1);
     expect(unmatched.map((entry) => `${entry.readme}: ${entry.contains}`)).toEqual([]);
   });
 });
@@ -522,7 +577,13 @@ describe.each(snippets.map((s) => [s.name, s] as const))('the README snippet at 
     const script = join(dir, `${snippet.file}.mjs`);
     const { outputText } = ts.transpileModule(snippet.code, {
       fileName: `${snippet.file}.${snippet.extension}`,
-      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true, jsx: ts.JsxEmit.ReactJSX, jsxImportSource: 'hono/jsx' },
+      compilerOptions: {
+        module: ts.ModuleKind.ESNext,
+        target: ts.ScriptTarget.ES2022,
+        verbatimModuleSyntax: true,
+        jsx: ts.JsxEmit.ReactJSX,
+        jsxImportSource: 'hono/jsx',
+      },
     });
     writeFileSync(script, outputText);
     await runSnippet(snippet, script);
@@ -545,7 +606,9 @@ function harness(name: string): string {
   let path = compiled.get(name);
   if (path === undefined) {
     const source = readFileSync(join(root, `test/harness/${name}.ts`), 'utf8');
-    const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true } });
+    const { outputText } = ts.transpileModule(source, {
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
+    });
     path = join(dir, `${name}.js`);
     writeFileSync(path, outputText);
     compiled.set(name, path);
@@ -556,7 +619,17 @@ function harness(name: string): string {
 /** The parent's environment without anything a snippet or example reads, plus `vars`. */
 function envWith(vars: Record<string, string>): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const name of ['PORT', 'HOST', 'JWT_SECRET', 'NODE_ENV', 'NODE_OPTIONS', 'ACCESS_TOKEN_TTL', 'REFRESH_TOKEN_TTL', 'TRUST_PROXY', 'SHUTDOWN_TIMEOUT_MS']) {
+  for (const name of [
+    'PORT',
+    'HOST',
+    'JWT_SECRET',
+    'NODE_ENV',
+    'NODE_OPTIONS',
+    'ACCESS_TOKEN_TTL',
+    'REFRESH_TOKEN_TTL',
+    'TRUST_PROXY',
+    'SHUTDOWN_TIMEOUT_MS',
+  ]) {
     delete env[name];
   }
   return { ...env, ...vars };
@@ -587,7 +660,9 @@ async function runSnippet(snippet: Snippet, script: string): Promise<void> {
         if (exit.code === 0 && exit.signal === null) return { ports: [] };
         throw new Error(explain(`exited (${exit.code ?? exit.signal}) while starting`));
       }),
-      timeout(START_TIMEOUT).then(() => { throw new Error(explain(`did not start within ${START_TIMEOUT} ms`)); }),
+      timeout(START_TIMEOUT).then(() => {
+        throw new Error(explain(`did not start within ${START_TIMEOUT} ms`));
+      }),
     ]);
     const probes = probesOf(snippet);
     if (probes !== undefined && ready.ports.length === 0) throw new Error(explain('has probes but serves nothing'));
@@ -659,10 +734,16 @@ describe("the root README's curl session", () => {
   it('runs against the Express example and shows what its comments say', { timeout: 30_000 }, async () => {
     const example = join(root, 'examples/express/dist/server.js');
     if (!existsSync(example)) throw new Error(`${example} is missing: build the examples first (pnpm build)`);
-    const session = readFileSync(join(root, 'README.md'), 'utf8').split(/^```/m).find((block) => block.startsWith('sh\nAPI=http://127.0.0.1:3000;'));
+    const session = readFileSync(join(root, 'README.md'), 'utf8')
+      .split(/^```/m)
+      .find((block) => block.startsWith('sh\nAPI=http://127.0.0.1:3000;'));
     expect(session, 'the README block that starts with API=http://127.0.0.1:3000').toBeDefined();
 
-    server = spawn(process.execPath, [example], { cwd: root, env: envWith({ PORT: '0', HOST: '127.0.0.1', JWT_SECRET: SECRET }), stdio: ['ignore', 'pipe', 'pipe'] });
+    server = spawn(process.execPath, [example], {
+      cwd: root,
+      env: envWith({ PORT: '0', HOST: '127.0.0.1', JWT_SECRET: SECRET }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let log = '';
     server.stdout!.setEncoding('utf8').on('data', (chunk: string) => (log += chunk));
     server.stderr!.setEncoding('utf8').on('data', (chunk: string) => (log += chunk));

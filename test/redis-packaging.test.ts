@@ -11,7 +11,11 @@ type CoreModule = typeof import('@jwtauth/core');
 type IssuerModule = typeof import('@jwtauth/issuer');
 
 /** A client of neither library's making, whose every command fails as a dropped connection does. */
-const broken = { exists: async () => Promise.reject(new Error('Connection is closed.')), evalSha: async () => Promise.reject(new Error('Connection is closed.')), eval: async () => 0 };
+const broken = {
+  exists: async () => Promise.reject(new Error('Connection is closed.')),
+  evalSha: async () => Promise.reject(new Error('Connection is closed.')),
+  eval: async () => 0,
+};
 
 describe('@jwtauth/redis build', () => {
   it('exports the same API from the ESM and the CommonJS builds', async () => {
@@ -29,7 +33,10 @@ describe('@jwtauth/redis build', () => {
     // Each issuer build loads the core of its own format, as it would in an app.
     const esmIssuer = (await import(dist('issuer', 'index.js'))) as IssuerModule;
     const cjsIssuer = require(dist('issuer', 'index.cjs')) as IssuerModule;
-    for (const [core, issuers, redis] of [[esmCore, esmIssuer, cjsRedis], [cjsCore, cjsIssuer, esmRedis]] as const) {
+    for (const [core, issuers, redis] of [
+      [esmCore, esmIssuer, cjsRedis],
+      [cjsCore, cjsIssuer, esmRedis],
+    ] as const) {
       const issuer = issuers.createTokenIssuer({ key: 'redis-packaging-test-secret-long-enough-for-hs256', store: redis.createRedisStore({ client: broken }) });
       const tokens = await issuer.issue('alice');
       const authenticator = core.createAuthenticator({ ...issuer.verifierOptions });

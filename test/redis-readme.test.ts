@@ -30,7 +30,9 @@ function snippet(containing: string): string {
 
 /** Compiles TypeScript to an ES module in `dir` (under test/node_modules, so that packages resolve as in a user's project). */
 function compile(dir: string, name: string, code: string): string {
-  const { outputText } = ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true } });
+  const { outputText } = ts.transpileModule(code, {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
+  });
   const path = join(dir, `${name}.mjs`);
   writeFileSync(path, outputText);
   return path;
@@ -51,7 +53,12 @@ async function call(url: string, init: RequestInit & { token?: string; json?: un
   const headers: Record<string, string> = {};
   if (init.token !== undefined) headers.authorization = `Bearer ${init.token}`;
   if (init.json !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(url, { ...init, headers, body: init.json === undefined ? null : JSON.stringify(init.json), signal: AbortSignal.timeout(10_000) });
+  const response = await fetch(url, {
+    ...init,
+    headers,
+    body: init.json === undefined ? null : JSON.stringify(init.json),
+    signal: AbortSignal.timeout(10_000),
+  });
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: text === '' ? undefined : (JSON.parse(text) as Record<string, unknown>) };
 }
@@ -84,7 +91,11 @@ afterAll(async () => {
 async function serve(name: string, code: string): Promise<{ url: string; output: () => string }> {
   const runner = compile(dir, 'readme-snippet-runner', readFileSync(join(root, 'test/harness/readme-snippet-runner.ts'), 'utf8'));
   const script = compile(dir, name, code);
-  const child = spawn(process.execPath, [runner, script], { cwd: dir, env: { ...process.env, JWT_SECRET: SECRET, REDIS_URL: redis.url }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  const child = spawn(process.execPath, [runner, script], {
+    cwd: dir,
+    env: { ...process.env, JWT_SECRET: SECRET, REDIS_URL: redis.url },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
   children.push(child);
   let output = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
@@ -123,7 +134,10 @@ describe(`${README} with REDIS_URL set`, () => {
       const answer = await call(`${app.url}/me`, { token: await token('access', randomUUID()) });
       expect(answer).toMatchObject({ status: 503, body: { code: 'store_unavailable' } });
       expect(answer.headers.get('retry-after')).toBe('5');
-      expect(await call(`${app.url}/token/revoke`, { method: 'POST', json: { token: access } })).toMatchObject({ status: 503, body: { code: 'store_unavailable' } });
+      expect(await call(`${app.url}/token/revoke`, { method: 'POST', json: { token: access } })).toMatchObject({
+        status: 503,
+        body: { code: 'store_unavailable' },
+      });
     } finally {
       await redis.start();
     }

@@ -30,41 +30,49 @@ const options = {
 } satisfies JwtAuthOptions<JWTPayload, unknown, never>;
 
 const sign = (claims: Record<string, unknown>) =>
-  new SignJWT({ sub: 'agent-1', exp: Math.floor(Date.now() / 1000) + 300, ...claims }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(SECRET));
+  new SignJWT({ sub: 'agent-1', exp: Math.floor(Date.now() / 1000) + 300, ...claims })
+    .setProtectedHeader({ alg: 'HS256' })
+    .sign(new TextEncoder().encode(SECRET));
 
 type Start = () => Promise<RunningServer>;
 
-const expressApp = (create: typeof express): Start => async () => {
-  const app = create();
-  app.use(expressAdapter.protectedResourceMetadata(options));
-  app.get('/mcp', expressAdapter.jwtAuth(options), (req, res) => {
-    res.json({ sub: req.auth?.payload.sub });
-  });
-  return listen(createServer(app));
-};
-
-const koaApp = (KoaApp: typeof Koa): Start => async () => {
-  const app = new KoaApp();
-  app.use(koaAdapter.protectedResourceMetadata(options));
-  const authenticate = koaAdapter.jwtAuth(options);
-  app.use(async (ctx, next) => {
-    if (ctx.path !== '/mcp') return next();
-    await authenticate(ctx, async () => {
-      ctx.body = { sub: ctx.state.auth?.payload.sub };
+const expressApp =
+  (create: typeof express): Start =>
+  async () => {
+    const app = create();
+    app.use(expressAdapter.protectedResourceMetadata(options));
+    app.get('/mcp', expressAdapter.jwtAuth(options), (req, res) => {
+      res.json({ sub: req.auth?.payload.sub });
     });
-  });
-  return listen(createServer(app.callback()));
-};
+    return listen(createServer(app));
+  };
 
-const fastifyApp = (create: typeof Fastify): Start => async () => {
-  const app = create();
-  await app.register(fastifyAdapter.protectedResourceMetadata, options);
-  await app.register(async (scope) => {
-    await scope.register(fastifyAdapter.jwtAuth, options);
-    scope.get('/mcp', async (request) => ({ sub: request.auth?.payload.sub }));
-  });
-  return listenFastify(app);
-};
+const koaApp =
+  (KoaApp: typeof Koa): Start =>
+  async () => {
+    const app = new KoaApp();
+    app.use(koaAdapter.protectedResourceMetadata(options));
+    const authenticate = koaAdapter.jwtAuth(options);
+    app.use(async (ctx, next) => {
+      if (ctx.path !== '/mcp') return next();
+      await authenticate(ctx, async () => {
+        ctx.body = { sub: ctx.state.auth?.payload.sub };
+      });
+    });
+    return listen(createServer(app.callback()));
+  };
+
+const fastifyApp =
+  (create: typeof Fastify): Start =>
+  async () => {
+    const app = create();
+    await app.register(fastifyAdapter.protectedResourceMetadata, options);
+    await app.register(async (scope) => {
+      await scope.register(fastifyAdapter.jwtAuth, options);
+      scope.get('/mcp', async (request) => ({ sub: request.auth?.payload.sub }));
+    });
+    return listenFastify(app);
+  };
 
 const honoApp: Start = async () => {
   const app = new Hono<honoAdapter.JwtAuthEnv>();
@@ -113,16 +121,19 @@ const DOCUMENT = {
 describe.each(frameworks)('%s', (name) => {
   const url = () => servers.get(name)!.url;
 
-  it.each(['/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-protected-resource'])('serves the metadata at %s: 200, application/json, an hour of caching', async (path) => {
-    const answer = await call(`${url()}${path}`);
-    expect(answer.status).toBe(200);
-    expect(answer.headers['content-type']).toBe('application/json');
-    expect(answer.headers['cache-control']).toBe('public, max-age=3600');
-    expect(JSON.parse(answer.body)).toEqual(DOCUMENT);
-    const head = await call(`${url()}${path}`, { method: 'HEAD' });
-    expect(head.status).toBe(200);
-    expect(head.body).toBe('');
-  });
+  it.each(['/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-protected-resource'])(
+    'serves the metadata at %s: 200, application/json, an hour of caching',
+    async (path) => {
+      const answer = await call(`${url()}${path}`);
+      expect(answer.status).toBe(200);
+      expect(answer.headers['content-type']).toBe('application/json');
+      expect(answer.headers['cache-control']).toBe('public, max-age=3600');
+      expect(JSON.parse(answer.body)).toEqual(DOCUMENT);
+      const head = await call(`${url()}${path}`, { method: 'HEAD' });
+      expect(head.status).toBe(200);
+      expect(head.body).toBe('');
+    },
+  );
 
   it('points every 401 at the metadata: no token, and a token for another audience', async () => {
     const none = await call(`${url()}/mcp`);
@@ -131,7 +142,9 @@ describe.each(frameworks)('%s', (name) => {
     const other = await call(`${url()}/mcp`, { headers: { authorization: `Bearer ${await sign({ aud: 'https://other.example' })}` } });
     expect(other.status).toBe(401);
     expect(JSON.parse(other.body)).toMatchObject({ error: 'invalid_token', code: 'claim_invalid' });
-    expect(other.headers['www-authenticate']).toMatch(new RegExp(`^Bearer error="invalid_token", error_description="[^"]+", resource_metadata="${METADATA_URL.replace(/[.?]/g, '\\$&')}"$`));
+    expect(other.headers['www-authenticate']).toMatch(
+      new RegExp(`^Bearer error="invalid_token", error_description="[^"]+", resource_metadata="${METADATA_URL.replace(/[.?]/g, '\\$&')}"$`),
+    );
   });
 
   it('accepts a token whose aud names the resource', async () => {

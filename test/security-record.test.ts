@@ -31,11 +31,16 @@ describe('SECURITY.md', () => {
   });
 
   it.each(rows.filter((row) => namesIn(row).length > 0 && pathsIn(row).length > 0))('quotes test names that exist: %s', (row) => {
-    const sources = pathsIn(row).map((path) => readFileSync(`${root}${path}`, 'utf8')).join('\n');
+    const sources = pathsIn(row)
+      .map((path) => readFileSync(`${root}${path}`, 'utf8'))
+      .join('\n');
     for (const name of namesIn(row)) {
       // Test names in sources may escape quotes; compare with escapes removed.
       const text = sources.replace(/\\(["'])/g, '$1');
-      for (const piece of name.split('…').map((part) => part.trim()).filter((part) => part.length > 0)) {
+      for (const piece of name
+        .split('…')
+        .map((part) => part.trim())
+        .filter((part) => part.length > 0)) {
         expect(text.includes(piece), `"${piece}" (from "${name}")`).toBe(true);
       }
     }

@@ -179,11 +179,15 @@ function compile(name: string, skipLibCheck: boolean): string[] {
 }
 
 describe.each([false, true])('type programs with skipLibCheck %s', (skipLibCheck) => {
-  it('express-jwt documented handlers (JWTRequest<MyClaims>) fail next to our default declaration: the reason for JwtAuthProperties', { timeout: 60_000 }, () => {
-    const errors = compile('express-jwt-undeclared', skipLibCheck);
-    expect(errors.length).toBeGreaterThan(0);
-    expect(errors.every((e) => e.includes('express-jwt-undeclared.ts') && e.includes('TS2769'))).toBe(true);
-  });
+  it(
+    'express-jwt documented handlers (JWTRequest<MyClaims>) fail next to our default declaration: the reason for JwtAuthProperties',
+    { timeout: 60_000 },
+    () => {
+      const errors = compile('express-jwt-undeclared', skipLibCheck);
+      expect(errors.length).toBeGreaterThan(0);
+      expect(errors.every((e) => e.includes('express-jwt-undeclared.ts') && e.includes('TS2769'))).toBe(true);
+    },
+  );
 
   it('express-oauth2-jwt-bearer, undeclared, types req.auth its own way (no scopes)', { timeout: 60_000 }, () => {
     const errors = compile('oauth2-bearer-undeclared', skipLibCheck);

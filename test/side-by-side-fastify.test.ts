@@ -288,7 +288,11 @@ describe('runtime: @fastify/jwt and @jwtauth/fastify on one app', () => {
     });
     await app.register(async (partner) => {
       await partner.register(jwtAuth, { secret: HS_SECRET, hook: false, namespace: 'partner' });
-      partner.get('/partner', { onRequest: (partner as unknown as { partnerJwtAuthenticate: typeof partner.jwtAuthenticate }).partnerJwtAuthenticate }, async (request) => ({ sub: request.auth?.payload.sub }));
+      partner.get(
+        '/partner',
+        { onRequest: (partner as unknown as { partnerJwtAuthenticate: typeof partner.jwtAuthenticate }).partnerJwtAuthenticate },
+        async (request) => ({ sub: request.auth?.payload.sub }),
+      );
     });
     app.get('/legacy', async (request) => (await legacyVerify(request)).id);
     const url = await listen(app);
@@ -299,7 +303,10 @@ describe('runtime: @fastify/jwt and @jwtauth/fastify on one app', () => {
     const clash = Fastify();
     apps.push(clash);
     await clash.register(fastifyJwt, { secret: OTHER_SECRET });
-    const error = await clash.register(jwtAuth, { secret: HS_SECRET, hook: false }).then(() => undefined, (thrown: unknown) => thrown);
+    const error = await clash.register(jwtAuth, { secret: HS_SECRET, hook: false }).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
     expect(error).toBeInstanceOf(TypeError);
     expect((error as Error).message).toMatch(/request\.jwtVerify is already decorated .*@fastify\/jwt.*namespace/);
   });
@@ -310,7 +317,9 @@ describe('runtime: @fastify/jwt and @jwtauth/fastify on one app', () => {
   it('ours on the root and @fastify/jwt in a child scope: with its decoratorName and our namespace', async () => {
     const app = Fastify();
     await app.register(jwtAuth, { secret: HS_SECRET, hook: false, namespace: 'api' });
-    app.get('/api/me', { onRequest: (app as unknown as { apiJwtAuthenticate: typeof app.jwtAuthenticate }).apiJwtAuthenticate }, async (request) => ({ sub: request.auth?.payload.sub }));
+    app.get('/api/me', { onRequest: (app as unknown as { apiJwtAuthenticate: typeof app.jwtAuthenticate }).apiJwtAuthenticate }, async (request) => ({
+      sub: request.auth?.payload.sub,
+    }));
     let legacyToken = '';
     await app.register(async (legacy) => {
       await legacy.register(fastifyJwt, { secret: OTHER_SECRET, decoratorName: 'legacyUser' });

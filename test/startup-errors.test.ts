@@ -21,7 +21,7 @@ const mistakes: [string, () => AnyOptions, RegExp][] = [
   ['no key source at all', () => ({ audience: 'api' }), /secret.*jwks.*discovery.*issuers/],
   ['two key sources', () => ({ secret: HS_SECRET, jwks: { uri: keys.jwksUri } }), /exactly one of/],
   ['a public key PEM read as bytes (readFileSync without utf8)', () => ({ secret: new TextEncoder().encode(keys.rsPublicPem) }), /PEM/],
-  ['a clockTolerance longer than the token issuer\'s revocation grace', () => ({ ...issuer.verifierOptions, clockTolerance: '10m' }), /revocationGrace/],
+  ["a clockTolerance longer than the token issuer's revocation grace", () => ({ ...issuer.verifierOptions, clockTolerance: '10m' }), /revocationGrace/],
   ['a requireExp that is not a boolean', () => ({ secret: HS_SECRET, requireExp: 'no' as unknown as boolean }), /requireExp/],
   ['an onEvent that is not a function', () => ({ secret: HS_SECRET, onEvent: 'console.log' as unknown as () => void }), /onEvent/],
 ];
@@ -33,4 +33,3 @@ describe.each(harnesses)('$name adapter', (harness) => {
     await expect(started).rejects.toThrow(message);
   });
 });
-

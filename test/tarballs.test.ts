@@ -21,7 +21,8 @@ interface Manifest {
 
 let packDir: string;
 let tarballs: Record<PackageDir, string>;
-const entry = async (name: PackageDir, file: string) => (await run('tar', ['-xzOf', tarballs[name], `package/${file}`], { timeout: 30_000, maxBuffer: 16 * 1024 * 1024 })).stdout;
+const entry = async (name: PackageDir, file: string) =>
+  (await run('tar', ['-xzOf', tarballs[name], `package/${file}`], { timeout: 30_000, maxBuffer: 16 * 1024 * 1024 })).stdout;
 
 beforeAll(async () => {
   ({ dir: packDir, tarballs } = await packAll());
@@ -34,7 +35,10 @@ afterAll(async () => {
 describe.each(PACKAGES)('the @jwtauth/%s tarball', (name) => {
   it('holds package.json, README.md, LICENSE and the built dist, nothing else', async () => {
     const { stdout } = await run('tar', ['-tzf', tarballs[name]], { timeout: 30_000 });
-    const files = stdout.split('\n').filter(Boolean).map((path) => path.replace(/^package\//, ''));
+    const files = stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((path) => path.replace(/^package\//, ''));
     expect(files.sort()).toEqual(CONTENTS);
   });
 
@@ -63,9 +67,10 @@ describe.each(PACKAGES)('the @jwtauth/%s tarball', (name) => {
 
   it('is reported clean by @arethetypeswrong/cli in every resolution mode', async () => {
     // attw exits 1 when it finds a problem; its JSON report says which, so read that either way.
-    const report = await run(join(repoRoot, 'node_modules', '.bin', 'attw'), [tarballs[name], '--format', 'json'], { timeout: 120_000, maxBuffer: 64 * 1024 * 1024 }).catch(
-      (error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }),
-    );
+    const report = await run(join(repoRoot, 'node_modules', '.bin', 'attw'), [tarballs[name], '--format', 'json'], {
+      timeout: 120_000,
+      maxBuffer: 64 * 1024 * 1024,
+    }).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }));
     const { analysis } = JSON.parse(report.stdout) as { analysis: { problems: unknown[] } };
     expect(analysis.problems).toEqual([]);
   }, 120_000);

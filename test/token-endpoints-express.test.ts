@@ -41,7 +41,8 @@ async function start(createApp: typeof express, { forms = true, trustProxy = fal
     tokenRouter(
       createTokenEndpoints<express.Request>({
         issuer,
-        verifyCredentials: (username, password) => (username === ALICE.username && password === ALICE.password ? { subject: 'alice', claims: { scope: 'read' } } : null),
+        verifyCredentials: (username, password) =>
+          username === ALICE.username && password === ALICE.password ? { subject: 'alice', claims: { scope: 'read' } } : null,
         refreshCookie: { path: '/auth/token' },
         ...endpoints,
       }),
@@ -95,7 +96,13 @@ describe.each([
     expect(login.status).toBe(200);
     expect(login.headers.get('cache-control')).toBe('no-store');
     expect(login.headers.get('content-type')).toBe('application/json');
-    expect(login.body).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: 300, refresh_token: expect.any(String), refresh_expires_in: 86400 });
+    expect(login.body).toEqual({
+      access_token: expect.any(String),
+      token_type: 'Bearer',
+      expires_in: 300,
+      refresh_token: expect.any(String),
+      refresh_expires_in: 86400,
+    });
     const greeted = await hello(api, login.body.access_token as string);
     expect(greeted.status).toBe(200);
     expect(greeted.body).toEqual({ hello: 'alice' });
@@ -225,7 +232,7 @@ describe.each([
   it.each([
     [true, 'counts clients behind different X-Forwarded-For apart'],
     [false, 'counts every client of the proxy as one'],
-  ])("takes the address from req.ip: with trust proxy %s, it %s", async (trustProxy) => {
+  ])('takes the address from req.ip: with trust proxy %s, it %s', async (trustProxy) => {
     const api = await start(createApp, { trustProxy, endpoints: { throttle: { address: { points: 2, duration: 60 } } } });
     const attempt = (client: string, n: number) => post(`${api}/auth/token`, { username: `user-${client}-${n}`, password: 'x' }, { 'X-Forwarded-For': client });
     expect((await attempt('203.0.113.1', 1)).status).toBe(401);

@@ -54,7 +54,10 @@ describe.each(majors)('%s: app.register(tokenEndpoints, { endpoints, prefix })',
     options.setup?.(app);
     if (options.forms === true) {
       if (name === 'fastify') await app.register(fastifyFormbody);
-      else app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, text, done) => done(null, Object.fromEntries(new URLSearchParams(text as string))));
+      else
+        app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, text, done) =>
+          done(null, Object.fromEntries(new URLSearchParams(text as string))),
+        );
     }
     await app.register(tokenEndpoints, { endpoints, prefix: '/auth' });
     await app.register(async (api) => {
@@ -249,7 +252,10 @@ describe.each(majors)('%s: app.register(tokenEndpoints, { endpoints, prefix })',
       },
     });
     for (let attempt = 1; attempt <= 5; attempt += 1) {
-      expect(await login(url, { username: 'bob', password: `guess-${attempt}` })).toMatchObject({ status: 401, body: { error: 'invalid_grant', code: 'invalid_credentials' } });
+      expect(await login(url, { username: 'bob', password: `guess-${attempt}` })).toMatchObject({
+        status: 401,
+        body: { error: 'invalid_grant', code: 'invalid_credentials' },
+      });
     }
     const sixth = await login(url, { username: 'bob', password: 'guess-6' });
     expect(sixth).toMatchObject({ status: 429, body: { error: 'too_many_requests', code: 'too_many_requests' } });
@@ -309,7 +315,11 @@ describe.each(majors)('%s: app.register(tokenEndpoints, { endpoints, prefix })',
     ['with a prefix ending in a slash', '', '/auth/', '/auth'],
   ])('serves the endpoints registered %s, with paths relative to the full prefix', async (_case, outer, prefix, mount) => {
     const issuer = createTokenIssuer({ key: HS_SECRET, issuer: 'urn:test', audience: 'urn:api' });
-    const endpoints = createTokenEndpoints<FastifyRequest>({ issuer, verifyCredentials: (username) => ({ subject: username }), refreshCookie: { path: `${mount}/token` } });
+    const endpoints = createTokenEndpoints<FastifyRequest>({
+      issuer,
+      verifyCredentials: (username) => ({ subject: username }),
+      refreshCookie: { path: `${mount}/token` },
+    });
     const app = createApp();
     apps.push(app);
     await app.register(async (scope) => scope.register(tokenEndpoints, { endpoints, prefix }), { prefix: outer });

@@ -172,7 +172,7 @@ describe('tokenApp(): token endpoints as a Hono sub-app', () => {
     ['a JSON array', '["alice"]', JSON_TYPE],
     ['a text/plain body', 'username=alice&password=alice-password', { 'Content-Type': 'text/plain' }],
     ['no Content-Type', '{"username":"alice","password":"alice-password"}', {}],
-  ])('answers %s with the endpoints\' 400 invalid_json, not Hono\'s parser error', async (_name, body, headers) => {
+  ])("answers %s with the endpoints' 400 invalid_json, not Hono's parser error", async (_name, body, headers) => {
     const base = await start();
     const answer = await post(`${base}/auth/token`, body, headers);
     expect(answer.status).toBe(400);
@@ -184,7 +184,7 @@ describe('tokenApp(): token endpoints as a Hono sub-app', () => {
     ['an unknown path under the mount', 'POST', '/auth/nope'],
     ['the mount point itself', 'POST', '/auth'],
     ['another method on an endpoint', 'GET', '/auth/token'],
-  ])('leaves %s to Hono\'s notFound', async (_name, method, path) => {
+  ])("leaves %s to Hono's notFound", async (_name, method, path) => {
     const base = await start();
     const response = await fetch(`${base}${path}`, { method, ...(method === 'POST' ? { headers: JSON_TYPE, body: '{}' } : {}) });
     expect(response.status).toBe(404);

@@ -32,58 +32,64 @@ const verifyCredentials = (username: string, password: string) => (username === 
 /** A framework's app over the endpoints: the mount at `mount` ('' for the origin root), and the app's own metadata route when the mount cannot answer it. */
 type Build = (issuer: TokenIssuer, publicUrl: string, mount: string) => Promise<{ listener: RequestListener; close?: () => Promise<void> }>;
 
-const expressApp = (createApp: typeof express): Build => async (issuer, publicUrl, mount) => {
-  const endpoints = createTokenEndpoints<express.Request>({ issuer, verifyCredentials, publicUrl });
-  const app = createApp();
-  app.use(createApp.json());
-  app.use(mount || '/', tokenRouter(endpoints));
-  if (mount !== '') {
-    app.get(endpoints.metadataPath, (_req, res) => {
-      const { status, headers, body } = endpoints.metadata();
-      res.status(status).set(headers).json(body);
-    });
-  }
-  return { listener: app };
-};
+const expressApp =
+  (createApp: typeof express): Build =>
+  async (issuer, publicUrl, mount) => {
+    const endpoints = createTokenEndpoints<express.Request>({ issuer, verifyCredentials, publicUrl });
+    const app = createApp();
+    app.use(createApp.json());
+    app.use(mount || '/', tokenRouter(endpoints));
+    if (mount !== '') {
+      app.get(endpoints.metadataPath, (_req, res) => {
+        const { status, headers, body } = endpoints.metadata();
+        res.status(status).set(headers).json(body);
+      });
+    }
+    return { listener: app };
+  };
 
-const koaApp = (KoaApp: typeof Koa): Build => async (issuer, publicUrl, mount) => {
-  const endpoints = createTokenEndpoints<KoaContext>({ issuer, verifyCredentials, publicUrl });
-  const app = new KoaApp();
-  app.use(bodyParser());
-  app.use(tokenRoutes(endpoints, mount === '' ? {} : { prefix: mount }));
-  if (mount !== '') {
-    const router = new Router();
-    router.get(endpoints.metadataPath, (ctx) => {
-      const { status, headers, body } = endpoints.metadata();
-      ctx.status = status;
-      ctx.set(headers);
-      ctx.body = body;
-    });
-    app.use(router.routes()).use(router.allowedMethods());
-  }
-  return { listener: app.callback() };
-};
+const koaApp =
+  (KoaApp: typeof Koa): Build =>
+  async (issuer, publicUrl, mount) => {
+    const endpoints = createTokenEndpoints<KoaContext>({ issuer, verifyCredentials, publicUrl });
+    const app = new KoaApp();
+    app.use(bodyParser());
+    app.use(tokenRoutes(endpoints, mount === '' ? {} : { prefix: mount }));
+    if (mount !== '') {
+      const router = new Router();
+      router.get(endpoints.metadataPath, (ctx) => {
+        const { status, headers, body } = endpoints.metadata();
+        ctx.status = status;
+        ctx.set(headers);
+        ctx.body = body;
+      });
+      app.use(router.routes()).use(router.allowedMethods());
+    }
+    return { listener: app.callback() };
+  };
 
-const fastifyApp = (createApp: typeof Fastify): Build => async (issuer, publicUrl, mount) => {
-  const endpoints = createTokenEndpoints<FastifyRequest>({ issuer, verifyCredentials, publicUrl });
-  // The server is ours (it keeps its port across a restart of the app); Fastify gets its requests.
-  let handler: RequestListener | undefined;
-  const app = createApp({
-    serverFactory: (routing) => {
-      handler = routing;
-      return createServer();
-    },
-  });
-  await app.register(tokenEndpoints, { endpoints, prefix: mount });
-  if (mount !== '') {
-    app.get(endpoints.metadataPath, async (_request, reply) => {
-      const { status, headers, body } = endpoints.metadata();
-      return reply.code(status).headers(headers).send(body);
+const fastifyApp =
+  (createApp: typeof Fastify): Build =>
+  async (issuer, publicUrl, mount) => {
+    const endpoints = createTokenEndpoints<FastifyRequest>({ issuer, verifyCredentials, publicUrl });
+    // The server is ours (it keeps its port across a restart of the app); Fastify gets its requests.
+    let handler: RequestListener | undefined;
+    const app = createApp({
+      serverFactory: (routing) => {
+        handler = routing;
+        return createServer();
+      },
     });
-  }
-  await app.ready();
-  return { listener: (req, res) => handler!(req, res), close: () => app.close() };
-};
+    await app.register(tokenEndpoints, { endpoints, prefix: mount });
+    if (mount !== '') {
+      app.get(endpoints.metadataPath, async (_request, reply) => {
+        const { status, headers, body } = endpoints.metadata();
+        return reply.code(status).headers(headers).send(body);
+      });
+    }
+    await app.ready();
+    return { listener: (req, res) => handler!(req, res), close: () => app.close() };
+  };
 
 const FRAMEWORKS: [string, Build][] = [
   ['Express 5', expressApp(express)],
@@ -112,10 +118,12 @@ const keyPem = async (alg: string) => exportPKCS8((await generateKeyPair(alg, { 
 
 const running: { server: RunningServer; close: () => Promise<void> }[] = [];
 afterEach(async () => {
-  await Promise.all(running.splice(0).map(async ({ server, close }) => {
-    await close();
-    await server.close();
-  }));
+  await Promise.all(
+    running.splice(0).map(async ({ server, close }) => {
+      await close();
+      await server.close();
+    }),
+  );
 });
 
 interface Service {
@@ -179,7 +187,7 @@ function verifiers(service: Service): [string, Authenticator][] {
 }
 
 describe.each(FRAMEWORKS)('%s: the JWK Set and metadata of an asymmetric issuer', (_name, build) => {
-  it('serves GET <mount>/.well-known/jwks.json: 200, application/jwk-set+json, public max-age=300, the issuer\'s public keys only; HEAD alike without body', async () => {
+  it("serves GET <mount>/.well-known/jwks.json: 200, application/jwk-set+json, public max-age=300, the issuer's public keys only; HEAD alike without body", async () => {
     const service = await startService(build);
     const response = await fetch(`${service.base}/.well-known/jwks.json`);
     expect(response.status).toBe(200);
@@ -276,7 +284,11 @@ describe.each(FRAMEWORKS)('%s: the JWK Set and metadata of an asymmetric issuer'
     const after = await login(service.base);
     expect(decodeProtectedHeader(after.access_token).kid).toBe(newKid);
     // A refresh token of the old key still refreshes, into tokens of the new key.
-    const refreshed = await fetch(`${service.base}/token/refresh`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ refresh_token: before.refresh_token }) });
+    const refreshed = await fetch(`${service.base}/token/refresh`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ refresh_token: before.refresh_token }),
+    });
     expect(refreshed.status).toBe(200);
     const rotated = ((await refreshed.json()) as { access_token: string }).access_token;
     expect(decodeProtectedHeader(rotated).kid).toBe(newKid);
@@ -306,7 +318,11 @@ describe.each(FRAMEWORKS)('%s: the JWK Set and metadata of an asymmetric issuer'
 });
 
 /** The framework's app for endpoints without metadata: the builders need a publicUrl, so this mounts the given endpoints directly. */
-async function buildWithout(build: Build, endpoints: ReturnType<typeof createTokenEndpoints>, _issuer: TokenIssuer): Promise<{ listener: RequestListener; close?: () => Promise<void> }> {
+async function buildWithout(
+  build: Build,
+  endpoints: ReturnType<typeof createTokenEndpoints>,
+  _issuer: TokenIssuer,
+): Promise<{ listener: RequestListener; close?: () => Promise<void> }> {
   const name = FRAMEWORKS.find(([, candidate]) => candidate === build)![0];
   switch (name.split(' ')[0]) {
     case 'Express': {

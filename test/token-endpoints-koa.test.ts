@@ -59,7 +59,12 @@ describe.each([
   ['koa2', koa2 as typeof Koa],
 ] as const)('%s: tokenRoutes', (_, KoaApp) => {
   async function start(setup: Setup = {}): Promise<Running> {
-    const issuer = createTokenIssuer({ key: SECRET, issuer: 'urn:test', audience: 'urn:api', ...(setup.reuseInterval === undefined ? {} : { reuseInterval: setup.reuseInterval }) });
+    const issuer = createTokenIssuer({
+      key: SECRET,
+      issuer: 'urn:test',
+      audience: 'urn:api',
+      ...(setup.reuseInterval === undefined ? {} : { reuseInterval: setup.reuseInterval }),
+    });
     const endpoints = createTokenEndpoints<Context>({
       issuer,
       verifyCredentials:

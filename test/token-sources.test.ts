@@ -43,7 +43,9 @@ async function started(server: Promise<RunningServer>): Promise<string> {
 function expressApp(mount: (app: express.Express) => void, createApp: typeof express = express): Promise<string> {
   const app = createApp();
   mount(app);
-  app.all('/protected', (req, res) => { res.json({ sub: req.auth?.payload.sub ?? null, body: req.body ?? null }); });
+  app.all('/protected', (req, res) => {
+    res.json({ sub: req.auth?.payload.sub ?? null, body: req.body ?? null });
+  });
   app.use((error: Error & { status?: number }, _req: Request, res: Response, _next: NextFunction) => {
     res.status(error.status ?? 500).json({ name: error.name, error: error.message });
   });
@@ -91,7 +93,10 @@ async function get(url: string, headers: Record<string, string> = {}) {
 describe('Express', () => {
   it('sends a signed cookie to the error path with what to mount when no cookie-parser ran', async () => {
     const url = await expressApp((app) => app.use(expressJwtAuth({ secret: HS_SECRET, tokenFrom: signedCookie })));
-    expect(await get(url, { Cookie: `at=${await sign({})}` })).toEqual({ status: 500, body: { name: 'TypeError', error: expect.stringContaining('app.use(cookieParser(secret))') } });
+    expect(await get(url, { Cookie: `at=${await sign({})}` })).toEqual({
+      status: 500,
+      body: { name: 'TypeError', error: expect.stringContaining('app.use(cookieParser(secret))') },
+    });
     // A request without the cookie needs no verification: it is answered as usual.
     expect((await get(url)).status).toBe(401);
   });
@@ -106,20 +111,32 @@ describe('Express', () => {
 
   it('sends a form POST to the error path with what to mount when no body parser ran', async () => {
     const url = await expressApp((app) => app.use(expressJwtAuth({ secret: HS_SECRET, tokenFrom: body })));
-    expect(await post(url, `access_token=${await sign({})}`)).toEqual({ status: 500, body: { name: 'TypeError', error: expect.stringContaining('express.urlencoded()') } });
+    expect(await post(url, `access_token=${await sign({})}`)).toEqual({
+      status: 500,
+      body: { name: 'TypeError', error: expect.stringContaining('express.urlencoded()') },
+    });
     expect((await get(url)).status).toBe(401);
   });
 
   // Express 4's body-parser sets `req.body = {}` in every parser, whatever the content type.
-  it.each([['Express 5', express], ['Express 4', express4 as typeof express]])('%s: says what to mount when only another body parser ran', async (_, createApp) => {
+  it.each([
+    ['Express 5', express],
+    ['Express 4', express4 as typeof express],
+  ])('%s: says what to mount when only another body parser ran', async (_, createApp) => {
     const url = await expressApp((app) => {
       app.use(createApp.json());
       app.use(expressJwtAuth({ secret: HS_SECRET, tokenFrom: body }));
     }, createApp);
-    expect(await post(url, `access_token=${await sign({})}`)).toEqual({ status: 500, body: { name: 'TypeError', error: expect.stringContaining('express.urlencoded()') } });
+    expect(await post(url, `access_token=${await sign({})}`)).toEqual({
+      status: 500,
+      body: { name: 'TypeError', error: expect.stringContaining('express.urlencoded()') },
+    });
   });
 
-  it.each([['Express 5', express], ['Express 4', express4 as typeof express]])('%s: reads the urlencoded body, and answers an empty one missing_token', async (_, createApp) => {
+  it.each([
+    ['Express 5', express],
+    ['Express 4', express4 as typeof express],
+  ])('%s: reads the urlencoded body, and answers an empty one missing_token', async (_, createApp) => {
     const url = await expressApp((app) => {
       app.use(createApp.json());
       app.use(createApp.urlencoded({ extended: false }));
@@ -142,13 +159,19 @@ describe('Express', () => {
 describe('Koa', () => {
   it('sends a signed cookie to the error path with what to set when the app has no keys', async () => {
     const url = await koaApp((app) => app.use(koaJwtAuth({ secret: HS_SECRET, tokenFrom: signedCookie })));
-    expect(await get(url, { Cookie: `at=${await sign({})}; at.sig=x` })).toEqual({ status: 500, body: { name: 'TypeError', error: expect.stringContaining('app.keys') } });
+    expect(await get(url, { Cookie: `at=${await sign({})}; at.sig=x` })).toEqual({
+      status: 500,
+      body: { name: 'TypeError', error: expect.stringContaining('app.keys') },
+    });
     expect((await get(url)).status).toBe(401);
   });
 
   it('sends a form POST to the error path with what to mount when no body parser ran', async () => {
     const url = await koaApp((app) => app.use(koaJwtAuth({ secret: HS_SECRET, tokenFrom: body })));
-    expect(await post(url, `access_token=${await sign({})}`)).toEqual({ status: 500, body: { name: 'TypeError', error: expect.stringContaining('@koa/bodyparser') } });
+    expect(await post(url, `access_token=${await sign({})}`)).toEqual({
+      status: 500,
+      body: { name: 'TypeError', error: expect.stringContaining('@koa/bodyparser') },
+    });
   });
 
   it('leaves the parsed body to the handler', async () => {
@@ -164,7 +187,12 @@ describe('Koa', () => {
 describe('Fastify', () => {
   it.each<[string, (app: FastifyInstance) => PromiseLike<unknown>, object, RegExp]>([
     ['a signed cookie without @fastify/cookie', async () => undefined, signedCookie, /register @fastify\/cookie with a secret before jwtAuth/],
-    ['a signed cookie with @fastify/cookie registered without a secret', (app) => app.register(fastifyCookie), signedCookie, /register @fastify\/cookie with a secret/],
+    [
+      'a signed cookie with @fastify/cookie registered without a secret',
+      (app) => app.register(fastifyCookie),
+      signedCookie,
+      /register @fastify\/cookie with a secret/,
+    ],
     ['a signed cookie with @fastify/cookie registered after it', async () => 'after', signedCookie, /register @fastify\/cookie with a secret before jwtAuth/],
     ['a body parameter without @fastify/formbody', async () => undefined, body, /register @fastify\/formbody before jwtAuth/],
   ])('refuses to start for %s', async (_, before, tokenFrom, message) => {
@@ -185,13 +213,19 @@ describe('Fastify', () => {
     for (const tokenFrom of [body, { header: true }]) {
       const app = Fastify();
       await app.register(fastifyFormbody);
-      app.addHook('preParsing', async () => { seen.push(`${'body' in tokenFrom ? 'body' : 'header'}: preParsing`); });
+      app.addHook('preParsing', async () => {
+        seen.push(`${'body' in tokenFrom ? 'body' : 'header'}: preParsing`);
+      });
       await app.register(fastifyJwtAuth, { secret: HS_SECRET, tokenFrom });
       app.post('/protected', async (request) => ({ sub: request.auth?.payload.sub ?? null, body: request.body }));
       await app.listen({ port: 0, host: '127.0.0.1' });
       const { port } = app.server.address() as AddressInfo;
       const token = await sign({ sub: 'form-user' });
-      const answer = await post(`http://127.0.0.1:${port}`, `note=hi${'body' in tokenFrom ? `&access_token=${token}` : ''}`, 'body' in tokenFrom ? {} : { Authorization: `Bearer ${token}` });
+      const answer = await post(
+        `http://127.0.0.1:${port}`,
+        `note=hi${'body' in tokenFrom ? `&access_token=${token}` : ''}`,
+        'body' in tokenFrom ? {} : { Authorization: `Bearer ${token}` },
+      );
       expect(answer.status).toBe(200);
       // A request without a token: refused in preValidation once its body was read, or in
       // onRequest before anything else.
@@ -207,8 +241,16 @@ describe('Hono', () => {
     ['a signed cookie without cookieSecret', () => honoJwtAuth({ secret: HS_SECRET, tokenFrom: signedCookie }), /give "cookieSecret"/],
     ['an empty cookieSecret', () => honoJwtAuth({ secret: HS_SECRET, tokenFrom: signedCookie, cookieSecret: '' }), /give "cookieSecret"/],
     ['an empty byte cookieSecret', () => honoJwtAuth({ secret: HS_SECRET, tokenFrom: signedCookie, cookieSecret: new Uint8Array(0) }), /give "cookieSecret"/],
-    ['a cookieSecret that is a number', () => honoJwtAuth({ secret: HS_SECRET, tokenFrom: signedCookie, cookieSecret: 7 as unknown as string }), /give "cookieSecret"/],
-    ['a cookieSecret without a signed cookie (a forgotten signed: true)', () => honoJwtAuth({ secret: HS_SECRET, tokenFrom: { cookie: 'at' }, cookieSecret: 'cookie-secret' }), /signed: true/],
+    [
+      'a cookieSecret that is a number',
+      () => honoJwtAuth({ secret: HS_SECRET, tokenFrom: signedCookie, cookieSecret: 7 as unknown as string }),
+      /give "cookieSecret"/,
+    ],
+    [
+      'a cookieSecret without a signed cookie (a forgotten signed: true)',
+      () => honoJwtAuth({ secret: HS_SECRET, tokenFrom: { cookie: 'at' }, cookieSecret: 'cookie-secret' }),
+      /signed: true/,
+    ],
   ])('refuses %s at creation', (_, create, message) => {
     expect(create).toThrow(TypeError);
     expect(create).toThrow(message);
@@ -235,6 +277,9 @@ describe('Hono', () => {
     app.post('/protected', async (c) => c.json({ sub: c.get('auth')?.payload.sub ?? null, body: await c.req.parseBody() }));
     const url = await honoApp(app);
     const token = await sign({ sub: 'form-user' });
-    expect(await post(url, `note=a&note=b&access_token=${token}`)).toEqual({ status: 200, body: { sub: 'form-user', body: { note: 'b', access_token: token } } });
+    expect(await post(url, `note=a&note=b&access_token=${token}`)).toEqual({
+      status: 200,
+      body: { sub: 'form-user', body: { note: 'b', access_token: token } },
+    });
   });
 });

@@ -39,14 +39,17 @@ async function sameOrigin(app: App): Promise<{ origin: string; server: Server }>
 
 /** `fetch` in a tab, as the page's own script does it (cookies go along on their own). */
 function call(tab: Page, path: string, init: { method?: string; body?: unknown; bearer?: string } = {}): Promise<Answer> {
-  return tab.evaluate(async ({ path, init }) => {
-    const headers: Record<string, string> = {};
-    if (init.body !== undefined) headers['Content-Type'] = 'application/json';
-    if (init.bearer !== undefined) headers.Authorization = `Bearer ${init.bearer}`;
-    const response = await fetch(path, { method: init.method ?? 'GET', headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
-    const text = await response.text();
-    return { status: response.status, body: text === '' ? null : (JSON.parse(text) as Record<string, unknown>) };
-  }, { path, init });
+  return tab.evaluate(
+    async ({ path, init }) => {
+      const headers: Record<string, string> = {};
+      if (init.body !== undefined) headers['Content-Type'] = 'application/json';
+      if (init.bearer !== undefined) headers.Authorization = `Bearer ${init.bearer}`;
+      const response = await fetch(path, { method: init.method ?? 'GET', headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
+      const text = await response.text();
+      return { status: response.status, body: text === '' ? null : (JSON.parse(text) as Record<string, unknown>) };
+    },
+    { path, init },
+  );
 }
 
 describe.each(frameworks)('examples/%s in two tabs of one browser', (fw) => {
@@ -90,7 +93,10 @@ describe.each(frameworks)('examples/%s in two tabs of one browser', (fw) => {
         call(tabB, '/api/token/refresh', { method: 'POST', body: {} }),
       ]);
       expect([a.status, b.status], `round ${round}: ${JSON.stringify([a.body, b.body])}`).toEqual([200, 200]);
-      for (const [tab, answer] of [[tabA, a], [tabB, b]] as const) {
+      for (const [tab, answer] of [
+        [tabA, a],
+        [tabB, b],
+      ] as const) {
         expect((await call(tab, '/api/hello', { bearer: answer.body!.access_token as string })).status).toBe(200);
       }
     }

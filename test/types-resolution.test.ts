@@ -85,7 +85,10 @@ beforeAll(async () => {
     const target = join(modules, '@jwtauth', name);
     await mkdir(target, { recursive: true });
     await run('tar', ['-xzf', packed.tarballs[name], '-C', target, '--strip-components=1'], { timeout: 60_000 });
-    const manifest = JSON.parse(await readFile(join(target, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; peerDependencies?: Record<string, string> };
+    const manifest = JSON.parse(await readFile(join(target, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+      peerDependencies?: Record<string, string>;
+    };
     for (const dependency of Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies })) {
       if (!dependency.startsWith('@jwtauth/')) await link(dependency, packageDir(name));
     }
@@ -99,7 +102,15 @@ beforeAll(async () => {
     if (mode.jose) await writeFile(join(dir, 'with-jose.ts'), WITH_JOSE);
     // lib DOM: the declarations name Web Crypto's CryptoKey and BufferSource, which @types/node 20
     // does not declare globally (a Node project without DOM gets TS2304 for them).
-    const compilerOptions = { ...mode.compilerOptions, target: 'ES2022', lib: ['ES2022', 'DOM'], types: ['node'], strict: true, skipLibCheck: false, noEmit: true };
+    const compilerOptions = {
+      ...mode.compilerOptions,
+      target: 'ES2022',
+      lib: ['ES2022', 'DOM'],
+      types: ['node'],
+      strict: true,
+      skipLibCheck: false,
+      noEmit: true,
+    };
     await writeFile(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: mode.jose ? ['index.ts', 'with-jose.ts'] : ['index.ts'] }));
   }
 }, 240_000);
@@ -112,7 +123,11 @@ describe.each(Object.entries(MODES))('the packed packages in a TypeScript projec
   it(`type-check with skipLibCheck false, through ${mode.format === 'cjs' ? 'index.d.cts' : 'index.d.ts'}`, async () => {
     const dir = join(project, label.replace(/\W+/g, '-'));
     const result = await run(process.execPath, [tsc, '-p', dir, '--listFiles'], { timeout: 120_000 }).catch((error: { stdout?: string; stderr?: string }) => ({
-      failed: `${error.stdout ?? ''}${error.stderr ?? ''}`.split('\n').filter((line) => /error TS/.test(line)).join('\n') || String(error),
+      failed:
+        `${error.stdout ?? ''}${error.stderr ?? ''}`
+          .split('\n')
+          .filter((line) => /error TS/.test(line))
+          .join('\n') || String(error),
       stdout: '',
     }));
     expect('failed' in result ? result.failed : '').toBe('');

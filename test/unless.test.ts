@@ -93,11 +93,17 @@ function expressMounted(createApp: typeof express, style: 'app.use' | 'Router'):
     const app = createApp();
     if (style === 'app.use') {
       app.use('/api', expressJwtAuth(options));
-      for (const route of ROUTES) app.get(`/api/${route}`, (req, res) => { res.json({ route, auth: req.auth ?? null }); });
+      for (const route of ROUTES)
+        app.get(`/api/${route}`, (req, res) => {
+          res.json({ route, auth: req.auth ?? null });
+        });
     } else {
       const router = createApp.Router();
       router.use(expressJwtAuth(options));
-      for (const route of ROUTES) router.get(`/${route}`, (req, res) => { res.json({ route, auth: req.auth ?? null }); });
+      for (const route of ROUTES)
+        router.get(`/${route}`, (req, res) => {
+          res.json({ route, auth: req.auth ?? null });
+        });
       app.use('/api', router);
     }
     return listen(createServer(app));
@@ -219,39 +225,67 @@ describe.each(MOUNTED)('%s', (name, start) => {
  * count as `/login`: with dot segments resolved before matching, it would run unauthenticated.
  */
 const PREFIX_APPS: ReadonlyArray<[string, () => Promise<RunningServer>]> = [
-  ...([['express', express], ['express4', express4 as typeof express]] as const).map(([name, createApp]) => [
-    name,
-    async () => {
-      const app = createApp();
-      app.use(expressJwtAuth({ secret: HS_SECRET, unless: { path: '/login' } }));
-      app.get('/login', (_req, res) => { res.json({ route: 'login' }); });
-      app.use('/users', (req, res) => { res.json({ route: 'users', auth: req.auth ?? null }); });
-      return listen(createServer(app));
-    },
-  ] as [string, () => Promise<RunningServer>]),
-  ...([['koa', Koa], ['koa2', koa2 as typeof Koa]] as const).map(([name, KoaApp]) => [
-    name,
-    async () => {
-      const app = new KoaApp();
-      app.use(koaJwtAuth({ secret: HS_SECRET, unless: { path: '/login' } }));
-      app.use(async (ctx) => {
-        if (ctx.path === '/login') ctx.body = { route: 'login' };
-        else if (ctx.path.startsWith('/users/')) ctx.body = { route: 'users', auth: ctx.state.auth ?? null };
-      });
-      return listen(createServer(app.callback()));
-    },
-  ] as [string, () => Promise<RunningServer>]),
-  ...([['fastify', Fastify], ['fastify4', fastify4 as typeof Fastify]] as const).map(([name, createApp]) => [
-    name,
-    async () => {
-      const app = createApp();
-      await app.register(fastifyJwtAuth, { secret: HS_SECRET, unless: { path: '/login' } });
-      app.get('/login', async () => ({ route: 'login' }));
-      app.get('/users/*', async (request) => ({ route: 'users', auth: request.auth }));
-      await app.listen({ port: 0, host: '127.0.0.1' });
-      return { url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, close: () => app.close() };
-    },
-  ] as [string, () => Promise<RunningServer>]),
+  ...(
+    [
+      ['express', express],
+      ['express4', express4 as typeof express],
+    ] as const
+  ).map(
+    ([name, createApp]) =>
+      [
+        name,
+        async () => {
+          const app = createApp();
+          app.use(expressJwtAuth({ secret: HS_SECRET, unless: { path: '/login' } }));
+          app.get('/login', (_req, res) => {
+            res.json({ route: 'login' });
+          });
+          app.use('/users', (req, res) => {
+            res.json({ route: 'users', auth: req.auth ?? null });
+          });
+          return listen(createServer(app));
+        },
+      ] as [string, () => Promise<RunningServer>],
+  ),
+  ...(
+    [
+      ['koa', Koa],
+      ['koa2', koa2 as typeof Koa],
+    ] as const
+  ).map(
+    ([name, KoaApp]) =>
+      [
+        name,
+        async () => {
+          const app = new KoaApp();
+          app.use(koaJwtAuth({ secret: HS_SECRET, unless: { path: '/login' } }));
+          app.use(async (ctx) => {
+            if (ctx.path === '/login') ctx.body = { route: 'login' };
+            else if (ctx.path.startsWith('/users/')) ctx.body = { route: 'users', auth: ctx.state.auth ?? null };
+          });
+          return listen(createServer(app.callback()));
+        },
+      ] as [string, () => Promise<RunningServer>],
+  ),
+  ...(
+    [
+      ['fastify', Fastify],
+      ['fastify4', fastify4 as typeof Fastify],
+    ] as const
+  ).map(
+    ([name, createApp]) =>
+      [
+        name,
+        async () => {
+          const app = createApp();
+          await app.register(fastifyJwtAuth, { secret: HS_SECRET, unless: { path: '/login' } });
+          app.get('/login', async () => ({ route: 'login' }));
+          app.get('/users/*', async (request) => ({ route: 'users', auth: request.auth }));
+          await app.listen({ port: 0, host: '127.0.0.1' });
+          return { url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, close: () => app.close() };
+        },
+      ] as [string, () => Promise<RunningServer>],
+  ),
   [
     'hono',
     async () => {
@@ -295,7 +329,48 @@ describe.each(PREFIX_APPS)('%s: a prefix handler behind an exclusion', (name, st
 });
 
 describe('canonical paths: every router reads them alike', () => {
-  const pieces = ['/', 'a', 'B', '.', '..', '%2e', '%2E', '%2F', '%2f', '%5C', '\\', ';', '%3B', '%41', '%61', '%C3%A9', '%c3%a9', '%25', '%252e', ' ', '%20', '*', '~', '-', '_', ':', '@', '!', '$', '&', "'", '(', ')', '+', ',', '=', 'é', '"', '{', '%'];
+  const pieces = [
+    '/',
+    'a',
+    'B',
+    '.',
+    '..',
+    '%2e',
+    '%2E',
+    '%2F',
+    '%2f',
+    '%5C',
+    '\\',
+    ';',
+    '%3B',
+    '%41',
+    '%61',
+    '%C3%A9',
+    '%c3%a9',
+    '%25',
+    '%252e',
+    ' ',
+    '%20',
+    '*',
+    '~',
+    '-',
+    '_',
+    ':',
+    '@',
+    '!',
+    '$',
+    '&',
+    "'",
+    '(',
+    ')',
+    '+',
+    ',',
+    '=',
+    'é',
+    '"',
+    '{',
+    '%',
+  ];
   const paths = fc.array(fc.constantFrom(...pieces), { maxLength: 12 }).map((parts) => `/${parts.join('')}`);
 
   it('accepts only paths that WHATWG resolution, decodeURI and a split at ";" all leave with the same segments', () => {

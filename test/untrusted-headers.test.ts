@@ -63,7 +63,9 @@ describe('a JWK Set URL that redirects', () => {
       res.writeHead(302, { Location: `${attacker.url}/jwks.json` }).end();
     });
     await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
-    const server = await harnesses[0]!.start({ jwks: { uri: `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/jwks.json`, timeoutDuration: 2000 } });
+    const server = await harnesses[0]!.start({
+      jwks: { uri: `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/jwks.json`, timeoutDuration: 2000 },
+    });
     try {
       attacker.requests.length = 0;
       const token = await new SignJWT({ sub: 'admin', exp: now() + 300 }).setProtectedHeader({ alg: 'ES256', kid: 'ec-remote' }).sign(attackerKeys.privateKey);

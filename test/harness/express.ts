@@ -24,15 +24,25 @@ export function makeExpressHarness(name: Harness['name'], createApp: typeof expr
       app.get('/admin-read', requireScopes('admin', 'read'), (_req, res) => {
         res.json({ ok: true });
       });
-      app.get('/claims', requireClaims((payload) => payload.role === 'admin'), (_req, res) => {
-        res.json({ ok: true });
-      });
+      app.get(
+        '/claims',
+        requireClaims((payload) => payload.role === 'admin'),
+        (_req, res) => {
+          res.json({ ok: true });
+        },
+      );
       app.get('/claims-reject', requireClaims(rejectWithNothing), (_req, res) => {
         res.json({ ok: true });
       });
-      app.get('/claims-throw', requireClaims(() => { throw new Error('guard exploded'); }), (_req, res) => {
-        res.json({ ok: true });
-      });
+      app.get(
+        '/claims-throw',
+        requireClaims(() => {
+          throw new Error('guard exploded');
+        }),
+        (_req, res) => {
+          res.json({ ok: true });
+        },
+      );
       app.get('/escalate', (req, res) => {
         escalate(req.auth, req.user);
         res.json({ ok: true });

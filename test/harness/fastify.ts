@@ -40,7 +40,15 @@ export function makeFastifyHarness(name: Harness['name'], createApp: typeof Fast
       app.get('/admin-read', { preHandler: requireScopes('admin', 'read') }, async () => ({ ok: true }));
       app.get('/claims', { preHandler: requireClaims((payload) => payload.role === 'admin') }, async () => ({ ok: true }));
       app.get('/claims-reject', { preHandler: requireClaims(rejectWithNothing) }, async () => ({ ok: true }));
-      app.get('/claims-throw', { preHandler: requireClaims(() => { throw new Error('guard exploded'); }) }, async () => ({ ok: true }));
+      app.get(
+        '/claims-throw',
+        {
+          preHandler: requireClaims(() => {
+            throw new Error('guard exploded');
+          }),
+        },
+        async () => ({ ok: true }),
+      );
       app.get('/escalate', async (request) => {
         escalate(request.auth, request.user);
         return { ok: true };

@@ -17,7 +17,9 @@ export function makeKoaHarness(name: Harness['name'], KoaApp: typeof Koa): Harne
         '/admin-read': requireScopes('admin', 'read'),
         '/claims': requireClaims((payload) => payload.role === 'admin'),
         '/claims-reject': requireClaims(rejectWithNothing),
-        '/claims-throw': requireClaims(() => { throw new Error('guard exploded'); }),
+        '/claims-throw': requireClaims(() => {
+          throw new Error('guard exploded');
+        }),
       };
       app.use(async (ctx, next) => {
         try {

@@ -172,12 +172,14 @@ describe('express-jwt failure tests', () => {
 
   // express-jwt: "should use errors thrown from custom getToken function"
   it('sends what getToken throws to the error path unchanged', async () => {
-    const url = await serve(jwtAuth({
-      secret: SECRET,
-      getToken: () => {
-        throw Object.assign(new Error('Invalid token!'), { code: 'invalid_token' });
-      },
-    }));
+    const url = await serve(
+      jwtAuth({
+        secret: SECRET,
+        getToken: () => {
+          throw Object.assign(new Error('Invalid token!'), { code: 'invalid_token' });
+        },
+      }),
+    );
     const answer = await call(url);
     expect(answer.status).toBe(418);
     expect(answer.body).toMatchObject({ forwarded: 'Invalid token!', code: 'invalid_token' });
@@ -302,12 +304,14 @@ describe('express-jwt work tests', () => {
   // differs: the function is (header, token, req), not (req, token) (README: secret function).
   it('calls a secret function with the header, the token and the request', async () => {
     const seen: unknown[] = [];
-    const url = await serve(jwtAuth({
-      secret: (header, token, req) => {
-        seen.push(header.alg, typeof token, req.method);
-        return SECRET;
-      },
-    }));
+    const url = await serve(
+      jwtAuth({
+        secret: (header, token, req) => {
+          seen.push(header.alg, typeof token, req.method);
+          return SECRET;
+        },
+      }),
+    );
     const answer = await call(url, bearer(await signWith(SECRET, { foo: 'bar', exp: at(60) })));
     expect(answer.body.auth).toMatchObject({ payload: { foo: 'bar' } });
     expect(seen).toEqual(['HS256', 'string', 'GET']);
@@ -327,11 +331,13 @@ describe('express-jwt multitenancy', () => {
 
   // express-jwt: "should throw if an error ocurred when retrieving the token"
   it('sends what a secret function throws to the error path; an unknown issuer in issuers is 401 claim_invalid', async () => {
-    const throwing = await serve(jwtAuth({
-      secret: () => {
-        throw new Error('Could not find secret for issuer.');
-      },
-    }));
+    const throwing = await serve(
+      jwtAuth({
+        secret: () => {
+          throw new Error('Could not find secret for issuer.');
+        },
+      }),
+    );
     const answer = await call(throwing, bearer(await signWith(SECRET, { iss: 'inexistent', foo: 'bar', exp: at(60) })));
     expect(answer.status).toBe(418);
     expect(answer.body.forwarded).toBe('Could not find secret for issuer.');
@@ -369,12 +375,14 @@ describe('express-jwt revoked jwts', () => {
 
   // express-jwt: "should throw if error occurs checking if token is revoked"
   it('sends what isRevoked throws to the error path', async () => {
-    const url = await serve(jwtAuth({
-      secret: SECRET,
-      isRevoked: async () => {
-        throw new Error('An error ocurred');
-      },
-    }));
+    const url = await serve(
+      jwtAuth({
+        secret: SECRET,
+        isRevoked: async () => {
+          throw new Error('An error ocurred');
+        },
+      }),
+    );
     const answer = await call(url, bearer(await signWith(SECRET, { jti: revoked, foo: 'bar', exp: at(60) })));
     expect(answer.status).toBe(418);
     expect(answer.body.forwarded).toBe('An error ocurred');

@@ -123,7 +123,13 @@ describe('express-oauth2-jwt-bearer index', () => {
   // express-oauth2-jwt-bearer: "should fail when custom validator fails"
   // differs: a custom check is requireClaims: 403 insufficient_scope, not 401 invalid_token (README: validators).
   it('answers a failing custom claim check 403 insufficient_scope', async () => {
-    const answer = await call(await setup({}, requireClaims(() => false)), bearer(await createJwt()));
+    const answer = await call(
+      await setup(
+        {},
+        requireClaims(() => false),
+      ),
+      bearer(await createJwt()),
+    );
     expect([answer.status, answer.body.code]).toEqual([403, 'insufficient_scope']);
   });
 
@@ -160,7 +166,10 @@ describe('express-oauth2-jwt-bearer index', () => {
 
   // express-oauth2-jwt-bearer: "should succeed when custom claim check returns true"
   it('lets a request through when the claim check returns true', async () => {
-    const url = await setup({}, requireClaims(({ num }) => typeof num === 'number' && num > 3));
+    const url = await setup(
+      {},
+      requireClaims(({ num }) => typeof num === 'number' && num > 3),
+    );
     const answer = await call(url, bearer(await createJwt({ num: 4 })));
     expect(answer.status).toBe(200);
     expect(answer.body.auth).toMatchObject({ payload: { num: 4 } });
@@ -396,10 +405,12 @@ describe('express-oauth2-jwt-bearer jwt-verifier', () => {
 
     // access-token-jwt: "should pass real request context to dynamic resolver"
     it('decides per request with an issuers function given the request', async () => {
-      const url = await serve(jwtAuth({
-        issuers: (iss, req) => (req.get('host')?.startsWith('127.0.0.1') && iss === 'https://b.example/' ? { secret: OTHER_SECRET } : undefined),
-        audience: AUDIENCE,
-      }));
+      const url = await serve(
+        jwtAuth({
+          issuers: (iss, req) => (req.get('host')?.startsWith('127.0.0.1') && iss === 'https://b.example/' ? { secret: OTHER_SECRET } : undefined),
+          audience: AUDIENCE,
+        }),
+      );
       expect((await call(url, bearer(await signWith(OTHER_SECRET, { iss: 'https://b.example/', aud: AUDIENCE, exp: at(60) })))).status).toBe(200);
       const other = await call(url, bearer(await signWith(OTHER_SECRET, { iss: 'https://c.example/', aud: AUDIENCE, exp: at(60) })));
       expect([other.status, other.body.code]).toEqual([401, 'claim_invalid']);

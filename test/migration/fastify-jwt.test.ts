@@ -33,7 +33,9 @@ async function listen(app: FastifyInstance): Promise<string> {
  */
 async function verifyApp(options: Record<string, unknown>, before?: (app: FastifyInstance) => Promise<void>): Promise<string> {
   const app = Fastify();
-  app.setErrorHandler((error, _request, reply) => (isAuthError(error) ? sendAuthError(reply, error) : reply.code(500).send({ thrown: (error as Error).message })));
+  app.setErrorHandler((error, _request, reply) =>
+    isAuthError(error) ? sendAuthError(reply, error) : reply.code(500).send({ thrown: (error as Error).message }),
+  );
   await before?.(app);
   await app.register(jwtAuth, { hook: false, ...options } as Options);
   app.get('/verify', async (request) => {
@@ -52,7 +54,11 @@ interface Answer {
 async function get(url: string, headers: Record<string, string> = {}): Promise<Answer> {
   const response = await fetch(url, { headers });
   const text = await response.text();
-  return { status: response.status, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>), challenge: response.headers.get('www-authenticate') };
+  return {
+    status: response.status,
+    body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>),
+    challenge: response.headers.get('www-authenticate'),
+  };
 }
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -61,7 +67,10 @@ const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 async function registrationError(options: Record<string, unknown>): Promise<unknown> {
   const app = Fastify();
   apps.push(app);
-  return app.register(jwtAuth, options as Options).then(() => undefined, (error: unknown) => error);
+  return app.register(jwtAuth, options as Options).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
 }
 
 describe('register', () => {
@@ -158,7 +167,10 @@ describe('sign and verify', () => {
     const issuer = createTokenIssuer({ key: HS_SECRET, issuer: 'https://api.example' });
     const url = await verifyApp({ ...issuer.verifierOptions });
     const { accessToken } = await issuer.issue('alice', { foo: 'bar' });
-    expect(await get(`${url}/verify`, bearer(accessToken))).toMatchObject({ status: 200, body: { payload: { sub: 'alice', foo: 'bar', iss: 'https://api.example' } } });
+    expect(await get(`${url}/verify`, bearer(accessToken))).toMatchObject({
+      status: 200,
+      body: { payload: { sub: 'alice', foo: 'bar', iss: 'https://api.example' } },
+    });
   });
 
   // @fastify/jwt: "sign and verify with RSA/ECDSA certificates and global options" > "ECDSA certificates" > "verifier mode"
@@ -188,7 +200,10 @@ describe('sign and verify', () => {
   // @fastify/jwt: "Async key provider errors should be resolved internally"
   it('a key function whose key does not verify the token answers 401', async () => {
     const url = await verifyApp({ secret: async () => OTHER_SECRET });
-    expect(await get(`${url}/verify`, bearer(await sign({ sub: '1234567890', name: 'John Doe' })))).toMatchObject({ status: 401, body: { code: 'invalid_signature' } });
+    expect(await get(`${url}/verify`, bearer(await sign({ sub: '1234567890', name: 'John Doe' })))).toMatchObject({
+      status: 401,
+      body: { code: 'invalid_signature' },
+    });
   });
 
   // @fastify/jwt: "fast-jwt cache rejects tokens after exp when iat is absent"
@@ -227,7 +242,11 @@ describe('errors', () => {
   // @fastify/jwt: "no authorization header error"
   // differs: 401 missing_token with our body and a Bearer challenge, not { statusCode, code: 'FST_JWT_NO_AUTHORIZATION_IN_HEADER', message }.
   it('no authorization header error', async () => {
-    expect(await get(`${url}/verify`)).toEqual({ status: 401, body: { error: 'unauthorized', error_description: expect.any(String), code: 'missing_token' }, challenge: 'Bearer' });
+    expect(await get(`${url}/verify`)).toEqual({
+      status: 401,
+      body: { error: 'unauthorized', error_description: expect.any(String), code: 'missing_token' },
+      challenge: 'Bearer',
+    });
   });
 
   // @fastify/jwt: "no bearer authorization header error"
@@ -237,7 +256,10 @@ describe('errors', () => {
 
   // @fastify/jwt: "authorization header malformed error"
   it('authorization header malformed error', async () => {
-    expect(await get(`${url}/verify`, { authorization: 'Bearer 1.2.3' })).toMatchObject({ status: 401, body: { error: 'invalid_token', code: 'malformed_token' } });
+    expect(await get(`${url}/verify`, { authorization: 'Bearer 1.2.3' })).toMatchObject({
+      status: 401,
+      body: { error: 'invalid_token', code: 'malformed_token' },
+    });
   });
 
   // @fastify/jwt: "authorization header invalid type error" (decode: { checkTyp: 'JWT' })
@@ -268,7 +290,10 @@ describe('errors', () => {
 
   // @fastify/jwt: "Invalid signature error"
   it('Invalid signature error', async () => {
-    expect(await get(`${url}/verify`, bearer(await sign({ foo: 'bar' }, { key: new Uint8Array(64), header: { typ: 'JWT' } })))).toMatchObject({ status: 401, body: { code: 'invalid_signature' } });
+    expect(await get(`${url}/verify`, bearer(await sign({ foo: 'bar' }, { key: new Uint8Array(64), header: { typ: 'JWT' } })))).toMatchObject({
+      status: 401,
+      body: { code: 'invalid_signature' },
+    });
   });
 
   // @fastify/jwt: "Untrusted token error"
@@ -292,12 +317,18 @@ describe('errors', () => {
 
   // @fastify/jwt: "requestVerify function: wrap missing required claims"
   it('wrap missing required claims', async () => {
-    expect(await get(`${url}/verifyFailMissingRequiredClaim`, bearer(await sign({ foo: 'bar' })))).toMatchObject({ status: 401, body: { code: 'claim_invalid' } });
+    expect(await get(`${url}/verifyFailMissingRequiredClaim`, bearer(await sign({ foo: 'bar' })))).toMatchObject({
+      status: 401,
+      body: { code: 'claim_invalid' },
+    });
   });
 
   // @fastify/jwt: "requestVerify function: algorithm mismatch error"
   it('algorithm mismatch error', async () => {
-    expect(await get(`${url}/verifyFailOnAlgorithmMismatch`, bearer(await sign({ foo: 'bar' })))).toMatchObject({ status: 401, body: { code: 'algorithm_not_allowed' } });
+    expect(await get(`${url}/verifyFailOnAlgorithmMismatch`, bearer(await sign({ foo: 'bar' })))).toMatchObject({
+      status: 401,
+      body: { code: 'algorithm_not_allowed' },
+    });
   });
 
   // @fastify/jwt: "requestVerify function: invalid timestamp" (verify: { clockTimestamp: 'not_a_number' } → 500)
@@ -411,7 +442,10 @@ describe('namespace', () => {
     const app = Fastify();
     apps.push(app);
     await app.register(jwtAuth, { secret: HS_SECRET, hook: false, namespace: 'security' });
-    const error = await app.register(jwtAuth, { secret: OTHER_SECRET, hook: false, namespace: 'security' }).then(() => undefined, (thrown: unknown) => thrown);
+    const error = await app.register(jwtAuth, { secret: OTHER_SECRET, hook: false, namespace: 'security' }).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
     expect(error).toBeInstanceOf(TypeError);
     expect((error as Error).message).toContain('request.securityJwtVerify is already decorated');
   });
@@ -473,7 +507,10 @@ describe('observable differences (README "Coming from @fastify/jwt")', () => {
   // @fastify/jwt answers an HS256 token with an empty signature 401 FAST_JWT_MISSING_SIGNATURE ("Unsigned authorization token").
   it('an HS256 token with an empty signature is 401 invalid_signature', async () => {
     const url = await verifyApp({ secret: HS_SECRET });
-    expect(await get(`${url}/verify`, bearer(rawToken({ alg: 'HS256' }, { exp: now() + 60 })))).toMatchObject({ status: 401, body: { code: 'invalid_signature' } });
+    expect(await get(`${url}/verify`, bearer(rawToken({ alg: 'HS256' }, { exp: now() + 60 })))).toMatchObject({
+      status: 401,
+      body: { code: 'invalid_signature' },
+    });
   });
 
   // @fastify/jwt answers a token whose nbf is in the future 500 FAST_JWT_INACTIVE, and one whose alg

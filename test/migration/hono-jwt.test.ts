@@ -56,11 +56,9 @@ const hello = () => ({ message: 'hello world', exp: now() + 300 });
 /** hono's tests' HS256 token, signed with hono/jwt's sign() (header `{ alg, typ: 'JWT' }`). */
 const credentialOf = (payload: Record<string, unknown>) => honoSign(payload, HS_SECRET, 'HS256');
 /** The "invalid token" of hono's tests: a header segment that is not base64url JSON. */
-const INVALID_TOKEN =
-  'ssyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJtZXNzYWdlIjoiaGVsbG8gd29ybGQifQ.B54pAqIiLbu170tGQ1rY06Twv__0qSHTA0ioQPIOvFE';
+const INVALID_TOKEN = 'ssyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJtZXNzYWdlIjoiaGVsbG8gd29ybGQifQ.B54pAqIiLbu170tGQ1rY06Twv__0qSHTA0ioQPIOvFE';
 /** hono's own test credential: `{ message: 'hello world' }` signed with 'a-secret', no `exp`. */
-const HONO_CREDENTIAL =
-  'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJtZXNzYWdlIjoiaGVsbG8gd29ybGQifQ.B54pAqIiLbu170tGQ1rY06Twv__0qSHTA0ioQPIOvFE';
+const HONO_CREDENTIAL = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJtZXNzYWdlIjoiaGVsbG8gd29ybGQifQ.B54pAqIiLbu170tGQ1rY06Twv__0qSHTA0ioQPIOvFE';
 
 /** The challenge of a request without credentials: no error parameters (RFC 6750 §3.1). */
 const NO_CREDENTIALS = { status: 401, challenge: 'Bearer', body: { error: 'unauthorized', code: 'missing_token' } };
@@ -289,7 +287,12 @@ describe('hono/jwt', () => {
     // hono/jwt: "Credentials in signed cookie with prefix Options" > "Should not authorize"
     // hono/jwt: "Credentials in signed cookie with prefix Options" > "Should authorize"
     it("reads a signed __Host- cookie: { key, secret, prefixOptions: 'host' } is the prefixed name, signed, with cookieSecret", async () => {
-      const url = await start(appWith(jwtAuth({ secret: HS_SECRET, tokenFrom: { header: true, cookie: { name: '__Host-cookie_name', signed: true } }, cookieSecret: COOKIE_SECRET }), state));
+      const url = await start(
+        appWith(
+          jwtAuth({ secret: HS_SECRET, tokenFrom: { header: true, cookie: { name: '__Host-cookie_name', signed: true } }, cookieSecret: COOKIE_SECRET }),
+          state,
+        ),
+      );
       expect(await call(`${url}/auth/a`)).toMatchObject(NO_CREDENTIALS);
       expect(state.handlerExecuted).toBe(false);
       const payload = hello();
@@ -303,10 +306,15 @@ describe('hono/jwt', () => {
     // hono/jwt: "Credentials in signed cookie without prefix Options" > "Should not authorize"
     // hono/jwt: "Credentials in signed cookie without prefix Options" > "Should authorize"
     it('reads a signed cookie: { key, secret } is { name: key, signed: true } with cookieSecret', async () => {
-      const url = await start(appWith(jwtAuth({ secret: HS_SECRET, tokenFrom: { header: true, cookie: { name: 'cookie_name', signed: true } }, cookieSecret: COOKIE_SECRET }), state));
+      const url = await start(
+        appWith(jwtAuth({ secret: HS_SECRET, tokenFrom: { header: true, cookie: { name: 'cookie_name', signed: true } }, cookieSecret: COOKIE_SECRET }), state),
+      );
       expect(await call(`${url}/auth/a`)).toMatchObject(NO_CREDENTIALS);
       const payload = hello();
-      expect(await call(`${url}/auth/a`, { Cookie: `${await signedCookieHeader('cookie_name', await credentialOf(payload))}; Path=/` })).toMatchObject({ status: 200, body: payload });
+      expect(await call(`${url}/auth/a`, { Cookie: `${await signedCookieHeader('cookie_name', await credentialOf(payload))}; Path=/` })).toMatchObject({
+        status: 200,
+        body: payload,
+      });
       expect(state.handlerExecuted).toBe(true);
     });
 
@@ -338,9 +346,14 @@ describe('hono/jwt', () => {
       expect(() => jwtAuth({ secret })).not.toThrow();
       const url = await start(appWith(jwtAuth({ secret }), state));
       const payload = hello();
-      expect(await call(`${url}/auth/a`, { Authorization: `Bearer ${await honoSign(payload, secret, 'HS256')}` })).toMatchObject({ status: 200, body: payload });
+      expect(await call(`${url}/auth/a`, { Authorization: `Bearer ${await honoSign(payload, secret, 'HS256')}` })).toMatchObject({
+        status: 200,
+        body: payload,
+      });
       // HS512 needs a 64-byte key (RFC 7518 §3.2): a token claiming it is refused.
-      expect(await call(`${url}/auth/a`, { Authorization: `Bearer ${await honoSign(payload, secret, 'HS512')}` })).toMatchObject(invalidToken('algorithm_not_allowed'));
+      expect(await call(`${url}/auth/a`, { Authorization: `Bearer ${await honoSign(payload, secret, 'HS512')}` })).toMatchObject(
+        invalidToken('algorithm_not_allowed'),
+      );
     });
 
     // hono/jwt: "Should require explicit alg specification in middleware options"
@@ -348,7 +361,9 @@ describe('hono/jwt', () => {
       const url = await start(appWith(jwtAuth({ secret: HS_SECRET, algorithms: ['HS256'] }), state));
       const payload = hello();
       expect(await call(`${url}/auth/a`, { Authorization: `Bearer ${await honoSign(payload, HS_SECRET, 'HS256')}` })).toMatchObject({ status: 200 });
-      expect(await call(`${url}/auth/a`, { Authorization: `Bearer ${await honoSign(payload, HS_SECRET, 'HS384')}` })).toMatchObject(invalidToken('algorithm_not_allowed'));
+      expect(await call(`${url}/auth/a`, { Authorization: `Bearer ${await honoSign(payload, HS_SECRET, 'HS384')}` })).toMatchObject(
+        invalidToken('algorithm_not_allowed'),
+      );
     });
 
     // hono/jwt: "Should reject tokens with mismatched algorithm" (alg: 'RS256' with an HMAC secret)
@@ -418,7 +433,9 @@ describe('hono/jwt', () => {
     it('checks aud with audience: one of a list', async () => {
       const url = await start(appWith(jwtAuth({ secret: HS_SECRET, audience: ['api-a', 'api-b'] }), state));
       expect((await call(`${url}/auth/a`, { Authorization: `Bearer ${await credentialOf({ ...hello(), aud: ['api-b', 'other'] })}` })).status).toBe(200);
-      expect(await call(`${url}/auth/a`, { Authorization: `Bearer ${await credentialOf({ ...hello(), aud: 'other' })}` })).toMatchObject(invalidToken('claim_invalid'));
+      expect(await call(`${url}/auth/a`, { Authorization: `Bearer ${await credentialOf({ ...hello(), aud: 'other' })}` })).toMatchObject(
+        invalidToken('claim_invalid'),
+      );
       expect(await call(`${url}/auth/a`, { Authorization: `Bearer ${await credentialOf(hello())}` })).toMatchObject(invalidToken('claim_invalid'));
     });
 
@@ -431,7 +448,9 @@ describe('hono/jwt', () => {
     // hono/jwt compares exp, nbf and iat with the exact second (exp <= now is expired).
     it('differs: allows 5 s of clock difference by default (clockTolerance)', async () => {
       const url = await start(appWith(jwtAuth({ secret: HS_SECRET }), state));
-      expect((await call(`${url}/auth/a`, { Authorization: `Bearer ${await credentialOf({ exp: now() - 2, nbf: now() + 2, iat: now() + 2 })}` })).status).toBe(200);
+      expect((await call(`${url}/auth/a`, { Authorization: `Bearer ${await credentialOf({ exp: now() - 2, nbf: now() + 2, iat: now() + 2 })}` })).status).toBe(
+        200,
+      );
       const exact = await start(appWith(jwtAuth({ secret: HS_SECRET, clockTolerance: 0 }), state));
       expect(await call(`${exact}/auth/a`, { Authorization: `Bearer ${await credentialOf({ exp: now() - 2 })}` })).toMatchObject(invalidToken('token_expired'));
     });
@@ -443,12 +462,10 @@ describe("hono/jwt's c.get('jwtPayload')", () => {
   // `c.get('jwtPayload')` holds the payload when jwtAuth puts its user (the payload, without
   // resolveUser) under that name.
   it("keeps handlers that read c.get('jwtPayload') working with variables: { user: 'jwtPayload' }", async () => {
-    const app = new Hono()
-      .use('/auth/*', jwtAuth({ secret: HS_SECRET, variables: { user: 'jwtPayload' } }))
-      .get('/auth/*', (c) => {
-        const payload = c.get('jwtPayload');
-        return c.json(payload);
-      });
+    const app = new Hono().use('/auth/*', jwtAuth({ secret: HS_SECRET, variables: { user: 'jwtPayload' } })).get('/auth/*', (c) => {
+      const payload = c.get('jwtPayload');
+      return c.json(payload);
+    });
     const url = await start(app);
     const payload = hello();
     expect(await call(`${url}/auth/a`, { Authorization: `Bearer ${await credentialOf(payload)}` })).toMatchObject({ status: 200, body: payload });
@@ -523,7 +540,10 @@ describe('hono/jwk', () => {
 
     // hono/jwk: "Should not authorize if a non-Bearer scheme is present"
     it('differs: lets another scheme through as anonymous (it carries no bearer token), where hono/jwk answers 401', async () => {
-      expect(await call(`${url}/auth/a`, { Authorization: `Basic ${await signWith(0, hello())}` })).toMatchObject({ status: 200, body: { message: 'hello anon' } });
+      expect(await call(`${url}/auth/a`, { Authorization: `Basic ${await signWith(0, hello())}` })).toMatchObject({
+        status: 200,
+        body: { message: 'hello anon' },
+      });
     });
 
     // hono/jwk: "Should not authorize if an invalid Bearer token is present"
@@ -584,9 +604,14 @@ describe('hono/jwk', () => {
     it('differs: takes one key source; keys and jwks_uri together are a key function returning both lists', async () => {
       expect(() => jwtAuth({ jwks: { keys: publicKeys }, secret: 'x'.repeat(32) } as HonoJwtAuthOptions)).toThrow(TypeError);
       const [first] = publicKeys;
-      const url = await start(appWith(jwtAuth({
-        secret: async () => [first!, ...((await (await fetch(uri('jwks.json'))).json()) as { keys: JWK[] }).keys],
-      }), state));
+      const url = await start(
+        appWith(
+          jwtAuth({
+            secret: async () => [first!, ...((await (await fetch(uri('jwks.json'))).json()) as { keys: JWK[] }).keys],
+          }),
+          state,
+        ),
+      );
       const payload = hello();
       expect(await call(`${url}/auth/a`, { Authorization: `Bearer ${await signWith(1, payload)}` })).toMatchObject({ status: 200, body: payload });
     });
@@ -621,7 +646,10 @@ describe('hono/jwk', () => {
       const url = await start(appWith(keys(), state));
       const { kid: _, ...noKid } = privateKeys[1]!;
       const payload = hello();
-      expect(await call(`${url}/auth/a`, { Authorization: `Bearer ${await honoSign(payload, noKid as Parameters<typeof honoSign>[1])}` })).toMatchObject({ status: 200, body: payload });
+      expect(await call(`${url}/auth/a`, { Authorization: `Bearer ${await honoSign(payload, noKid as Parameters<typeof honoSign>[1])}` })).toMatchObject({
+        status: 200,
+        body: payload,
+      });
     });
 
     // hono/jwk: "Should not authorize a token with invalid "kid" in header"
@@ -656,7 +684,10 @@ describe('hono/jwk', () => {
       expect(await call(`${url}/auth/a`, { Authorization: `Bearer ${await signWith(0, hello())}` })).toMatchObject(NO_CREDENTIALS);
       for (const scheme of ['Bearer', 'bEaReR']) {
         const payload = hello();
-        expect(await call(`${url}/auth/a`, { 'x-custom-auth-header': `${scheme} ${await signWith(1, payload)}` })).toMatchObject({ status: 200, body: payload });
+        expect(await call(`${url}/auth/a`, { 'x-custom-auth-header': `${scheme} ${await signWith(1, payload)}` })).toMatchObject({
+          status: 200,
+          body: payload,
+        });
       }
       // differs: see the hono/jwt custom-header cases.
       expect(await call(`${url}/auth/a`, { 'x-custom-auth-header': `Basic ${await signWith(1, hello())}` })).toMatchObject(invalidToken('malformed_token'));
@@ -695,7 +726,10 @@ describe('hono/jwk', () => {
     async function signedCookieApp(): Promise<string> {
       const app = new Hono<JwtAuthEnv>();
       app.use('/auth-with-signed-cookie/*', keys({ tokenFrom: { header: true, cookie: { name: 'access_token', signed: true } }, cookieSecret: TEST_SECRET }));
-      app.use('/auth-with-signed-with-prefix-options-cookie/*', keys({ tokenFrom: { header: true, cookie: { name: '__Host-access_token', signed: true } }, cookieSecret: TEST_SECRET }));
+      app.use(
+        '/auth-with-signed-with-prefix-options-cookie/*',
+        keys({ tokenFrom: { header: true, cookie: { name: '__Host-access_token', signed: true } }, cookieSecret: TEST_SECRET }),
+      );
       app.get('/sign-cookie', async (c) => {
         await setSignedCookie(c, 'access_token', await signWith(0, { message: 'signed hello world', exp: now() + 300 }), TEST_SECRET);
         return c.text('OK');
@@ -767,7 +801,9 @@ describe('hono/jwk', () => {
       const payload = { ...hello(), iss: 'http://issuer.test' };
       expect(await call(`${url}/auth/a`, { Authorization: `Bearer ${await signWith(0, payload)}` })).toMatchObject({ status: 200, body: payload });
       expect(await call(`${url}/auth/a`, { Authorization: `Bearer ${await signWith(0, hello())}` })).toMatchObject(invalidToken('claim_invalid'));
-      expect(await call(`${url}/auth/a`, { Authorization: `Bearer ${await signWith(0, { ...hello(), iss: 'http://bad-issuer.test' })}` })).toMatchObject(invalidToken('claim_invalid'));
+      expect(await call(`${url}/auth/a`, { Authorization: `Bearer ${await signWith(0, { ...hello(), iss: 'http://bad-issuer.test' })}` })).toMatchObject(
+        invalidToken('claim_invalid'),
+      );
     });
   });
 

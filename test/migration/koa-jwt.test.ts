@@ -43,7 +43,12 @@ async function serve(app: Koa): Promise<string> {
 }
 
 /** koa-jwt's usual app: the middleware, then `ctx.body = ctx.state.user`. */
-function appWith(options: KoaJwtAuthOptions<JWTPayload, unknown, string, string>, answer: Koa.Middleware = (ctx) => { ctx.body = ctx.state.user; }): Koa {
+function appWith(
+  options: KoaJwtAuthOptions<JWTPayload, unknown, string, string>,
+  answer: Koa.Middleware = (ctx) => {
+    ctx.body = ctx.state.user;
+  },
+): Koa {
   const app = new Koa();
   app.use(jwtAuth(options));
   app.use(answer);
@@ -268,7 +273,14 @@ describe('koa-jwt failure tests', () => {
   // koa-jwt: "should throw if secret provider used but token invalid"
   it('answers 401 malformed_token before asking the secret function about a token that is no JWT', async () => {
     let asked = 0;
-    const url = await serve(appWith({ secret: () => { asked++; return Promise.resolve(SECRET); } }));
+    const url = await serve(
+      appWith({
+        secret: () => {
+          asked++;
+          return Promise.resolve(SECRET);
+        },
+      }),
+    );
     expect(await get(url, { Authorization: 'Bearer dodgytoken' })).toEqual(refused(401, 'malformed_token'));
     expect(asked).toBe(0);
   });
@@ -291,7 +303,11 @@ describe('koa-jwt passthrough tests', () => {
   it('goes on unauthenticated without a token: ctx.state.user is undefined (204), the reason in authError', async () => {
     const url = await serve(appWith({ secret: SECRET, passthrough: true }));
     expect(await get(url)).toEqual({ status: 204, text: '', json: undefined, challenge: null });
-    const why = await serve(appWith({ secret: SECRET, passthrough: true }, (ctx) => { ctx.body = { user: ctx.state.user ?? null, code: (ctx.state as { authError?: { code: string } }).authError?.code }; }));
+    const why = await serve(
+      appWith({ secret: SECRET, passthrough: true }, (ctx) => {
+        ctx.body = { user: ctx.state.user ?? null, code: (ctx.state as { authError?: { code: string } }).authError?.code };
+      }),
+    );
     expect((await get(why)).json).toEqual({ user: null, code: 'missing_token' });
   });
 
@@ -300,7 +316,11 @@ describe('koa-jwt passthrough tests', () => {
   it('goes on unauthenticated with another scheme or a bad token', async () => {
     const url = await serve(appWith({ secret: SECRET, passthrough: true }));
     expect(await get(url, { Authorization: 'liver and onions' })).toEqual({ status: 204, text: '', json: undefined, challenge: null });
-    const why = await serve(appWith({ secret: SECRET, passthrough: true }, (ctx) => { ctx.body = { user: ctx.state.user ?? null, code: (ctx.state as { authError?: { code: string } }).authError?.code }; }));
+    const why = await serve(
+      appWith({ secret: SECRET, passthrough: true }, (ctx) => {
+        ctx.body = { user: ctx.state.user ?? null, code: (ctx.state as { authError?: { code: string } }).authError?.code };
+      }),
+    );
     expect((await get(why, { Authorization: 'Bearer wrongjwt' })).json).toEqual({ user: null, code: 'malformed_token' });
     expect((await get(why, bearer(await sign({ foo: 'bar' }, OTHER_SECRET)))).json).toEqual({ user: null, code: 'invalid_signature' });
   });
@@ -354,7 +374,11 @@ describe('koa-jwt success tests', () => {
 
   // koa-jwt: "should use provided key for decoded data"
   it('puts the payload under ctx.state[key]', async () => {
-    const url = await serve(appWith({ secret: SECRET, key: 'jwtdata' }, (ctx) => { ctx.body = ctx.state.jwtdata; }));
+    const url = await serve(
+      appWith({ secret: SECRET, key: 'jwtdata' }, (ctx) => {
+        ctx.body = ctx.state.jwtdata;
+      }),
+    );
     const answer = await get(url, bearer(await sign({ foo: 'bar' })));
     expect([answer.status, answer.json?.foo]).toEqual([200, 'bar']);
   });
@@ -368,7 +392,9 @@ describe('koa-jwt success tests', () => {
       return next();
     });
     app.use(jwtAuth({ secret: (_header, _token, ctx) => ctx.state.secret as string }));
-    app.use((ctx) => { ctx.body = ctx.state.user; });
+    app.use((ctx) => {
+      ctx.body = ctx.state.user;
+    });
     const url = await serve(app);
     expect((await get(url, bearer(await sign({ foo: 'bar' })))).json?.foo).toBe('bar');
   });
@@ -394,7 +420,9 @@ describe('koa-jwt success tests', () => {
       return next();
     });
     app.use(jwtAuth({ secret: SECRET, key: 'jwtdata' }));
-    app.use((ctx) => { ctx.body = { token: ctx.state.token, names: Object.keys(ctx.state).sort() }; });
+    app.use((ctx) => {
+      ctx.body = { token: ctx.state.token, names: Object.keys(ctx.state).sort() };
+    });
     const url = await serve(app);
     expect((await get(url, bearer(await sign({ foo: 'bar' })))).json).toEqual({ token: 'DONT_CLOBBER_ME', names: ['auth', 'authError', 'jwtdata', 'token'] });
   });
@@ -403,9 +431,15 @@ describe('koa-jwt success tests', () => {
   // differs: no tokenKey (refused at start-up, saying where the token is): the raw token is
   // ctx.state.auth.token (ctx.state[authKey].token).
   it('keeps the raw token in ctx.state.auth.token', async () => {
-    expect(() => jwtAuth({ secret: SECRET, key: 'jwtdata', tokenKey: 'testTokenKey' } as never)).toThrow(/"tokenKey" is a koa-jwt option: the raw token is already ctx\.state\.auth\.token/);
+    expect(() => jwtAuth({ secret: SECRET, key: 'jwtdata', tokenKey: 'testTokenKey' } as never)).toThrow(
+      /"tokenKey" is a koa-jwt option: the raw token is already ctx\.state\.auth\.token/,
+    );
     const token = await sign({ foo: 'bar' });
-    const url = await serve(appWith({ secret: SECRET, key: 'jwtdata', authKey: 'jwt' }, (ctx) => { ctx.body = { token: (ctx.state as { jwt?: { token?: string } }).jwt?.token }; }));
+    const url = await serve(
+      appWith({ secret: SECRET, key: 'jwtdata', authKey: 'jwt' }, (ctx) => {
+        ctx.body = { token: (ctx.state as { jwt?: { token?: string } }).jwt?.token };
+      }),
+    );
     expect((await get(url, bearer(token))).json).toEqual({ token });
   });
 
@@ -417,7 +451,9 @@ describe('koa-jwt success tests', () => {
       return next();
     });
     app.use(jwtAuth({ secret: (_header, _token, ctx) => (ctx.state.secret as string | undefined) ?? OTHER_SECRET }));
-    app.use((ctx) => { ctx.body = ctx.state.user; });
+    app.use((ctx) => {
+      ctx.body = ctx.state.user;
+    });
     const url = await serve(app);
     expect((await get(url, bearer(await sign({ foo: 'bar' })))).json?.foo).toBe('bar');
   });
@@ -428,7 +464,9 @@ describe('koa-jwt unless tests', () => {
   it('skips an excluded route with .unless({ path }), whatever the Authorization header holds', async () => {
     const app = new Koa();
     app.use(jwtAuth({ secret: SECRET }).unless({ path: ['/public'] }));
-    app.use((ctx) => { ctx.body = { success: true }; });
+    app.use((ctx) => {
+      ctx.body = { success: true };
+    });
     const url = await serve(app);
     expect(await get(`${url}/public`, { Authorization: 'wrong' })).toEqual({ status: 200, text: '{"success":true}', json: { success: true }, challenge: null });
   });
@@ -438,7 +476,9 @@ describe('koa-jwt unless tests', () => {
   it('authenticates a route that is not excluded', async () => {
     const app = new Koa();
     app.use(jwtAuth({ secret: SECRET }).unless({ path: ['/public', /^\/static\//] }));
-    app.use((ctx) => { ctx.body = { success: true }; });
+    app.use((ctx) => {
+      ctx.body = { success: true };
+    });
     const url = await serve(app);
     expect(await get(`${url}/private`, { Authorization: 'wrong' })).toEqual(refused(401, 'missing_token'));
     // Not koa-unless's reading: a target that only spells an excluded prefix, and resolves to
@@ -451,7 +491,9 @@ describe('koa-jwt unless tests', () => {
   it('verifies the token on a route that is not excluded, with key', async () => {
     const app = new Koa();
     app.use(jwtAuth({ secret: SECRET, key: 'jwtdata' }).unless({ path: ['/public'] }));
-    app.use((ctx) => { ctx.body = ctx.state.jwtdata; });
+    app.use((ctx) => {
+      ctx.body = ctx.state.jwtdata;
+    });
     const url = await serve(app);
     expect((await get(url, bearer(await sign({ foo: 'bar' })))).json?.foo).toBe('bar');
   });
@@ -497,7 +539,7 @@ describe('koa-jwt behaviours its tests do not name', () => {
 
   // koa-jwt's README: "Custom 401 handling" in a first middleware catching err.status === 401.
   // differs: failures are answered, not thrown, so such a handler sees them only with forwardErrors: true.
-  it('reaches an app\'s own 401 handler with forwardErrors: true', async () => {
+  it("reaches an app's own 401 handler with forwardErrors: true", async () => {
     const app = new Koa();
     app.use((ctx, next) =>
       next().catch((err: { status?: number }) => {
@@ -507,7 +549,9 @@ describe('koa-jwt behaviours its tests do not name', () => {
       }),
     );
     app.use(jwtAuth({ secret: SECRET, forwardErrors: true }));
-    app.use((ctx) => { ctx.body = 'protected\n'; });
+    app.use((ctx) => {
+      ctx.body = 'protected\n';
+    });
     const url = await serve(app);
     expect(await get(url)).toEqual({ status: 401, text: 'Protected resource, use Authorization header to get access\n', json: undefined, challenge: null });
     expect((await get(url, bearer(await sign({ foo: 'bar' })))).text).toBe('protected\n');
@@ -517,9 +561,17 @@ describe('koa-jwt behaviours its tests do not name', () => {
   // server that cannot be reached is 503 key_unavailable with Retry-After.
   it('answers 503 key_unavailable when the JWK Set cannot be fetched', async () => {
     const url = await serve(appWith({ jwks: { uri: 'http://127.0.0.1:9/jwks.json', timeoutDuration: 2000 } }));
-    const token = await new SignJWT({ foo: 'bar', exp: Math.floor(Date.now() / 1000) + 60 }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).sign(
-      (await crypto.subtle.generateKey({ name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, true, ['sign', 'verify'])).privateKey,
-    );
+    const token = await new SignJWT({ foo: 'bar', exp: Math.floor(Date.now() / 1000) + 60 })
+      .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+      .sign(
+        (
+          await crypto.subtle.generateKey(
+            { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+            true,
+            ['sign', 'verify'],
+          )
+        ).privateKey,
+      );
     const response = await fetch(url, { headers: bearer(token) });
     expect(response.status).toBe(503);
     expect(response.headers.get('retry-after')).toBe('5');

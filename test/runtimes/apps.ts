@@ -30,9 +30,19 @@ export function conformanceApp(options: AnyOptions): FetchHandler {
   app.on(['GET', 'HEAD', 'OPTIONS', 'POST'], '/protected', (c) => c.json(attached(c.get('auth'), c.get('user'), c.get('authError'))));
   app.get('/admin', requireScopes('admin'), (c) => c.json({ ok: true }));
   app.get('/admin-read', requireScopes('admin', 'read'), (c) => c.json({ ok: true }));
-  app.get('/claims', requireClaims((payload) => payload.role === 'admin'), (c) => c.json({ ok: true }));
+  app.get(
+    '/claims',
+    requireClaims((payload) => payload.role === 'admin'),
+    (c) => c.json({ ok: true }),
+  );
   app.get('/claims-reject', requireClaims(rejectWithNothing), (c) => c.json({ ok: true }));
-  app.get('/claims-throw', requireClaims(() => { throw new Error('guard exploded'); }), (c) => c.json({ ok: true }));
+  app.get(
+    '/claims-throw',
+    requireClaims(() => {
+      throw new Error('guard exploded');
+    }),
+    (c) => c.json({ ok: true }),
+  );
   app.get('/escalate', (c) => {
     escalate(c.get('auth'), c.get('user'));
     return c.json({ ok: true });

@@ -32,14 +32,19 @@ describe('the README compatibility table', () => {
     workerd: ['workerd'],
   };
 
-  it.each(Object.entries(PACKAGES).flatMap(([label, names]) => names.map((name) => [label, name])))('names %s at the version of the package %s CI installs', (label, name) => {
-    expect(section).toMatch(new RegExp(`${label} (\\d+\\.\\d+\\.\\d+ and )?${installed(name).replaceAll('.', '\\.')}\\b`));
-  });
+  it.each(Object.entries(PACKAGES).flatMap(([label, names]) => names.map((name) => [label, name])))(
+    'names %s at the version of the package %s CI installs',
+    (label, name) => {
+      expect(section).toMatch(new RegExp(`${label} (\\d+\\.\\d+\\.\\d+ and )?${installed(name).replaceAll('.', '\\.')}\\b`));
+    },
+  );
 
   it('names no version CI does not install', () => {
     const all = [...section.matchAll(/\b\d+\.\d+\.\d+\b/g)].length;
     const named = [...section.matchAll(/([\w-]+) (\d+\.\d+\.\d+)(?: and (\d+\.\d+\.\d+))?/g)];
-    const versions = named.flatMap(([, label, first, second]) => [first, second].filter((v) => v !== undefined).map((version) => ({ label: label!, version: version! })));
+    const versions = named.flatMap(([, label, first, second]) =>
+      [first, second].filter((v) => v !== undefined).map((version) => ({ label: label!, version: version! })),
+    );
     expect(versions.length, 'every version follows the name of what it is the version of').toBe(all);
     for (const { label, version } of versions) {
       expect(PACKAGES[label], `${label} is a package CI installs`).toBeDefined();

@@ -54,7 +54,8 @@ async function linesWhere(which: (line: PermissionLine) => boolean, count = 1): 
 }
 
 const KEY_UNAVAILABLE = { error: 'temporarily_unavailable', error_description: DESCRIPTIONS.key_unavailable, code: 'key_unavailable' };
-const DENIED = /^the JWK Set http:\/\/127\.0\.0\.1:\d+\/jwks\.json may not be fetched: permission denied by the runtime \(Deno: --allow-net\) \(Requires net access to "127\.0\.0\.1:\d+"/;
+const DENIED =
+  /^the JWK Set http:\/\/127\.0\.0\.1:\d+\/jwks\.json may not be fetched: permission denied by the runtime \(Deno: --allow-net\) \(Requires net access to "127\.0\.0\.1:\d+"/;
 
 describe('Deno without --allow-net for the JWK Set host', () => {
   it('answers the contract 503 key_unavailable with Retry-After and no challenge', async () => {

@@ -79,7 +79,11 @@ beforeAll(async () => {
   const shared = await shareKeys(keys);
   // The runtimes start while Node's servers do: each takes a second or two to load.
   const config = { mode: 'conformance', scenarios: RUNTIME_SCENARIOS, keys: shared } as const;
-  const workers = WORKERS.map((name) => ({ name, nodejsCompat: name === 'workerd', config: { ...config, scenarios: RUNTIME_SCENARIOS.filter((s) => runsOn(name, s)) } }));
+  const workers = WORKERS.map((name) => ({
+    name,
+    nodejsCompat: name === 'workerd',
+    config: { ...config, scenarios: RUNTIME_SCENARIOS.filter((s) => runsOn(name, s)) },
+  }));
   const started = Promise.all([
     ...RUNTIMES.map(async (runtime) => runtimes.set(runtime, await startRuntime(runtime, config))),
     startWorkerd(workers).then((running) => (workerd = running)),
@@ -196,7 +200,13 @@ describe('@jwtauth/issuer inside the runtime (EdDSA tokens signed there)', () =>
   it('logs in, refreshes with rotation, and a replay revokes the session, in Node, Bun, Deno and workerd alike', async () => {
     const inNode = await flow(nodeUrl('issuer'));
     expect(inNode).toEqual({
-      login: { status: 200, cacheControl: 'no-store', fields: ['access_token', 'expires_in', 'refresh_expires_in', 'refresh_token', 'token_type'], alg: 'EdDSA', typ: 'at+jwt' },
+      login: {
+        status: 200,
+        cacheControl: 'no-store',
+        fields: ['access_token', 'expires_in', 'refresh_expires_in', 'refresh_token', 'token_type'],
+        alg: 'EdDSA',
+        typ: 'at+jwt',
+      },
       call: { status: 200, body: { sub: 'alice' } },
       refresh: { status: 200, rotated: true },
       callWithRefreshed: { status: 200, body: { sub: 'alice' } },

@@ -13,9 +13,7 @@ import { conformanceApp, issuerApp, permissionApp, type FetchHandler } from './a
 import { receiveKeys, type SharedKeys } from './shared-keys.js';
 
 /** What the test asks the runtime to serve. */
-export type RuntimeConfig =
-  | { mode: 'conformance'; scenarios: string[]; keys: SharedKeys }
-  | { mode: 'permission'; jwksUri: string; port: number };
+export type RuntimeConfig = { mode: 'conformance'; scenarios: string[]; keys: SharedKeys } | { mode: 'permission'; jwksUri: string; port: number };
 
 /** The first line printed: the port of each scenario's app (and of the issuer app), or of the permission app. */
 export interface Ready {

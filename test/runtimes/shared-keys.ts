@@ -63,7 +63,19 @@ export async function receiveKeys(shared: SharedKeys): Promise<Keys> {
     else Object.defineProperty(pair, 'privateKey', { get: () => refuse(`the private key "${name}" stays in Node`) });
     pairs[name] = pair;
   }
-  const keyServer = { url: shared.urls.keyServer, jwksUri: `${shared.urls.keyServer}/jwks.json`, mode: 'ok', setKeys: () => refuse(), setDocument: () => refuse(), removeDocument: () => refuse(), setMode: () => refuse(), setDelay: () => refuse(), count: () => refuse(), resetCounts: () => refuse(), close: async () => undefined } satisfies KeyServer;
+  const keyServer = {
+    url: shared.urls.keyServer,
+    jwksUri: `${shared.urls.keyServer}/jwks.json`,
+    mode: 'ok',
+    setKeys: () => refuse(),
+    setDocument: () => refuse(),
+    removeDocument: () => refuse(),
+    setMode: () => refuse(),
+    setDelay: () => refuse(),
+    count: () => refuse(),
+    resetCounts: () => refuse(),
+    close: async () => undefined,
+  } satisfies KeyServer;
   const { keyServer: _url, ...urls } = shared.urls;
   return {
     ...pairs,

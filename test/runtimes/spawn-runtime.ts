@@ -43,8 +43,16 @@ export interface RunningRuntime extends Ready {
 function commandLine(runtime: RuntimeName, allowNet: string): string[] {
   if (runtime === 'bun') return [BINARIES.bun, 'run', SERVER];
   return [
-    BINARIES.deno, 'run', '--no-prompt', '--node-modules-dir=manual', '--unstable-sloppy-imports', '--no-lock',
-    `--allow-read=${REPO}`, '--allow-env=JWTAUTH_RUNTIME_CONFIG', `--allow-net=${allowNet}`, SERVER,
+    BINARIES.deno,
+    'run',
+    '--no-prompt',
+    '--node-modules-dir=manual',
+    '--unstable-sloppy-imports',
+    '--no-lock',
+    `--allow-read=${REPO}`,
+    '--allow-env=JWTAUTH_RUNTIME_CONFIG',
+    `--allow-net=${allowNet}`,
+    SERVER,
   ];
 }
 

@@ -53,7 +53,10 @@ const NODE_STUBS: Plugin = {
     build.onLoad({ filter: /.*/, namespace: 'node-stub' }, (args) => {
       const fail = `throw new Error(${JSON.stringify(`${args.path} is not available without nodejs_compat`)});`;
       const functions = ['createServer', 'createPrivateKey', 'createPublicKey', 'generateKeyPairSync', 'request'];
-      return { contents: [...functions.map((name) => `export function ${name}() { ${fail} }`), `export const KeyObject = { from() { ${fail} } };`].join('\n'), loader: 'js' };
+      return {
+        contents: [...functions.map((name) => `export function ${name}() { ${fail} }`), `export const KeyObject = { from() { ${fail} } };`].join('\n'),
+        loader: 'js',
+      };
     });
   },
 };
@@ -152,7 +155,11 @@ const config :Workerd.Config = (
     // remove the directory; a no-op once resolved.
     void exited.then(() => {
       clearTimeout(timer);
-      reject(new Error(timedOut ? `workerd did not listen within ${timeoutMs} ms:\n${stderr}` : `workerd exited (code ${child.exitCode}) before it listened:\n${stderr}`));
+      reject(
+        new Error(
+          timedOut ? `workerd did not listen within ${timeoutMs} ms:\n${stderr}` : `workerd exited (code ${child.exitCode}) before it listened:\n${stderr}`,
+        ),
+      );
     });
     // One JSON line per socket once it listens: {"event":"listen","socket":"s0","port":…}.
     createInterface({ input: child.stdio[3] as Readable }).on('line', (line) => {

@@ -90,9 +90,15 @@ export function createApp(config: Config, logger: Logger, opened: OpenedStore): 
   });
 
   // The browser login page (public/: index.html, app.js), under a CSP that runs no inline script.
-  app.use(express.static(fileURLToPath(new URL('../public', import.meta.url)), {
-    setHeaders: (res) => res.setHeader('Content-Security-Policy', "default-src 'none'; script-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"),
-  }));
+  app.use(
+    express.static(fileURLToPath(new URL('../public', import.meta.url)), {
+      setHeaders: (res) =>
+        res.setHeader(
+          'Content-Security-Policy',
+          "default-src 'none'; script-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+        ),
+    }),
+  );
 
   app.get('/healthz', (_req, res) => {
     // 503 while draining: a load balancer checking it stops sending requests here.
@@ -133,7 +139,10 @@ export function createApp(config: Config, logger: Logger, opened: OpenedStore): 
     // body-parser's other refusals (a charset other than UTF-8, a body cut short): a body the endpoints cannot read.
     if (typeof error.type === 'string' && typeof error.status === 'number' && error.status < 500) {
       if (error.status === 413) return bodyTooLarge(res);
-      res.status(400).set('Cache-Control', 'no-store').json(errorBody('invalid_request', 'invalid_json', 'The request body must be a JSON object in UTF-8'));
+      res
+        .status(400)
+        .set('Cache-Control', 'no-store')
+        .json(errorBody('invalid_request', 'invalid_json', 'The request body must be a JSON object in UTF-8'));
       return;
     }
     logger.error({ type: 'request.failed', err: error, method: req.method, path: req.path }, 'request failed');

@@ -46,7 +46,10 @@ export function createApp(settings: McpSettings, logger: pino.Logger): express.E
   });
   // Stateless: no session to resume (GET) or end (DELETE).
   app.all('/mcp', (_req, res) => {
-    res.status(405).set('Allow', 'POST').json({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed.' }, id: null });
+    res
+      .status(405)
+      .set('Allow', 'POST')
+      .json({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed.' }, id: null });
   });
   return app;
 }

@@ -25,7 +25,9 @@ export function createApp(settings: McpSettings, logger: pino.Logger): Hono<JwtA
     await server.connect(transport);
     return transport.handleRequest(c.req.raw, { authInfo: toMcpAuthInfo(c.get('auth')!, settings.resource) });
   });
-  app.on(['GET', 'DELETE'], '/mcp', (c) => c.json({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed.' }, id: null }, 405, { Allow: 'POST' }));
+  app.on(['GET', 'DELETE'], '/mcp', (c) =>
+    c.json({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed.' }, id: null }, 405, { Allow: 'POST' }),
+  );
   return app;
 }
 

@@ -46,7 +46,9 @@ export function createApp(settings: McpSettings, logger: pino.Logger): express.E
   const app = express();
   app.disable('x-powered-by');
   app.get(metadataUrl.pathname, (_req, res) => {
-    res.set('Cache-Control', 'public, max-age=3600').json({ resource: settings.resource, authorization_servers: [settings.authIssuer], bearer_methods_supported: ['header'] });
+    res
+      .set('Cache-Control', 'public, max-age=3600')
+      .json({ resource: settings.resource, authorization_servers: [settings.authIssuer], bearer_methods_supported: ['header'] });
   });
   const bearer = requireBearerAuth({ verifier: jwtauthVerifier(authenticator, settings.resource), resourceMetadataUrl: metadataUrl.href });
   app.post('/mcp', bearer, express.json(), async (req, res, next) => {

@@ -15,8 +15,8 @@ export interface McpSettings {
  *   reach it; the MCP endpoint is `<PUBLIC_URL>/mcp`, which is also the resource identifier
  */
 export function loadMcpSettings(config: Config, env: NodeJS.ProcessEnv = process.env): McpSettings {
-  if (!env.AUTH_ISSUER) throw new ConfigError('AUTH_ISSUER must be set to the authorization server\'s issuer URL, such as http://127.0.0.1:4000.');
+  if (!env.AUTH_ISSUER) throw new ConfigError("AUTH_ISSUER must be set to the authorization server's issuer URL, such as http://127.0.0.1:4000.");
   const publicUrl = env.PUBLIC_URL || (config.port === 0 ? undefined : urlFor(config.host, config.port));
-  if (publicUrl === undefined) throw new ConfigError('PORT=0 needs PUBLIC_URL: the resource identifier is this server\'s URL, known before it listens.');
+  if (publicUrl === undefined) throw new ConfigError("PORT=0 needs PUBLIC_URL: the resource identifier is this server's URL, known before it listens.");
   return { authIssuer: env.AUTH_ISSUER, resource: `${publicUrl.replace(/\/$/, '')}/mcp` };
 }

@@ -1,5 +1,12 @@
 import type { RevocationStore } from '@jwtauth/core';
-import { createTokenEndpoints, createTokenIssuer, type ThrottleRedisClient, type TokenEndpoints, type TokenEndpointsOptions, type TokenIssuer } from '@jwtauth/issuer';
+import {
+  createTokenEndpoints,
+  createTokenIssuer,
+  type ThrottleRedisClient,
+  type TokenEndpoints,
+  type TokenEndpointsOptions,
+  type TokenIssuer,
+} from '@jwtauth/issuer';
 import type { Config } from './config.js';
 import { checkCredentials } from './users.js';
 

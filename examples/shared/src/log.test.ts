@@ -15,7 +15,11 @@ describe('logAuthEvents', () => {
     [{ type: 'auth.failed', code: 'missing_token', status: 401, reason: 'no token was sent' }, 'info', 'request refused'],
     [{ type: 'auth.failed', code: 'token_expired', status: 401, reason: 'expired', alg: 'HS256' }, 'info', 'request refused'],
     [{ type: 'auth.failed', code: 'insufficient_scope', status: 403, reason: 'scope admin missing' }, 'info', 'request refused'],
-    [{ type: 'auth.failed', code: 'invalid_signature', status: 401, reason: 'signature verification failed', alg: 'HS256', kid: 'k1', iss: 'x' }, 'warn', 'request refused'],
+    [
+      { type: 'auth.failed', code: 'invalid_signature', status: 401, reason: 'signature verification failed', alg: 'HS256', kid: 'k1', iss: 'x' },
+      'warn',
+      'request refused',
+    ],
     [{ type: 'auth.failed', code: 'algorithm_not_allowed', status: 401, reason: 'alg none' }, 'warn', 'request refused'],
     [{ type: 'auth.failed', code: 'key_unavailable', status: 503, reason: 'keys cannot be fetched' }, 'warn', 'request refused'],
     [{ type: 'jwks.fetch', kind: 'jwks', uri: 'https://idp/jwks', outcome: 'ok', durationMs: 12, kids: ['a'] }, 'info', 'key set fetched'],
@@ -32,7 +36,15 @@ describe('logAuthEvents', () => {
   it('hands a failed fetch its error as `err`, which pino serialises with its stack', () => {
     const { lines, logger } = recorder();
     const error = new Error('connect ECONNREFUSED 127.0.0.1:1');
-    logAuthEvents(logger)({ type: 'jwks.fetch', kind: 'jwks', uri: 'http://127.0.0.1:1/', outcome: 'failed', durationMs: 1, cause: 'connection_refused', error });
+    logAuthEvents(logger)({
+      type: 'jwks.fetch',
+      kind: 'jwks',
+      uri: 'http://127.0.0.1:1/',
+      outcome: 'failed',
+      durationMs: 1,
+      cause: 'connection_refused',
+      error,
+    });
     expect(lines).toEqual([
       {
         level: 'warn',

@@ -77,7 +77,10 @@ export function serve(server: Server, config: Config, logger: Logger, onClosed: 
   // Each connection costs memory until its timeouts end it: past the cap, new ones are closed at once.
   server.maxConnections = config.maxConnections;
   server.on('drop', (connection?: DropArgument) => {
-    logger.warn({ type: 'connection.dropped', remoteAddress: connection?.remoteAddress, maxConnections: config.maxConnections }, 'connection refused: too many open connections');
+    logger.warn(
+      { type: 'connection.dropped', remoteAddress: connection?.remoteAddress, maxConnections: config.maxConnections },
+      'connection refused: too many open connections',
+    );
   });
 
   /** SIGTERM/SIGINT came: answer with `Connection: close`. */
@@ -132,10 +135,13 @@ export function serve(server: Server, config: Config, logger: Logger, onClosed: 
       else youngest = Math.max(youngest ?? opened, opened);
     }
     if (youngest !== undefined && recheck === undefined) {
-      recheck = setTimeout(() => {
-        recheck = undefined;
-        closeIdle();
-      }, youngest + FRESH_CONNECTION_GRACE_MS - now);
+      recheck = setTimeout(
+        () => {
+          recheck = undefined;
+          closeIdle();
+        },
+        youngest + FRESH_CONNECTION_GRACE_MS - now,
+      );
     }
   }
 

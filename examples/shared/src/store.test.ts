@@ -11,7 +11,14 @@ describe('redactUrl', () => {
 
 describe('reconnectDelay', () => {
   it('starts at 50 ms and doubles up to 1 s, plus under 100 ms of jitter', () => {
-    for (const [retries, base] of [[0, 50], [1, 100], [3, 400], [4, 800], [5, 1000], [40, 1000]] as const) {
+    for (const [retries, base] of [
+      [0, 50],
+      [1, 100],
+      [3, 400],
+      [4, 800],
+      [5, 1000],
+      [40, 1000],
+    ] as const) {
       const delay = reconnectDelay(retries);
       expect(delay).toBeGreaterThanOrEqual(base);
       expect(delay).toBeLessThan(base + 100);

@@ -89,7 +89,10 @@ export async function openStore(config: Config, logger: Logger): Promise<OpenedS
   const first = await Promise.race([connecting.then(() => 'ready' as const), waited]);
   clearTimeout(timer);
   if (first === 'timeout') {
-    logger.error({ type: 'store', store: 'redis', url }, `Redis did not answer within ${REDIS_STARTUP_WAIT_MS} ms: starting anyway; token checks answer 503 store_unavailable until it does`);
+    logger.error(
+      { type: 'store', store: 'redis', url },
+      `Redis did not answer within ${REDIS_STARTUP_WAIT_MS} ms: starting anyway; token checks answer 503 store_unavailable until it does`,
+    );
   } else {
     logger.info({ type: 'store', store: 'redis', url }, 'revocations, logouts and refresh rotation are shared through Redis');
   }

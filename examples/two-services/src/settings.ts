@@ -38,7 +38,11 @@ export interface ApiServiceSettings {
  *   and in production: each process would sign with a key the others do not publish).
  * - `AUDIENCE` (default `urn:jwtauth:example:api`)
  */
-export function loadAuthServiceSettings(config: Config, env: NodeJS.ProcessEnv = process.env, warn: (message: string) => void = console.warn): AuthServiceSettings {
+export function loadAuthServiceSettings(
+  config: Config,
+  env: NodeJS.ProcessEnv = process.env,
+  warn: (message: string) => void = console.warn,
+): AuthServiceSettings {
   const publicUrl = env.PUBLIC_URL || (config.port === 0 ? undefined : urlFor(config.host, config.port));
   if (publicUrl === undefined) throw new ConfigError('PORT=0 needs PUBLIC_URL: the tokens name this service by its URL before it listens.');
   return { publicUrl: parseUrl('PUBLIC_URL', publicUrl), keys: loadKeys(config, env, warn), audience: env.AUDIENCE || DEFAULT_AUDIENCE };
@@ -50,7 +54,7 @@ export function loadAuthServiceSettings(config: Config, env: NodeJS.ProcessEnv =
  * - `AUDIENCE` (default `urn:jwtauth:example:api`)
  */
 export function loadApiServiceSettings(env: NodeJS.ProcessEnv = process.env): ApiServiceSettings {
-  if (!env.AUTH_ISSUER) throw new ConfigError('AUTH_ISSUER must be set to the auth service\'s URL, such as http://127.0.0.1:4000.');
+  if (!env.AUTH_ISSUER) throw new ConfigError("AUTH_ISSUER must be set to the auth service's URL, such as http://127.0.0.1:4000.");
   return { authIssuer: parseUrl('AUTH_ISSUER', env.AUTH_ISSUER), audience: env.AUDIENCE || DEFAULT_AUDIENCE };
 }
 

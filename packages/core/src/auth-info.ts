@@ -43,10 +43,12 @@ export function attachSettings(carrier: object, settings: AuthSettings): void {
  * authenticator) holds the hidden settings, so that nothing is defined on each request's object
  * (`Object.defineProperty` per request costs more than building the object).
  */
-export function authInfoMaker(settings: AuthSettings): <Payload extends JWTPayload>(token: string, header: JWSHeaderParameters, payload: Payload, scopes: string[]) => AuthInfo<Payload> {
+export function authInfoMaker(
+  settings: AuthSettings,
+): <Payload extends JWTPayload>(token: string, header: JWSHeaderParameters, payload: Payload, scopes: string[]) => AuthInfo<Payload> {
   const withSettings: object = Object.defineProperty({}, SETTINGS, { value: settings, enumerable: false });
   return (token, header, payload, scopes) => {
-    const auth = Object.create(withSettings) as AuthInfo<(typeof payload)>;
+    const auth = Object.create(withSettings) as AuthInfo<typeof payload>;
     auth.token = token;
     auth.header = header;
     auth.payload = payload;

@@ -12,9 +12,7 @@ const SECRET = 'authenticate-test-secret-0123456789abcdef';
 const SECRET_BYTES = new TextEncoder().encode(SECRET);
 
 function sign(claims: Record<string, unknown> = {}): Promise<string> {
-  return new SignJWT({ sub: 'user-1', iat: NOW_S, exp: NOW_S + 300, ...claims })
-    .setProtectedHeader({ alg: 'HS256' })
-    .sign(SECRET_BYTES);
+  return new SignJWT({ sub: 'user-1', iat: NOW_S, exp: NOW_S + 300, ...claims }).setProtectedHeader({ alg: 'HS256' }).sign(SECRET_BYTES);
 }
 
 function authenticator<User = JWTPayload>(options: Partial<JwtAuthOptions<JWTPayload, User, unknown>> = {}) {
@@ -26,8 +24,7 @@ function codeOf(result: AuthResult<JWTPayload, unknown>): AuthErrorCode | 'ok' |
   return result.auth === undefined ? 'anonymous' : 'ok';
 }
 
-const fetchRequest = (headers: HeadersInit = {}, url = 'https://api.example/items', method = 'GET') =>
-  new Request(url, { method, headers });
+const fetchRequest = (headers: HeadersInit = {}, url = 'https://api.example/items', method = 'GET') => new Request(url, { method, headers });
 
 let token: string;
 let other: string;
@@ -48,19 +45,44 @@ describe('reading the Authorization header', () => {
     ['answers 400 invalid_request when the Bearer token is empty', () => fetchRequest({ authorization: 'Bearer' }), 'malformed_header', 400],
     ['answers 400 invalid_request when only spaces follow Bearer', () => ({ headers: { authorization: 'Bearer    ' } }), 'malformed_header', 400],
     ['answers 400 invalid_request when the token has illegal characters', () => fetchRequest({ authorization: 'Bearer abc"def' }), 'malformed_header', 400],
-    ['answers 400 invalid_request when the credential has extra parts', () => fetchRequest({ authorization: `Bearer ${token} extra` }), 'malformed_header', 400],
-    ['answers 400 invalid_request for merged credentials "Bearer a, Bearer b"', () => fetchRequest({ authorization: `Bearer ${token}, Bearer ${other}` }), 'multiple_tokens', 400],
-    ['answers 400 invalid_request for two Authorization headers merged by Fetch Headers', () => {
-      const headers = new Headers();
-      headers.append('authorization', `Bearer ${token}`);
-      headers.append('authorization', `Bearer ${other}`);
-      return { headers };
-    }, 'multiple_tokens', 400],
-    ['answers 400 invalid_request for two Authorization headers in a Node header array', () => ({ headers: { authorization: [`Bearer ${token}`, `Bearer ${other}`] } }), 'multiple_tokens', 400],
-    ['answers 400 invalid_request for two Authorization headers in Node rawHeaders', () => ({
-      headers: { authorization: `Bearer ${token}` },
-      rawHeaders: ['Authorization', `Bearer ${token}`, 'authorization', `Bearer ${token}`],
-    }), 'multiple_tokens', 400],
+    [
+      'answers 400 invalid_request when the credential has extra parts',
+      () => fetchRequest({ authorization: `Bearer ${token} extra` }),
+      'malformed_header',
+      400,
+    ],
+    [
+      'answers 400 invalid_request for merged credentials "Bearer a, Bearer b"',
+      () => fetchRequest({ authorization: `Bearer ${token}, Bearer ${other}` }),
+      'multiple_tokens',
+      400,
+    ],
+    [
+      'answers 400 invalid_request for two Authorization headers merged by Fetch Headers',
+      () => {
+        const headers = new Headers();
+        headers.append('authorization', `Bearer ${token}`);
+        headers.append('authorization', `Bearer ${other}`);
+        return { headers };
+      },
+      'multiple_tokens',
+      400,
+    ],
+    [
+      'answers 400 invalid_request for two Authorization headers in a Node header array',
+      () => ({ headers: { authorization: [`Bearer ${token}`, `Bearer ${other}`] } }),
+      'multiple_tokens',
+      400,
+    ],
+    [
+      'answers 400 invalid_request for two Authorization headers in Node rawHeaders',
+      () => ({
+        headers: { authorization: `Bearer ${token}` },
+        rawHeaders: ['Authorization', `Bearer ${token}`, 'authorization', `Bearer ${token}`],
+      }),
+      'multiple_tokens',
+      400,
+    ],
   ])('%s', async (_, makeRequest, expected, status) => {
     const request = makeRequest();
     const result = await authenticator().authenticate(request, request);
@@ -139,18 +161,53 @@ describe('tokenFrom', () => {
     ['reads a quoted cookie value', from, () => fetchRequest({ cookie: `access_token="${token}"` }), 'ok'],
     ['reads a query parameter of a Fetch URL', from, () => fetchRequest({}, `https://api.example/items?access_token=${token}`), 'ok'],
     ['reads a query parameter of a Node path', from, () => ({ url: `/items?x=1&access_token=${token}#frag`, headers: {} }), 'ok'],
-    ['answers multiple_tokens for a header and a cookie', from, () => fetchRequest({ authorization: `Bearer ${token}`, cookie: `access_token=${token}` }), 'multiple_tokens'],
-    ['answers multiple_tokens for a cookie and a query parameter', from, () => fetchRequest({ cookie: `access_token=${token}` }, `https://api.example/?access_token=${token}`), 'multiple_tokens'],
-    ['answers multiple_tokens for two query parameters', from, () => fetchRequest({}, `https://api.example/?access_token=${token}&access_token=${other}`), 'multiple_tokens'],
-    ['answers multiple_tokens for two cookies of the name', from, () => fetchRequest({ cookie: `access_token=${token}; access_token=${other}` }), 'multiple_tokens'],
+    [
+      'answers multiple_tokens for a header and a cookie',
+      from,
+      () => fetchRequest({ authorization: `Bearer ${token}`, cookie: `access_token=${token}` }),
+      'multiple_tokens',
+    ],
+    [
+      'answers multiple_tokens for a cookie and a query parameter',
+      from,
+      () => fetchRequest({ cookie: `access_token=${token}` }, `https://api.example/?access_token=${token}`),
+      'multiple_tokens',
+    ],
+    [
+      'answers multiple_tokens for two query parameters',
+      from,
+      () => fetchRequest({}, `https://api.example/?access_token=${token}&access_token=${other}`),
+      'multiple_tokens',
+    ],
+    [
+      'answers multiple_tokens for two cookies of the name',
+      from,
+      () => fetchRequest({ cookie: `access_token=${token}; access_token=${other}` }),
+      'multiple_tokens',
+    ],
     ['answers malformed_token for a cookie value that cannot be a token', from, () => fetchRequest({ cookie: 'access_token=a%20b' }), 'malformed_token'],
-    ['answers malformed_token for a query value that cannot be a token', from, () => fetchRequest({}, 'https://api.example/?access_token=a%20b'), 'malformed_token'],
+    [
+      'answers malformed_token for a query value that cannot be a token',
+      from,
+      () => fetchRequest({}, 'https://api.example/?access_token=a%20b'),
+      'malformed_token',
+    ],
     ['ignores other cookies', from, () => fetchRequest({ cookie: `other=${token}` }), 'missing_token'],
     ['ignores an empty query value', from, () => fetchRequest({}, 'https://api.example/?access_token='), 'missing_token'],
     ['does not read the query unless enabled', { header: true }, () => fetchRequest({}, `https://api.example/?access_token=${token}`), 'missing_token'],
     ['does not read cookies unless enabled', undefined, () => fetchRequest({ cookie: `access_token=${token}` }), 'missing_token'],
-    ['ignores the Authorization header when header is false', { header: false, cookie: 'at' }, () => fetchRequest({ authorization: `Bearer ${token}` }), 'missing_token'],
-    ['reads only the cookie when header is false', { header: false, cookie: 'at' }, () => fetchRequest({ authorization: 'Bearer', cookie: `at=${token}` }), 'ok'],
+    [
+      'ignores the Authorization header when header is false',
+      { header: false, cookie: 'at' },
+      () => fetchRequest({ authorization: `Bearer ${token}` }),
+      'missing_token',
+    ],
+    [
+      'reads only the cookie when header is false',
+      { header: false, cookie: 'at' },
+      () => fetchRequest({ authorization: 'Bearer', cookie: `at=${token}` }),
+      'ok',
+    ],
   ])('%s', async (_, tokenFrom, makeRequest, expected) => {
     const request = makeRequest();
     const options = tokenFrom === undefined ? {} : { tokenFrom };
@@ -162,19 +219,25 @@ describe('getToken', () => {
   it('verifies the token it returns and receives the framework request', async () => {
     const frameworkRequest = { custom: true };
     const seen: unknown[] = [];
-    const auth = authenticator({ getToken: (request) => { seen.push(request); return token; } });
+    const auth = authenticator({
+      getToken: (request) => {
+        seen.push(request);
+        return token;
+      },
+    });
     const result = await auth.authenticate(fetchRequest(), frameworkRequest);
     expect(codeOf(result)).toBe('ok');
     expect(seen).toEqual([frameworkRequest]);
   });
 
-  it.each<[string, unknown]>([['undefined', undefined], ['null', null], ['an empty string', '']])(
-    'answers missing_token when it returns %s',
-    async (_, returned) => {
-      const auth = authenticator({ getToken: async () => returned as undefined });
-      expect(codeOf(await auth.authenticate(fetchRequest({ authorization: `Bearer ${token}` }), null))).toBe('missing_token');
-    },
-  );
+  it.each<[string, unknown]>([
+    ['undefined', undefined],
+    ['null', null],
+    ['an empty string', ''],
+  ])('answers missing_token when it returns %s', async (_, returned) => {
+    const auth = authenticator({ getToken: async () => returned as undefined });
+    expect(codeOf(await auth.authenticate(fetchRequest({ authorization: `Bearer ${token}` }), null))).toBe('missing_token');
+  });
 
   it('answers malformed_token when it returns garbage', async () => {
     expect(codeOf(await authenticator({ getToken: () => 'not a jwt' }).authenticate(fetchRequest(), null))).toBe('malformed_token');
@@ -182,15 +245,29 @@ describe('getToken', () => {
 
   it('rejects with the very error it throws', async () => {
     const failure = new Error('boom');
-    await expect(authenticator({ getToken: () => { throw failure; } }).authenticate(fetchRequest(), null)).rejects.toBe(failure);
+    await expect(
+      authenticator({
+        getToken: () => {
+          throw failure;
+        },
+      }).authenticate(fetchRequest(), null),
+    ).rejects.toBe(failure);
   });
 });
 
 describe('CORS preflight: authenticated like any other request', () => {
   it.each<[string, () => RequestLike, AuthErrorCode | 'anonymous']>([
-    ['refuses an OPTIONS request with Access-Control-Request-Method and no token', () => fetchRequest({ 'access-control-request-method': 'POST' }, undefined, 'OPTIONS'), 'missing_token'],
+    [
+      'refuses an OPTIONS request with Access-Control-Request-Method and no token',
+      () => fetchRequest({ 'access-control-request-method': 'POST' }, undefined, 'OPTIONS'),
+      'missing_token',
+    ],
     ['refuses a Node preflight without a token', () => ({ method: 'options', headers: { 'access-control-request-method': 'DELETE' } }), 'missing_token'],
-    ['refuses a preflight with a bad Authorization header', () => ({ method: 'OPTIONS', headers: { authorization: 'Bearer', 'access-control-request-method': 'GET' } }), 'malformed_header'],
+    [
+      'refuses a preflight with a bad Authorization header',
+      () => ({ method: 'OPTIONS', headers: { authorization: 'Bearer', 'access-control-request-method': 'GET' } }),
+      'malformed_header',
+    ],
     ['refuses a plain OPTIONS request', () => fetchRequest({}, undefined, 'OPTIONS'), 'missing_token'],
     ['does not pass a GET with Access-Control-Request-Method', () => fetchRequest({ 'access-control-request-method': 'GET' }), 'missing_token'],
   ])('%s', async (_, makeRequest, expected) => {
@@ -213,7 +290,12 @@ describe('isRevoked', () => {
   it('receives the verified payload and header', async () => {
     const calls: unknown[][] = [];
     const request = fetchRequest({ authorization: `Bearer ${token}` });
-    await authenticator({ isRevoked: (payload, header) => { calls.push([payload.sub, header.alg]); return false; } }).authenticate(request, request);
+    await authenticator({
+      isRevoked: (payload, header) => {
+        calls.push([payload.sub, header.alg]);
+        return false;
+      },
+    }).authenticate(request, request);
     expect(calls).toEqual([['user-1', 'HS256']]);
   });
 
@@ -227,7 +309,13 @@ describe('isRevoked', () => {
   it('rejects with the very error it throws', async () => {
     const failure = new Error('revocation store down');
     const request = fetchRequest({ authorization: `Bearer ${token}` });
-    await expect(authenticator({ isRevoked: async () => { throw failure; } }).authenticate(request, request)).rejects.toBe(failure);
+    await expect(
+      authenticator({
+        isRevoked: async () => {
+          throw failure;
+        },
+      }).authenticate(request, request),
+    ).rejects.toBe(failure);
   });
 });
 
@@ -236,7 +324,10 @@ describe('resolveUser', () => {
     const frameworkRequest = { id: 'req-1' };
     const seen: unknown[][] = [];
     const auth = authenticator<{ id: string }>({
-      resolveUser: async (payload, request) => { seen.push([payload.sub, request]); return { id: String(payload.sub) }; },
+      resolveUser: async (payload, request) => {
+        seen.push([payload.sub, request]);
+        return { id: String(payload.sub) };
+      },
     });
     const result = await auth.authenticate(fetchRequest({ authorization: `Bearer ${token}` }), frameworkRequest);
     expect(result.ok && result.user).toEqual({ id: 'user-1' });
@@ -257,7 +348,13 @@ describe('resolveUser', () => {
   it('rejects with the very error it throws', async () => {
     const failure = new Error('database down');
     const request = fetchRequest({ authorization: `Bearer ${token}` });
-    await expect(authenticator({ resolveUser: () => { throw failure; } }).authenticate(request, request)).rejects.toBe(failure);
+    await expect(
+      authenticator({
+        resolveUser: () => {
+          throw failure;
+        },
+      }).authenticate(request, request),
+    ).rejects.toBe(failure);
   });
 });
 
@@ -293,8 +390,15 @@ describe('hooks fail closed', () => {
     ['null', null, 'object'],
     ['the string route (next("route") in Express)', 'route', 'string'],
   ])('wraps a resolveUser that throws %s in an Error', async (_, thrown, type) => {
-    const failing = authenticator({ resolveUser: () => { throw thrown; } });
-    const rejection = await failing.authenticate(request(), null).then(() => undefined, (error: unknown) => error);
+    const failing = authenticator({
+      resolveUser: () => {
+        throw thrown;
+      },
+    });
+    const rejection = await failing.authenticate(request(), null).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     expect(rejection).toBeInstanceOf(Error);
     expect((rejection as Error).message).toBe(`jwtAuth: a hook threw a non-Error value (${type})`);
     expect((rejection as Error).cause).toBe(thrown);
@@ -330,9 +434,17 @@ describe('the cause of key_unavailable', () => {
       fetch: () => Promise.reject(refused),
       currentDate: () => NOW,
     });
-    const token = await new SignJWT({ exp: NOW_S + 60 }).setProtectedHeader({ alg: 'RS256', kid: 'k' }).sign(
-      (await crypto.subtle.generateKey({ name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, false, ['sign', 'verify'])).privateKey,
-    );
+    const token = await new SignJWT({ exp: NOW_S + 60 })
+      .setProtectedHeader({ alg: 'RS256', kid: 'k' })
+      .sign(
+        (
+          await crypto.subtle.generateKey(
+            { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+            false,
+            ['sign', 'verify'],
+          )
+        ).privateKey,
+      );
     const request = fetchRequest({ authorization: `Bearer ${token}` });
     const result = await authenticator.authenticate(request, request);
     if (result.ok) throw new Error('expected key_unavailable');

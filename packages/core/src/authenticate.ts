@@ -61,7 +61,16 @@ export function createAuthenticator<Payload extends JWTPayload = JWTPayload, Use
   /** An error with this code; `messages` replaces its description. */
   // Without a stack trace: a refused request is an answer, not a bug (see withoutStack).
   const makeError = (code: AuthErrorCode, details: AuthErrorDetails = {}) =>
-    withoutStack(() => new AuthError(code, { realm: config.realm, resourceMetadata, description: messages[code] ?? details.description, scopes: details.scopes, cause: details.cause }));
+    withoutStack(
+      () =>
+        new AuthError(code, {
+          realm: config.realm,
+          resourceMetadata,
+          description: messages[code] ?? details.description,
+          scopes: details.scopes,
+          cause: details.cause,
+        }),
+    );
   /** A failed result; the event hook hears why. */
   function refuse(error: AuthError, reason: string, claimed?: Claimed) {
     emit?.(authFailed(error.code, error.status, reason, claimed));

@@ -59,10 +59,35 @@ export interface AuthConfig<Payload extends JWTPayload, User, Request> {
 }
 
 const KNOWN_OPTIONS = new Set([
-  'secret', 'jwks', 'algorithms', 'issuer', 'audience', 'subject', 'typ', 'clockTolerance',
-  'maxTokenAge', 'requiredClaims', 'credentialsRequired', 'tokenFrom', 'getToken', 'isRevoked',
-  'resolveUser', 'realm', 'forwardErrors', 'currentDate', 'discovery', 'issuers', 'fetch', 'cache', 'onEvent',
-  'requireExp', 'unless', 'passthrough', 'messages', 'scopeClaim', 'resource',
+  'secret',
+  'jwks',
+  'algorithms',
+  'issuer',
+  'audience',
+  'subject',
+  'typ',
+  'clockTolerance',
+  'maxTokenAge',
+  'requiredClaims',
+  'credentialsRequired',
+  'tokenFrom',
+  'getToken',
+  'isRevoked',
+  'resolveUser',
+  'realm',
+  'forwardErrors',
+  'currentDate',
+  'discovery',
+  'issuers',
+  'fetch',
+  'cache',
+  'onEvent',
+  'requireExp',
+  'unless',
+  'passthrough',
+  'messages',
+  'scopeClaim',
+  'resource',
 ]);
 const ISSUER_OPTIONS = new Set(['secret', 'jwks', 'discovery', 'algorithms']);
 /** Option names of other JWT middleware (express-jwt, passport-jwt, jwks-rsa, …), and ours for them. */
@@ -146,8 +171,25 @@ const TOKEN_FROM_KEYS = new Set(['header', 'cookie', 'query', 'body']);
  * treat every request as carrying a (malformed) token, or trust a value a proxy rewrites.
  */
 const STRUCTURAL_HEADERS = new Set([
-  'host', 'content-type', 'content-length', 'content-encoding', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade',
-  'te', 'trailer', 'expect', 'set-cookie', 'proxy-authorization', 'forwarded', 'via', 'user-agent', 'accept', 'origin', 'referer',
+  'host',
+  'content-type',
+  'content-length',
+  'content-encoding',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'upgrade',
+  'te',
+  'trailer',
+  'expect',
+  'set-cookie',
+  'proxy-authorization',
+  'forwarded',
+  'via',
+  'user-agent',
+  'accept',
+  'origin',
+  'referer',
 ]);
 
 /** `tokenFrom.header`: `true`/`false`, or the name of the one header that carries the token. */
@@ -160,7 +202,9 @@ function tokenHeader(value: unknown): string | undefined {
   const name = value.toLowerCase();
   if (name === 'cookie') fail('"tokenFrom.header" cannot be "Cookie": use tokenFrom: { cookie: "<name>" } to read a cookie.');
   if (STRUCTURAL_HEADERS.has(name)) {
-    fail(`"tokenFrom.header" cannot be "${value}": that header describes the request or its connection, so every request has one; name the header your clients send the token in, such as "X-Access-Token".`);
+    fail(
+      `"tokenFrom.header" cannot be "${value}": that header describes the request or its connection, so every request has one; name the header your clients send the token in, such as "X-Access-Token".`,
+    );
   }
   return name;
 }
@@ -202,7 +246,8 @@ export function checkTokenFrom(value: unknown): TokenSources {
 
 function checkMessages(value: unknown): Messages {
   if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('"messages" must map error codes to descriptions, like { token_expired: "Please sign in again" }.');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    fail('"messages" must map error codes to descriptions, like { token_expired: "Please sign in again" }.');
   const messages: Partial<Record<AuthErrorCode, string>> = {};
   for (const [code, text] of Object.entries(value)) {
     if (!isAuthErrorCode(code)) {
@@ -210,7 +255,9 @@ function checkMessages(value: unknown): Messages {
       fail(`"messages" has an unknown error code "${code}"${meant === undefined ? '.' : `; messages are keyed by error code here: ${meant}.`}`);
     }
     if (typeof text !== 'string' || text === '' || !isDescriptionSafe(text)) {
-      fail(`"messages.${code}" must be a non-empty string of printable ASCII characters without " and \\ (RFC 6750 §3 error_description): it is sent in the WWW-Authenticate header too.`);
+      fail(
+        `"messages.${code}" must be a non-empty string of printable ASCII characters without " and \\ (RFC 6750 §3 error_description): it is sent in the WWW-Authenticate header too.`,
+      );
     }
     messages[code] = text;
   }
@@ -299,9 +346,7 @@ function issuersKeySource(
 }
 
 /** Checks every option once and throws a `TypeError` that says what to fix. */
-export function resolveConfig<Payload extends JWTPayload, User, Request>(
-  options: JwtAuthOptions<Payload, User, Request>,
-): AuthConfig<Payload, User, Request> {
+export function resolveConfig<Payload extends JWTPayload, User, Request>(options: JwtAuthOptions<Payload, User, Request>): AuthConfig<Payload, User, Request> {
   if (typeof options !== 'object' || options === null) fail('options are required: { secret }, { jwks }, { issuer, discovery: true } or { issuers }.');
   for (const name of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(name)) fail(`unknown option "${name}"${MEANT.has(name) ? `; did you mean ${MEANT.get(name)}?` : '.'}`);

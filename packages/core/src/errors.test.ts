@@ -37,22 +37,17 @@ describe('AuthError', () => {
     expect(failure.message).toBe(failure.description);
   });
 
-  it.each(TABLE.filter(([, , , challenge]) => challenge === 'plain'))(
-    'answers %s with a bare Bearer challenge and no error parameters',
-    (code) => {
-      expect(new AuthError(code).headers).toEqual({ 'WWW-Authenticate': 'Bearer' });
-      expect(new AuthError(code, { realm: 'api' }).headers).toEqual({ 'WWW-Authenticate': 'Bearer realm="api"' });
-    },
-  );
+  it.each(TABLE.filter(([, , , challenge]) => challenge === 'plain'))('answers %s with a bare Bearer challenge and no error parameters', (code) => {
+    expect(new AuthError(code).headers).toEqual({ 'WWW-Authenticate': 'Bearer' });
+    expect(new AuthError(code, { realm: 'api' }).headers).toEqual({ 'WWW-Authenticate': 'Bearer realm="api"' });
+  });
 
   it.each(TABLE.filter(([, , , challenge]) => challenge === 'detailed'))(
     'answers %s with a challenge carrying error and error_description',
     (code, _status, error) => {
       const failure = new AuthError(code, { realm: 'api' });
       expect(Object.keys(failure.headers)).toEqual(['WWW-Authenticate']);
-      expect(failure.headers['WWW-Authenticate']).toBe(
-        `Bearer realm="api", error="${error}", error_description="${failure.description}"`,
-      );
+      expect(failure.headers['WWW-Authenticate']).toBe(`Bearer realm="api", error="${error}", error_description="${failure.description}"`);
     },
   );
 

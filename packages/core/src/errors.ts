@@ -21,12 +21,7 @@ export type AuthErrorCode =
   | 'store_unavailable';
 
 /** The `error` values of RFC 6750 §3.1 (plus `unauthorized` and `temporarily_unavailable`). */
-export type OAuthErrorValue =
-  | 'unauthorized'
-  | 'invalid_request'
-  | 'invalid_token'
-  | 'insufficient_scope'
-  | 'temporarily_unavailable';
+export type OAuthErrorValue = 'unauthorized' | 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'temporarily_unavailable';
 
 interface ErrorRow {
   status: 400 | 401 | 403 | 503;
@@ -43,17 +38,42 @@ const ERROR_TABLE: Record<AuthErrorCode, ErrorRow> = {
   multiple_tokens: { status: 400, error: 'invalid_request', challenge: 'detailed', description: 'More than one token was sent; send exactly one' },
   malformed_token: { status: 401, error: 'invalid_token', challenge: 'detailed', description: 'The token is not a well-formed JWT' },
   invalid_signature: { status: 401, error: 'invalid_token', challenge: 'detailed', description: 'The token signature is invalid' },
-  algorithm_not_allowed: { status: 401, error: 'invalid_token', challenge: 'detailed', description: 'The token is signed with an algorithm that is not allowed' },
+  algorithm_not_allowed: {
+    status: 401,
+    error: 'invalid_token',
+    challenge: 'detailed',
+    description: 'The token is signed with an algorithm that is not allowed',
+  },
   token_expired: { status: 401, error: 'invalid_token', challenge: 'detailed', description: 'The token has expired' },
-  token_not_yet_valid: { status: 401, error: 'invalid_token', challenge: 'detailed', description: 'The token is not valid yet (its nbf is in the future; clockTolerance allows for clock skew)' },
+  token_not_yet_valid: {
+    status: 401,
+    error: 'invalid_token',
+    challenge: 'detailed',
+    description: 'The token is not valid yet (its nbf is in the future; clockTolerance allows for clock skew)',
+  },
   token_too_old: { status: 401, error: 'invalid_token', challenge: 'detailed', description: 'The token was issued too long ago' },
   claim_invalid: { status: 401, error: 'invalid_token', challenge: 'detailed', description: 'The token has an invalid claim' },
   wrong_token_type: { status: 401, error: 'invalid_token', challenge: 'detailed', description: 'A refresh token cannot be used as an access token' },
   token_revoked: { status: 401, error: 'invalid_token', challenge: 'detailed', description: 'The token has been revoked' },
   user_not_found: { status: 401, error: 'invalid_token', challenge: 'detailed', description: 'The user of this token was not found' },
-  insufficient_scope: { status: 403, error: 'insufficient_scope', challenge: 'detailed', description: 'The token does not grant the access this resource requires' },
-  key_unavailable: { status: 503, error: 'temporarily_unavailable', challenge: 'none', description: 'The keys needed to verify the token are temporarily unavailable' },
-  store_unavailable: { status: 503, error: 'temporarily_unavailable', challenge: 'none', description: 'The token cannot be checked for revocation right now; try again shortly' },
+  insufficient_scope: {
+    status: 403,
+    error: 'insufficient_scope',
+    challenge: 'detailed',
+    description: 'The token does not grant the access this resource requires',
+  },
+  key_unavailable: {
+    status: 503,
+    error: 'temporarily_unavailable',
+    challenge: 'none',
+    description: 'The keys needed to verify the token are temporarily unavailable',
+  },
+  store_unavailable: {
+    status: 503,
+    error: 'temporarily_unavailable',
+    challenge: 'none',
+    description: 'The token cannot be checked for revocation right now; try again shortly',
+  },
 };
 
 /**

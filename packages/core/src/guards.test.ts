@@ -9,7 +9,9 @@ const SECRET = 'guards-test-secret-0123456789abcdefghij';
 
 /** An `auth` made by a real authenticator, so it carries that authenticator's settings. */
 async function authFor(claims: JWTPayload, options: Partial<JwtAuthOptions> = {}): Promise<AuthInfo> {
-  const token = await new SignJWT({ exp: Math.floor(Date.now() / 1000) + 300, ...claims }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(SECRET));
+  const token = await new SignJWT({ exp: Math.floor(Date.now() / 1000) + 300, ...claims })
+    .setProtectedHeader({ alg: 'HS256' })
+    .sign(new TextEncoder().encode(SECRET));
   const request = new Request('https://api.example/', { headers: { authorization: `Bearer ${token}` } });
   const result = await createAuthenticator({ secret: SECRET, ...options }).authenticate(request, request);
   if (!result.ok || result.auth === undefined) throw new Error('test token did not authenticate');
@@ -100,7 +102,10 @@ describe('createClaimGuard', () => {
   it('passes the payload and the whole auth to the check', async () => {
     const auth = await authFor({ role: 'admin', scope: 'a' });
     const seen: unknown[] = [];
-    await createClaimGuard((payload, info) => { seen.push(payload, info); return true; })(auth);
+    await createClaimGuard((payload, info) => {
+      seen.push(payload, info);
+      return true;
+    })(auth);
     expect(seen).toEqual([auth.payload, auth]);
   });
 
@@ -113,16 +118,19 @@ describe('createClaimGuard', () => {
 
   it('rejects with the very error a throwing check throws', async () => {
     const failure = new Error('policy engine down');
-    const guard = createClaimGuard(() => { throw failure; });
+    const guard = createClaimGuard(() => {
+      throw failure;
+    });
     await expect(guard(await authFor({}))).rejects.toBe(failure);
   });
 
-  it.each<[string, unknown]>([['a string', 'admin'], ['undefined', undefined], ['an object', { role: 'admin' }]])(
-    'throws a TypeError at creation for %s',
-    (_, check) => {
-      expect(() => createClaimGuard(check as () => boolean)).toThrow(TypeError);
-    },
-  );
+  it.each<[string, unknown]>([
+    ['a string', 'admin'],
+    ['undefined', undefined],
+    ['an object', { role: 'admin' }],
+  ])('throws a TypeError at creation for %s', (_, check) => {
+    expect(() => createClaimGuard(check as () => boolean)).toThrow(TypeError);
+  });
 });
 
 describe('a claim check that rejects with a non-Error', () => {

@@ -5,10 +5,7 @@ import { authFailed, claimedBy } from './events.js';
 import { asError } from './thrown.js';
 
 /** A claim check for `requireClaims`: return `true` to let the request through. */
-export type ClaimCheck<Payload extends JWTPayload = JWTPayload> = (
-  payload: Payload,
-  auth: AuthInfo<Payload>,
-) => boolean | Promise<boolean>;
+export type ClaimCheck<Payload extends JWTPayload = JWTPayload> = (payload: Payload, auth: AuthInfo<Payload>) => boolean | Promise<boolean>;
 
 /** What a guard decided: pass, or fail with an error that is answered or forwarded. */
 export type GuardResult = { ok: true } | { ok: false; error: AuthError; forward: boolean };
@@ -61,7 +58,12 @@ export function createScopeGuard(scopes: readonly unknown[]): Guard {
   return async (auth, authError) => {
     if (auth !== undefined && required.every((scope) => auth.scopes.includes(scope))) return { ok: true };
     const missing = required.filter((scope) => !auth?.scopes.includes(scope));
-    return refuse(auth, authError, `scope ${missing.join(' ')} not granted`, (challenge, description) => new AuthError('insufficient_scope', { ...challenge, scopes: required, description }));
+    return refuse(
+      auth,
+      authError,
+      `scope ${missing.join(' ')} not granted`,
+      (challenge, description) => new AuthError('insufficient_scope', { ...challenge, scopes: required, description }),
+    );
   };
 }
 
@@ -79,8 +81,12 @@ export function createClaimGuard<Payload extends JWTPayload>(check: ClaimCheck<P
       throw asError(thrown);
     }
     if (passed) return { ok: true };
-    return refuse(auth, authError, 'the requireClaims check returned false', (challenge, description) =>
-      new AuthError('insufficient_scope', { ...challenge, description: description ?? 'The token does not grant access to this resource' }),
+    return refuse(
+      auth,
+      authError,
+      'the requireClaims check returned false',
+      (challenge, description) =>
+        new AuthError('insufficient_scope', { ...challenge, description: description ?? 'The token does not grant access to this resource' }),
     );
   };
 }

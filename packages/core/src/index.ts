@@ -25,14 +25,7 @@ export { createClaimGuard, createScopeGuard } from './guards.js';
 export type { ClaimCheck, Guard, GuardResult } from './guards.js';
 export { SUPPORTED_ALGORITHMS } from './keys/algorithms.js';
 export type { Duration } from './duration.js';
-export type {
-  AuthEvent,
-  AuthFailedEvent,
-  KeySetFailureCause,
-  KeySetFetchEvent,
-  KeySetRotatedEvent,
-  KeySetStaleEvent,
-} from './events.js';
+export type { AuthEvent, AuthFailedEvent, KeySetFailureCause, KeySetFetchEvent, KeySetRotatedEvent, KeySetStaleEvent } from './events.js';
 export type { KeyInput, KeyObjectLike } from './keys/keys.js';
 export type { IssuerKeys, JwtAuthOptions, KeyFunction, LocalJwks, RemoteJwks } from './options.js';
 export type { FetchFunction, RemoteJwksTiming } from './jwks/remote-jwks.js';

@@ -53,7 +53,12 @@ describe('messages', () => {
 
   it('applies to 503 answers', async () => {
     const seen = await answer(
-      { messages: { store_unavailable: 'Busy, retry soon' }, isRevoked: () => { throw new StoreUnavailable('down'); } },
+      {
+        messages: { store_unavailable: 'Busy, retry soon' },
+        isRevoked: () => {
+          throw new StoreUnavailable('down');
+        },
+      },
       `Bearer ${await sign()}`,
     );
     expect([seen.status, seen.body.error_description]).toEqual([503, 'Busy, retry soon']);
@@ -95,7 +100,11 @@ describe('messages', () => {
     ['null', null, '"messages" must map error codes to descriptions'],
     ['an unknown code', { expired: 'x' }, '"messages" has an unknown error code "expired".'],
     ['an inherited name', { toString: 'x' }, '"messages" has an unknown error code "toString".'],
-    ['an @fastify/jwt key', { authorizationTokenExpiredMessage: 'x' }, '"authorizationTokenExpiredMessage"; messages are keyed by error code here: token_expired.'],
+    [
+      'an @fastify/jwt key',
+      { authorizationTokenExpiredMessage: 'x' },
+      '"authorizationTokenExpiredMessage"; messages are keyed by error code here: token_expired.',
+    ],
     ['a number', { token_expired: 5 }, '"messages.token_expired" must be a non-empty string of printable ASCII'],
     ['an empty string', { token_expired: '' }, '"messages.token_expired" must be a non-empty string of printable ASCII'],
     ['a line break', { token_expired: 'a\r\nX-Injected: 1' }, '"messages.token_expired" must be a non-empty string of printable ASCII'],

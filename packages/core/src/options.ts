@@ -36,11 +36,7 @@ export interface IssuerKeys<Request = unknown> {
  * @typeParam Request - the framework's request object: Express `req`, the Koa context, Fastify
  * `request`, the Hono context.
  */
-export type KeyFunction<Request = unknown> = (
-  header: JWSHeaderParameters,
-  token: string,
-  request: Request,
-) => KeyAnswer | Promise<KeyAnswer>;
+export type KeyFunction<Request = unknown> = (header: JWSHeaderParameters, token: string, request: Request) => KeyAnswer | Promise<KeyAnswer>;
 
 /** What a {@link KeyFunction} returns: a key, several keys, or no key. */
 export type KeyAnswer = KeyInput | readonly KeyInput[] | null | undefined;

@@ -38,7 +38,11 @@ describe('passthrough: true', () => {
 
   it('passes a revocation store outage through as store_unavailable (503)', async () => {
     const request = withAuthorization(`Bearer ${await sign()}`);
-    const auth = authenticator({ isRevoked: () => { throw new StoreUnavailable('redis down'); } });
+    const auth = authenticator({
+      isRevoked: () => {
+        throw new StoreUnavailable('redis down');
+      },
+    });
     const result = await auth.authenticate(request, request);
     expect(result.ok && result.auth === undefined && result.error?.code).toBe('store_unavailable');
     expect(result.ok && result.error?.status).toBe(503);
@@ -68,7 +72,13 @@ describe('passthrough: true', () => {
   it('still sends a throwing hook to the error path', async () => {
     const boom = new Error('user store down');
     const request = withAuthorization(`Bearer ${await sign()}`);
-    await expect(authenticator({ resolveUser: () => { throw boom; } }).authenticate(request, request)).rejects.toBe(boom);
+    await expect(
+      authenticator({
+        resolveUser: () => {
+          throw boom;
+        },
+      }).authenticate(request, request),
+    ).rejects.toBe(boom);
     await expect(authenticator({ isRevoked: () => Promise.reject(boom) }).authenticate(request, request)).rejects.toBe(boom);
   });
 
@@ -105,7 +115,11 @@ describe('passthrough: true', () => {
     expect(!result.ok && result.error.code).toBe('missing_token');
   });
 
-  it.each([['a string', 'yes'], ['a number', 1], ['null', null]])('refuses %s at creation', (_, passthrough) => {
+  it.each([
+    ['a string', 'yes'],
+    ['a number', 1],
+    ['null', null],
+  ])('refuses %s at creation', (_, passthrough) => {
     expect(() => authenticator({ passthrough } as unknown as Options)).toThrow('"passthrough" must be true or false.');
   });
 });

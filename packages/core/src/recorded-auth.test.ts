@@ -15,6 +15,10 @@ describe('recordAuth / recordedAuth', () => {
     const error = new AuthError('token_expired');
     recordAuth(request, undefined, error);
     expect(recordedAuth(request)).toEqual({ auth: undefined, authError: error });
-    expect([Object.keys(request), JSON.stringify(request), recordedAuth({ ...request })]).toEqual([['url'], '{"url":"/"}', { auth: undefined, authError: undefined }]);
+    expect([Object.keys(request), JSON.stringify(request), recordedAuth({ ...request })]).toEqual([
+      ['url'],
+      '{"url":"/"}',
+      { auth: undefined, authError: undefined },
+    ]);
   });
 });

@@ -33,7 +33,13 @@ describe('MemoryRevocationStore', () => {
 });
 
 describe('MemoryRevocationStore.rotate', () => {
-  const options = (now: number, extra: Partial<RotateOptions> = {}): RotateOptions => ({ now, reuseInterval: 10, expiresAt: now + 3600, revokeOnReplay: true, ...extra });
+  const options = (now: number, extra: Partial<RotateOptions> = {}): RotateOptions => ({
+    now,
+    reuseInterval: 10,
+    expiresAt: now + 3600,
+    revokeOnReplay: true,
+    ...extra,
+  });
 
   it('moves a session from one generation to the next, once per generation', () => {
     const store = new MemoryRevocationStore({ now: () => 0 });

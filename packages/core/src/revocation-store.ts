@@ -9,10 +9,7 @@
  *   it was rotated before: refused.
  */
 export type RotateResult =
-  | { outcome: 'rotated'; generation: number }
-  | { outcome: 'reused'; generation: number }
-  | { outcome: 'replayed' }
-  | { outcome: 'revoked' };
+  { outcome: 'rotated'; generation: number } | { outcome: 'reused'; generation: number } | { outcome: 'replayed' } | { outcome: 'revoked' };
 
 /** What {@link RevocationStore.rotate} needs besides the session and the token's generation. */
 export interface RotateOptions {

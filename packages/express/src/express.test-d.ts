@@ -143,7 +143,7 @@ test('a forwarded AuthError carries the http-errors shape for the error handler'
     expectTypeOf(err.statusCode).toEqualTypeOf<400 | 401 | 403 | 503>();
     expectTypeOf(err.headers).toEqualTypeOf<Readonly<Record<string, string>>>();
     // Read from the type: a value argument would widen the class field's `true` to boolean.
-    expectTypeOf<typeof err['expose']>().toEqualTypeOf<true>();
+    expectTypeOf<(typeof err)['expose']>().toEqualTypeOf<true>();
     expectTypeOf(err.code).toEqualTypeOf<AuthErrorCode>();
     expectTypeOf(err.toJSON()).toEqualTypeOf<{ error: AuthError['error']; error_description: string; code: AuthErrorCode }>();
     res.status(err.status).set(err.headers).json(err.toJSON());

@@ -9,5 +9,13 @@ export type { ExpressJwtAuthOptions } from './middleware.js';
 export { tokenRouter } from './token-router.js';
 export type { JwtAuthProperties, JwtAuthRequestProperties } from './request-properties.js';
 export { AuthError, isAuthError } from '@jwtauth/core';
-export type { AuthErrorCode, AuthInfo, ClaimCheck, JWTPayload, JwtAuthOptions, ProtectedResourceMetadataOptions, ProtectedResourceOptions } from '@jwtauth/core';
+export type {
+  AuthErrorCode,
+  AuthInfo,
+  ClaimCheck,
+  JWTPayload,
+  JwtAuthOptions,
+  ProtectedResourceMetadataOptions,
+  ProtectedResourceOptions,
+} from '@jwtauth/core';
 export { protectedResourceMetadata } from './resource-metadata.js';

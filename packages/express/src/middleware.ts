@@ -19,11 +19,7 @@ import { requestLike } from './token-sources.js';
  * `jwtAuth()` options for Express: `getToken` and `resolveUser` receive the Express request. Two
  * options of the adapter's own name where the result is attached.
  */
-export type ExpressJwtAuthOptions<Payload extends JWTPayload = JWTPayload, User = Payload> = JwtAuthOptions<
-  Payload,
-  User,
-  Request
-> & {
+export type ExpressJwtAuthOptions<Payload extends JWTPayload = JWTPayload, User = Payload> = JwtAuthOptions<Payload, User, Request> & {
   /**
    * The request property the verified token (`AuthInfo`) is attached to, as express-jwt's
    * `requestProperty`. Default `'auth'`. A plain property name, not one that Express, Node or
@@ -47,9 +43,7 @@ function answer(req: Request, res: Response, error: AuthError): void {
  * Verifies the bearer token of every request and sets `req.auth` and `req.user` (or the names
  * given by `requestProperty` and `userProperty`).
  */
-export function jwtAuth<Payload extends JWTPayload = JWTPayload, User = Payload>(
-  options: ExpressJwtAuthOptions<Payload, User>,
-): RequestHandler {
+export function jwtAuth<Payload extends JWTPayload = JWTPayload, User = Payload>(options: ExpressJwtAuthOptions<Payload, User>): RequestHandler {
   // A copy: core's "options are required" check then also answers a call without options.
   const { requestProperty, userProperty, ...coreOptions } = { ...options };
   const authenticator = createAuthenticator(coreOptions);

@@ -68,15 +68,59 @@ declare global {
  */
 const TAKEN = new Set([
   // Express 4 and 5 (request.js, router, init middleware).
-  'app', 'baseUrl', 'body', 'cookies', 'fresh', 'host', 'hostname', 'ip', 'ips', 'method', 'originalUrl', 'params',
-  'path', 'protocol', 'query', 'res', 'next', 'route', 'secure', 'signedCookies', 'stale', 'subdomains', 'xhr',
-  'accepts', 'acceptsCharsets', 'acceptsEncodings', 'acceptsLanguages', 'get', 'header', 'is', 'range', 'param',
-  '_parsedUrl', '_parsedOriginalUrl',
+  'app',
+  'baseUrl',
+  'body',
+  'cookies',
+  'fresh',
+  'host',
+  'hostname',
+  'ip',
+  'ips',
+  'method',
+  'originalUrl',
+  'params',
+  'path',
+  'protocol',
+  'query',
+  'res',
+  'next',
+  'route',
+  'secure',
+  'signedCookies',
+  'stale',
+  'subdomains',
+  'xhr',
+  'accepts',
+  'acceptsCharsets',
+  'acceptsEncodings',
+  'acceptsLanguages',
+  'get',
+  'header',
+  'is',
+  'range',
+  'param',
+  '_parsedUrl',
+  '_parsedOriginalUrl',
   // Node's IncomingMessage instance fields.
-  'url', 'socket', 'connection', 'client', 'rawHeaders', 'rawTrailers', 'httpVersion', 'httpVersionMajor',
-  'httpVersionMinor', 'complete', 'aborted', 'statusCode', 'statusMessage', 'upgrade',
+  'url',
+  'socket',
+  'connection',
+  'client',
+  'rawHeaders',
+  'rawTrailers',
+  'httpVersion',
+  'httpVersionMajor',
+  'httpVersionMinor',
+  'complete',
+  'aborted',
+  'statusCode',
+  'statusMessage',
+  'upgrade',
   // cookie-parser's secret, read for signed cookies; the passthrough reason.
-  'secret', 'authError', 'prototype',
+  'secret',
+  'authError',
+  'prototype',
 ]);
 
 /**
@@ -90,7 +134,9 @@ const NAME = /^[A-Za-z_$][\w$]*$/;
 
 function checkName(option: string, name: unknown): string {
   if (typeof name !== 'string' || !NAME.test(name)) {
-    throw new TypeError(`jwtAuth: "${option}" must be a property name such as "jwt" (letters, digits, _ and $; not a path like "auth.payload"), got ${JSON.stringify(name)}.`);
+    throw new TypeError(
+      `jwtAuth: "${option}" must be a property name such as "jwt" (letters, digits, _ and $; not a path like "auth.payload"), got ${JSON.stringify(name)}.`,
+    );
   }
   if (TAKEN.has(name) || name in IncomingMessage.prototype || INSTANCE_FIELDS.has(name) || name.startsWith('_')) {
     throw new TypeError(`jwtAuth: "${option}" cannot be "${name}": Express, Node or another middleware uses req.${name}. Choose another name, such as "jwt".`);

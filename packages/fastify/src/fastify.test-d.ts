@@ -160,10 +160,13 @@ test('passthrough: request.authError is AuthError | null', async () => {
 test('unless, messages and scopeClaim are typed; unless predicates receive the Fastify request', async () => {
   await Fastify().register(jwtAuth, {
     secret: 's',
-    unless: { path: ['/health', '/public/**', { url: /^\/docs/, method: ['GET'] }], custom: (request) => {
-      expectTypeOf(request).toEqualTypeOf<FastifyRequest>();
-      return request.url === '/x';
-    } },
+    unless: {
+      path: ['/health', '/public/**', { url: /^\/docs/, method: ['GET'] }],
+      custom: (request) => {
+        expectTypeOf(request).toEqualTypeOf<FastifyRequest>();
+        return request.url === '/x';
+      },
+    },
     messages: { token_expired: 'Please sign in again' },
     scopeClaim: ['scp'],
   });
@@ -196,8 +199,12 @@ test('namespaces: typed by the application, as @fastify/jwt documents', async ()
   await app.register(jwtAuth, { secret: 's', hook: false, namespace: 'partner' });
   // @ts-expect-error -- a namespace is a string
   await app.register(jwtAuth, { secret: 's', hook: false, namespace: 1 });
-  interface PartnerRequest { partnerJwtVerify: JwtVerify }
-  interface PartnerInstance { partnerJwtAuthenticate: JwtAuthenticate }
+  interface PartnerRequest {
+    partnerJwtVerify: JwtVerify;
+  }
+  interface PartnerInstance {
+    partnerJwtAuthenticate: JwtAuthenticate;
+  }
   const partner = app as typeof app & PartnerInstance;
   app.get('/p', { onRequest: partner.partnerJwtAuthenticate }, async (request) => {
     const auth = await (request as FastifyRequest & PartnerRequest).partnerJwtVerify();

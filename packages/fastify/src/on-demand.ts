@@ -26,17 +26,26 @@ export function onDemandDecorators(fastify: FastifyInstance, hook: unknown, name
       fail('"namespace" must be a JavaScript identifier such as "partner", which names request.partnerJwtVerify().');
     }
     if (hook !== false) {
-      fail('"namespace" names the decorators of on-demand verification: set hook: false too (with the hook, every request of the scope would need a token for every registration).');
+      fail(
+        '"namespace" names the decorators of on-demand verification: set hook: false too (with the hook, every request of the scope would need a token for every registration).',
+      );
     }
   }
   if (hook !== false) return undefined;
-  const names = namespace === undefined
-    ? { verify: 'jwtVerify', authenticate: 'jwtAuthenticate' }
-    : { verify: `${namespace}JwtVerify`, authenticate: `${namespace}JwtAuthenticate` };
+  const names =
+    namespace === undefined
+      ? { verify: 'jwtVerify', authenticate: 'jwtAuthenticate' }
+      : { verify: `${namespace}JwtVerify`, authenticate: `${namespace}JwtAuthenticate` };
   // Checked here rather than left to Fastify, to say what to do about it.
-  const taken = fastify.hasRequestDecorator(names.verify) ? `request.${names.verify}` : fastify.hasDecorator(names.authenticate) ? `fastify.${names.authenticate}` : undefined;
+  const taken = fastify.hasRequestDecorator(names.verify)
+    ? `request.${names.verify}`
+    : fastify.hasDecorator(names.authenticate)
+      ? `fastify.${names.authenticate}`
+      : undefined;
   if (taken !== undefined) {
-    fail(`${taken} is already decorated in this scope (by @fastify/jwt, or by another jwtAuth with hook: false): give this registration a namespace of its own, e.g. { hook: false, namespace: 'partner' }.`);
+    fail(
+      `${taken} is already decorated in this scope (by @fastify/jwt, or by another jwtAuth with hook: false): give this registration a namespace of its own, e.g. { hook: false, namespace: 'partner' }.`,
+    );
   }
   return names;
 }

@@ -3,7 +3,10 @@
  * instead: a migrating user gets this rather than core's bare "unknown option".
  */
 const FASTIFY_JWT_OPTIONS: ReadonlyMap<string, string> = new Map([
-  ['verify', 'its fields are top-level options here: allowedIss → issuer, allowedAud → audience, allowedSub → subject, algorithms, maxAge → maxTokenAge, clockTolerance, requiredClaims, cache, extractToken → getToken'],
+  [
+    'verify',
+    'its fields are top-level options here: allowedIss → issuer, allowedAud → audience, allowedSub → subject, algorithms, maxAge → maxTokenAge, clockTolerance, requiredClaims, cache, extractToken → getToken',
+  ],
   ['sign', 'this plugin only verifies: issue tokens with createTokenIssuer from @jwtauth/issuer'],
   ['decode', 'tokens are always verified before use; the verified header and payload are in request.auth'],
   ['cookie', 'use tokenFrom: { cookie: { name, signed } }'],
@@ -25,6 +28,8 @@ export function refusePeerOptions(options: object): void {
   }
   const { secret } = options as { secret?: unknown };
   if (typeof secret === 'object' && secret !== null && !('kty' in secret) && ('public' in secret || 'private' in secret)) {
-    throw new TypeError('jwtAuth: "secret" { public, private } is @fastify/jwt\'s form: give the public key alone (secret: publicKey); tokens are issued with createTokenIssuer from @jwtauth/issuer.');
+    throw new TypeError(
+      'jwtAuth: "secret" { public, private } is @fastify/jwt\'s form: give the public key alone (secret: publicKey); tokens are issued with createTokenIssuer from @jwtauth/issuer.',
+    );
   }
 }

@@ -86,11 +86,7 @@ export interface FastifyJwtAuthPluginOptions {
 }
 
 /** `jwtAuth` plugin options: `getToken` and `resolveUser` receive the Fastify request. */
-export type FastifyJwtAuthOptions<Payload extends JWTPayload = JWTPayload, User = Payload> = JwtAuthOptions<
-  Payload,
-  User,
-  FastifyRequest
-> &
+export type FastifyJwtAuthOptions<Payload extends JWTPayload = JWTPayload, User = Payload> = JwtAuthOptions<Payload, User, FastifyRequest> &
   FastifyJwtAuthPluginOptions;
 
 /**
@@ -103,7 +99,11 @@ export function sendAuthError(reply: FastifyReply, error: AuthError): FastifyRep
   // The body is already JSON text: a serializer that keeps it stops Fastify from appending a
   // charset to the contract's Content-Type, and a string (unlike bytes) leaves Node's http in
   // one write with the headers instead of two.
-  return reply.code(status).headers(headers).serializer(asIs).send(body ?? '');
+  return reply
+    .code(status)
+    .headers(headers)
+    .serializer(asIs)
+    .send(body ?? '');
 }
 
 const asIs = (payload: unknown) => payload as string;
@@ -112,7 +112,14 @@ const asIs = (payload: unknown) => payload as string;
 const plugin: FastifyPluginAsync<FastifyJwtAuthOptions<JWTPayload, FastifyJwtAuthUser>> = async (fastify, options) => {
   refusePeerOptions(options);
   // Fastify's own register options reach the plugin too; they are Fastify's, not ours.
-  const { hook, namespace, prefix: _prefix, logLevel: _logLevel, logSerializers: _logSerializers, ...coreOptions } = options as typeof options & RegisterOptions;
+  const {
+    hook,
+    namespace,
+    prefix: _prefix,
+    logLevel: _logLevel,
+    logSerializers: _logSerializers,
+    ...coreOptions
+  } = options as typeof options & RegisterOptions;
   const onDemand = onDemandDecorators(fastify, hook, namespace);
   const authenticator = createAuthenticator(coreOptions);
   const phase = authenticationHook(fastify, coreOptions.tokenFrom);
@@ -124,12 +131,12 @@ const plugin: FastifyPluginAsync<FastifyJwtAuthOptions<JWTPayload, FastifyJwtAut
   async function verify(request: FastifyRequest): Promise<AuthResult<JWTPayload, FastifyJwtAuthUser>> {
     const result = await authenticator.authenticate(requestLike(fastify, request), request);
     if (result.ok) {
-      request.auth = (result.auth) ?? null;
-      request.user = (result.user) ?? null;
+      request.auth = result.auth ?? null;
+      request.user = result.user ?? null;
       request.authError = result.error ?? null;
     }
     // What the guards read: not request.auth, which other plugins, namespaces and handlers write.
-    recordAuth(request, result.ok ? (result.auth) : undefined, result.error);
+    recordAuth(request, result.ok ? result.auth : undefined, result.error);
     return result;
   }
   const authenticate = async (request: FastifyRequest, reply: FastifyReply) => {

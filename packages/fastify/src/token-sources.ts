@@ -50,7 +50,9 @@ export function requestLike(fastify: FastifyInstance, request: FastifyRequest): 
       // @fastify/formbody gives a form body an object (`{}` when empty); `undefined` means it has
       // not been parsed yet: `fastify.jwtAuthenticate` asked for in `onRequest`.
       if (request.body === undefined) {
-        throw new TypeError('jwtAuth: tokenFrom.body is set, but the body is not parsed yet: ask for the token in preValidation ({ preValidation: fastify.jwtAuthenticate }), not onRequest.');
+        throw new TypeError(
+          'jwtAuth: tokenFrom.body is set, but the body is not parsed yet: ask for the token in preValidation ({ preValidation: fastify.jwtAuthenticate }), not onRequest.',
+        );
       }
       return request.body;
     },

@@ -24,9 +24,7 @@ interface MyUser {
 
 test('jwtAuth() is a MiddlewareHandler over JwtAuthEnv', () => {
   expectTypeOf(jwtAuth({ secret: 's' })).toEqualTypeOf<MiddlewareHandler<JwtAuthEnv>>();
-  expectTypeOf(jwtAuth<MyPayload, MyUser>({ secret: 's' })).toEqualTypeOf<
-    MiddlewareHandler<JwtAuthEnv<MyPayload, MyUser>>
-  >();
+  expectTypeOf(jwtAuth<MyPayload, MyUser>({ secret: 's' })).toEqualTypeOf<MiddlewareHandler<JwtAuthEnv<MyPayload, MyUser>>>();
   expectTypeOf<JwtAuthEnv<MyPayload, MyUser>['Variables']>().toEqualTypeOf<JwtAuthVariables<MyPayload, MyUser>>();
 });
 
@@ -152,10 +150,13 @@ test('passthrough: c.get("authError") is AuthError | undefined', () => {
 test('unless, messages and scopeClaim are typed; unless predicates receive the Hono context', () => {
   jwtAuth({
     secret: 's',
-    unless: { path: ['/health', { url: '/signup', method: 'POST' }], custom: (c) => {
-      expectTypeOf(c).toEqualTypeOf<Context>();
-      return c.req.path === '/x';
-    } },
+    unless: {
+      path: ['/health', { url: '/signup', method: 'POST' }],
+      custom: (c) => {
+        expectTypeOf(c).toEqualTypeOf<Context>();
+        return c.req.path === '/x';
+      },
+    },
     messages: { insufficient_scope: 'Admins only' },
     scopeClaim: 'permissions',
   });

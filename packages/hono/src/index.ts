@@ -9,5 +9,13 @@ export type { DefaultVariableNames, HonoJwtAuthOptions, JwtAuthEnv, JwtAuthVaria
 export { tokenApp } from './token-app.js';
 export type { TokenAppOptions } from './token-app.js';
 export { AuthError, isAuthError } from '@jwtauth/core';
-export type { AuthErrorCode, AuthInfo, ClaimCheck, JWTPayload, JwtAuthOptions, ProtectedResourceMetadataOptions, ProtectedResourceOptions } from '@jwtauth/core';
+export type {
+  AuthErrorCode,
+  AuthInfo,
+  ClaimCheck,
+  JWTPayload,
+  JwtAuthOptions,
+  ProtectedResourceMetadataOptions,
+  ProtectedResourceOptions,
+} from '@jwtauth/core';
 export { protectedResourceMetadata } from './resource-metadata.js';

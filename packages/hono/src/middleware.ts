@@ -18,11 +18,7 @@ import { variableNames, type DefaultVariableNames, type JwtAuthVariables, type V
 export type { DefaultVariableNames, JwtAuthVariables, VariableNames } from './variables.js';
 
 /** The Hono `Env` of a route behind `jwtAuth()`: `Variables` under the default names or those of `Names`. */
-export interface JwtAuthEnv<
-  Payload extends JWTPayload = JWTPayload,
-  User = Payload,
-  Names extends VariableNames = DefaultVariableNames,
-> {
+export interface JwtAuthEnv<Payload extends JWTPayload = JWTPayload, User = Payload, Names extends VariableNames = DefaultVariableNames> {
   Variables: JwtAuthVariables<Payload, User, Names>;
 }
 
@@ -30,11 +26,11 @@ export interface JwtAuthEnv<
  * `jwtAuth()` options for Hono: `getToken` and `resolveUser` receive the Hono context. Two options
  * of the adapter's own: `cookieSecret` and `variables`.
  */
-export type HonoJwtAuthOptions<
-  Payload extends JWTPayload = JWTPayload,
-  User = Payload,
-  Names extends VariableNames = DefaultVariableNames,
-> = JwtAuthOptions<Payload, User, Context> & {
+export type HonoJwtAuthOptions<Payload extends JWTPayload = JWTPayload, User = Payload, Names extends VariableNames = DefaultVariableNames> = JwtAuthOptions<
+  Payload,
+  User,
+  Context
+> & {
   /**
    * The secret `setSignedCookie()` signs the token cookie with (`hono/cookie`): required with
    * `tokenFrom: { cookie: { name, signed: true } }`, which verifies the cookie with
@@ -60,11 +56,9 @@ function answer(c: Context, error: AuthError): Response {
  * Verifies the bearer token of every request and sets `c.get('auth')` and `c.get('user')` (or the
  * names of the `variables` option).
  */
-export function jwtAuth<
-  Payload extends JWTPayload = JWTPayload,
-  User = Payload,
-  const Names extends VariableNames = DefaultVariableNames,
->(options: HonoJwtAuthOptions<Payload, User, Names>): MiddlewareHandler<JwtAuthEnv<Payload, User, Names>> {
+export function jwtAuth<Payload extends JWTPayload = JWTPayload, User = Payload, const Names extends VariableNames = DefaultVariableNames>(
+  options: HonoJwtAuthOptions<Payload, User, Names>,
+): MiddlewareHandler<JwtAuthEnv<Payload, User, Names>> {
   const { cookieSecret, variables, ...coreOptions } = options;
   const authenticator = createAuthenticator(coreOptions);
   const secret = checkCookieSecret(cookieSecret, options.tokenFrom);

@@ -40,11 +40,7 @@ type NameOf<Names, Key extends string> = Names extends { readonly [K in Key]: in
  * The variables `jwtAuth()` sets: `c.get('auth')`, `c.get('user')` and `c.get('authError')`, or
  * the names given in the `variables` option (`JwtAuthVariables<Payload, User, { user: 'account' }>`).
  */
-export type JwtAuthVariables<
-  Payload extends JWTPayload = JWTPayload,
-  User = Payload,
-  Names extends VariableNames = DefaultVariableNames,
-> = {
+export type JwtAuthVariables<Payload extends JWTPayload = JWTPayload, User = Payload, Names extends VariableNames = DefaultVariableNames> = {
   [Key in keyof Variables<Payload, User> as NameOf<Names, Key>]: Variables<Payload, User>[Key];
 };
 

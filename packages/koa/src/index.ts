@@ -10,5 +10,17 @@ export { tokenRoutes } from './token-routes.js';
 export type { TokenRoutesOptions } from './token-routes.js';
 export type { JwtAuthState, StateKeyOptions } from './state.js';
 export { AuthError, isAuthError } from '@jwtauth/core';
-export type { AuthErrorCode, AuthInfo, ClaimCheck, JWTPayload, JwtAuthOptions, TokenEndpoints, Unless, UnlessOptions, UnlessPath, ProtectedResourceMetadataOptions, ProtectedResourceOptions } from '@jwtauth/core';
+export type {
+  AuthErrorCode,
+  AuthInfo,
+  ClaimCheck,
+  JWTPayload,
+  JwtAuthOptions,
+  TokenEndpoints,
+  Unless,
+  UnlessOptions,
+  UnlessPath,
+  ProtectedResourceMetadataOptions,
+  ProtectedResourceOptions,
+} from '@jwtauth/core';
 export { protectedResourceMetadata } from './resource-metadata.js';

@@ -25,23 +25,19 @@ interface MyUser {
 test('jwtAuth() is a Koa Middleware over JwtAuthState, with .unless()', () => {
   expectTypeOf(jwtAuth({ secret: 's' })).toEqualTypeOf<JwtAuthMiddleware<JwtAuthState & DefaultState>>();
   expectTypeOf(jwtAuth({ secret: 's' })).toExtend<Middleware<JwtAuthState & DefaultState>>();
-  expectTypeOf(jwtAuth<MyPayload, MyUser>({ secret: 's' })).toEqualTypeOf<
-    JwtAuthMiddleware<JwtAuthState<MyPayload, MyUser> & DefaultState>
-  >();
+  expectTypeOf(jwtAuth<MyPayload, MyUser>({ secret: 's' })).toEqualTypeOf<JwtAuthMiddleware<JwtAuthState<MyPayload, MyUser> & DefaultState>>();
   expectTypeOf(jwtAuth({ secret: 's' }).unless({ path: ['/public'] })).toEqualTypeOf<Middleware<JwtAuthState & DefaultState>>();
   new Koa().use(jwtAuth({ secret: 's' }));
 });
 
 test('app.use(jwtAuth<Payload, User>()) types ctx.state.auth and ctx.state.user of later middleware', () => {
-  new Koa()
-    .use(jwtAuth<MyPayload, MyUser>({ secret: 's' }))
-    .use(async (ctx, next) => {
-      expectTypeOf(ctx.state.auth).toEqualTypeOf<AuthInfo<MyPayload> | undefined>();
-      expectTypeOf(ctx.state.user).toEqualTypeOf<MyUser | undefined>();
-      expectTypeOf(ctx.state.auth).exclude<undefined>().toHaveProperty('payload').toEqualTypeOf<MyPayload>();
-      expectTypeOf(ctx.state.auth).exclude<undefined>().toHaveProperty('scopes').toEqualTypeOf<string[]>();
-      await next();
-    });
+  new Koa().use(jwtAuth<MyPayload, MyUser>({ secret: 's' })).use(async (ctx, next) => {
+    expectTypeOf(ctx.state.auth).toEqualTypeOf<AuthInfo<MyPayload> | undefined>();
+    expectTypeOf(ctx.state.user).toEqualTypeOf<MyUser | undefined>();
+    expectTypeOf(ctx.state.auth).exclude<undefined>().toHaveProperty('payload').toEqualTypeOf<MyPayload>();
+    expectTypeOf(ctx.state.auth).exclude<undefined>().toHaveProperty('scopes').toEqualTypeOf<string[]>();
+    await next();
+  });
 });
 
 test('without type arguments the user is the payload', () => {
@@ -147,10 +143,14 @@ test('passthrough: ctx.state.authError is AuthError | undefined', () => {
 test('unless, messages and scopeClaim are typed; unless predicates receive the Koa context', () => {
   jwtAuth({
     secret: 's',
-    unless: { path: ['/health', /^\/public\//, { url: '/signup', method: 'POST' }], method: ['OPTIONS'], custom: (ctx) => {
-      expectTypeOf(ctx).toEqualTypeOf<Context>();
-      return ctx.path === '/x';
-    } },
+    unless: {
+      path: ['/health', /^\/public\//, { url: '/signup', method: 'POST' }],
+      method: ['OPTIONS'],
+      custom: (ctx) => {
+        expectTypeOf(ctx).toEqualTypeOf<Context>();
+        return ctx.path === '/x';
+      },
+    },
     messages: { missing_token: 'Log in first' },
     scopeClaim: 'permissions',
   });

@@ -51,12 +51,7 @@ function answer(ctx: Context, error: AuthError): void {
  * Verifies the bearer token of every request and sets `ctx.state.auth` and `ctx.state.user`
  * (or the names given by `authKey` and `key`).
  */
-export function jwtAuth<
-  Payload extends JWTPayload = JWTPayload,
-  User = Payload,
-  UserKey extends string = 'user',
-  AuthKey extends string = 'auth',
->(
+export function jwtAuth<Payload extends JWTPayload = JWTPayload, User = Payload, UserKey extends string = 'user', AuthKey extends string = 'auth'>(
   options: KoaJwtAuthOptions<Payload, User, UserKey, AuthKey>,
 ): JwtAuthMiddleware<JwtAuthState<Payload, User, UserKey, AuthKey> & DefaultState> {
   const [keys, coreOptions] = splitStateKeys(options);

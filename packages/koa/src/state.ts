@@ -14,12 +14,7 @@ interface StateProperties<Payload extends JWTPayload, User> {
  * What `jwtAuth()` adds to `ctx.state`: `auth`, `user` and `authError`, with `user` and `auth`
  * under the names given by the `key` and `authKey` options (`UserKey`, `AuthKey`).
  */
-export type JwtAuthState<
-  Payload extends JWTPayload = JWTPayload,
-  User = Payload,
-  UserKey extends string = 'user',
-  AuthKey extends string = 'auth',
-> = {
+export type JwtAuthState<Payload extends JWTPayload = JWTPayload, User = Payload, UserKey extends string = 'user', AuthKey extends string = 'auth'> = {
   // Homomorphic, so each property keeps its optionality and its documentation when renamed.
   [Name in keyof StateProperties<Payload, User> as Name extends 'user' ? UserKey : Name extends 'auth' ? AuthKey : Name]: StateProperties<Payload, User>[Name];
 };

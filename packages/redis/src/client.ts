@@ -88,7 +88,10 @@ export function driverFor(client: unknown, timeout: number): Driver | undefined 
       exists: cluster ? (keys) => sum(keys.map((key) => calls.exists([key]))) : (keys) => calls.exists([...keys]),
       run: (script, keys, args) => {
         const options = { keys: [...keys], arguments: [...args] };
-        return withFallback(() => calls.evalSha(script.sha, options), () => calls.eval(script.source, options));
+        return withFallback(
+          () => calls.evalSha(script.sha, options),
+          () => calls.eval(script.source, options),
+        );
       },
     };
   }

@@ -3,7 +3,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { createRedisStore, DEFAULT_TIMEOUT, LATE_TOLERANCE, type RedisStore } from './redis-store.js';
 import { CLIENTS, eventually, inspector, seconds, startRedis, type Connected, type Inspector, type RedisServer } from './test-redis.js';
 
-const options = (now: number, extra: Partial<RotateOptions> = {}): RotateOptions => ({ now, reuseInterval: 10, expiresAt: now + 3600, revokeOnReplay: true, ...extra });
+const options = (now: number, extra: Partial<RotateOptions> = {}): RotateOptions => ({
+  now,
+  reuseInterval: 10,
+  expiresAt: now + 3600,
+  revokeOnReplay: true,
+  ...extra,
+});
 let unique = 0;
 const id = (name: string) => `${name}-${++unique}-${Math.random().toString(36).slice(2, 8)}`;
 
@@ -175,7 +181,12 @@ describe.each(CLIENTS.map((c) => [c.name, c] as const))('Redis store over %s', (
       await store.revoke(sid, seconds() + 600);
       await stop();
 
-      for (const work of [() => store.anyRevoked(['a', sid]), () => store.isRevoked(sid), () => store.rotate(id('s'), 0, options(seconds())), () => store.revoke(id('s'), seconds() + 60)]) {
+      for (const work of [
+        () => store.anyRevoked(['a', sid]),
+        () => store.isRevoked(sid),
+        () => store.rotate(id('s'), 0, options(seconds())),
+        () => store.revoke(id('s'), seconds() + 60),
+      ]) {
         const { error, ms } = await failure(work);
         expect(error).toBeInstanceOf(StoreUnavailable);
         expect(isStoreUnavailable(error)).toBe(true);

@@ -125,12 +125,22 @@ class RedisRevocationStore implements RedisStore {
       throw new TypeError('RedisStore.rotate: now, reuseInterval and expiresAt must be numbers of seconds.');
     }
     const deadline = Date.now() + this.#timeout + LATE_TOLERANCE;
-    const args = [String(generation), String(now), String(reuseInterval), String(expiresAt), String(Math.ceil(expiresAt * 1000)), revokeOnReplay ? '1' : '0', String(deadline)];
+    const args = [
+      String(generation),
+      String(now),
+      String(reuseInterval),
+      String(expiresAt),
+      String(Math.ceil(expiresAt * 1000)),
+      revokeOnReplay ? '1' : '0',
+      String(deadline),
+    ];
     const reply = await this.#run('rotate', () => this.#driver.run(ROTATE, [this.#revokedKey(sid), this.#sessionKey(sid)], args));
     const result = rotateResult(reply);
     if (result === 'late') {
       // Answered in time, yet past the deadline by Redis's clock: the clocks disagree.
-      throw this.#unavailable(`Redis's clock is more than ${LATE_TOLERANCE / 1000} s ahead of this host's, so it drops every rotation as late: synchronise the clocks (NTP)`);
+      throw this.#unavailable(
+        `Redis's clock is more than ${LATE_TOLERANCE / 1000} s ahead of this host's, so it drops every rotation as late: synchronise the clocks (NTP)`,
+      );
     }
     if (result === undefined) throw this.#unavailable('Redis answered the rotate script with something unexpected');
     return result;
@@ -145,7 +155,10 @@ class RedisRevocationStore implements RedisStore {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const pending = (async () => work())();
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new StoreUnavailable(`Redis did not answer ${operation} within ${this.#timeout} ms (${this.#driver.kind})`)), this.#timeout);
+      timer = setTimeout(
+        () => reject(new StoreUnavailable(`Redis did not answer ${operation} within ${this.#timeout} ms (${this.#driver.kind})`)),
+        this.#timeout,
+      );
     });
     try {
       return await Promise.race([pending, late]);
@@ -154,7 +167,9 @@ class RedisRevocationStore implements RedisStore {
       const unavailable =
         error instanceof StoreUnavailable
           ? error
-          : new StoreUnavailable(`Redis could not ${operation} (${this.#driver.kind}): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+          : new StoreUnavailable(`Redis could not ${operation} (${this.#driver.kind}): ${error instanceof Error ? error.message : String(error)}`, {
+              cause: error,
+            });
       this.#report(unavailable);
       throw unavailable;
     } finally {
@@ -189,7 +204,9 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0) fail('"timeout" must be a number of milliseconds above 0, such as 500.');
   const driver = driverFor(options.client, timeout);
   if (driver === undefined) {
-    fail('"client" must be a node-redis client (createClient(), createCluster() or createSentinel() from "redis") or an ioredis instance (new Redis() or new Cluster()).');
+    fail(
+      '"client" must be a node-redis client (createClient(), createCluster() or createSentinel() from "redis") or an ioredis instance (new Redis() or new Cluster()).',
+    );
   }
   const prefix = options.prefix ?? 'jwtauth:';
   if (typeof prefix !== 'string' || /[{}]/.test(prefix)) fail('"prefix" must be a string without "{" or "}" (the store adds the Cluster hash tag itself).');

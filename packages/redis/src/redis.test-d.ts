@@ -34,7 +34,13 @@ test('createRedisStore() refuses what is not a client, and options of the wrong 
 });
 
 test('the store is a RevocationStore whose methods are all asynchronous, with anyRevoked always present', () => {
-  const store = createRedisStore({ client: createClient(), prefix: 'app:', timeout: 250, failOpen: false, onError: (error) => expectTypeOf(error.message).toBeString() });
+  const store = createRedisStore({
+    client: createClient(),
+    prefix: 'app:',
+    timeout: 250,
+    failOpen: false,
+    onError: (error) => expectTypeOf(error.message).toBeString(),
+  });
   expectTypeOf(store).toEqualTypeOf<RedisStore>();
   expectTypeOf(store).toMatchTypeOf<RevocationStore>();
   expectTypeOf(store.anyRevoked).returns.toEqualTypeOf<Promise<boolean>>();

@@ -141,6 +141,4 @@ export async function play(store: RevocationStore, scenario: Scenario, unique: s
   return answers;
 }
 
-export const expected = (scenario: Scenario) =>
-  scenario.steps(0).map((step) => ('revoke' in step ? undefined : step.expect));
-
+export const expected = (scenario: Scenario) => scenario.steps(0).map((step) => ('revoke' in step ? undefined : step.expect));

@@ -199,7 +199,10 @@ const audienceClaim = fc.oneof(
 );
 
 const stringClaim = (values: readonly string[]) =>
-  fc.oneof({ weight: 8, arbitrary: fc.constantFrom<unknown>(...values) }, { weight: 1, arbitrary: fc.constantFrom<unknown>('', 1, null, [values[0]], {}, false) });
+  fc.oneof(
+    { weight: 8, arbitrary: fc.constantFrom<unknown>(...values) },
+    { weight: 1, arbitrary: fc.constantFrom<unknown>('', 1, null, [values[0]], {}, false) },
+  );
 
 const payloadArbitrary = (rules: Rules) =>
   sometimes({

@@ -12,7 +12,12 @@ interface NodeKeyObject extends KeyObjectLike {
 export interface NodeCrypto {
   createSecretKey(key: Uint8Array): NodeKeyObject;
   createHmac(algorithm: string, key: NodeKeyObject): { update(data: string): { digest(): Uint8Array } };
-  verify(algorithm: string | null, data: Uint8Array, key: NodeKeyObject | { key: NodeKeyObject; padding?: number; saltLength?: number; dsaEncoding?: string }, signature: Uint8Array): boolean;
+  verify(
+    algorithm: string | null,
+    data: Uint8Array,
+    key: NodeKeyObject | { key: NodeKeyObject; padding?: number; saltLength?: number; dsaEncoding?: string },
+    signature: Uint8Array,
+  ): boolean;
   timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean;
   hash(algorithm: 'sha256', data: string, encoding: 'base64'): string;
   KeyObject: { from(key: CryptoKey): NodeKeyObject };
@@ -91,7 +96,12 @@ export function nodeSignatureCheck(nodeCrypto: NodeCrypto): SignatureCheck {
         case 'RS':
           return nodeCrypto.verify(digest, encoder.encode(signingInput), keyObject, signature);
         case 'PS':
-          return nodeCrypto.verify(digest, encoder.encode(signingInput), { key: keyObject, padding: nodeCrypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: Number(alg.slice(2)) / 8 }, signature);
+          return nodeCrypto.verify(
+            digest,
+            encoder.encode(signingInput),
+            { key: keyObject, padding: nodeCrypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: Number(alg.slice(2)) / 8 },
+            signature,
+          );
         case 'ES':
           // Web Crypto refuses any other length; so must this (DER or padded forms are not JWS).
           if (signature.length !== 2 * EC_COORDINATE_BYTES[alg]!) return false;

@@ -32,7 +32,10 @@ describe("the runtime's signature checks", () => {
   it('refuse a forged token without collecting a stack trace, in the error or its cause', async () => {
     const secret = 'runtime-test-secret-long-enough-for-hs256!';
     const authenticator = createAuthenticator({ secret, algorithms: ['HS256'] });
-    const token = await new SignJWT({ sub: 'mallory' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('1h').sign(new TextEncoder().encode('another-secret-entirely-long-enough-hs256'));
+    const token = await new SignJWT({ sub: 'mallory' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode('another-secret-entirely-long-enough-hs256'));
     const result = await authenticator.authenticate({ headers: { authorization: `Bearer ${token}` } }, new Request('http://127.0.0.1/'));
     if (result.ok) throw new Error('a forged token was accepted');
     expect(result.error.code).toBe('invalid_signature');

@@ -217,9 +217,7 @@ const other = <T>(items: readonly T[], not: T, pick: number): T => {
 async function makeCase(s: Scenario): Promise<Case> {
   const { alg, kind, pick } = s;
   const [main, second] = families[FAMILY_OF[alg]!];
-  const token = await new CompactSign(s.payload)
-    .setProtectedHeader(s.kid === undefined ? { alg } : { alg, kid: s.kid })
-    .sign(main.secret ?? main.privateKey!);
+  const token = await new CompactSign(s.payload).setProtectedHeader(s.kid === undefined ? { alg } : { alg, kid: s.kid }).sign(main.secret ?? main.privateKey!);
   const signingInput = token.slice(0, token.lastIndexOf('.'));
   const signature = base64url.decode(token.slice(token.lastIndexOf('.') + 1));
   let verifier = main;
@@ -227,8 +225,7 @@ async function makeCase(s: Scenario): Promise<Case> {
   let form = s.form;
   /** The signature made by the verifier's own key, as `s.source` says. */
   const fromVerifier = () =>
-    (s.source === 'keyAlg' ? signRaw(verifier, keyAlg, signingInput) : s.source === 'tokenAlg' ? signRaw(verifier, alg, signingInput) : undefined) ??
-    signature;
+    (s.source === 'keyAlg' ? signRaw(verifier, keyAlg, signingInput) : s.source === 'tokenAlg' ? signRaw(verifier, alg, signingInput) : undefined) ?? signature;
   const result = (sig: Uint8Array, input = signingInput): Promise<Case> =>
     verifyKey(verifier, form, keyAlg).then((key) => ({ alg, key, signingInput: input, signature: sig }));
 
@@ -319,7 +316,14 @@ function choices(alg: string, kind: Kind): number {
  * every key form and every signature source (where they change anything).
  */
 function examples(alg: string): [Scenario][] {
-  const base: Omit<Scenario, 'kind' | 'form' | 'source' | 'pick'> = { alg, payload: new Uint8Array([123, 125]), kid: undefined, bit: 5, extra: new Uint8Array([0]), char: 0x41 };
+  const base: Omit<Scenario, 'kind' | 'form' | 'source' | 'pick'> = {
+    alg,
+    payload: new Uint8Array([123, 125]),
+    kid: undefined,
+    bit: 5,
+    extra: new Uint8Array([0]),
+    char: 0x41,
+  };
   return kindsFor(alg).flatMap((kind) => {
     const made: [Scenario][] = [];
     const signedByVerifier = ['wrongFamily', 'hmacLength', 'wrongHash', 'rsaPssKey'].includes(kind);

@@ -83,4 +83,3 @@ async function verifyAsync(alg: string, key: VerifyKey, signingInput: string, si
 
 /** Signature checks with Web Crypto (`crypto.subtle`), the same on every runtime that has it. */
 export const webCrypto: SignatureCheck = { name: 'web-crypto', verify: verifyAsync };
-

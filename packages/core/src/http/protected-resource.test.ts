@@ -16,19 +16,29 @@ const RESOURCE = 'https://resource.example.com/resource1';
 const METADATA_URL = 'https://resource.example.com/.well-known/oauth-protected-resource/resource1';
 
 const sign = (claims: Record<string, unknown>) =>
-  new SignJWT({ sub: 'user-1', iat: NOW_S, exp: NOW_S + 300, ...claims } as JWTPayload).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(SECRET));
+  new SignJWT({ sub: 'user-1', iat: NOW_S, exp: NOW_S + 300, ...claims } as JWTPayload)
+    .setProtectedHeader({ alg: 'HS256' })
+    .sign(new TextEncoder().encode(SECRET));
 
 const authenticator = (options: Partial<JwtAuthOptions> = {}) =>
-  createAuthenticator({ secret: SECRET, currentDate: () => NOW, resource: { resource: RESOURCE, authorizationServers: ['https://as.example.com'] }, ...options });
+  createAuthenticator({
+    secret: SECRET,
+    currentDate: () => NOW,
+    resource: { resource: RESOURCE, authorizationServers: ['https://as.example.com'] },
+    ...options,
+  });
 
-const request = (authorization?: string) => new Request('https://resource.example.com/resource1', { headers: authorization === undefined ? {} : { authorization } });
+const request = (authorization?: string) =>
+  new Request('https://resource.example.com/resource1', { headers: authorization === undefined ? {} : { authorization } });
 
 describe('createProtectedResource', () => {
   it('places the well-known segment before the path, as RFC 9728 §3.1 example does, and serves the root form too', () => {
     const resource = createProtectedResource({ resource: { resource: RESOURCE } });
     expect(resource.metadataUrl).toBe(METADATA_URL);
     expect(resource.metadataPaths).toEqual(['/.well-known/oauth-protected-resource/resource1', '/.well-known/oauth-protected-resource']);
-    expect(createProtectedResource({ resource: { resource: 'https://api.example/mcp/' } }).metadataUrl).toBe('https://api.example/.well-known/oauth-protected-resource/mcp');
+    expect(createProtectedResource({ resource: { resource: 'https://api.example/mcp/' } }).metadataUrl).toBe(
+      'https://api.example/.well-known/oauth-protected-resource/mcp',
+    );
     const root = createProtectedResource({ resource: { resource: 'https://api.example' } });
     expect(root.metadataUrl).toBe('https://api.example/.well-known/oauth-protected-resource');
     expect(root.metadataPaths).toEqual(['/.well-known/oauth-protected-resource']);
@@ -36,7 +46,13 @@ describe('createProtectedResource', () => {
 
   it('answers the document with what is configured, bearer methods from tokenFrom, JSON and an hour of caching', () => {
     const answer = createProtectedResource({
-      resource: { resource: RESOURCE, authorizationServers: ['https://as.example.com'], scopesSupported: ['profile', 'email'], resourceName: 'Example', resourceDocumentation: 'https://resource.example.com/docs' },
+      resource: {
+        resource: RESOURCE,
+        authorizationServers: ['https://as.example.com'],
+        scopesSupported: ['profile', 'email'],
+        resourceName: 'Example',
+        resourceDocumentation: 'https://resource.example.com/docs',
+      },
     }).answer();
     expect(answer).toEqual({
       status: 200,
@@ -50,7 +66,8 @@ describe('createProtectedResource', () => {
         resource_documentation: 'https://resource.example.com/docs',
       },
     });
-    const methods = (tokenFrom: JwtAuthOptions['tokenFrom']) => createProtectedResource({ resource: { resource: RESOURCE }, tokenFrom }).metadata.bearer_methods_supported;
+    const methods = (tokenFrom: JwtAuthOptions['tokenFrom']) =>
+      createProtectedResource({ resource: { resource: RESOURCE }, tokenFrom }).metadata.bearer_methods_supported;
     expect(methods({ header: true, body: 'access_token', query: 'access_token' })).toEqual(['header', 'body', 'query']);
     expect(methods({ header: false, cookie: 'session' })).toEqual([]);
   });
@@ -70,8 +87,12 @@ describe('createProtectedResource', () => {
   });
 
   it('accepts http on loopback, for development', () => {
-    expect(createProtectedResource({ resource: { resource: 'http://127.0.0.1:3000/mcp' } }).metadataUrl).toBe('http://127.0.0.1:3000/.well-known/oauth-protected-resource/mcp');
-    expect(createProtectedResource({ resource: { resource: 'http://localhost:3000' } }).metadataUrl).toBe('http://localhost:3000/.well-known/oauth-protected-resource');
+    expect(createProtectedResource({ resource: { resource: 'http://127.0.0.1:3000/mcp' } }).metadataUrl).toBe(
+      'http://127.0.0.1:3000/.well-known/oauth-protected-resource/mcp',
+    );
+    expect(createProtectedResource({ resource: { resource: 'http://localhost:3000' } }).metadataUrl).toBe(
+      'http://localhost:3000/.well-known/oauth-protected-resource',
+    );
   });
 });
 

@@ -69,7 +69,8 @@ function parseResourceUrl(value: unknown): URL | undefined {
     return undefined;
   }
   const secure = url.protocol === 'https:' || (url.protocol === 'http:' && (LOOPBACK_HOSTS.has(url.hostname) || url.hostname.startsWith('127.')));
-  if (!secure || url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '' || value.includes('#') || value.includes('?')) return undefined;
+  if (!secure || url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '' || value.includes('#') || value.includes('?'))
+    return undefined;
   return url;
 }
 
@@ -87,10 +88,12 @@ function stringList(name: string, value: unknown, fail: (message: string) => nev
  * `query` (a cookie is none of them).
  */
 export function protectedResourceFrom(options: unknown, sources: TokenSources | undefined, fail: (message: string) => never): ProtectedResource {
-  if (typeof options !== 'object' || options === null) fail('"resource" must be an object such as { resource: "https://api.example/mcp", authorizationServers: ["https://auth.example"] }.');
+  if (typeof options !== 'object' || options === null)
+    fail('"resource" must be an object such as { resource: "https://api.example/mcp", authorizationServers: ["https://auth.example"] }.');
   const given = options as Record<string, unknown>;
   for (const name of Object.keys(given)) {
-    if (!['resource', 'authorizationServers', 'scopesSupported', 'resourceName', 'resourceDocumentation'].includes(name)) fail(`unknown option "resource.${name}".`);
+    if (!['resource', 'authorizationServers', 'scopesSupported', 'resourceName', 'resourceDocumentation'].includes(name))
+      fail(`unknown option "resource.${name}".`);
   }
   const url = parseResourceUrl(given.resource);
   if (url === undefined) {
@@ -102,7 +105,8 @@ export function protectedResourceFrom(options: unknown, sources: TokenSources | 
     if (parseResourceUrl(server) === undefined) fail(`"resource.authorizationServers" must hold issuer URLs (https, http only on loopback), got "${server}".`);
   }
   const scopesSupported = stringList('scopesSupported', given.scopesSupported, fail);
-  if (given.resourceName !== undefined && (typeof given.resourceName !== 'string' || given.resourceName === '')) fail('"resource.resourceName" must be a non-empty string.');
+  if (given.resourceName !== undefined && (typeof given.resourceName !== 'string' || given.resourceName === ''))
+    fail('"resource.resourceName" must be a non-empty string.');
   if (given.resourceDocumentation !== undefined && parseResourceUrl(given.resourceDocumentation) === undefined) {
     fail('"resource.resourceDocumentation" must be an https URL.');
   }

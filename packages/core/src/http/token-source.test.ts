@@ -56,9 +56,30 @@ describe('findToken reads a Node request and a Fetch request alike', () => {
   });
 
   it.each<[string, Lines, string, TokenLookup]>([
-    ['a cookie in the second of two Cookie lines', [['Cookie', 'theme=dark'], ['Cookie', `access_token=${T}`]], '/', { kind: 'token', token: T }],
-    ['the cookie in both Cookie lines', [['Cookie', `access_token=${T}`], ['Cookie', `access_token=${U}`]], '/', { kind: 'multiple_tokens' }],
-    ['a cookie followed by a no-break space', [['Cookie', `access_token=${T}\xa0`]], '/', { kind: 'malformed_token', reason: 'the cookie, query or body value is not a token' }],
+    [
+      'a cookie in the second of two Cookie lines',
+      [
+        ['Cookie', 'theme=dark'],
+        ['Cookie', `access_token=${T}`],
+      ],
+      '/',
+      { kind: 'token', token: T },
+    ],
+    [
+      'the cookie in both Cookie lines',
+      [
+        ['Cookie', `access_token=${T}`],
+        ['Cookie', `access_token=${U}`],
+      ],
+      '/',
+      { kind: 'multiple_tokens' },
+    ],
+    [
+      'a cookie followed by a no-break space',
+      [['Cookie', `access_token=${T}\xa0`]],
+      '/',
+      { kind: 'malformed_token', reason: 'the cookie, query or body value is not a token' },
+    ],
     ['a cookie named with a leading no-break space', [['Cookie', `\xa0access_token=${T}`]], '/', { kind: 'none' }],
     ['a cookie with OWS around it', [['Cookie', `access_token= \t${T}\t `]], '/', { kind: 'token', token: T }],
     ['a percent-encoded query token', [], `/?access_token=${encodeURIComponent(T).replace(/\./g, '%2E')}`, { kind: 'token', token: T }],
@@ -80,10 +101,38 @@ describe('a custom header (tokenFrom.header: "X-Access-Token")', () => {
     ['reads a bare b64token that begins with "bearer"', [['X-Access-Token', 'bearerish.token']], { kind: 'token', token: 'bearerish.token' }],
     ['finds nothing in an empty header', [['X-Access-Token', '']], 'none'],
     ['ignores the Authorization header', [['Authorization', `Bearer ${T}`]], 'none'],
-    ['ignores a malformed Authorization header', [['Authorization', 'Bearer'], ['X-Access-Token', T]], { kind: 'token', token: T }],
-    ['refuses two lines', [['X-Access-Token', T], ['X-Access-Token', U]], 'multiple_tokens'],
-    ['refuses an empty line before the token', [['X-Access-Token', ''], ['X-Access-Token', T]], 'multiple_tokens'],
-    ['refuses an empty line after the token', [['X-Access-Token', `Bearer ${T}`], ['X-Access-Token', '']], 'multiple_tokens'],
+    [
+      'ignores a malformed Authorization header',
+      [
+        ['Authorization', 'Bearer'],
+        ['X-Access-Token', T],
+      ],
+      { kind: 'token', token: T },
+    ],
+    [
+      'refuses two lines',
+      [
+        ['X-Access-Token', T],
+        ['X-Access-Token', U],
+      ],
+      'multiple_tokens',
+    ],
+    [
+      'refuses an empty line before the token',
+      [
+        ['X-Access-Token', ''],
+        ['X-Access-Token', T],
+      ],
+      'multiple_tokens',
+    ],
+    [
+      'refuses an empty line after the token',
+      [
+        ['X-Access-Token', `Bearer ${T}`],
+        ['X-Access-Token', ''],
+      ],
+      'multiple_tokens',
+    ],
     ['refuses two tokens on one line, as it cannot tell them from two lines', [['X-Access-Token', `${T}, ${U}`]], 'multiple_tokens'],
     ['refuses a comma inside the value', [['X-Access-Token', `${T},${U}`]], bad],
     ['refuses "Bearer" followed by two parts', [['X-Access-Token', `Bearer ${T} ${U}`]], bad],
@@ -98,7 +147,15 @@ describe('a custom header (tokenFrom.header: "X-Access-Token")', () => {
 
   it('answers multiple_tokens for the header and a cookie', async () => {
     const from = sources({ header: 'x-access-token', cookie: { name: 'at', signed: false } });
-    expect(await lookBoth([['X-Access-Token', T], ['Cookie', `at=${U}`]], from)).toEqual({ kind: 'multiple_tokens' });
+    expect(
+      await lookBoth(
+        [
+          ['X-Access-Token', T],
+          ['Cookie', `at=${U}`],
+        ],
+        from,
+      ),
+    ).toEqual({ kind: 'multiple_tokens' });
   });
 });
 
@@ -154,7 +211,17 @@ describe('a signed cookie (tokenFrom.cookie: { name, signed: true })', () => {
   ])('answers multiple_tokens for %s next to an Authorization header', async (_, answer) => {
     const from = sources({ header: 'authorization', cookie: { name: 'at', signed: true } });
     const extra = { signedCookie: () => answer };
-    expect(await lookBoth([['Authorization', `Bearer ${U}`], ['Cookie', `at=${T}`]], from, '/', extra)).toEqual({ kind: 'multiple_tokens' });
+    expect(
+      await lookBoth(
+        [
+          ['Authorization', `Bearer ${U}`],
+          ['Cookie', `at=${T}`],
+        ],
+        from,
+        '/',
+        extra,
+      ),
+    ).toEqual({ kind: 'multiple_tokens' });
   });
 
   it('throws a TypeError that says what is missing when the request cannot verify signed cookies', async () => {
@@ -165,7 +232,10 @@ describe('a signed cookie (tokenFrom.cookie: { name, signed: true })', () => {
 
 describe('a form body parameter (tokenFrom.body, RFC 6750 §2.2)', () => {
   const body = sources({ body: 'access_token' });
-  const form = (length = '120'): Lines => [['Content-Type', 'application/x-www-form-urlencoded'], ['Content-Length', length]];
+  const form = (length = '120'): Lines => [
+    ['Content-Type', 'application/x-www-form-urlencoded'],
+    ['Content-Length', length],
+  ];
 
   async function look(lines: Lines, parsed: unknown, method = 'POST', from = body): Promise<[TokenLookup, number]> {
     let calls = 0;
@@ -180,15 +250,41 @@ describe('a form body parameter (tokenFrom.body, RFC 6750 §2.2)', () => {
   it.each<[string, Lines, unknown, TokenLookup]>([
     ['reads the parameter', form(), { access_token: T, other: 'x' }, { kind: 'token', token: T }],
     ['reads it from a body the framework parses asynchronously (Hono)', form(), Promise.resolve({ access_token: T }), { kind: 'token', token: T }],
-    ['reads a body with a charset parameter', [['Content-Type', 'Application/X-WWW-Form-URLEncoded; charset=UTF-8'], ['Content-Length', '9']], { access_token: T }, { kind: 'token', token: T }],
-    ['reads a chunked body', [['Content-Type', 'application/x-www-form-urlencoded'], ['Transfer-Encoding', 'chunked']], { access_token: T }, { kind: 'token', token: T }],
+    [
+      'reads a body with a charset parameter',
+      [
+        ['Content-Type', 'Application/X-WWW-Form-URLEncoded; charset=UTF-8'],
+        ['Content-Length', '9'],
+      ],
+      { access_token: T },
+      { kind: 'token', token: T },
+    ],
+    [
+      'reads a chunked body',
+      [
+        ['Content-Type', 'application/x-www-form-urlencoded'],
+        ['Transfer-Encoding', 'chunked'],
+      ],
+      { access_token: T },
+      { kind: 'token', token: T },
+    ],
     ['reads a parameter given once as an array', form(), { access_token: [T] }, { kind: 'token', token: T }],
     ['finds nothing without the parameter', form(), { other: T }, { kind: 'none' }],
     ['finds nothing in an empty parameter', form(), { access_token: '' }, { kind: 'none' }],
     ['finds nothing in an empty body', form('0'), {}, { kind: 'none' }],
     ['answers multiple_tokens for the parameter twice', form(), { access_token: [T, U] }, { kind: 'multiple_tokens' }],
-    ['refuses a parameter that is not a string (a nested form field)', form(), { access_token: { a: T } }, { kind: 'malformed_token', reason: 'the access_token body parameter is not a string' }],
-    ['refuses a value that cannot be a token', form(), { access_token: 'a b' }, { kind: 'malformed_token', reason: 'the cookie, query or body value is not a token' }],
+    [
+      'refuses a parameter that is not a string (a nested form field)',
+      form(),
+      { access_token: { a: T } },
+      { kind: 'malformed_token', reason: 'the access_token body parameter is not a string' },
+    ],
+    [
+      'refuses a value that cannot be a token',
+      form(),
+      { access_token: 'a b' },
+      { kind: 'malformed_token', reason: 'the cookie, query or body value is not a token' },
+    ],
   ])('%s', async (_, lines, parsed, expected) => {
     const [found, calls] = await look(lines, parsed);
     expect(found).toEqual(expected);
@@ -204,8 +300,22 @@ describe('a form body parameter (tokenFrom.body, RFC 6750 §2.2)', () => {
     ['a HEAD request', form(), 'HEAD'],
     ['a DELETE request', form(), 'DELETE'],
     ['an OPTIONS request', form(), 'OPTIONS'],
-    ['a JSON body', [['Content-Type', 'application/json'], ['Content-Length', '9']], 'POST'],
-    ['a multipart body', [['Content-Type', 'multipart/form-data; boundary=x'], ['Content-Length', '9']], 'POST'],
+    [
+      'a JSON body',
+      [
+        ['Content-Type', 'application/json'],
+        ['Content-Length', '9'],
+      ],
+      'POST',
+    ],
+    [
+      'a multipart body',
+      [
+        ['Content-Type', 'multipart/form-data; boundary=x'],
+        ['Content-Length', '9'],
+      ],
+      'POST',
+    ],
     ['a body without a Content-Type', [['Content-Length', '9']], 'POST'],
     ['a form type without a body (no Content-Length, no Transfer-Encoding)', [['Content-Type', 'application/x-www-form-urlencoded']], 'POST'],
     ['two Content-Type lines', [...form(), ['Content-Type', 'application/x-www-form-urlencoded']], 'POST'],
@@ -258,22 +368,71 @@ describe('tokenFrom through createAuthenticator', () => {
   const codeOf = (result: AuthResult) => (result.ok ? 'ok' : result.error.code);
 
   it.each<[string, unknown, () => RequestLike, string]>([
-    ['header: "Authorization" reads the Authorization header as true does', { header: 'Authorization' }, () => ({ headers: { authorization: `Bearer ${token}` } }), 'ok'],
-    ['header: "authorization" answers malformed_header like the default', { header: 'authorization' }, () => ({ headers: { authorization: 'Bearer' } }), 'malformed_header'],
+    [
+      'header: "Authorization" reads the Authorization header as true does',
+      { header: 'Authorization' },
+      () => ({ headers: { authorization: `Bearer ${token}` } }),
+      'ok',
+    ],
+    [
+      'header: "authorization" answers malformed_header like the default',
+      { header: 'authorization' },
+      () => ({ headers: { authorization: 'Bearer' } }),
+      'malformed_header',
+    ],
     ['a custom header reads a bare token', { header: 'X-Access-Token' }, () => ({ headers: { 'x-access-token': token } }), 'ok'],
-    ['a custom header answers missing_token when only Authorization is sent', { header: 'X-Access-Token' }, () => ({ headers: { authorization: `Bearer ${token}` } }), 'missing_token'],
-    ['a custom header reads a Fetch request', { header: 'X-Access-Token' }, () => new Request('https://api.example/', { headers: { 'X-Access-Token': `Bearer ${token}` } }), 'ok'],
-    ['a signed cookie is verified', { cookie: { name: 'at', signed: true } }, () => ({ headers: { cookie: `at=s:${token}.x` }, signedCookie: () => token }), 'ok'],
-    ['a signed cookie with a bad signature answers malformed_token', { cookie: { name: 'at', signed: true } }, () => ({ headers: { cookie: `at=s:${token}.x` }, signedCookie: () => false }), 'malformed_token'],
+    [
+      'a custom header answers missing_token when only Authorization is sent',
+      { header: 'X-Access-Token' },
+      () => ({ headers: { authorization: `Bearer ${token}` } }),
+      'missing_token',
+    ],
+    [
+      'a custom header reads a Fetch request',
+      { header: 'X-Access-Token' },
+      () => new Request('https://api.example/', { headers: { 'X-Access-Token': `Bearer ${token}` } }),
+      'ok',
+    ],
+    [
+      'a signed cookie is verified',
+      { cookie: { name: 'at', signed: true } },
+      () => ({ headers: { cookie: `at=s:${token}.x` }, signedCookie: () => token }),
+      'ok',
+    ],
+    [
+      'a signed cookie with a bad signature answers malformed_token',
+      { cookie: { name: 'at', signed: true } },
+      () => ({ headers: { cookie: `at=s:${token}.x` }, signedCookie: () => false }),
+      'malformed_token',
+    ],
     ['cookie: { name } alone is an unsigned cookie', { cookie: { name: 'at' } }, () => ({ headers: { cookie: `at=${token}` } }), 'ok'],
-    ['a body parameter is read', { header: false, body: 'access_token' }, () => ({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': '500' }, formBody: () => ({ access_token: token }) }), 'ok'],
+    [
+      'a body parameter is read',
+      { header: false, body: 'access_token' },
+      () => ({
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': '500' },
+        formBody: () => ({ access_token: token }),
+      }),
+      'ok',
+    ],
   ])('%s', async (_, tokenFrom, request, code) => {
     expect(codeOf(await authenticate(tokenFrom, request()))).toBe(code);
   });
 
   it.each<[string, unknown, () => RequestLike, string]>([
-    ['a bad cookie signature', { cookie: { name: 'at', signed: true } }, () => ({ headers: { cookie: 'at=x' }, signedCookie: () => false }), 'the signature of the at cookie does not verify'],
-    ['a custom header that holds no token', { header: 'X-Access-Token' }, () => ({ headers: { 'x-access-token': 'a b' } }), 'the x-access-token header is neither "Bearer <token>" nor a token'],
+    [
+      'a bad cookie signature',
+      { cookie: { name: 'at', signed: true } },
+      () => ({ headers: { cookie: 'at=x' }, signedCookie: () => false }),
+      'the signature of the at cookie does not verify',
+    ],
+    [
+      'a custom header that holds no token',
+      { header: 'X-Access-Token' },
+      () => ({ headers: { 'x-access-token': 'a b' } }),
+      'the x-access-token header is neither "Bearer <token>" nor a token',
+    ],
   ])('tells the event hook why %s was refused', async (_, tokenFrom, request, reason) => {
     const events: AuthEvent[] = [];
     await authenticate(tokenFrom, request(), events);
@@ -300,7 +459,9 @@ describe('tokenFrom through createAuthenticator', () => {
 
   it('names the field to fix', () => {
     expect(() => createAuthenticator({ secret: SECRET, tokenFrom: { headerName: 'x' } } as JwtAuthOptions)).toThrow(/"tokenFrom\.headerName"/);
-    expect(() => createAuthenticator({ secret: SECRET, tokenFrom: { cookie: { name: 'at', secret: 's' } } } as JwtAuthOptions)).toThrow(/"tokenFrom\.cookie\.secret"/);
+    expect(() => createAuthenticator({ secret: SECRET, tokenFrom: { cookie: { name: 'at', secret: 's' } } } as JwtAuthOptions)).toThrow(
+      /"tokenFrom\.cookie\.secret"/,
+    );
     expect(() => createAuthenticator({ secret: SECRET, tokenFrom: { header: 'X Token' } })).toThrow(/"tokenFrom\.header"/);
   });
 

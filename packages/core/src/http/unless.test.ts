@@ -122,7 +122,13 @@ describe('unless: predicates', () => {
 
   it('sends what a predicate throws or rejects with to the error path', async () => {
     const boom = new Error('predicate exploded');
-    await expect(authenticator({ unless: () => { throw boom; } }).authenticate(request('/a'), TAG)).rejects.toBe(boom);
+    await expect(
+      authenticator({
+        unless: () => {
+          throw boom;
+        },
+      }).authenticate(request('/a'), TAG),
+    ).rejects.toBe(boom);
     await expect(authenticator({ unless: { custom: () => Promise.reject(boom) } }).authenticate(request('/a'), TAG)).rejects.toBe(boom);
   });
 

@@ -34,9 +34,7 @@ export interface UnlessOptions<Request = unknown> {
  */
 // Declared as a method and read back, so that it is bivariant in Request as `getToken` is: options
 // typed for one framework's request stay assignable to the framework-neutral ones.
-export type Unless<Request = unknown> =
-  | UnlessOptions<Request>
-  | { skip(request: Request): boolean | Promise<boolean> }['skip'];
+export type Unless<Request = unknown> = UnlessOptions<Request> | { skip(request: Request): boolean | Promise<boolean> }['skip'];
 
 /** Decides, per request, whether authentication is skipped. */
 export type UnlessCheck<Request> = (input: RequestLike, request: Request) => boolean | Promise<boolean>;

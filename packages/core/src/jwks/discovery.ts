@@ -11,10 +11,7 @@ import { createRemoteKeySet, REMOTE_JWKS_DEFAULTS, withCandidateLimit, type Remo
 export function metadataUrls(issuer: string): string[] {
   const url = new URL(issuer);
   const path = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
-  return [
-    `${url.origin}${path}/.well-known/openid-configuration`,
-    `${url.origin}/.well-known/oauth-authorization-server${path}`,
-  ];
+  return [`${url.origin}${path}/.well-known/openid-configuration`, `${url.origin}/.well-known/oauth-authorization-server${path}`];
 }
 
 /** The `jwks_uri` of metadata that describes `issuer`; anything else is `invalid_metadata`. */
@@ -48,7 +45,10 @@ async function discoverJwksUri(issuer: string, timeout: number, fetchImpl: Fetch
       throw error;
     }
   }
-  throw new KeysUnavailable(`no metadata found for ${issuer}: ${metadataUrls(issuer).join(' and ')} both answered 404`, { failure: 'http_status', status: 404 });
+  throw new KeysUnavailable(`no metadata found for ${issuer}: ${metadataUrls(issuer).join(' and ')} both answered 404`, {
+    failure: 'http_status',
+    status: 404,
+  });
 }
 
 /**
@@ -56,12 +56,7 @@ async function discoverJwksUri(issuer: string, timeout: number, fetchImpl: Fetch
  * JWK Set. A failed discovery is retried after a backoff that starts at an eighth of
  * `cooldownDuration` and doubles up to it; until then tokens fail with {@link KeysUnavailable}.
  */
-export function createDiscoveredKeySet(
-  issuer: string,
-  timing: RemoteJwksTiming = {},
-  fetchImpl: FetchFunction = fetch,
-  emit?: Emit,
-): JWTVerifyGetKey {
+export function createDiscoveredKeySet(issuer: string, timing: RemoteJwksTiming = {}, fetchImpl: FetchFunction = fetch, emit?: Emit): JWTVerifyGetKey {
   const backoff = new Backoff(timing.cooldownDuration ?? REMOTE_JWKS_DEFAULTS.cooldownDuration);
   let keySet: JWTVerifyGetKey | undefined;
   let pending: Promise<JWTVerifyGetKey> | undefined;

@@ -59,7 +59,8 @@ function chain(error: unknown): { name?: unknown; code?: unknown; message?: unkn
   while (typeof current === 'object' && current !== null && seen.length < 6 && !seen.includes(current)) {
     const entry = current as (typeof seen)[number];
     seen.push(entry);
-    if (Array.isArray(entry.errors)) for (const inner of (entry.errors as unknown[]).slice(0, 3)) if (typeof inner === 'object' && inner !== null) seen.push(inner);
+    if (Array.isArray(entry.errors))
+      for (const inner of (entry.errors as unknown[]).slice(0, 3)) if (typeof inner === 'object' && inner !== null) seen.push(inner);
     current = entry.cause;
   }
   return seen;
@@ -193,11 +194,7 @@ async function fetchJson(request: DocumentRequest): Promise<Record<string, unkno
  * it cannot use), and reports the outcome as a `jwks.fetch` event: duration, the `kid`s read, or
  * why it failed. Every failure is a {@link KeysUnavailable}.
  */
-export async function fetchDocument<T>(
-  request: DocumentRequest,
-  read: (json: Record<string, unknown>) => T,
-  kidsOf?: (value: T) => string[],
-): Promise<T> {
+export async function fetchDocument<T>(request: DocumentRequest, read: (json: Record<string, unknown>) => T, kidsOf?: (value: T) => string[]): Promise<T> {
   const started = Date.now();
   const { url: uri, kind, emit } = request;
   try {

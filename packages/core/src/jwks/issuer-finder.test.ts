@@ -51,7 +51,12 @@ function esToken(iss: string): Promise<string> {
 
 function authenticatorFor(issuers: IssuerResolver<Tenant>, options: Partial<JwtAuthOptions<JWTPayload, JWTPayload, Tenant>> = {}) {
   const events: AuthEvent[] = [];
-  const authenticator = createAuthenticator<JWTPayload, JWTPayload, Tenant>({ issuers, currentDate: () => NOW, onEvent: (event) => events.push(event), ...options });
+  const authenticator = createAuthenticator<JWTPayload, JWTPayload, Tenant>({
+    issuers,
+    currentDate: () => NOW,
+    onEvent: (event) => events.push(event),
+    ...options,
+  });
   const send = async (host: string, token: string): Promise<AuthErrorCode | 'ok'> => {
     const result = await authenticator.authenticate(new Request(`https://${host}/`, { headers: { authorization: `Bearer ${token}` } }), { host });
     return result.ok ? 'ok' : result.error.code;
@@ -84,7 +89,7 @@ describe('issuers as a function (iss, request)', () => {
     ['refuses a token of an issuer trusted by another host', 'b.example', () => hsToken('https://hs.a.example'), 'claim_invalid'],
     ['refuses a token whose key belongs to another issuer', 'b.example', () => hsToken('https://hs.b.example', SECRET), 'invalid_signature'],
     ['refuses a token without iss', 'a.example', () => hsToken(undefined as unknown as string), 'claim_invalid'],
-    ['refuses an ES256 token of the HMAC issuer', 'a.example', async () => (await esToken('https://hs.a.example')), 'algorithm_not_allowed'],
+    ['refuses an ES256 token of the HMAC issuer', 'a.example', async () => await esToken('https://hs.a.example'), 'algorithm_not_allowed'],
   ])('%s', async (_, host, token, expected) => {
     expect(await authenticatorFor(byHost).send(host, await token())).toBe(expected);
   });
@@ -109,7 +114,10 @@ describe('issuers as a function (iss, request)', () => {
   ])('answers claim_invalid when it returns %s', async (_, answer) => {
     const { send, events } = authenticatorFor(() => answer as IssuerKeys<Tenant>);
     expect(await send('a.example', await hsToken('https://hs.a.example'))).toBe('claim_invalid');
-    expect(events[0]).toMatchObject({ code: 'claim_invalid', reason: expect.stringMatching(/^the "issuers" function (does not trust this iss|returned an? [a-z ]+, not an issuer's keys)$/) });
+    expect(events[0]).toMatchObject({
+      code: 'claim_invalid',
+      reason: expect.stringMatching(/^the "issuers" function (does not trust this iss|returned an? [a-z ]+, not an issuer's keys)$/),
+    });
   });
 
   it('sends an answer that cannot be used to the error path as a TypeError', async () => {
@@ -125,7 +133,9 @@ describe('issuers as a function (iss, request)', () => {
       const { send } = authenticatorFor(() => answer as IssuerKeys<Tenant>);
       const outcome = send('a.example', await hsToken('https://hs.a.example'));
       await expect(outcome).rejects.toThrow(TypeError);
-      await expect(send('a.example', await hsToken('https://hs.a.example'))).rejects.toThrow(/^jwtAuth: the "issuers" function returned keys that cannot be used: /);
+      await expect(send('a.example', await hsToken('https://hs.a.example'))).rejects.toThrow(
+        /^jwtAuth: the "issuers" function returned keys that cannot be used: /,
+      );
       await expect(send('a.example', await hsToken('https://hs.a.example'))).rejects.toThrow(message);
     }
   });
@@ -139,7 +149,10 @@ describe('issuers as a function (iss, request)', () => {
   });
 
   it('fetches a remote JWK Set once, though the function returns a new object every time', async () => {
-    const { send } = authenticatorFor((iss) => (iss === 'https://id.a.example' ? { jwks: { uri: new URL('/a/jwks.json', base), timeoutDuration: 2000 } } : undefined), { cache: false });
+    const { send } = authenticatorFor(
+      (iss) => (iss === 'https://id.a.example' ? { jwks: { uri: new URL('/a/jwks.json', base), timeoutDuration: 2000 } } : undefined),
+      { cache: false },
+    );
     for (let i = 0; i < 3; i++) expect(await send('a.example', await esToken('https://id.a.example'))).toBe('ok');
     expect(fetched).toEqual(['/a/jwks.json']);
   });

@@ -18,14 +18,18 @@ beforeAll(async () => {
   goodJwk = { ...(await exportJWK(pair.publicKey)), kid: 'good', alg: 'ES256' };
 });
 
-const serving = (documents: Record<string, unknown>): FetchFunction => async (url) => {
-  const body = documents[url];
-  if (body === undefined) return new Response('not found', { status: 404 });
-  return new Response(typeof body === 'string' ? body : JSON.stringify(body), { headers: { 'content-type': 'application/json' } });
-};
+const serving =
+  (documents: Record<string, unknown>): FetchFunction =>
+  async (url) => {
+    const body = documents[url];
+    if (body === undefined) return new Response('not found', { status: 404 });
+    return new Response(typeof body === 'string' ? body : JSON.stringify(body), { headers: { 'content-type': 'application/json' } });
+  };
 
 async function codeFor(options: JwtAuthOptions, kid: string, claims: Record<string, unknown> = {}) {
-  const token = await new SignJWT({ sub: 'alice', exp: Math.floor(Date.now() / 1000) + 300, ...claims }).setProtectedHeader({ alg: 'ES256', kid }).sign(privateKey);
+  const token = await new SignJWT({ sub: 'alice', exp: Math.floor(Date.now() / 1000) + 300, ...claims })
+    .setProtectedHeader({ alg: 'ES256', kid })
+    .sign(privateKey);
   const authenticator = createAuthenticator({ cache: false, ...options });
   const result = await authenticator.authenticate(new Request('http://127.0.0.1/', { headers: { Authorization: `Bearer ${token}` } }), null);
   return result.ok ? 'ok' : result.error.code;
@@ -80,7 +84,8 @@ describe('where keys may come from', () => {
 });
 
 describe('why a fetch failed', () => {
-  const nodeError = (code: string) => Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error(`connect ${code} 127.0.0.1:1`), { code }) });
+  const nodeError = (code: string) =>
+    Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error(`connect ${code} 127.0.0.1:1`), { code }) });
   const named = (name: string, message = name) => Object.assign(new Error(message), { name });
   it.each([
     ['Node: connection refused', 'connection_refused', nodeError('ECONNREFUSED')],
@@ -88,13 +93,31 @@ describe('why a fetch failed', () => {
     ['Node: DNS server unreachable', 'dns', nodeError('EAI_AGAIN')],
     ['Node: connect timeout', 'timeout', nodeError('UND_ERR_CONNECT_TIMEOUT')],
     ['Node: reset', 'network', nodeError('ECONNRESET')],
-    ['Node: refused on every address (AggregateError)', 'connection_refused', Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new AggregateError([Object.assign(new Error('a'), { code: 'ECONNREFUSED' })]), { code: undefined }) })],
+    [
+      'Node: refused on every address (AggregateError)',
+      'connection_refused',
+      Object.assign(new TypeError('fetch failed'), {
+        cause: Object.assign(new AggregateError([Object.assign(new Error('a'), { code: 'ECONNREFUSED' })]), { code: undefined }),
+      }),
+    ],
     ['AbortSignal.timeout', 'timeout', new DOMException('The operation was aborted due to timeout', 'TimeoutError')],
     ['Deno without --allow-net (1.x)', 'permission_denied', named('PermissionDenied', 'Requires net access to "idp.example:443"')],
     ['Deno without --allow-net (2.x)', 'permission_denied', named('NotCapable', 'Requires net access to "idp.example:443"')],
-    ['Deno: connection refused', 'connection_refused', new TypeError('error sending request for url (http://127.0.0.1:1/): client error (Connect): tcp connect error: Connection refused (os error 111)')],
-    ['Deno: DNS', 'dns', new TypeError('error sending request for url (https://nope.invalid/): client error (Connect): dns error: failed to lookup address information')],
-    ['Bun: connection refused', 'connection_refused', Object.assign(new Error('Unable to connect. Is the computer able to access the url?'), { code: 'ConnectionRefused' })],
+    [
+      'Deno: connection refused',
+      'connection_refused',
+      new TypeError('error sending request for url (http://127.0.0.1:1/): client error (Connect): tcp connect error: Connection refused (os error 111)'),
+    ],
+    [
+      'Deno: DNS',
+      'dns',
+      new TypeError('error sending request for url (https://nope.invalid/): client error (Connect): dns error: failed to lookup address information'),
+    ],
+    [
+      'Bun: connection refused',
+      'connection_refused',
+      Object.assign(new Error('Unable to connect. Is the computer able to access the url?'), { code: 'ConnectionRefused' }),
+    ],
     ['something else', 'network', new Error('boom')],
     ['a thrown string', 'network', 'boom'],
   ])('%s is %s', (_, cause, error) => {
@@ -104,7 +127,12 @@ describe('why a fetch failed', () => {
   it('reports the cause and keeps the rejected fetch as the cause of KeysUnavailable', async () => {
     const events: AuthEvent[] = [];
     const refused = nodeError('ECONNREFUSED');
-    const authenticator = createAuthenticator({ jwks: { uri: JWKS }, fetch: () => Promise.reject(refused), cache: false, onEvent: (event) => void events.push(event) });
+    const authenticator = createAuthenticator({
+      jwks: { uri: JWKS },
+      fetch: () => Promise.reject(refused),
+      cache: false,
+      onEvent: (event) => void events.push(event),
+    });
     const token = await new SignJWT({ exp: Math.floor(Date.now() / 1000) + 300 }).setProtectedHeader({ alg: 'ES256', kid: 'good' }).sign(privateKey);
     const result = await authenticator.authenticate(new Request('http://127.0.0.1/', { headers: { Authorization: `Bearer ${token}` } }), null);
     expect(result.ok).toBe(false);
@@ -119,7 +147,12 @@ describe('why a fetch failed', () => {
     const events: AuthEvent[] = [];
     // What Deno 2 rejects with: an own `name`, no `cause` (test/runtimes/deno-permissions.test.ts sees the real one).
     const denied = named('NotCapable', 'Requires net access to "idp.example:443", run again with the --allow-net flag');
-    const authenticator = createAuthenticator({ jwks: { uri: JWKS }, fetch: () => Promise.reject(denied), cache: false, onEvent: (event) => void events.push(event) });
+    const authenticator = createAuthenticator({
+      jwks: { uri: JWKS },
+      fetch: () => Promise.reject(denied),
+      cache: false,
+      onEvent: (event) => void events.push(event),
+    });
     const token = await new SignJWT({ exp: Math.floor(Date.now() / 1000) + 300 }).setProtectedHeader({ alg: 'ES256', kid: 'good' }).sign(privateKey);
     const result = await authenticator.authenticate(new Request('http://127.0.0.1/', { headers: { Authorization: `Bearer ${token}` } }), null);
     expect(result).toMatchObject({ ok: false, error: { status: 503, code: 'key_unavailable' } });
@@ -195,9 +228,18 @@ describe('remote set options checked at creation', () => {
     [{ issuer: 'https://user@idp.example', discovery: true }, /"issuer" must not contain a user name or password/],
     [{ issuer: 'https://idp.example/?tenant=a', discovery: true }, /"issuer" must be an issuer URL without query or fragment/],
     [{ issuer: 'https://idp.example/#x', discovery: true }, /"issuer" must be an issuer URL without query or fragment/],
-    [{ issuers: { 'https://idp.example/?': { discovery: true } } }, /the issuer "https:\/\/idp.example\/\?" of "issuers" must be an issuer URL without query or fragment/],
-    [{ issuers: { 'https://a:b@idp.example': { discovery: true } } }, /the issuer "https:\/\/a:b@idp.example" of "issuers" must not contain a user name or password/],
-    [{ issuers: { 'https://idp.example': { discovery: true, jwks: { cacheMaxAge: 10, maxStale: 5 } } } }, /"issuers\["https:\/\/idp.example"\].jwks.maxStale" \(5 ms\)/],
+    [
+      { issuers: { 'https://idp.example/?': { discovery: true } } },
+      /the issuer "https:\/\/idp.example\/\?" of "issuers" must be an issuer URL without query or fragment/,
+    ],
+    [
+      { issuers: { 'https://a:b@idp.example': { discovery: true } } },
+      /the issuer "https:\/\/a:b@idp.example" of "issuers" must not contain a user name or password/,
+    ],
+    [
+      { issuers: { 'https://idp.example': { discovery: true, jwks: { cacheMaxAge: 10, maxStale: 5 } } } },
+      /"issuers\["https:\/\/idp.example"\].jwks.maxStale" \(5 ms\)/,
+    ],
   ])('refuses %j', (options, message) => {
     expect(() => createAuthenticator(options as JwtAuthOptions)).toThrow(TypeError);
     expect(() => createAuthenticator(options as JwtAuthOptions)).toThrow(message);

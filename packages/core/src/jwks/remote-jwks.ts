@@ -75,7 +75,9 @@ interface Usable {
 }
 
 const kidsIn = (keys: unknown[]) =>
-  keys.map((jwk) => (typeof jwk === 'object' && jwk !== null ? (jwk as { kid?: unknown }).kid : undefined)).filter((kid): kid is string => typeof kid === 'string');
+  keys
+    .map((jwk) => (typeof jwk === 'object' && jwk !== null ? (jwk as { kid?: unknown }).kid : undefined))
+    .filter((kid): kid is string => typeof kid === 'string');
 
 /** An object with a string `kty`: the least a member of a published set must be to be looked at. */
 const hasKty = (value: unknown): value is JSONWebKeySet['keys'][number] =>
@@ -88,11 +90,7 @@ function usableSet(json: Record<string, unknown>, request: DocumentRequest): Usa
   // Keys that could never verify (other uses, symmetric, too weak, private) are dropped here,
   // so that a bad key in the set cannot turn into an error on the request path.
   const usable = (keys as unknown[]).filter(
-    (jwk): jwk is JSONWebKeySet['keys'][number] =>
-      hasKty(jwk) &&
-      jwk.kty !== 'oct' &&
-      jwkAlgorithms(jwk).length > 0 &&
-      typeof prepareKey(jwk) !== 'string',
+    (jwk): jwk is JSONWebKeySet['keys'][number] => hasKty(jwk) && jwk.kty !== 'oct' && jwkAlgorithms(jwk).length > 0 && typeof prepareKey(jwk) !== 'string',
   );
   if (usable.length === 0) {
     const detail = `(${keys.length} published, none usable)`;
@@ -133,12 +131,7 @@ const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
  * - Reports every fetch (`jwks.fetch`), serving past `cacheMaxAge` after a failed refresh
  *   (`jwks.stale`) and a changed set of `kid`s (`jwks.rotated`) to `emit`.
  */
-export function createRemoteKeySet(
-  url: string,
-  timing: RemoteJwksTiming = {},
-  fetchImpl: FetchFunction = fetch,
-  emit?: Emit,
-): JWTVerifyGetKey {
+export function createRemoteKeySet(url: string, timing: RemoteJwksTiming = {}, fetchImpl: FetchFunction = fetch, emit?: Emit): JWTVerifyGetKey {
   const cacheMaxAge = timing.cacheMaxAge ?? REMOTE_JWKS_DEFAULTS.cacheMaxAge;
   const maxStale = Math.max(timing.maxStale ?? REMOTE_JWKS_DEFAULTS.maxStale, cacheMaxAge);
   const cooldown = timing.cooldownDuration ?? REMOTE_JWKS_DEFAULTS.cooldownDuration;
@@ -167,7 +160,11 @@ export function createRemoteKeySet(
   function refresh(): Promise<Version> {
     if (inflight !== undefined) return inflight.promise;
     const seq = ++started;
-    const promise = fetchDocument(request, (json) => usableSet(json, request), (set) => set.kids)
+    const promise = fetchDocument(
+      request,
+      (json) => usableSet(json, request),
+      (set) => set.kids,
+    )
       .then(
         ({ jwks, kids, published }) => {
           const next: Version = { getKey: createLocalJWKSet(jwks), kids, published, fetchedAt: Date.now(), seq };

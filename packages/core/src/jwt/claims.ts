@@ -75,7 +75,8 @@ export function checkClaims(header: JWSHeaderParameters, payload: JWTPayload, ru
     (maxTokenAge !== undefined && !Object.hasOwn(payload, 'iat') && 'iat') ||
     lastMissing(payload, rules.requiredClaims);
   if (missing !== undefined) return claimFailure(payload, missing, 'missing', `missing required "${missing}" claim`);
-  if (issuer !== undefined && !(typeof issuer === 'string' ? [issuer] : issuer).includes(payload.iss as string)) return claimFailure(payload, 'iss', 'check_failed', 'unexpected "iss" claim value');
+  if (issuer !== undefined && !(typeof issuer === 'string' ? [issuer] : issuer).includes(payload.iss as string))
+    return claimFailure(payload, 'iss', 'check_failed', 'unexpected "iss" claim value');
   if (subject !== undefined && payload.sub !== subject) return claimFailure(payload, 'sub', 'check_failed', 'unexpected "sub" claim value');
   if (audience !== undefined) {
     const accepted = typeof audience === 'string' ? [audience] : audience;
@@ -94,7 +95,8 @@ export function checkClaims(header: JWSHeaderParameters, payload: JWTPayload, ru
   if (exp !== undefined && exp <= now - clockTolerance) return claimFailure(payload, 'exp', 'check_failed', '"exp" claim timestamp check failed', true);
   if (maxTokenAge !== undefined) {
     const age = now - (iat as number);
-    if (age - clockTolerance > maxTokenAge) return claimFailure(payload, 'iat', 'check_failed', '"iat" claim timestamp check failed (too far in the past)', true);
+    if (age - clockTolerance > maxTokenAge)
+      return claimFailure(payload, 'iat', 'check_failed', '"iat" claim timestamp check failed (too far in the past)', true);
     if (age < -clockTolerance) return claimFailure(payload, 'iat', 'check_failed', '"iat" claim timestamp check failed (it should be in the past)');
   }
   return undefined;

@@ -74,17 +74,25 @@ describe('decodeCompact: the base64url decoding', () => {
     for (let pad = 0; pad < 12; pad++) {
       const payload = { sub: 'x'.repeat(pad), name: 'Zoë ☃ 𝄞', n: pad };
       const header = { alg: 'HS256', kid: 'k'.repeat(pad) };
-      expect(decodeCompact(`${segment(header)}.${segment(payload)}.c2ln`)).toMatchObject({ header, payload, segments: [segment(header), segment(payload), 'c2ln'], signingInput: `${segment(header)}.${segment(payload)}`, signature: new Uint8Array(Buffer.from('sig')) });
+      expect(decodeCompact(`${segment(header)}.${segment(payload)}.c2ln`)).toMatchObject({
+        header,
+        payload,
+        segments: [segment(header), segment(payload), 'c2ln'],
+        signingInput: `${segment(header)}.${segment(payload)}`,
+        signature: new Uint8Array(Buffer.from('sig')),
+      });
     }
   });
 
   it('matches Node for random JSON strings (1,000 cases)', () => {
     let seed = 42;
-    const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     for (let run = 0; run < 1000; run++) {
       const text = Array.from({ length: Math.floor(random() * 40) }, () => String.fromCodePoint(Math.floor(random() * 0x2fff) + 0x20)).join('');
       const payload = { text };
-      expect(decodeCompact(`${segment({ alg: 'HS256' })}.${segment(payload)}.c2ln`)?.payload).toEqual(JSON.parse(Buffer.from(segment(payload), 'base64url').toString('utf8')));
+      expect(decodeCompact(`${segment({ alg: 'HS256' })}.${segment(payload)}.c2ln`)?.payload).toEqual(
+        JSON.parse(Buffer.from(segment(payload), 'base64url').toString('utf8')),
+      );
     }
   });
 

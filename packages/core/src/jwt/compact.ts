@@ -46,7 +46,8 @@ function base64urlBytes(segment: string): Uint8Array {
   }
   const rest = length - i;
   if (rest >= 2) {
-    const n = (SEXTETS[segment.charCodeAt(i)]! << 18) | (SEXTETS[segment.charCodeAt(i + 1)]! << 12) | (rest === 3 ? SEXTETS[segment.charCodeAt(i + 2)]! << 6 : 0);
+    const n =
+      (SEXTETS[segment.charCodeAt(i)]! << 18) | (SEXTETS[segment.charCodeAt(i + 1)]! << 12) | (rest === 3 ? SEXTETS[segment.charCodeAt(i + 2)]! << 6 : 0);
     bytes[out++] = n >> 16;
     if (rest === 3) bytes[out++] = (n >> 8) & 0xff;
   }

@@ -183,7 +183,12 @@ describe('what a cache hit hands out', () => {
   it('is the verified header and payload exactly, as a fresh copy each time', async () => {
     const clock = { now: T0 };
     const authenticator = createAuthenticator({ secret: SECRET, algorithms: ['HS256'], currentDate: () => new Date(clock.now) });
-    const claims = { exp: T0 / 1000 + 300, nested: { list: [1, 'two', null, { deep: true }], text: 'Zoë ☃ 𝄞' }, big: 12345678901234, ['__proto__']: { own: 'key' } };
+    const claims = {
+      exp: T0 / 1000 + 300,
+      nested: { list: [1, 'two', null, { deep: true }], text: 'Zoë ☃ 𝄞' },
+      big: 12345678901234,
+      ['__proto__']: { own: 'key' },
+    };
     const token = await new SignJWT(JSON.parse(JSON.stringify({ sub: 'alice', iat: T0 / 1000, ...claims })) as JWTPayload)
       .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: 'k1' })
       .sign(new TextEncoder().encode(SECRET));

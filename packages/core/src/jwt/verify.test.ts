@@ -148,10 +148,14 @@ describe('refuses tokens whose algorithm or signature is wrong', () => {
     ['another HMAC secret', () => sign({}, { key: new TextEncoder().encode('another-secret-entirely-32-bytes!') }), () => ({ secret: SECRET })],
     ['another RSA key', () => sign({}, { alg: 'RS256', key: rsOther.privateKey }), () => ({ secret: pems.RS256 })],
     ['another EC key', () => sign({}, { alg: 'ES256', key: pairs.ES256.privateKey }), () => ({ secret: EC_CERTIFICATE })],
-    ['a tampered payload', async () => {
-      const [h, , s] = (await sign({ role: 'user' })).split('.');
-      return `${h}.${b64url(JSON.stringify({ sub: 'user-1', role: 'admin' }))}.${s}`;
-    }, () => ({ secret: SECRET })],
+    [
+      'a tampered payload',
+      async () => {
+        const [h, , s] = (await sign({ role: 'user' })).split('.');
+        return `${h}.${b64url(JSON.stringify({ sub: 'user-1', role: 'admin' }))}.${s}`;
+      },
+      () => ({ secret: SECRET }),
+    ],
     // Three characters off leaves a whole number of base64url quads: well-formed, just wrong.
     ['a truncated signature', async () => (await sign()).slice(0, -3), () => ({ secret: SECRET })],
   ])('answers invalid_signature for a token signed with %s', async (_, token, options) => {
@@ -160,18 +164,36 @@ describe('refuses tokens whose algorithm or signature is wrong', () => {
 });
 
 describe('a local JWK Set', () => {
-  const jwks = () => ({ keys: [{ ...publicJwks.RS256, kid: 'one' }, { ...rsOtherJwk, kid: 'two' }, { ...publicJwks.ES256, kid: 'ec' }] });
+  const jwks = () => ({
+    keys: [
+      { ...publicJwks.RS256, kid: 'one' },
+      { ...rsOtherJwk, kid: 'two' },
+      { ...publicJwks.ES256, kid: 'ec' },
+    ],
+  });
 
   it.each<[string, () => Promise<string>, AuthErrorCode | 'ok']>([
     ['selects the key by kid', () => sign({}, { alg: 'RS256', key: rsOther.privateKey, header: { kid: 'two' } }), 'ok'],
     ['selects an EC key by kid', () => sign({}, { alg: 'ES256', key: pairs.ES256.privateKey, header: { kid: 'ec' } }), 'ok'],
     ['answers invalid_signature for an unknown kid', () => sign({}, { alg: 'RS256', key: rsOther.privateKey, header: { kid: 'three' } }), 'invalid_signature'],
-    ['answers invalid_signature when the kid names another key', () => sign({}, { alg: 'RS256', key: rsOther.privateKey, header: { kid: 'one' } }), 'invalid_signature'],
+    [
+      'answers invalid_signature when the kid names another key',
+      () => sign({}, { alg: 'RS256', key: rsOther.privateKey, header: { kid: 'one' } }),
+      'invalid_signature',
+    ],
     ['tries every key of the kty when there is no kid (first key)', () => sign({}, { alg: 'RS256', key: pairs.RS256.privateKey }), 'ok'],
     ['tries every key of the kty when there is no kid (second key)', () => sign({}, { alg: 'RS256', key: rsOther.privateKey }), 'ok'],
-    ['answers invalid_signature when no key of the kty verifies a token without kid', () => sign({}, { alg: 'RS256', key: rsStranger.privateKey }), 'invalid_signature'],
+    [
+      'answers invalid_signature when no key of the kty verifies a token without kid',
+      () => sign({}, { alg: 'RS256', key: rsStranger.privateKey }),
+      'invalid_signature',
+    ],
     ['answers algorithm_not_allowed for HS256 against a set of public keys', () => sign({}, { alg: 'HS256' }), 'algorithm_not_allowed'],
-    ['answers algorithm_not_allowed for an algorithm no key in the set has', () => sign({}, { alg: 'EdDSA', key: pairs.EdDSA.privateKey }), 'algorithm_not_allowed'],
+    [
+      'answers algorithm_not_allowed for an algorithm no key in the set has',
+      () => sign({}, { alg: 'EdDSA', key: pairs.EdDSA.privateKey }),
+      'algorithm_not_allowed',
+    ],
   ])('%s', async (_, token, expected) => {
     expect(codeOf(await check({ jwks: jwks() }, await token()))).toBe(expected);
   });
@@ -314,7 +336,15 @@ describe('the secret as a key function', () => {
   it('verifies with the key an async function returns, given the header and token', async () => {
     const token = await sign({}, { alg: 'ES256', key: pairs.ES256.privateKey, header: { kid: 'k1' } });
     const calls: unknown[][] = [];
-    const result = await check({ secret: async (header, raw) => { calls.push([header.kid, raw]); return pems.ES256; } }, token);
+    const result = await check(
+      {
+        secret: async (header, raw) => {
+          calls.push([header.kid, raw]);
+          return pems.ES256;
+        },
+      },
+      token,
+    );
     expect(codeOf(result)).toBe('ok');
     expect(calls).toEqual([['k1', token]]);
   });
@@ -333,7 +363,16 @@ describe('the secret as a key function', () => {
 
   it('rejects with the very error the function throws', async () => {
     const failure = new Error('key store down');
-    await expect(check({ secret: async () => { throw failure; } }, await sign())).rejects.toBe(failure);
+    await expect(
+      check(
+        {
+          secret: async () => {
+            throw failure;
+          },
+        },
+        await sign(),
+      ),
+    ).rejects.toBe(failure);
   });
 });
 
@@ -355,8 +394,21 @@ describe('a key function that returns something that is not a key', () => {
   });
 
   it.each([
-    '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf', '__defineGetter__', 'propertyIsEnumerable',
-    'count', 'flag', 'wrapped', 'noKeys', 'listOfNothing', 'nothing', 'not-there',
+    '__proto__',
+    'constructor',
+    'toString',
+    'hasOwnProperty',
+    'valueOf',
+    'isPrototypeOf',
+    '__defineGetter__',
+    'propertyIsEnumerable',
+    'count',
+    'flag',
+    'wrapped',
+    'noKeys',
+    'listOfNothing',
+    'nothing',
+    'not-there',
   ])('answers invalid_signature "No key matches the token" for kid %j', async (kid) => {
     const events: AuthEvent[] = [];
     const result = await check({ secret: lookup, onEvent: (event) => events.push(event) }, await sign({}, { header: { kid } }));
@@ -365,7 +417,14 @@ describe('a key function that returns something that is not a key', () => {
     expect(result.error.code).toBe('invalid_signature');
     expect(result.error.status).toBe(401);
     expect(result.error.description).toBe('No key matches the token');
-    expect(events).toMatchObject([{ type: 'auth.failed', code: 'invalid_signature', kid, reason: expect.stringMatching(/^the "secret" function returned (no key|an array without a key|an? [a-z "]+, not a key)$/) }]);
+    expect(events).toMatchObject([
+      {
+        type: 'auth.failed',
+        code: 'invalid_signature',
+        kid,
+        reason: expect.stringMatching(/^the "secret" function returned (no key|an array without a key|an? [a-z "]+, not a key)$/),
+      },
+    ]);
   });
 
   it('answers the same for a token without kid', async () => {
@@ -393,16 +452,25 @@ describe('a key function returning several keys', () => {
   it.each<[string, () => Promise<string>, AuthErrorCode | 'ok']>([
     ['verifies a token of the first key', () => sign(), 'ok'],
     ['verifies a token of the second key', () => sign({}, { key: OLD_BYTES }), 'ok'],
-    ['answers invalid_signature for a key it does not return', () => sign({}, { key: new TextEncoder().encode('another-secret-entirely-32-bytes!') }), 'invalid_signature'],
+    [
+      'answers invalid_signature for a key it does not return',
+      () => sign({}, { key: new TextEncoder().encode('another-secret-entirely-32-bytes!') }),
+      'invalid_signature',
+    ],
   ])('%s (an array answered 500 before)', async (_, token, expected) => {
     expect(codeOf(await check({ secret: () => [SECRET, OLD] }, await token()))).toBe(expected);
     expect(codeOf(await check({ secret: async () => [SECRET_BYTES, OLD_BYTES] }, await token()))).toBe(expected);
   });
 
   it('chooses among the JWKs it returns by kid', async () => {
-    const returned = () => [{ ...publicJwks.RS256, kid: 'one' }, { ...rsOtherJwk, kid: 'two' }];
+    const returned = () => [
+      { ...publicJwks.RS256, kid: 'one' },
+      { ...rsOtherJwk, kid: 'two' },
+    ];
     expect(codeOf(await check({ secret: returned }, await sign({}, { alg: 'RS256', key: rsOther.privateKey, header: { kid: 'two' } })))).toBe('ok');
-    expect(codeOf(await check({ secret: returned }, await sign({}, { alg: 'RS256', key: rsOther.privateKey, header: { kid: 'one' } })))).toBe('invalid_signature');
+    expect(codeOf(await check({ secret: returned }, await sign({}, { alg: 'RS256', key: rsOther.privateKey, header: { kid: 'one' } })))).toBe(
+      'invalid_signature',
+    );
   });
 
   it('skips entries that are not keys, as it does a single answer', async () => {
@@ -420,7 +488,9 @@ describe('a key function returning several keys', () => {
   ])('sends %s together to the error path as a TypeError (algorithm confusion)', async (_, keys) => {
     for (const token of [await sign(), await sign({}, { alg: 'RS256', key: pairs.RS256.privateKey })]) {
       await expect(check({ secret: keys }, token)).rejects.toThrow(TypeError);
-      await expect(check({ secret: keys }, token)).rejects.toThrow(/^jwtAuth: the "secret" function returned keys that cannot be used together: it mixes HMAC secrets with public keys/);
+      await expect(check({ secret: keys }, token)).rejects.toThrow(
+        /^jwtAuth: the "secret" function returned keys that cannot be used together: it mixes HMAC secrets with public keys/,
+      );
     }
   });
 
@@ -459,7 +529,7 @@ describe('key functions receive the framework request', () => {
   it.each([
     ['with the verified-token cache', {}],
     ['without it', { cache: false as const }],
-  ])('never accepts a tenant\'s token at another tenant\'s host (%s)', async (_, options) => {
+  ])("never accepts a tenant's token at another tenant's host (%s)", async (_, options) => {
     const send = tenantAuthenticator(options);
     const token = await tenantToken('a.example');
     expect(await send('a.example', token)).toBe('ok');
@@ -509,7 +579,14 @@ describe('a PEM however it is laid out', () => {
     ['CRLF line ends', (pem) => pem.replace(/\n/g, '\r\n')],
     ['CRLF line ends, a leading CRLF and a trailing CRLF', (pem) => `\r\n${pem.trim().replace(/\n/g, '\r\n')}\r\n`],
     ['tabs at the ends of lines', (pem) => pem.replace(/\n/g, '\t\n')],
-    ['the body on one line', (pem) => pem.replace(/\n(?!-----END)/g, '').replace('-----BEGIN PUBLIC KEY-----', '-----BEGIN PUBLIC KEY-----\n').replace('-----BEGIN CERTIFICATE-----', '-----BEGIN CERTIFICATE-----\n')],
+    [
+      'the body on one line',
+      (pem) =>
+        pem
+          .replace(/\n(?!-----END)/g, '')
+          .replace('-----BEGIN PUBLIC KEY-----', '-----BEGIN PUBLIC KEY-----\n')
+          .replace('-----BEGIN CERTIFICATE-----', '-----BEGIN CERTIFICATE-----\n'),
+    ],
     ['text before the block (openssl output)', (pem) => `subject=CN = api\nissuer=CN = api\n${pem}`],
     ['literal \\n escapes (pasted into an environment variable)', (pem) => pem.trim().replace(/\n/g, '\\n')],
   ];

@@ -144,7 +144,9 @@ async function keySetVerdict(getKey: JWTVerifyGetKey, decoded: DecodedToken): Pr
       tried += 1;
       if (tried >= limit) break;
     }
-    return badSignature(`several keys match the token (no kid, or a shared one) and none of the ${tried} tried verified it (at most maxCandidates = ${limit} are tried)`);
+    return badSignature(
+      `several keys match the token (no kid, or a shared one) and none of the ${tried} tried verified it (at most maxCandidates = ${limit} are tried)`,
+    );
   }
   return (await signatureValid(decoded, key)) || badSignature();
 }
@@ -153,7 +155,10 @@ async function keySetVerdict(getKey: JWTVerifyGetKey, decoded: DecodedToken): Pr
  * Several keys, in order: the first whose signature verifies decides. Returns the key that
  * verified, or why none did.
  */
-async function verifiedBy(decoded: DecodedToken, { candidates, skipped }: { candidates: readonly Candidate[]; skipped: number }): Promise<Candidate | VerifyFailure> {
+async function verifiedBy(
+  decoded: DecodedToken,
+  { candidates, skipped }: { candidates: readonly Candidate[]; skipped: number },
+): Promise<Candidate | VerifyFailure> {
   for (const candidate of candidates) {
     let key: unknown;
     try {
@@ -187,11 +192,7 @@ async function verifiedBy(decoded: DecodedToken, { candidates, skipped }: { cand
  * `issuers` function) throws or returns an unusable key. `request` is the framework's request,
  * handed to those functions.
  */
-export async function verifyToken<P extends JWTPayload>(
-  token: string,
-  config: VerifyConfig,
-  request?: unknown,
-): Promise<VerifyResult<P>> {
+export async function verifyToken<P extends JWTPayload>(token: string, config: VerifyConfig, request?: unknown): Promise<VerifyResult<P>> {
   const now = config.currentDate();
   // Keys that are the same for every request: a token verified moments ago needs nothing more.
   // Keys found per request must be found first (see verifyDecoded).
@@ -288,7 +289,12 @@ async function verifyDecoded<P extends JWTPayload>(
   // default 5 s clockTolerance, an issuer whose clock runs a second ahead still gets through).
   const { iat } = verified.payload;
   if (typeof iat === 'number' && iat > currentDate.getTime() / 1000 + config.clockTolerance) {
-    return { ok: false, code: 'token_not_yet_valid', description: 'The token was issued in the future (clockTolerance allows for clock skew)', reason: 'iat is in the future' };
+    return {
+      ok: false,
+      code: 'token_not_yet_valid',
+      description: 'The token was issued in the future (clockTolerance allows for clock skew)',
+      reason: 'iat is in the future',
+    };
   }
   cache?.set(cacheKey ?? cache.keyFor(scope + used.id + token), decoded, now, { tolerance: config.clockTolerance, maxTokenAge: config.maxTokenAge });
   return { ok: true, ...verified };

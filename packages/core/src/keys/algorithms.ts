@@ -6,20 +6,10 @@ export const EDDSA_ALGORITHMS = ['EdDSA', 'Ed25519'] as const;
 const EC_BY_CURVE: Record<string, string> = { 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512' };
 
 /** Every algorithm name accepted in the `algorithms` option. */
-export const SUPPORTED_ALGORITHMS: ReadonlySet<string> = new Set([
-  ...HMAC_ALGORITHMS,
-  ...RSA_ALGORITHMS,
-  ...Object.values(EC_BY_CURVE),
-  ...EDDSA_ALGORITHMS,
-]);
+export const SUPPORTED_ALGORITHMS: ReadonlySet<string> = new Set([...HMAC_ALGORITHMS, ...RSA_ALGORITHMS, ...Object.values(EC_BY_CURVE), ...EDDSA_ALGORITHMS]);
 
 /** The algorithm family a key belongs to, which fixes the algorithms it may verify. */
-export type KeyFamily =
-  | { kind: 'hmac' }
-  | { kind: 'rsa' }
-  | { kind: 'rsa-pss' }
-  | { kind: 'ec'; curve: string }
-  | { kind: 'ed25519' };
+export type KeyFamily = { kind: 'hmac' } | { kind: 'rsa' } | { kind: 'rsa-pss' } | { kind: 'ec'; curve: string } | { kind: 'ed25519' };
 
 /** The algorithms a key of this family can verify. */
 export function algorithmsFor(family: KeyFamily): string[] {

@@ -47,7 +47,7 @@ function readElement(der: Uint8Array, offset: number, limit = der.length): Eleme
 
 function childrenOf(der: Uint8Array, parent: Element): Element[] {
   const children: Element[] = [];
-  for (let offset = parent.start; offset < parent.end; ) {
+  for (let offset = parent.start; offset < parent.end;) {
     const child = readElement(der, offset, parent.end);
     if (child === undefined) return [];
     children.push(child);

@@ -110,7 +110,12 @@ function fromList(keys: readonly PreparedKey[], alg: string, kid: unknown, perRe
  * configuration (500); so are such entries in an array. A key that is meant as one but cannot be
  * used, or HMAC secrets returned with public keys, is the app's bug: a TypeError.
  */
-async function fromFunction(resolve: (header: JWSHeaderParameters, token: string, request: unknown) => unknown, header: JWSHeaderParameters & { alg: string }, token: string, request: unknown): Promise<Found> {
+async function fromFunction(
+  resolve: (header: JWSHeaderParameters, token: string, request: unknown) => unknown,
+  header: JWSHeaderParameters & { alg: string },
+  token: string,
+  request: unknown,
+): Promise<Found> {
   const returned: unknown = await resolve(header, token, request);
   const several = Array.isArray(returned);
   const inputs: unknown[] = several ? returned.filter(isKeyShaped) : isKeyShaped(returned) ? [returned] : [];

@@ -67,14 +67,19 @@ describe('selectKeys: which of several keys a token is tried against', () => {
     ['every key, in order, for a token without kid', [key('a', HS), key('b', HS)], { alg: 'HS256' }, ['a', 'b']],
     ['keys with a kid too, for a token without kid', [key('a', RS, 'k1'), key('b', RS)], { alg: 'RS256' }, ['a', 'b']],
     ['only the keys that verify the alg', [key('rsa', RS), key('ec', ES), key('rsa2', RS)], { alg: 'ES256' }, ['ec']],
-    ['the key with the token\'s kid only', [key('a', RS, 'k1'), key('b', RS, 'k2'), key('c', RS)], { alg: 'RS256', kid: 'k2' }, ['b']],
-    ['every key with the token\'s kid', [key('a', RS, 'k1'), key('b', RS, 'k1')], { alg: 'RS256', kid: 'k1' }, ['a', 'b']],
+    ["the key with the token's kid only", [key('a', RS, 'k1'), key('b', RS, 'k2'), key('c', RS)], { alg: 'RS256', kid: 'k2' }, ['b']],
+    ["every key with the token's kid", [key('a', RS, 'k1'), key('b', RS, 'k1')], { alg: 'RS256', kid: 'k1' }, ['a', 'b']],
     ['the keys without kid for a kid no key has', [key('a', RS, 'k1'), key('b', RS), key('c', RS)], { alg: 'RS256', kid: 'k9' }, ['b', 'c']],
     ['every key for a kid when no key has one', [key('a', HS), key('b', HS)], { alg: 'HS256', kid: 'k9' }, ['a', 'b']],
     ['none (kid) for a kid no key has when every key has another', [key('a', RS, 'k1'), key('b', RS, 'k2')], { alg: 'RS256', kid: 'k9' }, 'kid'],
     ['none (alg) when the key with the kid cannot verify the alg', [key('a', RS, 'k1'), key('b', ES, 'k2')], { alg: 'ES256', kid: 'k1' }, 'alg'],
     ['none (alg) for an alg no key verifies', [key('a', RS), key('b', ES)], { alg: 'HS256' }, 'alg'],
-    ['keys for a kid named like an Object.prototype member only if a key has it', [key('a', RS, 'k1'), key('b', RS)], { alg: 'RS256', kid: '__proto__' }, ['b']],
+    [
+      'keys for a kid named like an Object.prototype member only if a key has it',
+      [key('a', RS, 'k1'), key('b', RS)],
+      { alg: 'RS256', kid: '__proto__' },
+      ['b'],
+    ],
   ])('tries %s', (_, keys, header, expected) => {
     expect(names(selectKeys(keys, header))).toEqual(expected);
   });
@@ -95,7 +100,11 @@ describe('secret as an array: key rotation', () => {
     ['accepts an old-secret token with a kid no key has (keys without kid are tried)', () => sign({}, { key: bytes(OLD), kid: 'v1' }), 'ok'],
     ['accepts HS512 with either', () => sign({}, { alg: 'HS512', key: bytes(OLD) }), 'ok'],
     ['answers invalid_signature for a secret it does not hold', () => sign({}, { key: bytes(STRANGER) }), 'invalid_signature'],
-    ['answers token_expired (not invalid_signature) for an expired token of the second secret', () => sign({ exp: NOW_S - 60 }, { key: bytes(OLD) }), 'token_expired'],
+    [
+      'answers token_expired (not invalid_signature) for an expired token of the second secret',
+      () => sign({ exp: NOW_S - 60 }, { key: bytes(OLD) }),
+      'token_expired',
+    ],
     ['answers algorithm_not_allowed for RS256', () => sign({}, { alg: 'RS256', key: rsA.privateKey }), 'algorithm_not_allowed'],
   ])('%s', async (_, token, expected) => {
     expect(await codeFor({ secret: [NEW, OLD] }, await token())).toBe(expected);
@@ -118,21 +127,45 @@ describe('secret as an array of public keys', () => {
   it.each<[string, () => Promise<string>, AuthErrorCode | 'ok']>([
     ['selects the JWK by kid', () => sign({}, { alg: 'RS256', key: rsB.privateKey, kid: 'rs-b' }), 'ok'],
     ['selects an EC JWK by kid (several asymmetric families may be mixed)', () => sign({}, { alg: 'ES256', key: es.privateKey, kid: 'ec-1' }), 'ok'],
-    ['never tries another key for a kid one key has: a token of key A under the kid of key B fails', () => sign({}, { alg: 'RS256', key: rsA.privateKey, kid: 'rs-b' }), 'invalid_signature'],
+    [
+      'never tries another key for a kid one key has: a token of key A under the kid of key B fails',
+      () => sign({}, { alg: 'RS256', key: rsA.privateKey, kid: 'rs-b' }),
+      'invalid_signature',
+    ],
     ['tries the keys without kid for a kid no key has', () => sign({}, { alg: 'RS256', key: rsA.privateKey, kid: 'unknown' }), 'ok'],
     ['never tries a key carrying another kid', () => sign({}, { alg: 'RS256', key: rsB.privateKey, kid: 'unknown' }), 'invalid_signature'],
     ['tries every key that verifies the alg for a token without kid', () => sign({}, { alg: 'RS256', key: rsA.privateKey }), 'ok'],
     ['tries every key for a token without kid, JWKs with a kid included', () => sign({}, { alg: 'RS256', key: rsB.privateKey }), 'ok'],
-    ['answers algorithm_not_allowed when the key of the kid cannot verify the alg', () => sign({}, { alg: 'ES256', key: es.privateKey, kid: 'rs-b' }), 'algorithm_not_allowed'],
-    ['answers algorithm_not_allowed for HS256 signed with the RSA public key text (algorithm confusion)', () => sign({ sub: 'admin' }, { key: bytes(rsAPem) }), 'algorithm_not_allowed'],
-    ['answers algorithm_not_allowed for HS256 signed with the text of a JWK of the list', () => sign({ sub: 'admin' }, { key: bytes(JSON.stringify(rsBJwk)) }), 'algorithm_not_allowed'],
+    [
+      'answers algorithm_not_allowed when the key of the kid cannot verify the alg',
+      () => sign({}, { alg: 'ES256', key: es.privateKey, kid: 'rs-b' }),
+      'algorithm_not_allowed',
+    ],
+    [
+      'answers algorithm_not_allowed for HS256 signed with the RSA public key text (algorithm confusion)',
+      () => sign({ sub: 'admin' }, { key: bytes(rsAPem) }),
+      'algorithm_not_allowed',
+    ],
+    [
+      'answers algorithm_not_allowed for HS256 signed with the text of a JWK of the list',
+      () => sign({ sub: 'admin' }, { key: bytes(JSON.stringify(rsBJwk)) }),
+      'algorithm_not_allowed',
+    ],
     ['answers algorithm_not_allowed for an algorithm no key verifies', () => sign({}, { alg: 'EdDSA', key: ed.privateKey }), 'algorithm_not_allowed'],
   ])('%s', async (_, token, expected) => {
     expect(await codeFor({ secret: keys() }, await token())).toBe(expected);
   });
 
   it('answers invalid_signature "No key matches the token" for a kid no key has when every key has another', async () => {
-    const { code, events } = await outcome({ secret: [{ ...rsBJwk, kid: 'rs-b' }, { ...esJwk, kid: 'ec-1' }] }, await sign({}, { alg: 'RS256', key: rsB.privateKey, kid: 'rs-old' }));
+    const { code, events } = await outcome(
+      {
+        secret: [
+          { ...rsBJwk, kid: 'rs-b' },
+          { ...esJwk, kid: 'ec-1' },
+        ],
+      },
+      await sign({}, { alg: 'RS256', key: rsB.privateKey, kid: 'rs-old' }),
+    );
     expect(code).toBe('invalid_signature');
     expect(events).toMatchObject([{ code: 'invalid_signature', reason: 'no key has the kid of the token' }]);
   });
@@ -145,7 +178,9 @@ describe('secret as an array of public keys', () => {
     expect(await codeFor({ secret: list }, await sign({}, { alg: 'ES256', key: last.privateKey, kid: `k${MAX_KEY_CANDIDATES}` }))).toBe('ok');
     const { code, events } = await outcome({ secret: list }, await sign({}, { alg: 'ES256', key: last.privateKey }));
     expect(code).toBe('invalid_signature');
-    expect(events).toMatchObject([{ reason: `none of the ${MAX_KEY_CANDIDATES} keys tried verified the signature (at most ${MAX_KEY_CANDIDATES} are tried: 1 more were not)` }]);
+    expect(events).toMatchObject([
+      { reason: `none of the ${MAX_KEY_CANDIDATES} keys tried verified the signature (at most ${MAX_KEY_CANDIDATES} are tried: 1 more were not)` },
+    ]);
   });
 });
 
@@ -173,6 +208,9 @@ describe('a key function that changes the key it returns in place', () => {
     const options: JwtAuthOptions = { secret: () => secret };
     expect(await codeFor(options, await sign({}, { key: bytes(OLD) }))).toBe('ok');
     secret.set(bytes(NEW));
-    expect([await codeFor(options, await sign({}, { key: bytes(NEW) })), await codeFor(options, await sign({}, { key: bytes(OLD) }))]).toEqual(['ok', 'invalid_signature']);
+    expect([await codeFor(options, await sign({}, { key: bytes(NEW) })), await codeFor(options, await sign({}, { key: bytes(OLD) }))]).toEqual([
+      'ok',
+      'invalid_signature',
+    ]);
   });
 });

@@ -62,9 +62,10 @@ function narrow(requested: string[] | undefined, usable: readonly string[], what
   if (requested === undefined) return [...usable];
   const unusable = requested.filter((alg) => !usable.includes(alg));
   if (unusable.length > 0) {
-    const hint = unusable.some((alg) => alg.startsWith('HS')) && usable.some((alg) => alg.startsWith('HS'))
-      ? 'An HMAC secret must be at least as long as the hash: 32 bytes for HS256, 48 for HS384, 64 for HS512.'
-      : 'Mixing key types would allow algorithm confusion.';
+    const hint =
+      unusable.some((alg) => alg.startsWith('HS')) && usable.some((alg) => alg.startsWith('HS'))
+        ? 'An HMAC secret must be at least as long as the hash: 32 bytes for HS256, 48 for HS384, 64 for HS512.'
+        : 'Mixing key types would allow algorithm confusion.';
     fail(`${what} cannot verify ${unusable.join(', ')}; it can verify ${usable.join(', ') || 'nothing'}. ${hint}`);
   }
   return requested;
@@ -81,11 +82,14 @@ function timingOf(jwks: RemoteJwksTiming | undefined, at: string, fail: Fail): R
   // A set past its maxStale stops verifying: one that may not even reach its cacheMaxAge is a typo.
   const cacheMaxAge = timing.cacheMaxAge ?? REMOTE_JWKS_DEFAULTS.cacheMaxAge;
   if (timing.maxStale !== undefined && timing.maxStale < cacheMaxAge) {
-    fail(`"${at}.maxStale" (${timing.maxStale} ms) must be at least "${at}.cacheMaxAge" (${cacheMaxAge} ms): keys are used stale only after they are due for a refresh.`);
+    fail(
+      `"${at}.maxStale" (${timing.maxStale} ms) must be at least "${at}.cacheMaxAge" (${cacheMaxAge} ms): keys are used stale only after they are due for a refresh.`,
+    );
   }
   const candidates = jwks?.maxCandidates;
   if (candidates !== undefined) {
-    if (typeof candidates !== 'number' || !Number.isInteger(candidates) || candidates < 1) fail(`"${at}.maxCandidates" must be a whole number of keys, at least 1.`);
+    if (typeof candidates !== 'number' || !Number.isInteger(candidates) || candidates < 1)
+      fail(`"${at}.maxCandidates" must be a whole number of keys, at least 1.`);
     timing.maxCandidates = candidates;
   }
   return timing;
@@ -160,8 +164,7 @@ function keyList(inputs: readonly unknown[], name: string, requested: string[] |
 }
 
 /** What people write when they mean the environment variable behind a value is missing. */
-const UNSET = (name: string, example: string) =>
-  `"${name}" is undefined: is the environment variable it is read from (such as ${example}) set?`;
+const UNSET = (name: string, example: string) => `"${name}" is undefined: is the environment variable it is read from (such as ${example}) set?`;
 const EMPTY = (name: string, example: string) =>
   `"${name}" is an empty string: is the environment variable it is read from (such as ${example}) set to a value?`;
 
@@ -207,9 +210,10 @@ function checkKeySourceShape(options: KeySourceOptions, prefix: string, fail: Fa
     ...(discovery === true ? ['discovery'] : []),
   ].map((name) => `"${prefix}${name}"`);
   // Several issuers are an alternative only at the top level.
-  const choices = prefix === ''
-    ? '"secret" (an HMAC secret, a public key or a key function), "jwks" ({ uri } or { keys }), "discovery: true" (with "issuer") or "issuers"'
-    : `"${prefix}secret", "${prefix}jwks" or "${prefix}discovery: true"`;
+  const choices =
+    prefix === ''
+      ? '"secret" (an HMAC secret, a public key or a key function), "jwks" ({ uri } or { keys }), "discovery: true" (with "issuer") or "issuers"'
+      : `"${prefix}secret", "${prefix}jwks" or "${prefix}discovery: true"`;
   if (given.length === 0) {
     if ('secret' in options) fail(UNSET(`${prefix}secret`, 'JWT_SECRET'));
     fail(`no key given: give exactly one of ${choices}.`);
@@ -249,7 +253,7 @@ export function keySourceFrom(
   }
   if (typeof jwks !== 'object' || jwks === null) return fail(`"${prefix}jwks" must be { keys: [...] } or { uri }.`);
   if (!remoteUri) return localJwks(jwks as LocalJwks, `${prefix}jwks`, requested, fail);
-  const uri = httpUrl((jwks).uri, `"${prefix}jwks.uri"`, fail);
+  const uri = httpUrl(jwks.uri, `"${prefix}jwks.uri"`, fail);
   const resolve = createRemoteKeySet(uri, timingOf(jwks, `${prefix}jwks`, fail), fetchImpl, context.emit);
   return [{ kind: 'jwks', resolve }, narrow(requested, ASYMMETRIC_ALGORITHMS, 'A JWK Set', fail)];
 }

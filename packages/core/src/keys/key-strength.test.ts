@@ -47,10 +47,9 @@ describe('weak or disguised keys are refused at creation', () => {
 
   it('refuses a bare public key returned by a key function, through the error path', async () => {
     const authenticator = createAuthenticator({ secret: () => bareSpki });
-    const token = await new SignJWT({ sub: 'attacker' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .sign(new TextEncoder().encode(bareSpki));
-    await expect(authenticator.authenticate(new Request('http://127.0.0.1/', { headers: { Authorization: `Bearer ${token}` } }), null))
-      .rejects.toThrow(/without PEM armour/);
+    const token = await new SignJWT({ sub: 'attacker' }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(bareSpki));
+    await expect(authenticator.authenticate(new Request('http://127.0.0.1/', { headers: { Authorization: `Bearer ${token}` } }), null)).rejects.toThrow(
+      /without PEM armour/,
+    );
   });
 });

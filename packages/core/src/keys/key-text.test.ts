@@ -9,8 +9,6 @@ import { prepareKey, type KeyInput } from './keys.js';
 // form it has been seen in is refused when the middleware (or the issuer) is created, and when a
 // key function returns it.
 
-
-
 describe('key text given as an HMAC secret is refused', () => {
   it.each(FORMS)('refuses %s in prepareKey', (_, form, verifyMessage) => {
     expect(prepareKey(form())).toMatch(verifyMessage);
@@ -33,7 +31,9 @@ describe('key text given as an HMAC secret is refused', () => {
   it.each(FORMS)('sends %s returned by a key function to the error path as a TypeError', async (_, form, verifyMessage) => {
     const key = form();
     // The token an attacker signs with the key text itself: it must never verify.
-    const token = await new SignJWT({ sub: 'attacker' }).setProtectedHeader({ alg: 'HS256' }).sign(typeof key === 'string' ? new TextEncoder().encode(key) : key);
+    const token = await new SignJWT({ sub: 'attacker' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .sign(typeof key === 'string' ? new TextEncoder().encode(key) : key);
     const authenticator = createAuthenticator({ secret: () => key });
     const request = new Request('http://127.0.0.1/', { headers: { Authorization: `Bearer ${token}` } });
     const outcome = authenticator.authenticate(request, null);

@@ -36,7 +36,12 @@ function jsonFinding(text: string): Finding | undefined {
     if (!parsed.some(isJwk)) return undefined;
     return { what: 'the JSON text of an array of JWKs', verify: 'pass it as jwks: { keys: JSON.parse(text) } instead', sign: ONE_PRIVATE_JWK };
   }
-  if (isJwk(parsed)) return { what: 'the JSON text of a JWK', verify: 'pass the parsed JWK object instead (JSON.parse)', sign: 'pass the parsed private JWK instead (JSON.parse)' };
+  if (isJwk(parsed))
+    return {
+      what: 'the JSON text of a JWK',
+      verify: 'pass the parsed JWK object instead (JSON.parse)',
+      sign: 'pass the parsed private JWK instead (JSON.parse)',
+    };
   if (Array.isArray((parsed as { keys?: unknown }).keys)) {
     return { what: 'the JSON text of a JWK Set', verify: 'pass it as jwks: JSON.parse(text) instead', sign: ONE_PRIVATE_JWK };
   }
@@ -86,9 +91,16 @@ function textFinding(raw: string): Finding | undefined {
     };
   }
   if (/^https?:\/\/\S+$/i.test(text)) {
-    return { what: 'a URL', verify: 'to verify with the keys published there, use jwks: { uri } (or issuer with discovery: true)', sign: 'pass the signing key itself' };
+    return {
+      what: 'a URL',
+      verify: 'to verify with the keys published there, use jwks: { uri } (or issuer with discovery: true)',
+      sign: 'pass the signing key itself',
+    };
   }
-  for (const [encoding, decode] of [['base64', base64Bytes], ['base64url', base64UrlBytes]] as const) {
+  for (const [encoding, decode] of [
+    ['base64', base64Bytes],
+    ['base64url', base64UrlBytes],
+  ] as const) {
     const der = decode(text);
     const kind = der === undefined ? undefined : derKind(der);
     if (kind !== undefined) return derFinding(kind, encoding);

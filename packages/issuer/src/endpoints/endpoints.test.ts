@@ -79,7 +79,10 @@ describe('POST /token (login)', () => {
 
   it('answers 401 invalid_grant / invalid_credentials for a wrong password or an unknown user', async () => {
     const api = await start();
-    for (const body of [{ ...ALICE, password: 'wrong' }, { username: 'mallory', password: 'x' }]) {
+    for (const body of [
+      { ...ALICE, password: 'wrong' },
+      { username: 'mallory', password: 'x' },
+    ]) {
       const answer = await post(`${api}/token`, body);
       expect(answer.status).toBe(401);
       expect(answer.headers.get('cache-control')).toBe('no-store');
@@ -141,11 +144,15 @@ describe('POST /token/refresh', () => {
   it.each([
     ['an access token', async (api: string) => (await post(`${api}/token`, ALICE)).body.access_token, 'wrong_token_type'],
     ['a string that is no JWT', async () => 'not-a-jwt', 'malformed_token'],
-    ['a revoked refresh token', async (api: string) => {
-      const token = (await post(`${api}/token`, ALICE)).body.refresh_token;
-      await post(`${api}/token/revoke`, { token });
-      return token;
-    }, 'token_revoked'],
+    [
+      'a revoked refresh token',
+      async (api: string) => {
+        const token = (await post(`${api}/token`, ALICE)).body.refresh_token;
+        await post(`${api}/token/revoke`, { token });
+        return token;
+      },
+      'token_revoked',
+    ],
   ])('answers 401 invalid_token for %s, with a challenge', async (_name, tokenOf, code) => {
     const api = await start();
     const answer = await post(`${api}/token/refresh`, { refresh_token: await tokenOf(api) });
@@ -192,7 +199,11 @@ describe('POST /token/verify', () => {
     await post(`${api}/token/revoke`, { token: revoked });
     const [header, payload] = live.split('.');
     const forged = `${header}.${payload}.${'A'.repeat(43)}`;
-    const answers = [await post(`${api}/token/verify`, { token: live }), await post(`${api}/token/verify`, { token: revoked }), await post(`${api}/token/verify`, { token: forged })];
+    const answers = [
+      await post(`${api}/token/verify`, { token: live }),
+      await post(`${api}/token/verify`, { token: revoked }),
+      await post(`${api}/token/verify`, { token: forged }),
+    ];
     // Not even a store outage shows: the store is never asked about a refresh token here.
     store.down = true;
     answers.push(await post(`${api}/token/verify`, { token: live }));

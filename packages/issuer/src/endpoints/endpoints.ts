@@ -20,9 +20,13 @@ const WRONG_TYPE_AT_VERIFY = 'Only access tokens are verified here; a refresh to
  * Set (`GET /.well-known/jwks.json`), and with `publicUrl` its RFC 8414 metadata
  * (`metadataPath`, `metadata()`). Options are checked here; a mistake throws a `TypeError`.
  */
-export function createTokenEndpoints<Request = unknown>(options: TokenEndpointsOptions<Request> & { publicUrl: string }): TokenEndpoints<Request> & IssuerMetadata;
+export function createTokenEndpoints<Request = unknown>(
+  options: TokenEndpointsOptions<Request> & { publicUrl: string },
+): TokenEndpoints<Request> & IssuerMetadata;
 export function createTokenEndpoints<Request = unknown>(options: TokenEndpointsOptions<Request>): TokenEndpoints<Request>;
-export function createTokenEndpoints<Request = unknown>(options: TokenEndpointsOptions<Request>): TokenEndpoints<Request> | (TokenEndpoints<Request> & IssuerMetadata) {
+export function createTokenEndpoints<Request = unknown>(
+  options: TokenEndpointsOptions<Request>,
+): TokenEndpoints<Request> | (TokenEndpoints<Request> & IssuerMetadata) {
   const { issuer, verifyCredentials, cookie, throttle, concurrency, queue, metadata } = resolveOptions(options);
   const publishing = publishesKeys(issuer);
   const hashing = new Semaphore(concurrency, queue);
@@ -43,7 +47,10 @@ export function createTokenEndpoints<Request = unknown>(options: TokenEndpointsO
     if (named.value !== undefined && named.value !== '') return { ok: true, value: { token: named.value, fromCookie: false } };
     const fromCookie = cookie === undefined ? undefined : readCookie({ headers: { cookie: request.cookie } }, cookie.name ?? 'refresh_token');
     if (fromCookie === undefined) {
-      return { ok: false, answer: missingField(field, cookie === undefined ? 'is required and must be a string' : 'is required (or the refresh cookie) and must be a string') };
+      return {
+        ok: false,
+        answer: missingField(field, cookie === undefined ? 'is required and must be a string' : 'is required (or the refresh cookie) and must be a string'),
+      };
     }
     if (!isJson(request.contentType)) return { ok: false, answer: cookieNeedsJson() };
     return { ok: true, value: { token: fromCookie, fromCookie: true } };

@@ -75,7 +75,9 @@ describe('the bound on concurrent password checks', () => {
 
   it('answers 503 login_busy with Retry-After beyond the queue, and serves the queued logins', async () => {
     const check = slowCheck();
-    server = await serve(createTokenEndpoints({ issuer: issuer(), verifyCredentials: check.verifyCredentials, throttle: false, hashing: { concurrency: 1, queue: 3 } }));
+    server = await serve(
+      createTokenEndpoints({ issuer: issuer(), verifyCredentials: check.verifyCredentials, throttle: false, hashing: { concurrency: 1, queue: 3 } }),
+    );
     const answers = Array.from({ length: 10 }, (_, i) => post(`${server!.url}/token`, { username: `u${i}`, password: 'right' }));
     // With the check held, 1 runs and 3 wait: the other 6 are answered at once.
     const refused = await whenSettled(answers, 6);

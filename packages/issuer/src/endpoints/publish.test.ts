@@ -74,9 +74,13 @@ describe('publicUrl: RFC 8414 metadata', () => {
     // A changed copy changes nothing for the next request.
     (answer.body as { issuer: string }).issuer = 'https://evil.example';
     expect(endpoints.metadata().body.issuer).toBe('https://auth.example/tenant-a');
-    expect(createTokenEndpoints({ issuer: createTokenIssuer({ key: PEM, issuer: 'https://auth.example/' }), verifyCredentials, publicUrl: 'https://auth.example/auth' }).metadataPath).toBe(
-      '/.well-known/oauth-authorization-server',
-    );
+    expect(
+      createTokenEndpoints({
+        issuer: createTokenIssuer({ key: PEM, issuer: 'https://auth.example/' }),
+        verifyCredentials,
+        publicUrl: 'https://auth.example/auth',
+      }).metadataPath,
+    ).toBe('/.well-known/oauth-authorization-server');
   });
 
   it("is answered by a mount at the root of the issuer's origin (GET and HEAD), not by a mount below it", async () => {
@@ -98,8 +102,18 @@ describe('publicUrl: RFC 8414 metadata', () => {
     ['an issuer without iss', { key: PEM }, 'https://auth.example', /give the token issuer an https:\/\/ URL/],
     ['an http issuer off loopback', { key: PEM, issuer: 'http://auth.example' }, 'https://auth.example', /give the token issuer an https:\/\/ URL/],
     ['a relative publicUrl', { key: PEM, issuer: 'https://auth.example' }, '/auth', /"publicUrl" must be the absolute URL/],
-    ['an http publicUrl off loopback', { key: PEM, issuer: 'https://auth.example' }, 'http://auth.example/auth', /must be an https:\/\/ URL \(http:\/\/ only on loopback\)/],
-    ['a publicUrl with a query', { key: PEM, issuer: 'https://auth.example' }, 'https://auth.example/auth?x=1', /without user name, password, query or fragment/],
+    [
+      'an http publicUrl off loopback',
+      { key: PEM, issuer: 'https://auth.example' },
+      'http://auth.example/auth',
+      /must be an https:\/\/ URL \(http:\/\/ only on loopback\)/,
+    ],
+    [
+      'a publicUrl with a query',
+      { key: PEM, issuer: 'https://auth.example' },
+      'https://auth.example/auth?x=1',
+      /without user name, password, query or fragment/,
+    ],
     ['an http publicUrl for an https issuer', { key: PEM, issuer: 'https://auth.example' }, 'http://127.0.0.1/auth', /must be https:\/\/ when the issuer is/],
   ])('refuses %s with a TypeError at creation', (_, issuerOptions, publicUrl, message) => {
     const create = () => createTokenEndpoints({ issuer: createTokenIssuer(issuerOptions), verifyCredentials, publicUrl });

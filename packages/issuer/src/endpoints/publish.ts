@@ -83,7 +83,8 @@ export function metadataOf(publicUrl: unknown, issuer: TokenIssuer, fail: (messa
         '(createTokenIssuer({ issuer: "https://auth.example" }); http:// only on loopback).',
     );
   }
-  if (issuerUrl.protocol === 'https:' && url.protocol !== 'https:') fail('"publicUrl" must be https:// when the issuer is: verifiers refuse a jwks_uri weaker than the issuer.');
+  if (issuerUrl.protocol === 'https:' && url.protocol !== 'https:')
+    fail('"publicUrl" must be https:// when the issuer is: verifiers refuse a jwks_uri weaker than the issuer.');
   const base = url.href.replace(/\/$/, '');
   const issuerPath = issuerUrl.pathname === '/' ? '' : issuerUrl.pathname.replace(/\/$/, '');
   const path = `${METADATA_SEGMENT}${issuerPath}`;

@@ -139,7 +139,10 @@ export function createLoginThrottle(options: ThrottleOptions | false | undefined
   const usernameLimit = checkLimit('username', given.username, DEFAULT_USERNAME);
   const addressLimit = checkLimit('address', given.address, DEFAULT_ADDRESS);
   const redis = given.redis;
-  if (redis !== undefined && (typeof redis !== 'object' || redis === null || typeof redis.isOpen !== 'boolean' || typeof redis.multi !== 'function' || typeof redis.eval !== 'function')) {
+  if (
+    redis !== undefined &&
+    (typeof redis !== 'object' || redis === null || typeof redis.isOpen !== 'boolean' || typeof redis.multi !== 'function' || typeof redis.eval !== 'function')
+  ) {
     fail('"throttle.redis" must be a node-redis client, as createClient() of the redis package returns it (ioredis is not supported).');
   }
   const prefix = given.keyPrefix ?? 'jwtauth:login';

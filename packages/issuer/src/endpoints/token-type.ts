@@ -10,7 +10,9 @@ export function claimedTokenType(token: string): unknown {
     const base64 = parts[1].replace(/-/g, '+').replace(/_/g, '/');
     const bytes = Uint8Array.from(atob(base64 + '='.repeat((4 - (base64.length % 4)) % 4)), (c) => c.charCodeAt(0));
     const payload: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-    return typeof payload === 'object' && payload !== null && Object.hasOwn(payload, 'token_type') ? (payload as { token_type: unknown }).token_type : undefined;
+    return typeof payload === 'object' && payload !== null && Object.hasOwn(payload, 'token_type')
+      ? (payload as { token_type: unknown }).token_type
+      : undefined;
   } catch {
     return undefined;
   }

@@ -7,7 +7,9 @@ describe('refreshCookie', () => {
   });
 
   it('takes another name and path, and can drop Secure for plain-HTTP development', () => {
-    expect(refreshCookie('a.b.c', { maxAge: 60, name: 'rt', path: '/auth', secure: false })).toBe('rt=a.b.c; Path=/auth; Max-Age=60; HttpOnly; SameSite=Strict');
+    expect(refreshCookie('a.b.c', { maxAge: 60, name: 'rt', path: '/auth', secure: false })).toBe(
+      'rt=a.b.c; Path=/auth; Max-Age=60; HttpOnly; SameSite=Strict',
+    );
   });
 
   it('is deleted by clearRefreshCookie', () => {

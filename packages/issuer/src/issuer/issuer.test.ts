@@ -123,15 +123,25 @@ describe('refresh()', () => {
     ['garbage', async () => 'not.a.jwt', 'malformed_token'],
     ['an empty string', async () => '', 'malformed_token'],
     ['a token of another issuer', async () => (await createTokenIssuer({ key: 'x'.repeat(32) }).issue('alice')).refreshToken, 'invalid_signature'],
-    ['a tampered token', async (issuer) => {
-      const [header, , signature] = (await issuer.issue('alice')).refreshToken.split('.');
-      const payload = Buffer.from(JSON.stringify({ sub: 'admin', token_type: 'refresh' })).toString('base64url');
-      return `${header}.${payload}.${signature}`;
-    }, 'invalid_signature'],
-    ['a JWT signed with the secret but not issued as a refresh token', async () =>
-      new SignJWT({ sub: 'alice', token_type: 'refresh', iss: 'https://app.test', aud: 'api' })
-        .setProtectedHeader({ alg: 'HS256' }).setIssuedAt(NOW_S).setExpirationTime(NOW_S + 60)
-        .sign(new TextEncoder().encode(SECRET)), 'claim_invalid'],
+    [
+      'a tampered token',
+      async (issuer) => {
+        const [header, , signature] = (await issuer.issue('alice')).refreshToken.split('.');
+        const payload = Buffer.from(JSON.stringify({ sub: 'admin', token_type: 'refresh' })).toString('base64url');
+        return `${header}.${payload}.${signature}`;
+      },
+      'invalid_signature',
+    ],
+    [
+      'a JWT signed with the secret but not issued as a refresh token',
+      async () =>
+        new SignJWT({ sub: 'alice', token_type: 'refresh', iss: 'https://app.test', aud: 'api' })
+          .setProtectedHeader({ alg: 'HS256' })
+          .setIssuedAt(NOW_S)
+          .setExpirationTime(NOW_S + 60)
+          .sign(new TextEncoder().encode(SECRET)),
+      'claim_invalid',
+    ],
   ])('refuses %s', async (_, make, code) => {
     const issuer = issuerAt({ now: NOW });
     expect(codeOf(await issuer.refresh(await make(issuer)))).toBe(code);
@@ -187,7 +197,13 @@ describe('revoke() and verify()', () => {
 
   it.each([
     ['garbage', async () => 'garbage'],
-    ['a token of another key', async () => new SignJWT({ sid: 's', token_type: 'refresh', exp: NOW_S + 60 }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode('another-secret-that-is-long-enough-for-hs256'))],
+    [
+      'a token of another key',
+      async () =>
+        new SignJWT({ sid: 's', token_type: 'refresh', exp: NOW_S + 60 })
+          .setProtectedHeader({ alg: 'HS256' })
+          .sign(new TextEncoder().encode('another-secret-that-is-long-enough-for-hs256')),
+    ],
   ])('answers success for %s and revokes nothing (RFC 7009 §2.2)', async (_, token) => {
     const issuer = issuerAt({ now: NOW });
     const pair = await issuer.issue('alice');
@@ -247,14 +263,32 @@ describe('signing keys', () => {
     ['a public key PEM', async () => ({ key: pairs.rs.publicKey.export({ type: 'spki', format: 'pem' }) as string }), /public key cannot sign/],
     ['a public JWK', async () => ({ key: await exportJWK((await generateKeyPair('ES256', { extractable: true })).publicKey) }), /public JWK cannot sign/],
     ['a non-extractable private CryptoKey', async () => ({ key: (await generateKeyPair('ES256')).privateKey }), /must be extractable/],
-    ['ES512 with a P-384 key', async () => ({ key: pairs.ec.privateKey.export({ format: 'jwk' }) as SigningKeyInput, algorithm: 'ES512' }), /cannot sign ES512/],
+    [
+      'ES512 with a P-384 key',
+      async () => ({ key: pairs.ec.privateKey.export({ format: 'jwk' }) as SigningKeyInput, algorithm: 'ES512' }),
+      /cannot sign ES512/,
+    ],
     ['a zero lifetime', async () => ({ key: SECRET, accessTokenTtl: 0 }), /accessTokenTtl/],
-    ['an 8-byte HMAC CryptoKey', async () => ({
-      key: await crypto.subtle.importKey('raw', new Uint8Array(8), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']),
-    }), /at least 32 bytes/],
-    ['a 1024-bit RSA CryptoKey', async () => ({
-      key: (await crypto.subtle.generateKey({ name: 'RSASSA-PKCS1-v1_5', modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, true, ['sign', 'verify'])).privateKey,
-    }), /1024 bits/],
+    [
+      'an 8-byte HMAC CryptoKey',
+      async () => ({
+        key: await crypto.subtle.importKey('raw', new Uint8Array(8), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']),
+      }),
+      /at least 32 bytes/,
+    ],
+    [
+      'a 1024-bit RSA CryptoKey',
+      async () => ({
+        key: (
+          await crypto.subtle.generateKey(
+            { name: 'RSASSA-PKCS1-v1_5', modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+            true,
+            ['sign', 'verify'],
+          )
+        ).privateKey,
+      }),
+      /1024 bits/,
+    ],
   ])('refuses %s at creation', async (_, options, message) => {
     const resolved = await options();
     expect(() => createTokenIssuer(resolved)).toThrow(TypeError);
@@ -484,6 +518,8 @@ describe('a store that cannot answer', () => {
     const issuer = issuerAt({ now: NOW }, { store: broken });
     const pair = await issuer.issue('alice');
     const authenticator = createAuthenticator({ ...issuer.verifierOptions, currentDate: () => NOW });
-    await expect(authenticator.authenticate(new Request('http://127.0.0.1/', { headers: { Authorization: `Bearer ${pair.accessToken}` } }), null)).rejects.toThrow(RangeError);
+    await expect(
+      authenticator.authenticate(new Request('http://127.0.0.1/', { headers: { Authorization: `Bearer ${pair.accessToken}` } }), null),
+    ).rejects.toThrow(RangeError);
   });
 });

@@ -37,7 +37,6 @@ function lifetime(name: string, value: Duration | undefined, fallback: number): 
   return seconds;
 }
 
-
 function interval(name: string, value: Duration | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const seconds = toSeconds(value);
@@ -132,7 +131,7 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
       jti: crypto.randomUUID(),
     })
       .setProtectedHeader(header)
-      .sign((await keys.signing.signingKey()));
+      .sign(await keys.signing.signingKey());
   }
 
   /** One session: its id, when it began (`auth_time`), and the claims its tokens carry. */
@@ -166,9 +165,7 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
     if (!verified.ok) return { ok: false, error: verifyError(verified, undefined) };
     const { header, payload } = verified;
     const tokenType = payload.token_type;
-    const wellTyped =
-      (tokenType === 'access' && /^(application\/)?at\+jwt$/i.test(String(header.typ))) ||
-      (tokenType === 'refresh' && header.typ === 'JWT');
+    const wellTyped = (tokenType === 'access' && /^(application\/)?at\+jwt$/i.test(String(header.typ))) || (tokenType === 'refresh' && header.typ === 'JWT');
     const generation = payload.gen ?? 0;
     if (!wellTyped || typeof payload.sid !== 'string' || typeof payload.jti !== 'string' || !Number.isSafeInteger(generation) || (generation as number) < 0) {
       return { ok: false, error: new AuthError('claim_invalid', { description: 'The token was not issued as an access or refresh token' }) };

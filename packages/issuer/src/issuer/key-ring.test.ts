@@ -73,7 +73,11 @@ describe('previousKeys: rotation', () => {
   const at = (seconds: number) => new Date(NOW.getTime() + seconds * 1000);
 
   /** The old deployment (signing with `old`), then the new one (signing with `next`, `old` retired now), on one store. */
-  async function rotation(alg: string, previous: (old: Awaited<ReturnType<typeof keyPair>>) => SigningKeyInput = (old) => old.pem, options: Partial<TokenIssuerOptions> = {}) {
+  async function rotation(
+    alg: string,
+    previous: (old: Awaited<ReturnType<typeof keyPair>>) => SigningKeyInput = (old) => old.pem,
+    options: Partial<TokenIssuerOptions> = {},
+  ) {
     const store = new MemoryRevocationStore();
     const old = await keyPair(alg);
     const next = await keyPair(alg);
@@ -83,25 +87,28 @@ describe('previousKeys: rotation', () => {
     return { before, after, oldKid: await calculateJwkThumbprint(old.publicJwk), newKid: await calculateJwkThumbprint(next.publicJwk) };
   }
 
-  it.each(['RS256', 'ES256', 'EdDSA'])('%s: a token of the previous key still refreshes, verifies and passes jwtAuth; new tokens carry the new kid', async (alg) => {
-    clock.now = NOW;
-    const { before, after, newKid, oldKid } = await rotation(alg);
-    const old = await before.issue('alice', { scope: 'read' });
-    expect(decodeProtectedHeader(old.accessToken).kid).toBe(oldKid);
+  it.each(['RS256', 'ES256', 'EdDSA'])(
+    '%s: a token of the previous key still refreshes, verifies and passes jwtAuth; new tokens carry the new kid',
+    async (alg) => {
+      clock.now = NOW;
+      const { before, after, newKid, oldKid } = await rotation(alg);
+      const old = await before.issue('alice', { scope: 'read' });
+      expect(decodeProtectedHeader(old.accessToken).kid).toBe(oldKid);
 
-    expect(codeOf(await after.verify(old.accessToken))).toBe('ok');
-    expect(await middlewareCode(after, old.accessToken, NOW)).toBe('ok');
-    const refreshed = await after.refresh(old.refreshToken);
-    expect(codeOf(refreshed)).toBe('ok');
-    const tokens = refreshed.ok ? refreshed.tokens : undefined;
-    expect(decodeProtectedHeader(tokens!.accessToken)).toMatchObject({ alg, kid: newKid });
-    expect(await middlewareCode(after, tokens!.accessToken, NOW)).toBe('ok');
-    // The old deployment knows nothing of the new key: the new tokens are not its own.
-    expect(codeOf(await before.verify(tokens!.accessToken))).toBe('invalid_signature');
-    // Logout with a token of the previous key still ends the session.
-    expect(codeOf(await after.revoke(old.accessToken))).toBe('ok');
-    expect(codeOf(await after.verify(tokens!.accessToken))).toBe('token_revoked');
-  });
+      expect(codeOf(await after.verify(old.accessToken))).toBe('ok');
+      expect(await middlewareCode(after, old.accessToken, NOW)).toBe('ok');
+      const refreshed = await after.refresh(old.refreshToken);
+      expect(codeOf(refreshed)).toBe('ok');
+      const tokens = refreshed.ok ? refreshed.tokens : undefined;
+      expect(decodeProtectedHeader(tokens!.accessToken)).toMatchObject({ alg, kid: newKid });
+      expect(await middlewareCode(after, tokens!.accessToken, NOW)).toBe('ok');
+      // The old deployment knows nothing of the new key: the new tokens are not its own.
+      expect(codeOf(await before.verify(tokens!.accessToken))).toBe('invalid_signature');
+      // Logout with a token of the previous key still ends the session.
+      expect(codeOf(await after.revoke(old.accessToken))).toBe('ok');
+      expect(codeOf(await after.verify(tokens!.accessToken))).toBe('token_revoked');
+    },
+  );
 
   it('publishes the current key first and the previous one until retiredAt + the longest token lifetime + revocationGrace, then drops it', async () => {
     clock.now = NOW;
@@ -163,7 +170,12 @@ describe('previousKeys: rotation', () => {
   it('verifies a token without kid (issued before kids were the default) against every live key', async () => {
     clock.now = NOW;
     const old = await keyPair('ES256');
-    const after = createTokenIssuer({ key: (await keyPair('ES256')).pem, issuer: 'https://auth.test', currentDate: () => clock.now, previousKeys: [{ key: old.pem, retiredAt: NOW }] });
+    const after = createTokenIssuer({
+      key: (await keyPair('ES256')).pem,
+      issuer: 'https://auth.test',
+      currentDate: () => clock.now,
+      previousKeys: [{ key: old.pem, retiredAt: NOW }],
+    });
     const iat = Math.floor(NOW.getTime() / 1000);
     const claims = { sub: 'alice', token_type: 'access', sid: 's1', jti: 'j1', iss: 'https://auth.test', iat, exp: iat + 300 };
     const legacy = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt' }).sign(await importPKCS8(old.pem, 'ES256'));
@@ -176,7 +188,12 @@ describe('previousKeys: rotation', () => {
     const old = await keyPair('ES256');
     const next = await keyPair('ES256');
     const before = createTokenIssuer({ key: old.pem, kid: '2029', currentDate: () => clock.now });
-    const after = createTokenIssuer({ key: next.pem, kid: '2030', currentDate: () => clock.now, previousKeys: [{ key: old.pem, kid: '2029', retiredAt: NOW }] });
+    const after = createTokenIssuer({
+      key: next.pem,
+      kid: '2030',
+      currentDate: () => clock.now,
+      previousKeys: [{ key: old.pem, kid: '2029', retiredAt: NOW }],
+    });
     const token = (await before.issue('alice')).accessToken;
     expect((await after.jwks()).keys.map((key) => key.kid)).toEqual(['2030', '2029']);
     expect(await middlewareCode(after, token, NOW)).toBe('ok');
@@ -188,15 +205,57 @@ describe('previousKeys: rotation', () => {
 
 describe('previousKeys: misconfigurations are TypeErrors at creation that say what to fix', () => {
   it.each<[string, () => Promise<TokenIssuerOptions>, RegExp]>([
-    ['an HMAC secret next to a private key', async () => ({ key: (await keyPair('ES256')).pem, previousKeys: [{ key: SECRET, retiredAt: NOW }] }), /is an HMAC secret but "key" is a private key: keep one kind/],
-    ['a private key next to an HMAC secret', async () => ({ key: SECRET, previousKeys: [{ key: (await keyPair('ES256')).pem, retiredAt: NOW }] }), /is a public or private key but "key" is an HMAC secret: keep one kind/],
-    ['a kid used twice', async () => ({ key: (await keyPair('ES256')).pem, kid: 'a', previousKeys: [{ key: (await keyPair('ES256')).pem, kid: 'a', retiredAt: NOW }] }), /kid "a" is also the kid of "kid"/],
-    ['the current key listed again', async () => { const { pem } = await keyPair('ES256'); return { key: pem, previousKeys: [{ key: `\n${pem}`, retiredAt: NOW }] }; }, /previousKeys\[0\]"\.key is the same key as "key"/],
-    ['no retiredAt', async () => ({ key: (await keyPair('ES256')).pem, previousKeys: [{ key: (await keyPair('ES256')).pem } as never] }), /"previousKeys\[0\]"\.retiredAt must be a Date or an ISO 8601 string/],
-    ['a retiredAt that is no date', async () => ({ key: (await keyPair('ES256')).pem, previousKeys: [{ key: (await keyPair('ES256')).pem, retiredAt: 'last tuesday' }] }), /retiredAt must be a Date/],
-    ['a key that cannot verify its algorithm', async () => ({ key: (await keyPair('ES256')).pem, previousKeys: [{ key: (await keyPair('ES256')).publicJwk, algorithm: 'RS256', retiredAt: NOW }] }), /"previousKeys\[0\]"\.key cannot verify the tokens it signed: this key cannot verify RS256/],
-    ['an unset key', async () => ({ key: (await keyPair('ES256')).pem, previousKeys: [{ key: undefined as never, retiredAt: NOW }] }), /"previousKeys\[0\]"\.key is missing/],
-    ['a PKCS #1 public key', async () => ({ key: (await keyPair('ES256')).pem, previousKeys: [{ key: '-----BEGIN RSA PUBLIC KEY-----\nMIIBCgKCAQEA\n-----END RSA PUBLIC KEY-----', retiredAt: NOW }] }), /PKCS #1 RSA PUBLIC KEY/],
+    [
+      'an HMAC secret next to a private key',
+      async () => ({ key: (await keyPair('ES256')).pem, previousKeys: [{ key: SECRET, retiredAt: NOW }] }),
+      /is an HMAC secret but "key" is a private key: keep one kind/,
+    ],
+    [
+      'a private key next to an HMAC secret',
+      async () => ({ key: SECRET, previousKeys: [{ key: (await keyPair('ES256')).pem, retiredAt: NOW }] }),
+      /is a public or private key but "key" is an HMAC secret: keep one kind/,
+    ],
+    [
+      'a kid used twice',
+      async () => ({ key: (await keyPair('ES256')).pem, kid: 'a', previousKeys: [{ key: (await keyPair('ES256')).pem, kid: 'a', retiredAt: NOW }] }),
+      /kid "a" is also the kid of "kid"/,
+    ],
+    [
+      'the current key listed again',
+      async () => {
+        const { pem } = await keyPair('ES256');
+        return { key: pem, previousKeys: [{ key: `\n${pem}`, retiredAt: NOW }] };
+      },
+      /previousKeys\[0\]"\.key is the same key as "key"/,
+    ],
+    [
+      'no retiredAt',
+      async () => ({ key: (await keyPair('ES256')).pem, previousKeys: [{ key: (await keyPair('ES256')).pem } as never] }),
+      /"previousKeys\[0\]"\.retiredAt must be a Date or an ISO 8601 string/,
+    ],
+    [
+      'a retiredAt that is no date',
+      async () => ({ key: (await keyPair('ES256')).pem, previousKeys: [{ key: (await keyPair('ES256')).pem, retiredAt: 'last tuesday' }] }),
+      /retiredAt must be a Date/,
+    ],
+    [
+      'a key that cannot verify its algorithm',
+      async () => ({ key: (await keyPair('ES256')).pem, previousKeys: [{ key: (await keyPair('ES256')).publicJwk, algorithm: 'RS256', retiredAt: NOW }] }),
+      /"previousKeys\[0\]"\.key cannot verify the tokens it signed: this key cannot verify RS256/,
+    ],
+    [
+      'an unset key',
+      async () => ({ key: (await keyPair('ES256')).pem, previousKeys: [{ key: undefined as never, retiredAt: NOW }] }),
+      /"previousKeys\[0\]"\.key is missing/,
+    ],
+    [
+      'a PKCS #1 public key',
+      async () => ({
+        key: (await keyPair('ES256')).pem,
+        previousKeys: [{ key: '-----BEGIN RSA PUBLIC KEY-----\nMIIBCgKCAQEA\n-----END RSA PUBLIC KEY-----', retiredAt: NOW }],
+      }),
+      /PKCS #1 RSA PUBLIC KEY/,
+    ],
     ['previousKeys that is not an array', async () => ({ key: SECRET, previousKeys: { key: SECRET } as never }), /"previousKeys" must be an array/],
     ['an empty kid', async () => ({ key: (await keyPair('ES256')).pem, kid: '' }), /"kid" must be a non-empty string/],
   ])('refuses %s', async (_, options, message) => {

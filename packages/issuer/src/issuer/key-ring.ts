@@ -133,7 +133,7 @@ export function createKeyRing(
     if (isSymmetric(key.alg) !== symmetric) {
       fail(
         `${at}.key is ${symmetric ? 'a public or private key' : 'an HMAC secret'} but "key" is ${symmetric ? 'an HMAC secret' : 'a private key'}: ` +
-          'keep one kind. Accepting both would let every holder of the secret sign tokens that pass for the private key\'s (algorithm confusion); ' +
+          "keep one kind. Accepting both would let every holder of the secret sign tokens that pass for the private key's (algorithm confusion); " +
           'switching between them means a new issuer, which verifiers trust separately.',
       );
     }

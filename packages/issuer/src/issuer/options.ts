@@ -54,7 +54,11 @@ export interface TokenIssuerOptions {
    * session (a deleted or blocked user): the refresh then fails with `token_revoked`. Default:
    * the claims are carried over unchanged.
    */
-  refreshClaims?(subject: string, claims: Record<string, unknown>, session: { sid: string; authTime: number }): Record<string, unknown> | null | Promise<Record<string, unknown> | null>;
+  refreshClaims?(
+    subject: string,
+    claims: Record<string, unknown>,
+    session: { sid: string; authTime: number },
+  ): Record<string, unknown> | null | Promise<Record<string, unknown> | null>;
   /**
    * Where revocations and each session's rotation state are kept. Default: a new
    * {@link MemoryRevocationStore} (one process; share a store such as `@jwtauth/redis` between processes).

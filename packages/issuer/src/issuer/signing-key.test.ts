@@ -7,14 +7,13 @@ import { prepareSigningKey } from './signing-key.js';
 
 // RFC 8725 §3.1: key text used as an HMAC secret lets anyone who can read it sign tokens. The
 // issuer refuses every form core's verifier refuses, with a sentence about signing.
-describe('key text given as the issuer\'s signing key is refused', () => {
-  it.each(FORMS)('refuses %s as the issuer\'s signing key', (_, form, _verify, signMessage) => {
+describe("key text given as the issuer's signing key is refused", () => {
+  it.each(FORMS)("refuses %s as the issuer's signing key", (_, form, _verify, signMessage) => {
     expect(prepareSigningKey(form())).toMatch(signMessage);
     const create = () => createTokenIssuer({ key: form() });
     expect(create).toThrow(TypeError);
     expect(create).toThrow(signMessage);
   });
-
 });
 
 describe('real secrets are accepted as signing keys', () => {

@@ -92,8 +92,7 @@ function asymmetric(
   return { alg, signingKey, verificationKey: memo(async () => ({ ...(await exportPublic(await signingKey())), alg })) };
 }
 
-const exportPublicJwk = async (key: CryptoKey | KeyObjectLike) =>
-  publicJwk(await exportJWK(key));
+const exportPublicJwk = async (key: CryptoKey | KeyObjectLike) => publicJwk(await exportJWK(key));
 
 /**
  * Prepares a signing key, or returns a sentence saying what is wrong with it. `requested` is the
