@@ -54,9 +54,12 @@ const koaApp =
     app.use(koaAdapter.protectedResourceMetadata(options));
     const authenticate = koaAdapter.jwtAuth(options);
     app.use(async (ctx, next) => {
-      if (ctx.path !== '/mcp') return next();
+      if (ctx.path !== '/mcp') {
+        await next();
+        return;
+      }
       await authenticate(ctx, async () => {
-        ctx.body = { sub: ctx.state.auth?.payload.sub };
+        ctx.body = { sub: (ctx.state as koaAdapter.JwtAuthState).auth?.payload.sub };
       });
     });
     return listen(createServer(app.callback()));
@@ -83,11 +86,11 @@ const honoApp: Start = async () => {
 
 const frameworks: [string, Start][] = [
   ['express', expressApp(express)],
-  ['express4', expressApp(express4 as unknown as typeof express)],
+  ['express4', expressApp(express4 as typeof express)],
   ['koa', koaApp(Koa)],
-  ['koa2', koaApp(koa2 as unknown as typeof Koa)],
+  ['koa2', koaApp(koa2 as typeof Koa)],
   ['fastify', fastifyApp(Fastify)],
-  ['fastify4', fastifyApp(fastify4 as unknown as typeof Fastify)],
+  ['fastify4', fastifyApp(fastify4 as typeof Fastify)],
   ['hono', honoApp],
 ];
 

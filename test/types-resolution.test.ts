@@ -127,7 +127,7 @@ describe.each(Object.entries(MODES))('the packed packages in a TypeScript projec
         `${error.stdout ?? ''}${error.stderr ?? ''}`
           .split('\n')
           .filter((line) => /error TS/.test(line))
-          .join('\n') || String(error),
+          .join('\n') || `tsc failed: ${(error as Error).message}`,
       stdout: '',
     }));
     expect('failed' in result ? result.failed : '').toBe('');

@@ -43,7 +43,7 @@ describe('the README compatibility table', () => {
     const all = [...section.matchAll(/\b\d+\.\d+\.\d+\b/g)].length;
     const named = [...section.matchAll(/([\w-]+) (\d+\.\d+\.\d+)(?: and (\d+\.\d+\.\d+))?/g)];
     const versions = named.flatMap(([, label, first, second]) =>
-      [first, second].filter((v) => v !== undefined).map((version) => ({ label: label!, version: version! })),
+      [first, second].filter((v) => v !== undefined).map((version) => ({ label: label!, version: version })),
     );
     expect(versions.length, 'every version follows the name of what it is the version of').toBe(all);
     for (const { label, version } of versions) {

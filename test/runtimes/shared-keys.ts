@@ -32,7 +32,7 @@ export async function shareKeys(keys: Keys): Promise<SharedKeys> {
     pairs,
     rsPublicPem: keys.rsPublicPem,
     esPublicJwk: keys.esPublicJwk,
-    edNode: { privateKey: keys.edPrivateKeyObject.export({ format: 'jwk' }) as JWK, publicKey: keys.edPublicKeyObject.export({ format: 'jwk' }) as JWK },
+    edNode: { privateKey: keys.edPrivateKeyObject.export({ format: 'jwk' }), publicKey: keys.edPublicKeyObject.export({ format: 'jwk' }) },
     urls: {
       jwksUri: keys.jwksUri,
       deadJwksUri: keys.deadJwksUri,

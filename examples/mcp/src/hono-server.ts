@@ -42,4 +42,8 @@ try {
   process.exit(1);
 }
 const listener = getRequestListener(createApp(settings, logger).fetch, { hostname: 'localhost' });
-serve(createServer(serverOptions(config), listener), config, logger);
+serve(
+  createServer(serverOptions(config), (request, response) => void listener(request, response)),
+  config,
+  logger,
+);

@@ -14,7 +14,10 @@ export function protectedResourceMetadata(options: ProtectedResourceMetadataOpti
   const { headers, body } = resource.answer();
   const text = JSON.stringify(body);
   return async (ctx, next) => {
-    if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || !paths.has(ctx.path)) return next();
+    if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || !paths.has(ctx.path)) {
+      await next();
+      return;
+    }
     ctx.status = 200;
     ctx.set(headers);
     // The JSON text after the headers: Koa keeps a Content-Type already set (an object, or ctx.type,

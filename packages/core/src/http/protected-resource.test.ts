@@ -1,4 +1,4 @@
-import { SignJWT, type JWTPayload } from 'jose';
+import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { createAuthenticator } from '../authenticate.js';
 import { createScopeGuard } from '../guards.js';
@@ -16,9 +16,7 @@ const RESOURCE = 'https://resource.example.com/resource1';
 const METADATA_URL = 'https://resource.example.com/.well-known/oauth-protected-resource/resource1';
 
 const sign = (claims: Record<string, unknown>) =>
-  new SignJWT({ sub: 'user-1', iat: NOW_S, exp: NOW_S + 300, ...claims } as JWTPayload)
-    .setProtectedHeader({ alg: 'HS256' })
-    .sign(new TextEncoder().encode(SECRET));
+  new SignJWT({ sub: 'user-1', iat: NOW_S, exp: NOW_S + 300, ...claims }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(SECRET));
 
 const authenticator = (options: Partial<JwtAuthOptions> = {}) =>
   createAuthenticator({
@@ -81,9 +79,9 @@ describe('createProtectedResource', () => {
     ['an authorization server that is no URL', { resource: RESOURCE, authorizationServers: ['as'] }, /authorizationServers/],
     ['an empty scope list', { resource: RESOURCE, scopesSupported: [] }, /scopesSupported/],
   ])('refuses %s with a TypeError that says what to fix', (_case, resource, message) => {
-    expect(() => createProtectedResource({ resource: resource as never })).toThrow(TypeError);
-    expect(() => createProtectedResource({ resource: resource as never })).toThrow(message);
-    expect(() => authenticator({ resource: resource as never })).toThrow(message);
+    expect(() => createProtectedResource({ resource: resource })).toThrow(TypeError);
+    expect(() => createProtectedResource({ resource: resource })).toThrow(message);
+    expect(() => authenticator({ resource: resource })).toThrow(message);
   });
 
   it('accepts http on loopback, for development', () => {

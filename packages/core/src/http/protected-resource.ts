@@ -127,7 +127,7 @@ export function protectedResourceFrom(options: unknown, sources: TokenSources | 
     ...(authorizationServers === undefined ? {} : { authorization_servers: authorizationServers }),
     ...(scopesSupported === undefined ? {} : { scopes_supported: scopesSupported }),
     bearer_methods_supported: bearerMethods,
-    ...(given.resourceName === undefined ? {} : { resource_name: given.resourceName as string }),
+    ...(given.resourceName === undefined ? {} : { resource_name: given.resourceName }),
     ...(given.resourceDocumentation === undefined ? {} : { resource_documentation: given.resourceDocumentation as string }),
   };
   Object.freeze(metadata);
