@@ -15,13 +15,38 @@ import { verifyToken, type VerifiedToken } from './jwt/verify.js';
 
 /** The outcome of authenticating one request. Failures are values, never thrown. */
 export type AuthResult<Payload extends JWTPayload = JWTPayload, User = Payload> =
-  | { ok: true; auth: AuthInfo<Payload>; user: User; error?: undefined }
+  /** The token was verified. */
+  | {
+      /** The request goes on. */
+      ok: true;
+      /** The verified token. */
+      auth: AuthInfo<Payload>;
+      /** What `resolveUser` returned for the token; the payload when it is not set. */
+      user: User;
+      /** Never set on success. */
+      error?: undefined;
+    }
   /**
    * The request goes on unauthenticated: it matched `unless`, or it sent no token and none is
    * required, or (with `passthrough`) it failed, and `error` says why.
    */
-  | { ok: true; auth: undefined; user: undefined; error?: AuthError }
-  | { ok: false; error: AuthError };
+  | {
+      /** The request goes on. */
+      ok: true;
+      /** No verified token. */
+      auth: undefined;
+      /** No user. */
+      user: undefined;
+      /** Why authentication failed, when `passthrough` let the request through. */
+      error?: AuthError;
+    }
+  /** The request is refused. */
+  | {
+      /** The request does not go on. */
+      ok: false;
+      /** Why, and what to answer. */
+      error: AuthError;
+    };
 
 /** The framework-neutral engine every adapter wraps. */
 export interface Authenticator<Payload extends JWTPayload = JWTPayload, User = Payload, Request = unknown> {

@@ -142,7 +142,14 @@ export class AuthError extends Error {
   }
 
   /** The JSON body of the contract; never includes `cause` or a stack. */
-  toJSON(): { error: OAuthErrorValue; error_description: string; code: AuthErrorCode } {
+  toJSON(): {
+    /** The RFC 6750 `error` value. */
+    error: OAuthErrorValue;
+    /** Human-readable text, safe to show to clients. */
+    error_description: string;
+    /** Stable machine-readable code. */
+    code: AuthErrorCode;
+  } {
     return { error: this.error, error_description: this.description, code: this.code };
   }
 }

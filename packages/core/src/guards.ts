@@ -8,7 +8,21 @@ import { asError } from './thrown.js';
 export type ClaimCheck<Payload extends JWTPayload = JWTPayload> = (payload: Payload, auth: AuthInfo<Payload>) => boolean | Promise<boolean>;
 
 /** What a guard decided: pass, or fail with an error that is answered or forwarded. */
-export type GuardResult = { ok: true } | { ok: false; error: AuthError; forward: boolean };
+export type GuardResult =
+  /** The guard lets the request through. */
+  | {
+      /** The request goes on. */
+      ok: true;
+    }
+  /** The guard refuses the request. */
+  | {
+      /** The request does not go on. */
+      ok: false;
+      /** Why, and what to answer. */
+      error: AuthError;
+      /** Whether `error` goes down the framework's error path (`forwardErrors`) instead of being answered. */
+      forward: boolean;
+    };
 
 /**
  * A framework-neutral authorization guard over the request's `auth`, and the `authError` that

@@ -9,7 +9,26 @@
  *   it was rotated before: refused.
  */
 export type RotateResult =
-  { outcome: 'rotated'; generation: number } | { outcome: 'reused'; generation: number } | { outcome: 'replayed' } | { outcome: 'revoked' };
+  | {
+      /** The token was the current one and the session moved on. */
+      outcome: 'rotated';
+      /** The session's new generation, for the new refresh token. */
+      generation: number;
+    }
+  | {
+      /** The previous token, presented again within the reuse interval. */
+      outcome: 'reused';
+      /** The session's current generation, for the new refresh token. */
+      generation: number;
+    }
+  | {
+      /** An older token, or the previous one after the interval: a copy someone else holds. */
+      outcome: 'replayed';
+    }
+  | {
+      /** The session was revoked, or its state is gone: refused. */
+      outcome: 'revoked';
+    };
 
 /** What {@link RevocationStore.rotate} needs besides the session and the token's generation. */
 export interface RotateOptions {

@@ -19,6 +19,7 @@ export type { DefaultVariableNames, JwtAuthVariables, VariableNames } from './va
 
 /** The Hono `Env` of a route behind `jwtAuth()`: `Variables` under the default names or those of `Names`. */
 export interface JwtAuthEnv<Payload extends JWTPayload = JWTPayload, User = Payload, Names extends VariableNames = DefaultVariableNames> {
+  /** What `jwtAuth()` sets on the context: `auth`, `user` and `authError`, under the names of `Names`. */
   Variables: JwtAuthVariables<Payload, User, Names>;
 }
 

@@ -5,13 +5,28 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 /** The outcome of reading one `Authorization` header value. */
 export type BearerParse =
-  | { kind: 'token'; token: string }
+  /** One well-formed bearer token. */
+  | {
+      /** Which outcome this is. */
+      kind: 'token';
+      /** The token, without the scheme. */
+      token: string;
+    }
   /** Another scheme (`Basic …`): as if no bearer credentials were sent. */
-  | { kind: 'other-scheme' }
+  | {
+      /** Which outcome this is. */
+      kind: 'other-scheme';
+    }
   /** `Bearer` with no token, illegal characters or extra parts. */
-  | { kind: 'malformed' }
+  | {
+      /** Which outcome this is. */
+      kind: 'malformed';
+    }
   /** Several credentials joined into one value (repeated headers merged by a Fetch `Headers`). */
-  | { kind: 'multiple' };
+  | {
+      /** Which outcome this is. */
+      kind: 'multiple';
+    };
 
 /** True when `value` is a syntactically valid RFC 6750 b64token. */
 export function isB64Token(value: string): boolean {

@@ -21,18 +21,27 @@ export interface ProtectedResourceOptions {
 
 /** The RFC 9728 §2 Protected Resource Metadata document, as served. */
 export interface ProtectedResourceMetadata {
+  /** This resource's identifier: the `resource` option. */
   resource: string;
+  /** Issuers of the authorization servers that issue tokens for it: the `authorizationServers` option. */
   authorization_servers?: string[];
+  /** Scopes clients may request for it: the `scopesSupported` option. */
   scopes_supported?: string[];
+  /** Where the resource reads bearer tokens (`header`, `body`, `query`), from `tokenFrom`. */
   bearer_methods_supported: string[];
+  /** A name for people: the `resourceName` option. */
   resource_name?: string;
+  /** A page for developers: the `resourceDocumentation` option. */
   resource_documentation?: string;
 }
 
 /** The answer to `GET` of a metadata path, for the framework to send. */
 export interface ProtectedResourceAnswer {
+  /** Always 200. */
   status: 200;
+  /** `Content-Type: application/json` and a `Cache-Control` of one hour. */
   headers: Readonly<Record<string, string>>;
+  /** The document, to serialise as JSON. */
   body: ProtectedResourceMetadata;
 }
 

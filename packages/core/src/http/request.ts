@@ -3,6 +3,7 @@ export type NodeHeaders = Record<string, string | string[] | undefined>;
 
 /** The Fetch API's `Headers`, reduced to what is read here. */
 export interface FetchHeaders {
+  /** The header's value (repeated headers joined with `, `), or `null` when it was not sent. */
   get(name: string): string | null;
 }
 

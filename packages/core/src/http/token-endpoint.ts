@@ -13,8 +13,11 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [name
  * for `HEAD`, no body.
  */
 export interface EndpointAnswer {
+  /** The HTTP status code. */
   status: number;
+  /** Response headers, to send exactly as given. */
   headers: Record<string, string>;
+  /** The JSON body (not sent for `HEAD`). */
   body: { [name: string]: JsonValue | undefined };
 }
 

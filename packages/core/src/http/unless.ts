@@ -6,7 +6,15 @@ import type { RequestLike } from './request.js';
  * is one or more characters within a segment, `**` any number of segments), a RegExp tested
  * against the path, or either of them limited to some methods.
  */
-export type UnlessPath = string | RegExp | { url: string | RegExp; method?: string | readonly string[] };
+export type UnlessPath =
+  | string
+  | RegExp
+  | {
+      /** The path: exact, a glob, or a RegExp. */
+      url: string | RegExp;
+      /** The methods (any case) the path is skipped for; all when unset. */
+      method?: string | readonly string[];
+    };
 
 /**
  * Requests that skip authentication (the `unless` of express-unless and koa-unless): a request
@@ -34,7 +42,12 @@ export interface UnlessOptions<Request = unknown> {
  */
 // Declared as a method and read back, so that it is bivariant in Request as `getToken` is: options
 // typed for one framework's request stay assignable to the framework-neutral ones.
-export type Unless<Request = unknown> = UnlessOptions<Request> | { skip(request: Request): boolean | Promise<boolean> }['skip'];
+export type Unless<Request = unknown> =
+  | UnlessOptions<Request>
+  | {
+      /** Skips the request when it returns (or resolves to) `true`; what it throws goes to the error path. */
+      skip(request: Request): boolean | Promise<boolean>;
+    }['skip'];
 
 /** Decides, per request, whether authentication is skipped. */
 export type UnlessCheck<Request> = (input: RequestLike, request: Request) => boolean | Promise<boolean>;

@@ -7,10 +7,22 @@ import { armour, readPem, type PemBlock } from './pem.js';
 
 /** A Node `KeyObject`, described structurally so core needs no Node types. */
 export interface KeyObjectLike {
+  /** Whether it is a secret (HMAC) key, a public key or a private key. */
   readonly type: 'secret' | 'public' | 'private';
+  /** The asymmetric key's type (`'rsa'`, `'rsa-pss'`, `'ec'`, `'ed25519'`, …); unset for a secret key. */
   readonly asymmetricKeyType?: string | undefined;
-  readonly asymmetricKeyDetails?: { namedCurve?: string | undefined; modulusLength?: number | undefined } | undefined;
+  /** Details of an asymmetric key; unset for a secret key. */
+  readonly asymmetricKeyDetails?:
+    | {
+        /** An EC key's curve (`'prime256v1'`, `'secp384r1'`, …). */
+        namedCurve?: string | undefined;
+        /** An RSA key's size, in bits. */
+        modulusLength?: number | undefined;
+      }
+    | undefined;
+  /** A secret key's size, in bytes; unset for an asymmetric key. */
   readonly symmetricKeySize?: number | undefined;
+  /** The key's material: the bytes of a secret key without options, or the form `options` asks for (`{ format: 'jwk' }`). */
   export(options?: object): unknown;
 }
 

@@ -26,7 +26,14 @@ export interface PreviousKey {
 }
 
 /** One key of the public JWK Set: the public members, `kid`, `alg` and `use: "sig"`; never a private member. */
-export type PublicJwk = Pick<JWK, 'kty' | 'crv' | 'n' | 'e' | 'x' | 'y'> & { kid: string; alg: string; use: 'sig' };
+export type PublicJwk = Pick<JWK, 'kty' | 'crv' | 'n' | 'e' | 'x' | 'y'> & {
+  /** The key's id, as in the `kid` header of the tokens it signs. */
+  kid: string;
+  /** The algorithm the key signs with. */
+  alg: string;
+  /** Always `"sig"`: the key verifies signatures. */
+  use: 'sig';
+};
 
 /** The issuer's JWK Set (RFC 7517 §5), the current key first. */
 export interface PublicJwkSet {

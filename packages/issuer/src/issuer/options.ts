@@ -77,36 +77,83 @@ export interface TokenIssuerOptions {
 
 /** An access + refresh pair, with lifetimes in seconds. */
 export interface TokenPair {
+  /** The access token (a JWT with `typ: at+jwt`), to send as `Authorization: Bearer …`. */
   accessToken: string;
+  /** The refresh token: a new one when rotation is on, else the one that was refreshed. */
   refreshToken: string;
+  /** Always `"Bearer"`. */
   tokenType: 'Bearer';
+  /** Seconds until the access token expires. */
   expiresIn: number;
+  /** Seconds until the refresh token expires. */
   refreshExpiresIn: number;
 }
 
 /** A token verified by its issuer. */
 export interface IssuedTokenInfo {
+  /** Which of the issuer's tokens it is (its `token_type` claim). */
   tokenType: 'access' | 'refresh';
+  /** The token's protected header. */
   header: JWSHeaderParameters;
+  /** The token's verified claims. */
   payload: JWTPayload;
 }
 
-export type RefreshResult = { ok: true; tokens: TokenPair } | { ok: false; error: AuthError };
-export type IssuedTokenResult = ({ ok: true } & IssuedTokenInfo) | { ok: false; error: AuthError };
+/** The outcome of {@link TokenIssuer.refresh}. Failures are values, never thrown. */
+export type RefreshResult =
+  | {
+      /** The refresh token was accepted. */
+      ok: true;
+      /** The new tokens. */
+      tokens: TokenPair;
+    }
+  | {
+      /** The refresh token was refused. */
+      ok: false;
+      /** Why, and what to answer. */
+      error: AuthError;
+    };
+/** The outcome of {@link TokenIssuer.verify}. Failures are values, never thrown. */
+export type IssuedTokenResult =
+  | ({
+      /** The token is this issuer's, valid and not revoked. */
+      ok: true;
+    } & IssuedTokenInfo)
+  | {
+      /** The token was refused. */
+      ok: false;
+      /** Why, and what to answer. */
+      error: AuthError;
+    };
 /**
  * Revocation succeeds whatever the token was (RFC 7009 §2.2: there is nothing a client could do
  * about a refusal); it fails only with `store_unavailable` when the store cannot record it.
  */
-export type RevokeResult = { ok: true } | { ok: false; error: AuthError };
+export type RevokeResult =
+  | {
+      /** The session is revoked, or there was nothing to revoke. */
+      ok: true;
+    }
+  | {
+      /** The store could not record the revocation. */
+      ok: false;
+      /** `store_unavailable`, and what to answer. */
+      error: AuthError;
+    };
 
 /** The `jwtAuth()` options that verify this issuer's access tokens (spread them in). */
 export interface VerifierOptions {
   /** The current key and the previous keys still in their window (core picks by the token's `kid`). */
   secret: (header: JWSHeaderParameters) => Promise<KeyInput[]>;
+  /** Every algorithm a live token can be signed with, the current key's first. */
   algorithms: string[];
+  /** The issuer's `issuer` option, when set: the `iss` tokens must carry. */
   issuer?: string;
+  /** The issuer's `audience` option, when set: the `aud` tokens must carry. */
   audience?: string | string[];
+  /** The `typ` header of access tokens (RFC 9068): refresh tokens, typed `JWT`, are refused. */
   typ: 'at+jwt';
+  /** The issuer's {@link TokenIssuer.isRevoked}: refuses tokens of revoked sessions. */
   isRevoked: (payload: JWTPayload) => Promise<boolean>;
 }
 
@@ -139,5 +186,6 @@ export interface TokenIssuer {
   readonly algorithm: string;
   /** `jwtAuth({ ...issuer.verifierOptions })` accepts exactly this issuer's live access tokens. */
   readonly verifierOptions: VerifierOptions;
+  /** Where revocations and rotation state are kept: the `store` option, or the memory store made by default. */
   readonly store: RevocationStore;
 }
