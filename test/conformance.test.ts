@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scenarios, type Expect, type Send } from './cases.js';
 import { makeKeys, type Keys } from './fixtures.js';
 import { harnesses, type Harness, type RunningServer } from './harness/index.js';
-import { COOKIE_SECRET } from './harness/types.js';
+import { headersOf } from './harness/types.js';
 
 /** What a client can observe; compared across frameworks at the end. */
 interface Observed {
@@ -30,18 +30,6 @@ function record(scenario: string, name: string, framework: string, seen: Observe
   const byFramework = byCase.get(name) ?? new Map<string, Observed>();
   byCase.set(name, byFramework);
   byFramework.set(framework, seen);
-}
-
-/** The request's headers, with its signed cookies signed the harness's way. */
-async function headersOf(harness: Harness, sent: Send): Promise<Record<string, string | string[]>> {
-  const headers = { ...sent.headers };
-  const cookies = [];
-  for (const { name, value, secret = COOKIE_SECRET, swap } of sent.signedCookies ?? []) {
-    const cookie = await harness.signCookie(name, value, secret);
-    cookies.push(swap === undefined ? cookie : cookie.replace(value, swap));
-  }
-  if (cookies.length > 0) headers.Cookie = [headers.Cookie, ...cookies].filter((part) => part !== undefined).join('; ');
-  return headers;
 }
 
 async function perform(harness: Harness, url: string, sent: Send): Promise<Observed> {

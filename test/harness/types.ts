@@ -1,4 +1,5 @@
 import type { JwtAuthOptions, JWTPayload } from '@jwtauth/core';
+import type { Send } from '../cases.js';
 
 /**
  * The secret every harness signs cookies with, the framework's own way: cookie-parser's secret
@@ -81,4 +82,16 @@ export function escalate(auth: unknown, user: unknown): void {
   info.scopes.push('admin');
   info.header.alg = 'none';
   if (typeof user === 'object' && user !== null) (user as Record<string, unknown>).sub = 'admin';
+}
+
+/** A case's request headers, with its signed cookies signed the harness's way. */
+export async function headersOf(harness: Harness, sent: Send): Promise<Record<string, string | string[]>> {
+  const headers = { ...sent.headers };
+  const cookies = [];
+  for (const { name, value, secret = COOKIE_SECRET, swap } of sent.signedCookies ?? []) {
+    const cookie = await harness.signCookie(name, value, secret);
+    cookies.push(swap === undefined ? cookie : cookie.replace(value, swap));
+  }
+  if (cookies.length > 0) headers.Cookie = [headers.Cookie, ...cookies].filter((part) => part !== undefined).join('; ');
+  return headers;
 }

@@ -22,9 +22,11 @@ export type FetchHandler = (request: Request) => Response | Promise<Response>;
 
 /**
  * The conformance app for one scenario's options: the routes of test/harness/types.ts's `Harness`
- * contract, the way test/harness/hono.ts mounts them.
+ * contract. test/harness/hono.ts serves it in Node for the conformance suite.
  */
 export function conformanceApp(options: AnyOptions): FetchHandler {
+  // Chained, so the app's type carries the auth variables. Hono verifies signed cookies with a
+  // secret given to the adapter (cookieSecret), refused when no signed cookie is read.
   const cookieSecret = readsSignedCookie(options) ? { cookieSecret: COOKIE_SECRET } : {};
   const app = new Hono().use('*', jwtAuth({ ...(options as Parameters<typeof jwtAuth>[0]), ...cookieSecret }));
   app.on(['GET', 'HEAD', 'OPTIONS', 'POST'], '/protected', (c) => c.json(attached(c.get('auth'), c.get('user'), c.get('authError'))));

@@ -4,24 +4,14 @@
  * by the network. The answer stays the contract's 503 key_unavailable; the `jwks.fetch` event and
  * the AuthError's cause say that permission was denied, so an operator is not left guessing.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DESCRIPTIONS } from '../cases.js';
+import { freePort } from '../e2e-support.js';
 import { startKeyServer, type KeyServer } from '../jwks-server.js';
 import { perform } from './http.js';
 import type { PermissionLine } from './apps.js';
 import { startRuntime, type RunningRuntime } from './spawn-runtime.js';
-
-/** A loopback port nothing listens on right now, for Deno to be allowed (and to listen on). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 let keyServer: KeyServer;
 let deno: RunningRuntime;

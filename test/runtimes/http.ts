@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import type { Send } from '../cases.js';
 import { honoHarness } from '../harness/hono.js';
-import { COOKIE_SECRET } from '../harness/types.js';
+import { headersOf } from '../harness/types.js';
 
 /** What a client can observe of an answer (the fields test/conformance.test.ts compares). */
 export interface Observed {
@@ -13,18 +13,6 @@ export interface Observed {
   body: unknown;
 }
 
-/** The request's headers, with its signed cookies signed the way Hono signs them (hono/cookie). */
-async function headersOf(sent: Send): Promise<Record<string, string | string[]>> {
-  const headers = { ...sent.headers };
-  const cookies = [];
-  for (const { name, value, secret = COOKIE_SECRET, swap } of sent.signedCookies ?? []) {
-    const cookie = await honoHarness.signCookie(name, value, secret);
-    cookies.push(swap === undefined ? cookie : cookie.replace(value, swap));
-  }
-  if (cookies.length > 0) headers.Cookie = [headers.Cookie, ...cookies].filter((part) => part !== undefined).join('; ');
-  return headers;
-}
-
 const one = (value: string | string[] | undefined): string | null => (Array.isArray(value) ? value.join(', ') : (value ?? null));
 
 /**
@@ -32,7 +20,8 @@ const one = (value: string | string[] | undefined): string | null => (Array.isAr
  * many header lines (two `Authorization` headers are a case of their own), and reads the answer.
  */
 export async function perform(url: string, sent: Send): Promise<Observed> {
-  const headers = await headersOf(sent);
+  // Signed cookies signed the way Hono signs them (hono/cookie).
+  const headers = await headersOf(honoHarness, sent);
   // As supertest does: a body goes with its length (a GET is not chunked by default).
   if (sent.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(sent.body));
   const { hostname, port } = new URL(url);

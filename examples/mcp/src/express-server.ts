@@ -1,10 +1,9 @@
 import { createServer } from 'node:http';
-import { ConfigError, loadConfigOrExit, logAuthEvents, serve, serverOptions } from '@jwtauth/example-shared';
+import { loadConfigOrExit, logAuthEvents, orExit, serve, serverOptions } from '@jwtauth/example-shared';
 import { jwtAuth, protectedResourceMetadata } from '@jwtauth/express';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import express from 'express';
 import { pino } from 'pino';
-import { createMcpServer, toMcpAuthInfo } from './mcp-server.js';
+import { handleNodeRequest, toMcpAuthInfo } from './mcp-server.js';
 import { loadMcpSettings, type McpSettings } from './settings.js';
 
 // The token under req.jwt: the MCP transport reads req.auth, in the SDK's own shape, below.
@@ -29,20 +28,9 @@ export function createApp(settings: McpSettings, logger: pino.Logger): express.E
   const app = express();
   app.disable('x-powered-by');
   app.use(protectedResourceMetadata(options));
-  app.post('/mcp', jwtAuth(options), express.json(), async (req, res, next) => {
-    try {
-      const server = createMcpServer();
-      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
-      res.on('close', () => {
-        void transport.close();
-        void server.close();
-      });
-      await server.connect(transport);
-      // The transport hands req.auth to the tools as extra.authInfo.
-      await transport.handleRequest(Object.assign(req, { auth: toMcpAuthInfo(req.jwt!, settings.resource) }), res, req.body);
-    } catch (error) {
-      next(error);
-    }
+  app.post('/mcp', jwtAuth(options), express.json(), (req, res, next) => {
+    // The transport hands req.auth, in the SDK's shape, to the tools as extra.authInfo.
+    handleNodeRequest(Object.assign(req, { auth: toMcpAuthInfo(req.jwt!, settings.resource) }), res, req.body).catch(next);
   });
   // Stateless: no session to resume (GET) or end (DELETE).
   app.all('/mcp', (_req, res) => {
@@ -56,12 +44,5 @@ export function createApp(settings: McpSettings, logger: pino.Logger): express.E
 
 const config = loadConfigOrExit({ secret: false });
 const logger = pino({ level: config.logLevel });
-let settings: McpSettings;
-try {
-  settings = loadMcpSettings(config);
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(`error: ${error.message}`);
-  process.exit(1);
-}
+const settings = orExit(() => loadMcpSettings(config));
 serve(createServer(serverOptions(config), createApp(settings, logger)), config, logger);

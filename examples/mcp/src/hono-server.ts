@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
-import { ConfigError, loadConfigOrExit, logAuthEvents, serve, serverOptions } from '@jwtauth/example-shared';
+import { loadConfigOrExit, logAuthEvents, orExit, serve, serverOptions } from '@jwtauth/example-shared';
 import { jwtAuth, protectedResourceMetadata, type JwtAuthEnv } from '@jwtauth/hono';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { Hono } from 'hono';
@@ -33,14 +33,7 @@ export function createApp(settings: McpSettings, logger: pino.Logger): Hono<JwtA
 
 const config = loadConfigOrExit({ secret: false });
 const logger = pino({ level: config.logLevel });
-let settings: McpSettings;
-try {
-  settings = loadMcpSettings(config);
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(`error: ${error.message}`);
-  process.exit(1);
-}
+const settings = orExit(() => loadMcpSettings(config));
 const listener = getRequestListener(createApp(settings, logger).fetch, { hostname: 'localhost' });
 serve(
   createServer(serverOptions(config), (request, response) => void listener(request, response)),

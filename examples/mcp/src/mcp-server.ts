@@ -1,5 +1,7 @@
 import type { AuthInfo } from '@jwtauth/core';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { AuthInfo as McpAuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 
 /**
@@ -32,4 +34,20 @@ export function createMcpServer(): McpServer {
     return { content: [{ type: 'text', text: JSON.stringify(caller) }] };
   });
   return server;
+}
+
+/**
+ * Answers one MCP request on Node's Streamable HTTP transport, stateless: a server and a transport
+ * for this request alone, closed with it. `request.auth` reaches the tools as `extra.authInfo`;
+ * `body` is the JSON the framework parsed.
+ */
+export async function handleNodeRequest(request: IncomingMessage & { auth?: McpAuthInfo }, response: ServerResponse, body: unknown): Promise<void> {
+  const server = createMcpServer();
+  const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+  response.on('close', () => {
+    void transport.close();
+    void server.close();
+  });
+  await server.connect(transport);
+  await transport.handleRequest(request, response, body);
 }

@@ -1,13 +1,12 @@
 import { createServer } from 'node:http';
-import { createAuthenticator, type Authenticator } from '@jwtauth/core';
-import { ConfigError, loadConfigOrExit, logAuthEvents, serve, serverOptions } from '@jwtauth/example-shared';
+import { createAuthenticator, createProtectedResource, type Authenticator } from '@jwtauth/core';
+import { loadConfigOrExit, logAuthEvents, orExit, serve, serverOptions } from '@jwtauth/example-shared';
 import { InvalidTokenError, InsufficientScopeError, ServerError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js';
 import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import express from 'express';
 import { pino } from 'pino';
-import { createMcpServer, toMcpAuthInfo } from './mcp-server.js';
+import { handleNodeRequest, toMcpAuthInfo } from './mcp-server.js';
 import { loadMcpSettings, type McpSettings } from './settings.js';
 
 /**
@@ -41,41 +40,21 @@ export function createApp(settings: McpSettings, logger: pino.Logger): express.E
     resource: { resource: settings.resource, authorizationServers: [settings.authIssuer] },
     onEvent: logAuthEvents(logger),
   });
-  const metadataUrl = new URL(settings.resource);
-  metadataUrl.pathname = `/.well-known/oauth-protected-resource${metadataUrl.pathname}`;
+  // The same document and URL as jwtAuth's resource option, from core.
+  const resource = createProtectedResource({ resource: { resource: settings.resource, authorizationServers: [settings.authIssuer] } });
   const app = express();
   app.disable('x-powered-by');
-  app.get(metadataUrl.pathname, (_req, res) => {
-    res
-      .set('Cache-Control', 'public, max-age=3600')
-      .json({ resource: settings.resource, authorization_servers: [settings.authIssuer], bearer_methods_supported: ['header'] });
+  app.get(new URL(resource.metadataUrl).pathname, (_req, res) => {
+    res.set('Cache-Control', 'public, max-age=3600').json(resource.metadata);
   });
-  const bearer = requireBearerAuth({ verifier: jwtauthVerifier(authenticator, settings.resource), resourceMetadataUrl: metadataUrl.href });
-  app.post('/mcp', bearer, express.json(), async (req, res, next) => {
-    try {
-      const server = createMcpServer();
-      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
-      res.on('close', () => {
-        void transport.close();
-        void server.close();
-      });
-      await server.connect(transport);
-      await transport.handleRequest(req, res, req.body);
-    } catch (error) {
-      next(error);
-    }
+  const bearer = requireBearerAuth({ verifier: jwtauthVerifier(authenticator, settings.resource), resourceMetadataUrl: resource.metadataUrl });
+  app.post('/mcp', bearer, express.json(), (req, res, next) => {
+    handleNodeRequest(req, res, req.body).catch(next);
   });
   return app;
 }
 
 const config = loadConfigOrExit({ secret: false });
 const logger = pino({ level: config.logLevel });
-let settings: McpSettings;
-try {
-  settings = loadMcpSettings(config);
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(`error: ${error.message}`);
-  process.exit(1);
-}
+const settings = orExit(() => loadMcpSettings(config));
 serve(createServer(serverOptions(config), createApp(settings, logger)), config, logger);

@@ -117,8 +117,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (message:
 
 /** {@link loadConfig}, or exit 1 with the reason on stderr: what every server does first. */
 export function loadConfigOrExit(needs: ConfigNeeds = {}): Config {
+  return orExit(() => loadConfig(process.env, console.warn, needs));
+}
+
+/** What `load` returns, or exit 1 with the reason on stderr when it throws a {@link ConfigError}. */
+export function orExit<T>(load: () => T): T {
   try {
-    return loadConfig(process.env, console.warn, needs);
+    return load();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(`error: ${error.message}`);

@@ -3,7 +3,17 @@ export type { Answer, ExampleErrorCode } from './answer.js';
 export { answerClientError, clientErrorAnswer } from './client-error.js';
 export { RESPAWN_DELAY_MS, superviseWorkers } from './cluster.js';
 export type { ConfigNeeds } from './config.js';
-export { ConfigError, DEFAULT_DRAIN_DELAY_MS, DEFAULT_REUSE_INTERVAL, LOG_LEVELS, MIN_SECRET_LENGTH, loadConfig, loadConfigOrExit, urlFor } from './config.js';
+export {
+  ConfigError,
+  DEFAULT_DRAIN_DELAY_MS,
+  DEFAULT_REUSE_INTERVAL,
+  LOG_LEVELS,
+  MIN_SECRET_LENGTH,
+  loadConfig,
+  loadConfigOrExit,
+  orExit,
+  urlFor,
+} from './config.js';
 export type { Config, LogLevel } from './config.js';
 export { isDraining, startDraining } from './lifecycle.js';
 export { logAuthEvents } from './log.js';

@@ -1,11 +1,11 @@
 import { createServer } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import {
-  ConfigError,
   answerClientError,
   isDraining,
   loadConfigOrExit,
   logAuthEvents,
+  orExit,
   requestProblem,
   serve,
   serverOptions,
@@ -51,14 +51,7 @@ export function createApiService(settings: ApiServiceSettings, logger: Logger): 
 
 const config = loadConfigOrExit({ secret: false });
 const logger = pino({ level: config.logLevel });
-let settings: ApiServiceSettings;
-try {
-  settings = loadApiServiceSettings();
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(`error: ${error.message}`);
-  process.exit(1);
-}
+const settings = orExit(() => loadApiServiceSettings());
 const listener = getRequestListener(createApiService(settings, logger).fetch, { hostname: 'localhost' });
 const server = createServer(serverOptions(config), (request, response) => {
   // A missing or doubled Host, an odd request target: JSON 400s before Hono's adapter sees them.

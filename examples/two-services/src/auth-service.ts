@@ -1,12 +1,12 @@
 import cluster from 'node:cluster';
 import {
-  ConfigError,
   KEEP_ALIVE_TIMEOUT_MS,
   answerClientError,
   isDraining,
   loadConfigOrExit,
   loginOptions,
   openStore,
+  orExit,
   serve,
   serverOptions,
   superviseWorkers,
@@ -90,15 +90,7 @@ const config = loadConfigOrExit({ secret: false });
 const logger = pino({ level: config.logLevel });
 
 /** The settings of this service, or exit 1 with the reason on stderr. */
-function settingsOrExit(): AuthServiceSettings {
-  try {
-    return loadAuthServiceSettings(config, process.env, (message) => logger.warn(message));
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(`error: ${error.message}`);
-    process.exit(1);
-  }
-}
+const settingsOrExit = (): AuthServiceSettings => orExit(() => loadAuthServiceSettings(config, process.env, (message) => logger.warn(message)));
 
 if (config.workers > 1 && cluster.isPrimary) {
   // Checked here too, so that a bad KEYS_FILE stops the start rather than every worker.
