@@ -25,6 +25,11 @@ export const DESCRIPTIONS: Record<AuthErrorCode, string> = {
   insufficient_scope: 'The token does not grant the access this resource requires',
   key_unavailable: 'The keys needed to verify the token are temporarily unavailable',
   store_unavailable: 'The token cannot be checked for revocation right now; try again shortly',
+  invalid_dpop_proof: 'The DPoP proof is invalid',
+  use_dpop_nonce: 'The DPoP proof must carry the nonce given in the DPoP-Nonce header',
+  dpop_binding_mismatch: 'The token is not bound to the key of the DPoP proof',
+  dpop_required: 'This resource accepts only DPoP-bound tokens sent as Authorization: DPoP with a proof',
+  token_bound: 'The token is bound to a DPoP key: send it as Authorization: DPoP with a proof',
 };
 
 const ERROR_OF: Record<number, string> = { 400: 'invalid_request', 401: 'invalid_token', 403: 'insufficient_scope' };

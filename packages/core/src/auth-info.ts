@@ -1,4 +1,4 @@
-import type { AuthErrorCode } from './errors.js';
+import type { AuthErrorCode, DpopChallenge } from './errors.js';
 import type { Emit } from './events.js';
 import type { JWSHeaderParameters, JWTPayload } from 'jose';
 
@@ -12,6 +12,14 @@ export interface AuthInfo<Payload extends JWTPayload = JWTPayload> {
   payload: Payload;
   /** Scopes granted, from the first `scopeClaim` the token has (default `scope`, then `scp`), without repeats. */
   scopes: string[];
+  /**
+   * Set when the request was authenticated with `Authorization: DPoP` and a proof (the `dpop`
+   * option): `jkt` is the RFC 7638 thumbprint of the proof's key, the token's `cnf.jkt`.
+   */
+  dpop?: {
+    /** The thumbprint of the key the request proved it holds. */
+    jkt: string;
+  };
 }
 
 /** Settings of the `jwtAuth()` that authenticated a request, which its guards follow too. */
@@ -24,11 +32,13 @@ export interface AuthSettings {
   emit: Emit | undefined;
   /** The `messages` option: guard refusals use these descriptions too. */
   messages: Readonly<Partial<Record<AuthErrorCode, string>>>;
+  /** With the `dpop` option: what the challenges say of DPoP (the scheme is the request's). */
+  dpop: Omit<DpopChallenge, 'scheme' | 'nonce'> | undefined;
 }
 
 /** Hidden on every {@link AuthInfo}; `Symbol.for` so ESM and CJS copies of core agree. */
 const SETTINGS = Symbol.for('@jwtauth/core.settings');
-const DEFAULT_SETTINGS: AuthSettings = { realm: undefined, resourceMetadata: undefined, forwardErrors: false, emit: undefined, messages: {} };
+const DEFAULT_SETTINGS: AuthSettings = { realm: undefined, resourceMetadata: undefined, forwardErrors: false, emit: undefined, messages: {}, dpop: undefined };
 
 /**
  * Hides the settings on what the authenticator attaches to a request: its `auth`, or the
@@ -45,14 +55,15 @@ export function attachSettings(carrier: object, settings: AuthSettings): void {
  */
 export function authInfoMaker(
   settings: AuthSettings,
-): <Payload extends JWTPayload>(token: string, header: JWSHeaderParameters, payload: Payload, scopes: string[]) => AuthInfo<Payload> {
+): <Payload extends JWTPayload>(token: string, header: JWSHeaderParameters, payload: Payload, scopes: string[], jkt?: string) => AuthInfo<Payload> {
   const withSettings: object = Object.defineProperty({}, SETTINGS, { value: settings, enumerable: false });
-  return (token, header, payload, scopes) => {
+  return (token, header, payload, scopes, jkt) => {
     const auth = Object.create(withSettings) as AuthInfo<typeof payload>;
     auth.token = token;
     auth.header = header;
     auth.payload = payload;
     auth.scopes = scopes;
+    if (jkt !== undefined) auth.dpop = { jkt };
     return auth;
   };
 }

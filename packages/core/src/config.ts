@@ -13,6 +13,7 @@ import { DEFAULT_SCOPE_CLAIMS } from './scopes.js';
 import type { TokenSources } from './http/token-source.js';
 import { compileUnless, type UnlessCheck } from './http/unless.js';
 import { protectedResourceFrom, type ProtectedResource } from './http/protected-resource.js';
+import { dpopFrom, type DpopConfig } from './dpop/config.js';
 
 export type { KeySource } from './keys/key-source.js';
 
@@ -43,6 +44,8 @@ export interface AuthConfig<Payload extends JWTPayload, User, Request> {
   realm: string | undefined;
   /** The `resource` option, checked: its metadata and the challenges' `resource_metadata`. */
   protectedResource: ProtectedResource | undefined;
+  /** The `dpop` option, checked; `undefined` when DPoP is off. */
+  dpop: DpopConfig | undefined;
   forwardErrors: boolean;
   /** Decides whether a request skips authentication; undefined without `unless`. */
   unless: UnlessCheck<Request> | undefined;
@@ -88,6 +91,7 @@ const KNOWN_OPTIONS = new Set([
   'messages',
   'scopeClaim',
   'resource',
+  'dpop',
 ]);
 const ISSUER_OPTIONS = new Set(['secret', 'jwks', 'discovery', 'algorithms']);
 /** Option names of other JWT middleware (express-jwt, passport-jwt, jwks-rsa, …), and ours for them. */
@@ -374,7 +378,8 @@ export function resolveConfig<Payload extends JWTPayload, User, Request>(options
     );
   }
   const tokenFrom = checkTokenFrom(options.tokenFrom);
-  const protectedResource = options.resource === undefined ? undefined : protectedResourceFrom(options.resource, tokenFrom, fail);
+  const dpop = dpopFrom(options.dpop, (options.resource as { resource?: unknown } | undefined)?.resource as string | undefined, fail);
+  const protectedResource = options.resource === undefined ? undefined : protectedResourceFrom(options.resource, tokenFrom, fail, dpop);
   // RFC 8707 / RFC 9728: a token is for this resource only if its aud names it, and nothing else
   // may stand in for it.
   if (protectedResource !== undefined && options.audience !== undefined) {
@@ -399,6 +404,7 @@ export function resolveConfig<Payload extends JWTPayload, User, Request>(options
     resolveUser: optionalFunction('resolveUser', options.resolveUser),
     realm: options.realm,
     protectedResource,
+    dpop,
     forwardErrors: optionalBoolean('forwardErrors', options.forwardErrors, false),
     unless: compileUnless<Request>(options.unless, fail),
     passthrough: optionalBoolean('passthrough', options.passthrough, false),

@@ -18,10 +18,25 @@ export type AuthErrorCode =
   | 'user_not_found'
   | 'insufficient_scope'
   | 'key_unavailable'
-  | 'store_unavailable';
+  | 'store_unavailable'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce'
+  | 'dpop_binding_mismatch'
+  | 'dpop_required'
+  | 'token_bound';
 
-/** The `error` values of RFC 6750 §3.1 (plus `unauthorized` and `temporarily_unavailable`). */
-export type OAuthErrorValue = 'unauthorized' | 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'temporarily_unavailable';
+/**
+ * The `error` values of RFC 6750 §3.1 and RFC 9449 §7.1 and §9 (`invalid_dpop_proof`,
+ * `use_dpop_nonce`), plus `unauthorized` and `temporarily_unavailable`.
+ */
+export type OAuthErrorValue =
+  | 'unauthorized'
+  | 'invalid_request'
+  | 'invalid_token'
+  | 'insufficient_scope'
+  | 'temporarily_unavailable'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce';
 
 interface ErrorRow {
   status: 400 | 401 | 403 | 503;
@@ -29,6 +44,8 @@ interface ErrorRow {
   description: string;
   /** Whether the `WWW-Authenticate` challenge carries `error` / `error_description`. */
   challenge: 'plain' | 'detailed' | 'none';
+  /** A failure of DPoP itself: its error parameters go in the `DPoP` challenge, whichever scheme the request used. */
+  dpop?: true;
 }
 
 /** The contract's error table: the single place that maps a code to its HTTP meaning. */
@@ -74,6 +91,34 @@ const ERROR_TABLE: Record<AuthErrorCode, ErrorRow> = {
     challenge: 'none',
     description: 'The token cannot be checked for revocation right now; try again shortly',
   },
+  invalid_dpop_proof: { status: 401, error: 'invalid_dpop_proof', challenge: 'detailed', dpop: true, description: 'The DPoP proof is invalid' },
+  use_dpop_nonce: {
+    status: 401,
+    error: 'use_dpop_nonce',
+    challenge: 'detailed',
+    dpop: true,
+    description: 'The DPoP proof must carry the nonce given in the DPoP-Nonce header',
+  },
+  dpop_binding_mismatch: {
+    status: 401,
+    error: 'invalid_token',
+    challenge: 'detailed',
+    dpop: true,
+    description: 'The token is not bound to the key of the DPoP proof',
+  },
+  dpop_required: {
+    status: 401,
+    error: 'invalid_token',
+    challenge: 'detailed',
+    dpop: true,
+    description: 'This resource accepts only DPoP-bound tokens sent as Authorization: DPoP with a proof',
+  },
+  token_bound: {
+    status: 401,
+    error: 'invalid_token',
+    challenge: 'detailed',
+    description: 'The token is bound to a DPoP key: send it as Authorization: DPoP with a proof',
+  },
 };
 
 /**
@@ -95,6 +140,20 @@ export interface AuthErrorDetails {
   scopes?: readonly string[];
   /** The underlying error; kept for logs, never serialised. */
   cause?: unknown;
+  /** With the `dpop` option: the challenges to send (RFC 9449 §7.1) and a fresh nonce for `use_dpop_nonce`. */
+  dpop?: DpopChallenge;
+}
+
+/** What the `WWW-Authenticate` header says of DPoP, with the `dpop` option. */
+export interface DpopChallenge {
+  /** The proof algorithms accepted: the `DPoP` challenge's `algs`. */
+  algorithms: readonly string[];
+  /** Whether Bearer tokens are accepted too (mode `'allowed'`): a `Bearer` challenge comes first. */
+  bearer: boolean;
+  /** The scheme the request used: it carries the error parameters, unless the failure is of DPoP itself. */
+  scheme: 'Bearer' | 'DPoP';
+  /** The nonce a `use_dpop_nonce` answer hands out in `DPoP-Nonce`. */
+  nonce?: string | undefined;
 }
 
 /**
@@ -115,7 +174,7 @@ export class AuthError extends Error {
   readonly error: OAuthErrorValue;
   /** Human-readable text, safe to show to clients. */
   readonly description: string;
-  /** Response headers this failure requires (`WWW-Authenticate` or `Retry-After`). */
+  /** Response headers this failure requires (`WWW-Authenticate` or `Retry-After`, and `DPoP-Nonce` for `use_dpop_nonce`). */
   readonly headers: Readonly<Record<string, string>>;
   /** The message is safe to send to clients. */
   readonly expose = true;
@@ -164,18 +223,29 @@ const MAX_CHALLENGES = 256;
 
 function buildHeaders(row: ErrorRow, description: string, details: AuthErrorDetails): Record<string, string> {
   if (row.challenge === 'none') return { 'Retry-After': String(KEY_UNAVAILABLE_RETRY_AFTER) };
-  const { realm, scopes, resourceMetadata } = details;
-  // "\0" occurs in none of the parts: realms, descriptions, scopes and the resource's URL are checked printable when configured.
-  const id = `${row.challenge}\0${row.error}\0${realm ?? '\u0001'}\0${description}\0${scopes?.join(' ') ?? '\u0001'}\0${resourceMetadata ?? '\u0001'}`;
+  const { realm, scopes, resourceMetadata, dpop } = details;
+  // "\0" occurs in none of the parts: realms, descriptions, scopes, algorithms and the resource's URL are checked printable when configured.
+  const dpopId = dpop === undefined ? '\u0001' : `${dpop.algorithms.join(' ')}\0${dpop.bearer}\0${dpop.scheme}`;
+  const id = `${row.challenge}\0${row.error}\0${realm ?? '\u0001'}\0${description}\0${scopes?.join(' ') ?? '\u0001'}\0${resourceMetadata ?? '\u0001'}\0${dpopId}`;
   let challenge = challenges.get(id);
   if (challenge === undefined) {
-    challenge =
-      row.challenge === 'plain'
-        ? buildChallenge({ realm, resourceMetadata })
-        : buildChallenge({ realm, error: row.error, description, scopes, resourceMetadata });
+    const plain = { realm, resourceMetadata };
+    const detailed = row.challenge === 'plain' ? plain : { realm, error: row.error, description, scopes, resourceMetadata };
+    if (dpop === undefined) {
+      challenge = buildChallenge(detailed);
+    } else {
+      // RFC 9449 §7.1: one challenge per accepted scheme; the error parameters go with the scheme
+      // that failed (the request's, or DPoP for a failure of DPoP itself).
+      const dpopFailed = row.dpop === true || dpop.scheme === 'DPoP' || !dpop.bearer;
+      const parts: string[] = [];
+      if (dpop.bearer) parts.push(buildChallenge(dpopFailed ? plain : detailed));
+      parts.push(buildChallenge({ ...(dpopFailed ? detailed : plain), scheme: 'DPoP', algs: dpop.algorithms }));
+      challenge = parts.join(', ');
+    }
     if (challenges.size >= MAX_CHALLENGES) challenges.clear();
     challenges.set(id, challenge);
   }
+  if (dpop?.nonce !== undefined && row.error === 'use_dpop_nonce') return { 'WWW-Authenticate': challenge, 'DPoP-Nonce': dpop.nonce };
   return { 'WWW-Authenticate': challenge };
 }
 

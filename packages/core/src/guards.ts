@@ -1,6 +1,6 @@
 import type { JWTPayload } from 'jose';
 import { settingsOf, type AuthInfo } from './auth-info.js';
-import { AuthError } from './errors.js';
+import { AuthError, type DpopChallenge } from './errors.js';
 import { authFailed, claimedBy } from './events.js';
 import { asError } from './thrown.js';
 
@@ -34,6 +34,7 @@ export type Guard = (auth: AuthInfo | undefined, authError?: AuthError) => Promi
 interface Challenge {
   realm: string | undefined;
   resourceMetadata: string | undefined;
+  dpop: DpopChallenge | undefined;
 }
 
 function refuse(
@@ -49,8 +50,8 @@ function refuse(
     emit?.(authFailed(authError.code, authError.status, `a guard needs the authentication that failed: ${authError.code}`));
     return { ok: false, error: authError, forward: forwardErrors };
   }
-  const { realm, resourceMetadata, forwardErrors, emit, messages } = settingsOf(auth);
-  const challenge = { realm, resourceMetadata };
+  const { realm, resourceMetadata, forwardErrors, emit, messages, dpop } = settingsOf(auth);
+  const challenge = { realm, resourceMetadata, dpop: dpop && { ...dpop, scheme: auth?.dpop === undefined ? ('Bearer' as const) : ('DPoP' as const) } };
   // A request let through unauthenticated (credentialsRequired: false) must log in first.
   const error = auth === undefined ? new AuthError('missing_token', challenge) : make(challenge, messages.insufficient_scope);
   emit?.(authFailed(error.code, error.status, auth === undefined ? 'no token was sent' : reason, auth && claimedBy(auth)));

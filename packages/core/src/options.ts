@@ -1,4 +1,5 @@
 import type { JWK, JWSHeaderParameters, JWTPayload } from 'jose';
+import type { DpopOptions } from './dpop/options.js';
 import type { Duration } from './duration.js';
 import type { AuthErrorCode } from './errors.js';
 import type { AuthEvent } from './events.js';
@@ -187,6 +188,12 @@ export interface JwtAuthOptions<Payload extends JWTPayload = JWTPayload, User = 
    * `protectedResourceMetadata()`. Default: none.
    */
   resource?: ProtectedResourceOptions;
+  /**
+   * Sender-constrained tokens (RFC 9449): accept `Authorization: DPoP <token>` with a `DPoP` proof
+   * of the key the token is bound to (`cnf.jkt`), alongside Bearer tokens (`mode: 'allowed'`) or
+   * instead of them (`mode: 'required'`). A bound token sent as Bearer is always refused.
+   */
+  dpop?: DpopOptions;
   /**
    * `true` sends failures down the framework's error path as an `AuthError` (Express `next(err)`,
    * Koa throw, Fastify error handler, Hono `onError`) instead of answering them. Default `false`.

@@ -1,5 +1,7 @@
 import { checkTokenFrom } from './config.js';
 import type { TokenFrom } from './http/token-source.js';
+import { dpopFrom } from './dpop/config.js';
+import type { DpopOptions } from './dpop/options.js';
 import { protectedResourceFrom, type ProtectedResource, type ProtectedResourceOptions } from './http/protected-resource.js';
 
 /** What the metadata route reads: the `resource` and `tokenFrom` options of `jwtAuth` (the same object may be given). */
@@ -8,12 +10,14 @@ export interface ProtectedResourceMetadataOptions {
   resource: ProtectedResourceOptions;
   /** The `tokenFrom` option of `jwtAuth`, which `bearer_methods_supported` follows. Default: the header. */
   tokenFrom?: TokenFrom;
+  /** The `dpop` option of `jwtAuth`: its algorithms and mode are published (`dpop_signing_alg_values_supported`, `dpop_bound_access_tokens_required`). */
+  dpop?: DpopOptions;
 }
 
 /**
  * Checks the `resource` option as `jwtAuth` does and builds the RFC 9728 metadata the adapters'
  * `protectedResourceMetadata()` routes serve. Pass the options given to `jwtAuth` (only
- * `resource` and `tokenFrom` are read). Throws a `TypeError` that says what to fix.
+ * `resource`, `tokenFrom` and `dpop` are read). Throws a `TypeError` that says what to fix.
  */
 export function createProtectedResource(options: ProtectedResourceMetadataOptions): ProtectedResource {
   const fail = (message: string): never => {
@@ -28,5 +32,6 @@ export function createProtectedResource(options: ProtectedResourceMetadataOption
   } catch (error) {
     fail((error as Error).message.replace(/^jwtAuth: /, ''));
   }
-  return protectedResourceFrom(options.resource, tokenFrom, fail);
+  const dpop = dpopFrom(options.dpop, options.resource.resource, fail);
+  return protectedResourceFrom(options.resource, tokenFrom, fail, dpop);
 }

@@ -29,6 +29,13 @@ export function requestLike(req: Request): RequestLike {
     // The full original URL (before a mount removed its prefix): `unless` paths are matched on it.
     // `req.url` when a plain Node server calls the middleware, which has no originalUrl.
     url: req.originalUrl ?? req.url,
+    // For a DPoP proof's htu, read only then: the scheme and host as Express trusts its proxy
+    // (`trust proxy`). Express 4's `req.host` is the hostname without the port.
+    get origin() {
+      if (typeof req.get !== 'function') return undefined;
+      const host = isExpress4(req) ? req.get('host') : req.host;
+      return host === undefined ? undefined : `${req.protocol}://${host}`;
+    },
     headers: req.headers,
     rawHeaders: req.rawHeaders,
     signedCookie(name) {

@@ -36,6 +36,12 @@ export function requestLike(fastify: FastifyInstance, request: FastifyRequest): 
   return {
     method: raw.method,
     url: raw.url,
+    // For a DPoP proof's htu: the scheme and host as Fastify trusts its proxy (`trustProxy`).
+    // Fastify 5's `host` keeps the port; Fastify 4 has only `hostname`, which then kept it.
+    get origin() {
+      const host = (request as { host?: string }).host ?? request.hostname;
+      return `${request.protocol}://${host}`;
+    },
     headers: raw.headers,
     rawHeaders: raw.rawHeaders,
     signedCookie(name) {

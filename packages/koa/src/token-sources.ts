@@ -13,6 +13,10 @@ export function requestLike(ctx: Context): RequestLike {
     method: req.method,
     // The full original URL (koa-mount rewrites ctx.req.url): `unless` paths are matched on it.
     url: ctx.originalUrl,
+    // For a DPoP proof's htu: the scheme and host as Koa trusts its proxy (`app.proxy`).
+    get origin() {
+      return ctx.origin;
+    },
     headers: req.headers,
     rawHeaders: req.rawHeaders,
     signedCookie(name) {

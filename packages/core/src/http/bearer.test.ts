@@ -14,7 +14,7 @@ describe('parseAuthorization', () => {
     ['a token with every b64token character', 'Bearer AZaz09-._~+/==', 'AZaz09-._~+/=='],
     ['a token ending in padding', 'Bearer abc==', 'abc=='],
   ])('reads the token from %s', (_, value, token) => {
-    expect(parseAuthorization(value)).toEqual({ kind: 'token', token });
+    expect(parseAuthorization(value)).toEqual({ kind: 'token', token, scheme: 'Bearer' });
   });
 
   it.each<[string, string]>([

@@ -11,6 +11,8 @@ export type BearerParse =
       kind: 'token';
       /** The token, without the scheme. */
       token: string;
+      /** The scheme it came with: `DPoP` only when {@link ParseOptions.dpop} accepts it. */
+      scheme: 'Bearer' | 'DPoP';
     }
   /** Another scheme (`Basic …`): as if no bearer credentials were sent. */
   | {
@@ -51,8 +53,10 @@ function startsCredential(piece: string): boolean {
   const after = piece.slice(scheme.length);
   if (after.startsWith('=')) return false;
   // `name = value` (RFC 7235 allows whitespace around `=`) is a parameter too, except after
-  // `Bearer`: what may be a second Bearer credential is refused rather than explained away.
-  return scheme.toLowerCase() === 'bearer' || !trimOws(after).startsWith('=');
+  // `Bearer` (and `DPoP`, its sender-constrained twin): what may be a second token is refused
+  // rather than explained away.
+  const lower = scheme.toLowerCase();
+  return lower === 'bearer' || lower === 'dpop' || !trimOws(after).startsWith('=');
 }
 
 /**
@@ -70,7 +74,8 @@ function holdsSeveralCredentials(value: string): boolean {
   if (!value.includes(',')) return false;
   const [first, ...rest] = value.split(',');
   if (trimOws(first!) === '' && rest[0]!.startsWith(' ')) return true;
-  const bearer = schemeOf(trimOws(first!)).toLowerCase() === 'bearer';
+  const firstScheme = schemeOf(trimOws(first!)).toLowerCase();
+  const bearer = firstScheme === 'bearer' || firstScheme === 'dpop';
   return rest.some((piece) => {
     const trimmed = trimOws(piece);
     if (trimmed === '') return piece !== '';
@@ -80,18 +85,25 @@ function holdsSeveralCredentials(value: string): boolean {
   });
 }
 
+/** Options of {@link parseAuthorization}. */
+export interface ParseOptions {
+  /** Accept the `DPoP` scheme (RFC 9449 §7.1) as well as `Bearer`. Default `false`: `DPoP` is another scheme. */
+  dpop?: boolean;
+}
+
 /**
  * Parses `credentials = auth-scheme 1*SP b64token` (RFC 7235 / RFC 6750 §2.1). The scheme is
  * matched case-insensitively and any number of spaces may follow it. `value` is the field value
  * as a Fetch `Headers` gives it: several lines joined with `, `.
  */
-export function parseAuthorization(value: string): BearerParse {
+export function parseAuthorization(value: string, options: ParseOptions = {}): BearerParse {
   if (holdsSeveralCredentials(value)) return { kind: 'multiple' };
   const trimmed = trimOws(value);
   const scheme = schemeOf(trimmed);
-  if (scheme.toLowerCase() !== 'bearer') return { kind: 'other-scheme' };
+  const lower = scheme.toLowerCase();
+  if (lower !== 'bearer' && !(lower === 'dpop' && options.dpop === true)) return { kind: 'other-scheme' };
   // Only spaces may separate the scheme from the token (RFC 7235 `1*SP`); a tab is malformed.
   const spaced = /^ +(.*)$/s.exec(trimmed.slice(scheme.length));
   if (spaced === null || !isB64Token(spaced[1]!)) return { kind: 'malformed' };
-  return { kind: 'token', token: spaced[1]! };
+  return { kind: 'token', token: spaced[1]!, scheme: lower === 'dpop' ? 'DPoP' : 'Bearer' };
 }

@@ -1,5 +1,7 @@
-/** Parameters of an RFC 6750 §3 `WWW-Authenticate: Bearer` challenge. */
+/** Parameters of an RFC 6750 §3 `WWW-Authenticate: Bearer` challenge, or an RFC 9449 §7.1 `DPoP` one. */
 export interface ChallengeParams {
+  /** The scheme: `Bearer` (default) or `DPoP`. */
+  scheme?: 'Bearer' | 'DPoP' | undefined;
   /** The `realm` attribute (the protection space). */
   realm?: string | undefined;
   /** The `error` attribute (`invalid_request`, `invalid_token`, `insufficient_scope`); none for a request without credentials. */
@@ -10,6 +12,8 @@ export interface ChallengeParams {
   scopes?: readonly string[] | undefined;
   /** RFC 9728 §5.1 `resource_metadata`: the URL of this resource's metadata. */
   resourceMetadata?: string | undefined;
+  /** RFC 9449 §7.1 `algs`: the DPoP proof algorithms accepted (a `DPoP` challenge only). */
+  algs?: readonly string[] | undefined;
 }
 
 /** RFC 7230 quoted-string: backslash-escape `"` and `\`. */
@@ -31,7 +35,7 @@ export function isDescriptionSafe(value: string): boolean {
 }
 
 /**
- * Serialises a Bearer challenge. With no `error` it is the bare challenge RFC 6750 §3.1 asks for
+ * Serialises a Bearer (or DPoP) challenge. With no `error` it is the bare challenge RFC 6750 §3.1 asks for
  * when a request carried no credentials.
  */
 export function buildChallenge(params: ChallengeParams): string {
@@ -43,5 +47,7 @@ export function buildChallenge(params: ChallengeParams): string {
   }
   if (params.scopes !== undefined && params.scopes.length > 0) parts.push(`scope=${quote(params.scopes.join(' '))}`);
   if (params.resourceMetadata !== undefined) parts.push(`resource_metadata=${quote(params.resourceMetadata)}`);
-  return parts.length === 0 ? 'Bearer' : `Bearer ${parts.join(', ')}`;
+  if (params.algs !== undefined && params.algs.length > 0) parts.push(`algs=${quote(params.algs.join(' '))}`);
+  const scheme = params.scheme ?? 'Bearer';
+  return parts.length === 0 ? scheme : `${scheme} ${parts.join(', ')}`;
 }

@@ -1,5 +1,6 @@
 import { isChallengeSafe } from './challenge.js';
 import type { TokenSources } from './token-source.js';
+import type { DpopConfig } from '../dpop/config.js';
 
 /** The `resource` option: what this API is, for OAuth clients that discover it (RFC 9728). */
 export interface ProtectedResourceOptions {
@@ -33,6 +34,10 @@ export interface ProtectedResourceMetadata {
   resource_name?: string;
   /** A page for developers: the `resourceDocumentation` option. */
   resource_documentation?: string;
+  /** The DPoP proof algorithms accepted, with the `dpop` option (RFC 9728 §2). */
+  dpop_signing_alg_values_supported?: string[];
+  /** `true` with `dpop: { mode: 'required' }`: only DPoP-bound tokens are accepted (RFC 9728 §2). */
+  dpop_bound_access_tokens_required?: boolean;
 }
 
 /** The answer to `GET` of a metadata path, for the framework to send. */
@@ -96,7 +101,12 @@ function stringList(name: string, value: unknown, fail: (message: string) => nev
  * follows where the authenticator reads tokens (`tokenFrom`): RFC 6750's `header`, `body` and
  * `query` (a cookie is none of them).
  */
-export function protectedResourceFrom(options: unknown, sources: TokenSources | undefined, fail: (message: string) => never): ProtectedResource {
+export function protectedResourceFrom(
+  options: unknown,
+  sources: TokenSources | undefined,
+  fail: (message: string) => never,
+  dpop?: DpopConfig | undefined,
+): ProtectedResource {
   if (typeof options !== 'object' || options === null)
     fail('"resource" must be an object such as { resource: "https://api.example/mcp", authorizationServers: ["https://auth.example"] }.');
   const given = options as Record<string, unknown>;
@@ -138,6 +148,7 @@ export function protectedResourceFrom(options: unknown, sources: TokenSources | 
     bearer_methods_supported: bearerMethods,
     ...(given.resourceName === undefined ? {} : { resource_name: given.resourceName }),
     ...(given.resourceDocumentation === undefined ? {} : { resource_documentation: given.resourceDocumentation as string }),
+    ...(dpop === undefined ? {} : { dpop_signing_alg_values_supported: [...dpop.algorithms], dpop_bound_access_tokens_required: dpop.required }),
   };
   Object.freeze(metadata);
   // An hour: the document changes with a deploy, and clients read it again on a 401 anyway.

@@ -16,6 +16,12 @@ export interface RequestLike {
   method?: string | undefined;
   /** Path and query (Node) or an absolute URL (Fetch). */
   url?: string | undefined;
+  /**
+   * `scheme://host[:port]` as the client addressed the server, for a Node request whose `url` is
+   * only a path: a DPoP proof's `htu` is checked against it (the adapters set it the way their
+   * framework trusts a proxy). Not needed when `url` is absolute or `dpop.origin` is set.
+   */
+  origin?: string | undefined;
   /** Fetch `Headers`, or a Node header object (lower-case names; other cases are found too, for objects built by hand). */
   headers: NodeHeaders | FetchHeaders;
   /** Node's raw header list, the only place where repeated `Authorization` headers survive. */

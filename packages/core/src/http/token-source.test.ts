@@ -63,7 +63,7 @@ describe('findToken reads a Node request and a Fetch request alike', () => {
         ['Cookie', `access_token=${T}`],
       ],
       '/',
-      { kind: 'token', token: T },
+      { kind: 'token', token: T, scheme: 'Bearer' },
     ],
     [
       'the cookie in both Cookie lines',
@@ -81,10 +81,10 @@ describe('findToken reads a Node request and a Fetch request alike', () => {
       { kind: 'malformed_token', reason: 'the cookie, query or body value is not a token' },
     ],
     ['a cookie named with a leading no-break space', [['Cookie', `\xa0access_token=${T}`]], '/', { kind: 'none' }],
-    ['a cookie with OWS around it', [['Cookie', `access_token= \t${T}\t `]], '/', { kind: 'token', token: T }],
-    ['a percent-encoded query token', [], `/?access_token=${encodeURIComponent(T).replace(/\./g, '%2E')}`, { kind: 'token', token: T }],
+    ['a cookie with OWS around it', [['Cookie', `access_token= \t${T}\t `]], '/', { kind: 'token', token: T, scheme: 'Bearer' }],
+    ['a percent-encoded query token', [], `/?access_token=${encodeURIComponent(T).replace(/\./g, '%2E')}`, { kind: 'token', token: T, scheme: 'Bearer' }],
     ['a query token after a fragment', [], `/?a=1#access_token=${T}`, { kind: 'none' }],
-    ['an empty Authorization line and a query token', [['Authorization', '']], `/?access_token=${T}`, { kind: 'token', token: T }],
+    ['an empty Authorization line and a query token', [['Authorization', '']], `/?access_token=${T}`, { kind: 'token', token: T, scheme: 'Bearer' }],
   ])('reads %s', async (_, lines, url, expected) => {
     expect(await lookBoth(lines, everywhere, url)).toEqual(expected);
   });
@@ -95,10 +95,10 @@ describe('a custom header (tokenFrom.header: "X-Access-Token")', () => {
   const bad: TokenLookup = { kind: 'malformed_token', reason: 'the x-access-token header is neither "Bearer <token>" nor a token' };
 
   it.each<[string, Lines, TokenLookup | TokenLookup['kind']]>([
-    ['reads "Bearer <token>"', [['X-Access-Token', `Bearer ${T}`]], { kind: 'token', token: T }],
-    ['reads the scheme in any case, after several spaces', [['x-access-token', `bEaReR   ${T}`]], { kind: 'token', token: T }],
-    ['reads a bare token', [['X-ACCESS-TOKEN', T]], { kind: 'token', token: T }],
-    ['reads a bare b64token that begins with "bearer"', [['X-Access-Token', 'bearerish.token']], { kind: 'token', token: 'bearerish.token' }],
+    ['reads "Bearer <token>"', [['X-Access-Token', `Bearer ${T}`]], { kind: 'token', token: T, scheme: 'Bearer' }],
+    ['reads the scheme in any case, after several spaces', [['x-access-token', `bEaReR   ${T}`]], { kind: 'token', token: T, scheme: 'Bearer' }],
+    ['reads a bare token', [['X-ACCESS-TOKEN', T]], { kind: 'token', token: T, scheme: 'Bearer' }],
+    ['reads a bare b64token that begins with "bearer"', [['X-Access-Token', 'bearerish.token']], { kind: 'token', token: 'bearerish.token', scheme: 'Bearer' }],
     ['finds nothing in an empty header', [['X-Access-Token', '']], 'none'],
     ['ignores the Authorization header', [['Authorization', `Bearer ${T}`]], 'none'],
     [
@@ -107,7 +107,7 @@ describe('a custom header (tokenFrom.header: "X-Access-Token")', () => {
         ['Authorization', 'Bearer'],
         ['X-Access-Token', T],
       ],
-      { kind: 'token', token: T },
+      { kind: 'token', token: T, scheme: 'Bearer' },
     ],
     [
       'refuses two lines',
@@ -172,8 +172,8 @@ describe('a signed cookie (tokenFrom.cookie: { name, signed: true })', () => {
   }
 
   it.each<[string, string | false | undefined | Promise<string | false | undefined>, TokenLookup]>([
-    ['reads the value the framework verified', T, { kind: 'token', token: T }],
-    ['waits for a verification that is asynchronous (Hono)', Promise.resolve(T), { kind: 'token', token: T }],
+    ['reads the value the framework verified', T, { kind: 'token', token: T, scheme: 'Bearer' }],
+    ['waits for a verification that is asynchronous (Hono)', Promise.resolve(T), { kind: 'token', token: T, scheme: 'Bearer' }],
     ['refuses a bad signature (false: cookie-parser, Hono)', false, notVerified],
     ['refuses a cookie the framework does not vouch for (undefined: Koa, an unsigned cookie)', undefined, notVerified],
     ['finds nothing in a signed empty value', '', { kind: 'none' }],
@@ -186,7 +186,7 @@ describe('a signed cookie (tokenFrom.cookie: { name, signed: true })', () => {
 
   it('never reads the raw cookie value: the verified value is the token', async () => {
     const extra = { signedCookie: () => U };
-    expect(await lookBoth([['Cookie', `at=${T}`]], signed, '/', extra)).toEqual({ kind: 'token', token: U });
+    expect(await lookBoth([['Cookie', `at=${T}`]], signed, '/', extra)).toEqual({ kind: 'token', token: U, scheme: 'Bearer' });
   });
 
   it('refuses a verified value that cannot be a token', async () => {
@@ -248,8 +248,8 @@ describe('a form body parameter (tokenFrom.body, RFC 6750 §2.2)', () => {
   }
 
   it.each<[string, Lines, unknown, TokenLookup]>([
-    ['reads the parameter', form(), { access_token: T, other: 'x' }, { kind: 'token', token: T }],
-    ['reads it from a body the framework parses asynchronously (Hono)', form(), Promise.resolve({ access_token: T }), { kind: 'token', token: T }],
+    ['reads the parameter', form(), { access_token: T, other: 'x' }, { kind: 'token', token: T, scheme: 'Bearer' }],
+    ['reads it from a body the framework parses asynchronously (Hono)', form(), Promise.resolve({ access_token: T }), { kind: 'token', token: T, scheme: 'Bearer' }],
     [
       'reads a body with a charset parameter',
       [
@@ -257,7 +257,7 @@ describe('a form body parameter (tokenFrom.body, RFC 6750 §2.2)', () => {
         ['Content-Length', '9'],
       ],
       { access_token: T },
-      { kind: 'token', token: T },
+      { kind: 'token', token: T, scheme: 'Bearer' },
     ],
     [
       'reads a chunked body',
@@ -266,9 +266,9 @@ describe('a form body parameter (tokenFrom.body, RFC 6750 §2.2)', () => {
         ['Transfer-Encoding', 'chunked'],
       ],
       { access_token: T },
-      { kind: 'token', token: T },
+      { kind: 'token', token: T, scheme: 'Bearer' },
     ],
-    ['reads a parameter given once as an array', form(), { access_token: [T] }, { kind: 'token', token: T }],
+    ['reads a parameter given once as an array', form(), { access_token: [T] }, { kind: 'token', token: T, scheme: 'Bearer' }],
     ['finds nothing without the parameter', form(), { other: T }, { kind: 'none' }],
     ['finds nothing in an empty parameter', form(), { access_token: '' }, { kind: 'none' }],
     ['finds nothing in an empty body', form('0'), {}, { kind: 'none' }],
@@ -292,7 +292,7 @@ describe('a form body parameter (tokenFrom.body, RFC 6750 §2.2)', () => {
   });
 
   it.each(['PUT', 'PATCH'])('reads it on %s', async (method) => {
-    expect(await look(form(), { access_token: T }, method)).toEqual([{ kind: 'token', token: T }, 1]);
+    expect(await look(form(), { access_token: T }, method)).toEqual([{ kind: 'token', token: T, scheme: 'Bearer' }, 1]);
   });
 
   it.each<[string, Lines, string]>([

@@ -53,7 +53,8 @@ export interface TokenSources {
 
 /** The outcome of looking for a token in every enabled location. */
 export type TokenLookup =
-  | { kind: 'token'; token: string }
+  /** One token; `scheme` is `DPoP` only for `Authorization: DPoP` with the `dpop` option. */
+  | { kind: 'token'; token: string; scheme: 'Bearer' | 'DPoP' }
   | { kind: 'none' }
   | { kind: 'malformed_header' }
   | { kind: 'multiple_tokens' }
@@ -61,7 +62,7 @@ export type TokenLookup =
   | { kind: 'malformed_token'; reason: string };
 
 /** What one location gave: a candidate token, or a value that can never be one (and why). */
-type Found = { token: string } | { bad: string };
+type Found = { token: string; scheme?: 'DPoP' } | { bad: string };
 
 /**
  * RFC 6750 §2.2: a body parameter only where the request content has defined semantics, never
@@ -93,15 +94,16 @@ function customHeader(request: RequestLike, name: string): Found[] | 'multiple' 
 }
 
 /** The `Authorization` header; `malformed`/`multiple` end the lookup, as they always have. */
-function authorization(request: RequestLike): Found[] | 'malformed' | 'multiple' {
+function authorization(request: RequestLike, dpop: boolean): Found[] | 'malformed' | 'multiple' {
   const lines = headerValues(request, 'authorization');
   if (lines.length === 0) return [];
   // Node hands every line; a Fetch `Headers` has joined them with `, ` and nothing can take
   // them apart again. Join them the same way, so both runtimes read the same value and answer
   // alike (an empty second line, a garbled one): parseAuthorization tells several from one.
-  const parsed = parseAuthorization(lines.join(', '));
+  const parsed = parseAuthorization(lines.join(', '), { dpop });
   if (parsed.kind === 'malformed' || parsed.kind === 'multiple') return parsed.kind;
-  return parsed.kind === 'token' ? [{ token: parsed.token }] : [];
+  if (parsed.kind !== 'token') return [];
+  return [parsed.scheme === 'DPoP' ? { token: parsed.token, scheme: 'DPoP' } : { token: parsed.token }];
 }
 
 /**
@@ -152,11 +154,14 @@ async function bodyParameter(request: RequestLike, name: string): Promise<Found[
     .map((item) => (typeof item === 'string' ? { token: item } : { bad: `the ${name} body parameter is not a string` }));
 }
 
-/** Looks for the token in every location `from` enables; more than one found is an error. */
-export async function findToken(request: RequestLike, from: TokenSources): Promise<TokenLookup> {
+/**
+ * Looks for the token in every location `from` enables; more than one found is an error. With
+ * `dpop`, `Authorization: DPoP <token>` is read too.
+ */
+export async function findToken(request: RequestLike, from: TokenSources, dpop = false): Promise<TokenLookup> {
   const found: Found[] = [];
   if (from.header === 'authorization') {
-    const header = authorization(request);
+    const header = authorization(request, dpop);
     if (header === 'malformed') return { kind: 'malformed_header' };
     if (header === 'multiple') return { kind: 'multiple_tokens' };
     found.push(...header);
@@ -178,5 +183,5 @@ export async function findToken(request: RequestLike, from: TokenSources): Promi
   if ('bad' in only) return { kind: 'malformed_token', reason: only.bad };
   // The Authorization header's token passed parseAuthorization; other values are checked here.
   if (!isB64Token(only.token)) return { kind: 'malformed_token', reason: 'the cookie, query or body value is not a token' };
-  return { kind: 'token', token: only.token };
+  return { kind: 'token', token: only.token, scheme: only.scheme ?? 'Bearer' };
 }
