@@ -5,6 +5,7 @@ import { keyScenarios } from './cases-keys.js';
 import { keysetScenarios } from './cases-keyset.js';
 import { requestScenarios } from './cases-request.js';
 import { sourceScenarios } from './cases-sources.js';
+import { dpopScenarios } from './cases-dpop.js';
 import { HS_SECRET, now, rawToken, sign, signRaw, signWithText, type Keys } from './fixtures.js';
 
 /** The contract's description for each code, as clients read it. */
@@ -60,6 +61,8 @@ export interface Expect {
   retryAfter?: string;
   /** Exact `Content-Length` of an answer from jwtAuth: that of the JSON body, also for HEAD. */
   contentLength?: string;
+  /** Exact `DPoP-Nonce` (RFC 9449 §9), for `use_dpop_nonce`; none otherwise. */
+  dpopNonce?: string;
 }
 
 export interface Case {
@@ -912,4 +915,5 @@ export const scenarios: Scenario[] = [
   ...requestScenarios({ bearer, failure, descriptions: DESCRIPTIONS }),
   ...keysetScenarios({ bearer, attached, failure, forwarded }),
   ...sourceScenarios({ bearer, attached, failure, forwarded }),
+  ...dpopScenarios(),
 ];

@@ -12,6 +12,7 @@ interface Observed {
   challenge: string | null;
   retryAfter: string | null;
   contentLength: string | null;
+  dpopNonce: string | null;
   body: unknown;
 }
 
@@ -53,6 +54,7 @@ async function perform(harness: Harness, url: string, sent: Send): Promise<Obser
     challenge: res.headers['www-authenticate'] ?? null,
     retryAfter: res.headers['retry-after'] ?? null,
     contentLength: res.headers['content-length'] ?? null,
+    dpopNonce: res.headers['dpop-nonce'] ?? null,
     body: text === '' ? null : JSON.parse(text),
   };
 }
@@ -75,6 +77,7 @@ describe.each(harnesses)('$name adapter', (harness) => {
       expect(seen.body).toEqual(want.body);
       expect(seen.challenge).toBe(want.challenge);
       expect(seen.retryAfter).toBe(want.retryAfter ?? null);
+      expect(seen.dpopNonce).toBe(want.dpopNonce ?? null);
       if (want.status >= 400 && !isForwarded(want.body)) {
         expect(seen.contentType).toBe('application/json');
         expect(seen.contentLength).toBe(want.contentLength);
