@@ -107,3 +107,78 @@ describe('MemoryRevocationStore size bound', () => {
     expect(() => new MemoryRevocationStore({ maxEntries: 0 })).toThrow(TypeError);
   });
 });
+
+describe('MemoryRevocationStore.markUsed (one-time-use marks, DPoP proof replay)', () => {
+  it('answers true for the first use of a key and false while the mark holds, by the store’s clock', () => {
+    let now = 1_000_000;
+    const store = new MemoryRevocationStore({ now: () => now });
+    expect(store.markUsed('jti-1', now / 1000 + 60)).toBe(true);
+    expect(store.markUsed('jti-1', now / 1000 + 60)).toBe(false);
+    expect(store.markUsed('jti-2', now / 1000 + 60)).toBe(true);
+    now += 59_999;
+    expect(store.markUsed('jti-1', now / 1000 + 60)).toBe(false);
+    // At its expiry the mark counts as unused: the key may be used (and marked) again.
+    now += 1;
+    expect(store.markUsed('jti-1', now / 1000 + 60)).toBe(true);
+    expect(store.markUsed('jti-1', now / 1000 + 60)).toBe(false);
+  });
+
+  it('remembers nothing for a mark that has already expired', () => {
+    const store = new MemoryRevocationStore({ now: () => 100_000 });
+    expect(store.markUsed('k', 99)).toBe(true);
+    expect(store.markUsed('k', 100)).toBe(true);
+    expect(store.size).toBe(0);
+  });
+
+  it('is not a revocation, nor the other way round', () => {
+    const store = new MemoryRevocationStore({ now: () => 0 });
+    store.revoke('a', 100);
+    expect(store.markUsed('a', 100)).toBe(true);
+    expect(store.markUsed('b', 100)).toBe(true);
+    expect(store.isRevoked('b')).toBe(false);
+    expect(store.size).toBe(3);
+  });
+
+  it('counts marks in size, forgets expired ones on a sweep, and overwrites an expired mark in place', () => {
+    let now = 0;
+    const store = new MemoryRevocationStore({ now: () => now });
+    store.markUsed('a', 10);
+    store.markUsed('b', 20);
+    expect(store.size).toBe(2);
+    now = 15_000;
+    expect(store.markUsed('a', 30)).toBe(true);
+    expect(store.size).toBe(2);
+    store.sweep();
+    expect(store.size).toBe(2);
+    now = 25_000;
+    store.sweep();
+    expect(store.size).toBe(1);
+    expect(store.markUsed('a', 30)).toBe(false);
+  });
+
+  it('holds at most maxEntries: a full store refuses a new mark with StoreUnavailable, after forgetting expired entries', () => {
+    let now = 0;
+    const store = new MemoryRevocationStore({ now: () => now, maxEntries: 2 });
+    store.markUsed('a', 10);
+    store.revoke('r', 100);
+    expect(() => store.markUsed('b', 100)).toThrow(StoreUnavailable);
+    // A refused mark is not remembered: the key is still unused.
+    expect(store.size).toBe(2);
+    // An expired mark of the same key needs no room.
+    now = 11_000;
+    expect(store.markUsed('a', 100)).toBe(true);
+    expect(() => store.markUsed('b', 100)).toThrow(StoreUnavailable);
+    now = 101_000;
+    expect(store.markUsed('b', 200)).toBe(true);
+    expect(store.size).toBe(1);
+  });
+
+  it('sweeps expired marks now and then, so memory is bounded by live marks', () => {
+    let now = 0;
+    const store = new MemoryRevocationStore({ now: () => now });
+    for (let i = 0; i < 999; i++) store.markUsed(`old-${i}`, 10);
+    now = 20_000;
+    store.markUsed('fresh', 100);
+    expect(store.size).toBe(1);
+  });
+});

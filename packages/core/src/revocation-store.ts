@@ -68,6 +68,14 @@ export interface RevocationStore {
    * generation `0`.
    */
   rotate(sid: string, generation: number, options: RotateOptions): RotateResult | Promise<RotateResult>;
+  /**
+   * Records that `key` has been used, until `expiresAt` (seconds since the epoch): `true` when this
+   * call is the first use, `false` when the key was already used and has not expired. Atomic across
+   * every process sharing the store (Redis: one `SET key 1 NX EXAT expiresAt`), so a DPoP proof's
+   * `jti` is accepted once across a cluster. Optional; the DPoP check keeps its own in-memory marks
+   * without it. Throws StoreUnavailable when the store cannot answer.
+   */
+  markUsed?(key: string, expiresAt: number): boolean | Promise<boolean>;
 }
 
 /**
@@ -90,9 +98,9 @@ export interface MemoryRevocationStoreOptions {
   /** The clock, in milliseconds since the epoch. Default `Date.now`. */
   now?: () => number;
   /**
-   * Most entries (revocations plus sessions with rotation state) held at once. When live entries
-   * fill it, writes fail with {@link StoreUnavailable} (answered `503 store_unavailable`) rather
-   * than forget a revocation. Default `100000` (about 15 MB).
+   * Most entries (revocations, sessions with rotation state and one-time-use marks) held at once.
+   * When live entries fill it, writes fail with {@link StoreUnavailable} (answered `503
+   * store_unavailable`) rather than forget a revocation. Default `100000` (about 15 MB).
    */
   maxEntries?: number;
 }
@@ -108,12 +116,14 @@ interface SessionState {
 const SWEEP_EVERY = 1000;
 
 /**
- * An in-process {@link RevocationStore}: one entry per revoked id and per rotated session, each
- * forgotten once it has expired, and at most `maxEntries` of them.
+ * An in-process {@link RevocationStore}: one entry per revoked id, per rotated session and per
+ * one-time-use mark, each forgotten once it has expired, and at most `maxEntries` of them.
  */
 export class MemoryRevocationStore implements RevocationStore {
   readonly #revoked = new Map<string, number>();
   readonly #sessions = new Map<string, SessionState>();
+  /** One-time-use marks (`markUsed`): key → seconds since the epoch until which it counts as used. */
+  readonly #used = new Map<string, number>();
   readonly #now: () => number;
   readonly #maxEntries: number;
   #sinceSweep = 0;
@@ -165,17 +175,33 @@ export class MemoryRevocationStore implements RevocationStore {
     return { outcome: 'replayed' };
   }
 
+  markUsed(key: string, expiresAt: number): boolean {
+    const now = this.#now();
+    const held = this.#used.get(key);
+    if (held !== undefined && held * 1000 > now) return false;
+    // A mark that expires before now would be forgotten at once: nothing to remember (nor to make room for).
+    if (expiresAt * 1000 <= now) {
+      if (held !== undefined) this.#used.delete(key);
+      return true;
+    }
+    // An expired mark of the same key is overwritten in place; only a new key may need room.
+    if (held === undefined) this.#makeRoom();
+    this.#used.set(key, expiresAt);
+    return true;
+  }
+
   /** Forgets every entry that has expired. */
   sweep(): void {
     this.#sinceSweep = 0;
     const now = this.#now() / 1000;
     for (const [id, expiresAt] of this.#revoked) if (expiresAt <= now) this.#revoked.delete(id);
     for (const [sid, state] of this.#sessions) if (state.expiresAt <= now) this.#sessions.delete(sid);
+    for (const [key, expiresAt] of this.#used) if (expiresAt <= now) this.#used.delete(key);
   }
 
   /** How many entries are held (expired ones count until swept or looked up). */
   get size(): number {
-    return this.#revoked.size + this.#sessions.size;
+    return this.#revoked.size + this.#sessions.size + this.#used.size;
   }
 
   /** Before a new entry: sweep now and then, and refuse to grow past `maxEntries`. */

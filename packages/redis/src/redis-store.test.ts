@@ -89,6 +89,37 @@ describe.each(CLIENTS.map((c) => [c.name, c] as const))('Redis store over %s', (
       expect(await look.keys(`*${jti}*`)).toEqual([]);
     });
 
+    it('lays out one key per one-time-use mark, expiring at expiresAt (rounded up to whole seconds), and none for a mark already expired', async () => {
+      const { client } = await connect();
+      const store = createRedisStore({ client });
+      const t = seconds();
+      const [proof, other, gone] = [id('proof'), id('proof'), id('proof')];
+      expect(await store.markUsed(proof, t + 100)).toBe(true);
+      expect(await look.keys(`*${proof}*`)).toEqual([`jwtauth:{${proof}}:used`]);
+      expect(await look.get(`jwtauth:{${proof}}:used`)).toBe('1');
+      expect(await look.expiresAt(`jwtauth:{${proof}}:used`)).toBe((t + 100) * 1000);
+      // A second use neither answers true nor moves the expiry.
+      expect(await store.markUsed(proof, t + 500)).toBe(false);
+      expect(await look.expiresAt(`jwtauth:{${proof}}:used`)).toBe((t + 100) * 1000);
+      expect(await store.markUsed(other, t + 10.2)).toBe(true);
+      expect(await look.expiresAt(`jwtauth:{${other}}:used`)).toBe((t + 11) * 1000);
+      expect(await store.markUsed(gone, t - 10)).toBe(true);
+      expect(await look.keys(`*${gone}*`)).toEqual([]);
+    });
+
+    it('forgets a mark when Redis expires it: the key is unused again', { timeout: 10_000 }, async () => {
+      const { client } = await connect();
+      const store = createRedisStore({ client });
+      const proof = id('proof');
+      // Whole seconds: the mark ends one to two seconds from now.
+      const until = seconds() + 2;
+      expect(await store.markUsed(proof, until)).toBe(true);
+      expect(await store.markUsed(proof, until)).toBe(false);
+      await eventually(async () => (await look.keys(`*${proof}*`)).length === 0, 5000, 'Redis expires the mark');
+      expect(await store.markUsed(proof, seconds() + 60)).toBe(true);
+      expect(await store.markUsed(proof, seconds() + 60)).toBe(false);
+    });
+
     it('puts every key under its prefix: two prefixes share one Redis without seeing each other', async () => {
       const { client } = await connect();
       const first = createRedisStore({ client, prefix: 'app1:' });
@@ -98,6 +129,9 @@ describe.each(CLIENTS.map((c) => [c.name, c] as const))('Redis store over %s', (
       expect(await first.isRevoked(sid)).toBe(true);
       expect(await second.isRevoked(sid)).toBe(false);
       expect(await look.keys(`*${sid}*`)).toEqual([`app1:{${sid}}:revoked`]);
+      expect(await first.markUsed(sid, seconds() + 60)).toBe(true);
+      expect(await second.markUsed(sid, seconds() + 60)).toBe(true);
+      expect(await look.keys(`*${sid}*`)).toEqual([`app1:{${sid}}:revoked`, `app1:{${sid}}:used`, `app2:{${sid}}:used`]);
     });
   });
 
@@ -114,6 +148,20 @@ describe.each(CLIENTS.map((c) => [c.name, c] as const))('Redis store over %s', (
       expect(await store.rotate(sid, 1, options(seconds()))).toEqual({ outcome: 'rotated', generation: 2 });
       const calls = await look.calls();
       expect(calls).toMatchObject({ evalsha: 1 });
+      expect(calls.eval).toBeUndefined();
+    });
+
+    it('marks a key used with one EVALSHA, and sends the script in full once Redis lost its script cache', async () => {
+      const { client } = await connect();
+      const store = createRedisStore({ client });
+      await look.command(['SCRIPT', 'FLUSH']);
+      await look.reset();
+      expect(await store.markUsed(id('proof'), seconds() + 60)).toBe(true);
+      expect(await look.calls()).toMatchObject({ evalsha: 1, eval: 1, set: 1 });
+      await look.reset();
+      expect(await store.markUsed(id('proof'), seconds() + 60)).toBe(true);
+      const calls = await look.calls();
+      expect(calls).toMatchObject({ evalsha: 1, set: 1 });
       expect(calls.eval).toBeUndefined();
     });
 
@@ -157,6 +205,19 @@ describe.each(CLIENTS.map((c) => [c.name, c] as const))('Redis store over %s', (
     });
   });
 
+  describe('two instances (two connections, as two processes) racing on one DPoP proof', () => {
+    it('20 concurrent markUsed of one key: exactly one is the first use', async () => {
+      const stores = [createRedisStore({ client: (await connect()).client }), createRedisStore({ client: (await connect()).client })];
+      const proof = id('proof');
+      const until = seconds() + 60;
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => stores[i % 2]!.markUsed(proof, until)));
+      expect(results.filter((first) => first)).toHaveLength(1);
+      expect(results.filter((first) => !first)).toHaveLength(19);
+      expect(await stores[0]!.markUsed(proof, until)).toBe(false);
+      expect(await stores[1]!.markUsed(proof, until)).toBe(false);
+    });
+  });
+
   describe('when Redis cannot answer', () => {
     let stopped = false;
     const stop = async () => {
@@ -172,7 +233,7 @@ describe.each(CLIENTS.map((c) => [c.name, c] as const))('Redis store over %s', (
       if (stopped) await start();
     });
 
-    it('stopped: every operation fails with StoreUnavailable within the timeout; failOpen answers "not revoked" for checks only', async () => {
+    it('stopped: every operation fails with StoreUnavailable within the timeout; failOpen answers "not revoked" and "first use" for checks only', async () => {
       const { client } = await connect();
       const reported: StoreUnavailable[] = [];
       const store = createRedisStore({ client, onError: (error) => reported.push(error) });
@@ -186,6 +247,7 @@ describe.each(CLIENTS.map((c) => [c.name, c] as const))('Redis store over %s', (
         () => store.isRevoked(sid),
         () => store.rotate(id('s'), 0, options(seconds())),
         () => store.revoke(id('s'), seconds() + 60),
+        () => store.markUsed(id('proof'), seconds() + 60),
       ]) {
         const { error, ms } = await failure(work);
         expect(error).toBeInstanceOf(StoreUnavailable);
@@ -195,10 +257,12 @@ describe.each(CLIENTS.map((c) => [c.name, c] as const))('Redis store over %s', (
       }
       expect(await open.anyRevoked(['a', sid])).toBe(false);
       expect(await open.isRevoked(sid)).toBe(false);
+      // failOpen accepts a proof it cannot check (availability over replay detection), and reports it.
+      expect(await open.markUsed(id('proof'), seconds() + 60)).toBe(true);
       expect((await failure(() => open.rotate(id('s'), 0, options(seconds())))).error).toBeInstanceOf(StoreUnavailable);
       expect((await failure(() => open.revoke(id('s'), seconds() + 60))).error).toBeInstanceOf(StoreUnavailable);
       // Every failure was reported, those failOpen answered too.
-      expect(reported).toHaveLength(8);
+      expect(reported).toHaveLength(10);
       expect(reported.every((error) => error instanceof StoreUnavailable)).toBe(true);
     });
 
@@ -208,7 +272,12 @@ describe.each(CLIENTS.map((c) => [c.name, c] as const))('Redis store over %s', (
       const sid = id('sid');
       await store.revoke(sid, seconds() + 600);
       redis.pause();
-      for (const work of [() => store.anyRevoked([sid]), () => store.rotate(id('s'), 0, options(seconds())), () => store.revoke(id('s'), seconds() + 60)]) {
+      for (const work of [
+        () => store.anyRevoked([sid]),
+        () => store.rotate(id('s'), 0, options(seconds())),
+        () => store.revoke(id('s'), seconds() + 60),
+        () => store.markUsed(id('proof'), seconds() + 60),
+      ]) {
         const { error, ms } = await failure(work);
         expect(error).toBeInstanceOf(StoreUnavailable);
         expect((error as Error).message).toMatch(/did not answer .* within 300 ms/);
@@ -329,6 +398,8 @@ describe('createRedisStore options', () => {
     await expect(store.rotate('s', 0, { ...options(0), now: Number.NaN })).rejects.toThrow(TypeError);
     await expect(store.revoke('s', Number.NaN)).rejects.toThrow(TypeError);
     await expect(store.anyRevoked([1 as unknown as string])).rejects.toThrow(TypeError);
+    await expect(store.markUsed(1 as unknown as string, seconds() + 60)).rejects.toThrow(TypeError);
+    await expect(store.markUsed('k', Number.NaN)).rejects.toThrow(TypeError);
   });
 
   it('answers StoreUnavailable when a client answers nonsense', async () => {
@@ -337,6 +408,7 @@ describe('createRedisStore options', () => {
     const odd = createRedisStore({ client: { ...client, exists: async () => 'many', evalSha: async () => ['9'] } });
     await expect(odd.anyRevoked(['a'])).rejects.toThrow(StoreUnavailable);
     await expect(odd.rotate('s', 0, options(0))).rejects.toThrow(StoreUnavailable);
+    await expect(odd.markUsed('k', seconds() + 60)).rejects.toThrow(/markUsed script with something unexpected/);
   });
 
   it('throws no unhandled rejection when a command fails after its timeout', async () => {

@@ -1,6 +1,6 @@
 import { StoreUnavailable, type RevocationStore, type RotateOptions, type RotateResult } from '@jwtauth/core';
 import { driverFor, type Driver, type RedisStoreClient } from './client.js';
-import { REVOKE, ROTATE } from './scripts.js';
+import { MARK_USED, REVOKE, ROTATE } from './scripts.js';
 
 /** Default `timeout`: far above a healthy round trip (well under 1 ms on a LAN), far below a client's patience. */
 export const DEFAULT_TIMEOUT = 500;
@@ -20,9 +20,9 @@ export interface RedisStoreOptions {
    */
   client: RedisStoreClient;
   /**
-   * Put before every key (`<prefix>{<id>}:revoked`, `<prefix>{<sid>}:session`), so that several
-   * apps can share one Redis. Must not contain `{` or `}`: the store adds the hash tag itself.
-   * Default `"jwtauth:"`.
+   * Put before every key (`<prefix>{<id>}:revoked`, `<prefix>{<sid>}:session`,
+   * `<prefix>{<key>}:used`), so that several apps can share one Redis. Must not contain `{` or
+   * `}`: the store adds the hash tag itself. Default `"jwtauth:"`.
    */
   prefix?: string;
   /**
@@ -34,13 +34,14 @@ export interface RedisStoreOptions {
   /**
    * When Redis cannot answer, `isRevoked` and `anyRevoked` answer "not revoked" instead of failing:
    * requests with valid access tokens keep being served during an outage, at the price of honouring
-   * tokens revoked meanwhile (or before, if Redis lost them). `rotate` and `revoke` always fail
-   * closed. Default `false` (fail closed: `503 store_unavailable`).
+   * tokens revoked meanwhile (or before, if Redis lost them). `markUsed` answers "first use" the
+   * same way: DPoP proofs are accepted during an outage, at the price of accepting a replayed one.
+   * `rotate` and `revoke` always fail closed. Default `false` (fail closed: `503 store_unavailable`).
    */
   failOpen?: boolean;
   /**
-   * Told of every operation Redis could not answer, including those `failOpen` answered "not
-   * revoked": log it, count it. A hook that throws changes nothing. Default: none.
+   * Told of every operation Redis could not answer, including those `failOpen` answered ("not
+   * revoked", "first use"): log it, count it. A hook that throws changes nothing. Default: none.
    */
   onError?: (error: StoreUnavailable) => void;
 }
@@ -55,6 +56,12 @@ export interface RedisStore extends RevocationStore {
   anyRevoked(ids: readonly string[]): Promise<boolean>;
   /** The refresh of session `sid`, decided by one atomic script with the decision table of `MemoryRevocationStore.rotate`. */
   rotate(sid: string, generation: number, options: RotateOptions): Promise<RotateResult>;
+  /**
+   * Marks `key` used until `expiresAt` (seconds since the epoch): `true` for its first use, `false`
+   * while an earlier mark holds. One `SET <prefix>{<key>}:used 1 NX EXAT <expiresAt>` (in a script),
+   * atomic across every process; nothing is written for an `expiresAt` already past.
+   */
+  markUsed(key: string, expiresAt: number): Promise<boolean>;
 }
 
 function fail(message: string): never {
@@ -90,8 +97,10 @@ class RedisRevocationStore implements RedisStore {
   }
 
   // `{id}` is the Cluster hash tag: a session's two keys share a slot, so one script can use both.
+  // A one-time-use mark is one key alone; it takes the same shape so that `prefix` means one thing.
   #revokedKey = (id: string) => `${this.#prefix}{${id}}:revoked`;
   #sessionKey = (sid: string) => `${this.#prefix}{${sid}}:session`;
+  #usedKey = (key: string) => `${this.#prefix}{${key}}:used`;
 
   async revoke(id: string, expiresAt: number): Promise<void> {
     if (typeof id !== 'string') throw new TypeError('RedisStore.revoke: the id must be a string.');
@@ -113,6 +122,23 @@ class RedisRevocationStore implements RedisStore {
     } catch (error) {
       // Reported already by #run; only a store that may fail open swallows it.
       if (this.#failOpen && error instanceof StoreUnavailable) return false;
+      throw error;
+    }
+  }
+
+  async markUsed(key: string, expiresAt: number): Promise<boolean> {
+    if (typeof key !== 'string') throw new TypeError('RedisStore.markUsed: the key must be a string.');
+    if (!finite(expiresAt)) throw new TypeError('RedisStore.markUsed: expiresAt must be a number of seconds since the epoch.');
+    // A mark that has expired already would be forgotten at once: nothing to remember, as in MemoryRevocationStore.
+    if (expiresAt * 1000 <= Date.now()) return true;
+    try {
+      // EXAT takes whole seconds: rounded up, so the mark never ends before `expiresAt`.
+      const reply = await this.#run('markUsed', () => this.#driver.run(MARK_USED, [this.#usedKey(key)], [String(Math.ceil(expiresAt))]));
+      if (reply !== 0 && reply !== 1) throw this.#unavailable('Redis answered the markUsed script with something unexpected');
+      return reply === 1;
+    } catch (error) {
+      // Reported already; only a store that may fail open swallows it (documented on `failOpen`).
+      if (this.#failOpen && error instanceof StoreUnavailable) return true;
       throw error;
     }
   }

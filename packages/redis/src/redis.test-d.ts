@@ -33,7 +33,7 @@ test('createRedisStore() refuses what is not a client, and options of the wrong 
   createRedisStore({ client: createClient(), failOpen: 'yes' });
 });
 
-test('the store is a RevocationStore whose methods are all asynchronous, with anyRevoked always present', () => {
+test('the store is a RevocationStore whose methods are all asynchronous, with anyRevoked and markUsed always present', () => {
   const store = createRedisStore({
     client: createClient(),
     prefix: 'app:',
@@ -44,6 +44,10 @@ test('the store is a RevocationStore whose methods are all asynchronous, with an
   expectTypeOf(store).toEqualTypeOf<RedisStore>();
   expectTypeOf(store).toMatchTypeOf<RevocationStore>();
   expectTypeOf(store.anyRevoked).returns.toEqualTypeOf<Promise<boolean>>();
+  expectTypeOf(store.markUsed).parameters.toEqualTypeOf<[key: string, expiresAt: number]>();
+  expectTypeOf(store.markUsed).returns.toEqualTypeOf<Promise<boolean>>();
+  // Optional on the interface: a store of your own need not implement it.
+  expectTypeOf<RevocationStore['markUsed']>().toEqualTypeOf<((key: string, expiresAt: number) => boolean | Promise<boolean>) | undefined>();
   expectTypeOf(store.rotate).returns.resolves.toMatchTypeOf<{ outcome: string }>();
   createTokenIssuer({ key: 'a-secret-of-at-least-32-characters!!', store });
 });

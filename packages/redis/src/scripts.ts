@@ -29,6 +29,21 @@ return 1
 );
 
 /**
+ * `markUsed(key, expiresAt)`: one `SET KEYS[1] 1 NX EXAT ARGV[1]` (seconds since the epoch), run
+ * as a script so that it takes the store's one path to Redis for both client libraries (the
+ * timeout, `NOSCRIPT` fallback and error handling of `revoke`). Answers `1` when this call set the
+ * key (the first use), `0` when it was already there (a use before, not yet expired).
+ *
+ * KEYS[1]: `<prefix>{<key>}:used`.
+ */
+export const MARK_USED = script(
+  'markUsed',
+  `if redis.call('SET', KEYS[1], '1', 'NX', 'EXAT', ARGV[1]) then return 1 end
+return 0
+`,
+);
+
+/**
  * `rotate(sid, generation, options)`, the decision table of `MemoryRevocationStore.rotate` in
  * one atomic step, so that two processes racing on one refresh token cannot both rotate it.
  * Both keys carry the hash tag `{<sid>}`: on a Cluster they live in one slot.

@@ -9,6 +9,7 @@ type Step =
   | { revoke: string; until: number }
   | { isRevoked: string; expect: boolean }
   | { anyRevoked: string[]; expect: boolean }
+  | { markUsed: string; until: number; expect: boolean }
   | { rotate: string; generation: number; at: number; options?: Partial<Omit<RotateOptions, 'now'>>; expect: RotateResult };
 
 export interface Scenario {
@@ -123,6 +124,37 @@ export const SCENARIOS: Scenario[] = [
       { rotate: 's', generation: 1, at: t, expect: revoked },
     ],
   },
+  {
+    name: 'a one-time-use mark: the first use is true, every later one false, other keys are unaffected',
+    steps: (t) => [
+      { markUsed: 'proof', until: t + 60, expect: true },
+      { markUsed: 'proof', until: t + 60, expect: false },
+      { markUsed: 'proof', until: t + 3600, expect: false },
+      { markUsed: 'other', until: t + 60, expect: true },
+      { markUsed: 'other', until: t + 60, expect: false },
+      { markUsed: 'proof', until: t + 60, expect: false },
+    ],
+  },
+  {
+    name: 'a mark that has already expired is not remembered: the key is unused again',
+    steps: (t) => [
+      { markUsed: 'late', until: t - 1, expect: true },
+      { markUsed: 'late', until: t - 1, expect: true },
+      { markUsed: 'late', until: t + 60, expect: true },
+      { markUsed: 'late', until: t + 60, expect: false },
+    ],
+  },
+  {
+    name: 'marks and revocations are kept apart: a used key is not revoked, a revoked id is not used',
+    steps: (t) => [
+      { revoke: 'jti', until: t + 60 },
+      { markUsed: 'jti', until: t + 60, expect: true },
+      { markUsed: 'fresh', until: t + 60, expect: true },
+      { isRevoked: 'fresh', expect: false },
+      { anyRevoked: ['fresh', 'jti'], expect: true },
+      { markUsed: 'jti', until: t + 60, expect: false },
+    ],
+  },
 ];
 
 export async function play(store: RevocationStore, scenario: Scenario, unique: string): Promise<unknown[]> {
@@ -133,6 +165,7 @@ export async function play(store: RevocationStore, scenario: Scenario, unique: s
     if ('revoke' in step) answers.push(await store.revoke(id(step.revoke), step.until));
     else if ('isRevoked' in step) answers.push(await store.isRevoked(id(step.isRevoked)));
     else if ('anyRevoked' in step) answers.push(await store.anyRevoked!(step.anyRevoked.map(id)));
+    else if ('markUsed' in step) answers.push(await store.markUsed!(id(step.markUsed), step.until));
     else {
       const options = { now: step.at, reuseInterval: 10, expiresAt: t + 3600, revokeOnReplay: true, ...step.options };
       answers.push(await store.rotate(id(step.rotate), step.generation, options));
