@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { createDpopNonces } from '@jwtauth/core';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import type { AuthErrorCode } from '@jwtauth/core';
@@ -54,7 +53,7 @@ interface ProofOptions {
 /** A DPoP proof (RFC 9449 §4.2) by `key` for `GET <origin>/protected` and `token`, unless told otherwise. */
 async function proof(key: ProofKey, token: string, options: ProofOptions = {}): Promise<string> {
   const claims: Record<string, unknown> = {
-    jti: randomUUID(),
+    jti: crypto.randomUUID(),
     htm: options.htm ?? 'GET',
     htu: options.htu ?? `${DPOP_ORIGIN}/protected`,
     iat: options.iat ?? now(),
@@ -103,7 +102,8 @@ function dpopFailure(code: AuthErrorCode, at: { scheme: 'Bearer' | 'DPoP'; beare
   const status = code === 'insufficient_scope' ? 403 : 401;
   const params = code === 'missing_token' ? [] : [`error="${error}"`, `error_description="${description}"`, ...(at.scope ? [`scope="${at.scope}"`] : [])];
   const bearerOffered = at.bearer ?? true;
-  const dpopGetsError = at.scheme === 'DPoP' || !bearerOffered || ['invalid_dpop_proof', 'use_dpop_nonce', 'dpop_binding_mismatch', 'dpop_required'].includes(code);
+  const dpopGetsError =
+    at.scheme === 'DPoP' || !bearerOffered || ['invalid_dpop_proof', 'use_dpop_nonce', 'dpop_binding_mismatch', 'dpop_required'].includes(code);
   const bearerChallenge = !dpopGetsError && params.length > 0 ? `Bearer ${params.join(', ')}` : 'Bearer';
   const dpopChallenge = `DPoP ${[...(dpopGetsError ? params : []), `algs="${ALGS_TEXT}"`].join(', ')}`;
   const body = { error, error_description: description, code };
@@ -261,9 +261,9 @@ export function dpopScenarios(): Scenario[] {
           send: async () => {
             const { es } = await proofKeys();
             const token = await boundToken(es);
-            const claims = { jti: randomUUID(), htm: 'GET', htu: `${DPOP_ORIGIN}/protected`, iat: now(), ath: await hashOf(token) };
+            const claims = { jti: crypto.randomUUID(), htm: 'GET', htu: `${DPOP_ORIGIN}/protected`, iat: now(), ath: await hashOf(token) };
             const hs = await new SignJWT(claims)
-              .setProtectedHeader({ alg: 'HS256', typ: 'dpop+jwt', jwk: { kty: 'oct', k: 'c2VjcmV0' } })
+              .setProtectedHeader({ alg: 'HS256', typ: 'dpop+jwt', jwk: { kty: 'oct', k: 'c2VjcmV0' } as never })
               .sign(new TextEncoder().encode('secret'));
             return dpopRequest(token, hs);
           },

@@ -68,10 +68,12 @@ describe.each(harnesses.map((h) => [h.name, h] as const))('%s: htu from the URL 
 
 /** A minimal app per framework, with its own proxy trust, answering `{ auth }` at /protected. */
 const PROXIED: Array<[string, (trust: boolean) => Promise<RunningServer>]> = [
-  ...([
-    ['express 5', express],
-    ['express 4', express4 as unknown as typeof express],
-  ] as const).map(([name, make]): [string, (trust: boolean) => Promise<RunningServer>] => [
+  ...(
+    [
+      ['express 5', express],
+      ['express 4', express4 as typeof express],
+    ] as const
+  ).map(([name, make]): [string, (trust: boolean) => Promise<RunningServer>] => [
     name,
     (trust) => {
       const app = make();
@@ -81,10 +83,12 @@ const PROXIED: Array<[string, (trust: boolean) => Promise<RunningServer>]> = [
       return listen(createServer(app));
     },
   ]),
-  ...([
-    ['koa 3', Koa],
-    ['koa 2', koa2 as unknown as typeof Koa],
-  ] as const).map(([name, Make]): [string, (trust: boolean) => Promise<RunningServer>] => [
+  ...(
+    [
+      ['koa 3', Koa],
+      ['koa 2', koa2 as typeof Koa],
+    ] as const
+  ).map(([name, Make]): [string, (trust: boolean) => Promise<RunningServer>] => [
     name,
     (trust) => {
       const app = new Make({ proxy: trust });
@@ -95,10 +99,12 @@ const PROXIED: Array<[string, (trust: boolean) => Promise<RunningServer>]> = [
       return listen(createServer(app.callback()));
     },
   ]),
-  ...([
-    ['fastify 5', fastify],
-    ['fastify 4', fastify4 as unknown as typeof fastify],
-  ] as const).map(([name, make]): [string, (trust: boolean) => Promise<RunningServer>] => [
+  ...(
+    [
+      ['fastify 5', fastify],
+      ['fastify 4', fastify4 as typeof fastify],
+    ] as const
+  ).map(([name, make]): [string, (trust: boolean) => Promise<RunningServer>] => [
     name,
     async (trust) => {
       const app = make({ trustProxy: trust });
@@ -116,7 +122,10 @@ describe.each(PROXIED)('%s behind a proxy', (_name, start) => {
     const server = await start(true);
     try {
       const token = await boundToken();
-      expect(await call(`${server.url}/protected`, token, await proofFor('https://api.example/protected', token), forwarded)).toMatchObject({ status: 200, jkt });
+      expect(await call(`${server.url}/protected`, token, await proofFor('https://api.example/protected', token), forwarded)).toMatchObject({
+        status: 200,
+        jkt,
+      });
       expect(await call(`${server.url}/protected`, token, await proofFor(`${server.url}/protected`, token), forwarded)).toMatchObject({
         status: 401,
         code: 'invalid_dpop_proof',
@@ -178,9 +187,7 @@ describe.each(harnesses.map((h) => [h.name, h] as const))('%s: two instances sha
   it('the same proof sent to both at once is accepted exactly once', async () => {
     const token = await boundToken();
     const proof = await proofFor(`${ORIGIN}/protected`, token);
-    const answers = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => call(`${(i % 2 === 0 ? instanceA : instanceB).url}/protected`, token, proof)),
-    );
+    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => call(`${(i % 2 === 0 ? instanceA : instanceB).url}/protected`, token, proof)));
     expect(answers.filter((answer) => answer.status === 200)).toHaveLength(1);
     expect(answers.filter((answer) => answer.code === 'invalid_dpop_proof')).toHaveLength(9);
   });

@@ -10,6 +10,7 @@ export interface Observed {
   challenge: string | null;
   retryAfter: string | null;
   contentLength: string | null;
+  dpopNonce: string | null;
   body: unknown;
 }
 
@@ -44,6 +45,7 @@ export async function perform(url: string, sent: Send): Promise<Observed> {
           challenge: one(res.headers['www-authenticate']),
           retryAfter: one(res.headers['retry-after']),
           contentLength: one(res.headers['content-length']),
+          dpopNonce: one(res.headers['dpop-nonce']),
           body,
         });
       });

@@ -50,6 +50,9 @@ const RUNTIME_SCENARIOS = [
   'forwardErrors',
   'passthrough',
   'a handler that changes its auth (verified-token cache on)',
+  'DPoP allowed (RFC 9449): bound tokens with proofs, bearer tokens still accepted',
+  'DPoP required: Bearer tokens are refused',
+  'DPoP with server nonces (RFC 9449 §9)',
 ];
 
 const RUNTIMES: RuntimeName[] = ['bun', 'deno'];
@@ -124,6 +127,7 @@ function expectCase(seen: Observed, want: Expect, where: string): void {
   expect(seen.body, where).toEqual(want.body);
   expect(seen.challenge, where).toBe(want.challenge);
   expect(seen.retryAfter, where).toBe(want.retryAfter ?? null);
+  expect(seen.dpopNonce, where).toBe(want.dpopNonce ?? null);
   const forwarded = typeof want.body === 'object' && want.body !== null && 'forwarded' in want.body;
   if (want.status >= 400 && !forwarded) {
     expect(seen.contentType, where).toBe('application/json');

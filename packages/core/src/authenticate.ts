@@ -135,7 +135,10 @@ export function createAuthenticator<Payload extends JWTPayload = JWTPayload, Use
    * carrying a recent server nonce when nonces are on. Replay is checked once the token is known
    * good (a store write per forged token would be a cheap flood).
    */
-  async function checkProof(input: RequestLike, token: string): Promise<{ ok: true; proof: VerifiedDpopProof } | { ok: false; error: AuthError; reason: string }> {
+  async function checkProof(
+    input: RequestLike,
+    token: string,
+  ): Promise<{ ok: true; proof: VerifiedDpopProof } | { ok: false; error: AuthError; reason: string }> {
     const lines = headerValues(input, 'dpop');
     // A compact JWS has no comma: one means a Fetch `Headers` joined several lines.
     if (lines.length !== 1 || lines[0]!.includes(',')) {

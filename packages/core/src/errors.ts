@@ -30,13 +30,7 @@ export type AuthErrorCode =
  * `use_dpop_nonce`), plus `unauthorized` and `temporarily_unavailable`.
  */
 export type OAuthErrorValue =
-  | 'unauthorized'
-  | 'invalid_request'
-  | 'invalid_token'
-  | 'insufficient_scope'
-  | 'temporarily_unavailable'
-  | 'invalid_dpop_proof'
-  | 'use_dpop_nonce';
+  'unauthorized' | 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'temporarily_unavailable' | 'invalid_dpop_proof' | 'use_dpop_nonce';
 
 interface ErrorRow {
   status: 400 | 401 | 403 | 503;

@@ -23,6 +23,17 @@ export function isExpress4(req: Request): boolean {
  * cookie-parser's verified `req.signedCookies` (`tokenFrom.cookie` with `signed: true`) and the
  * `express.urlencoded()` body (`tokenFrom.body`). Core only asks for them when configured.
  */
+/**
+ * The host with its port, as Express 5's `req.host` reads it: `X-Forwarded-Host` when the proxy is
+ * trusted, else `Host`. Express 4's `req.host` is the hostname alone.
+ */
+function express4Host(req: Request): string | undefined {
+  const trust = req.app.get('trust proxy fn') as ((address: string | undefined, hop: number) => boolean) | undefined;
+  const forwarded = req.get('x-forwarded-host');
+  const host = forwarded !== undefined && trust?.(req.socket.remoteAddress, 0) === true ? forwarded.split(',', 1)[0]!.trim() : req.get('host');
+  return host === '' ? undefined : host;
+}
+
 export function requestLike(req: Request): RequestLike {
   return {
     method: req.method,
@@ -30,10 +41,10 @@ export function requestLike(req: Request): RequestLike {
     // `req.url` when a plain Node server calls the middleware, which has no originalUrl.
     url: req.originalUrl ?? req.url,
     // For a DPoP proof's htu, read only then: the scheme and host as Express trusts its proxy
-    // (`trust proxy`). Express 4's `req.host` is the hostname without the port.
+    // (`trust proxy`).
     get origin() {
       if (typeof req.get !== 'function') return undefined;
-      const host = isExpress4(req) ? req.get('host') : req.host;
+      const host = isExpress4(req) ? express4Host(req) : req.host;
       return host === undefined ? undefined : `${req.protocol}://${host}`;
     },
     headers: req.headers,

@@ -14,8 +14,9 @@ export function requestLike(ctx: Context): RequestLike {
     // The full original URL (koa-mount rewrites ctx.req.url): `unless` paths are matched on it.
     url: ctx.originalUrl,
     // For a DPoP proof's htu: the scheme and host as Koa trusts its proxy (`app.proxy`).
+    // Not `ctx.origin`, which Koa 3 answers `null` for.
     get origin() {
-      return ctx.origin;
+      return `${ctx.protocol}://${ctx.host}`;
     },
     headers: req.headers,
     rawHeaders: req.rawHeaders,

@@ -77,7 +77,7 @@ export function dpopFrom(value: unknown, resourceUrl: string | undefined, fail: 
     algorithms,
     iatWindow,
     nonces,
-    replayStore: replayStore ?? (new MemoryRevocationStore() as unknown as DpopReplayStore),
+    replayStore: replayStore ?? new MemoryRevocationStore(),
     origin,
   };
 }

@@ -55,7 +55,9 @@ describe('jwtAuth({ dpop }) options', () => {
   it('accepts an empty object (mode "allowed") and every documented field', () => {
     expect(create({})).not.toThrow();
     const nonces = createDpopNonces({ secret: SECRET });
-    expect(create({ mode: 'required', algorithms: ['EdDSA'], iatWindow: '30s', nonces, replayStore: new MemoryRevocationStore(), origin: ORIGIN })).not.toThrow();
+    expect(
+      create({ mode: 'required', algorithms: ['EdDSA'], iatWindow: '30s', nonces, replayStore: new MemoryRevocationStore(), origin: ORIGIN }),
+    ).not.toThrow();
   });
 });
 
@@ -104,12 +106,15 @@ describe('the authenticator with dpop', () => {
   it('answers store_unavailable when the replay store cannot answer, and lets the store error of another kind through', async () => {
     const { token, proof } = await fixture();
     const down = { markUsed: () => Promise.reject(new StoreUnavailable('redis is down')) };
-    const result = await createAuthenticator({ secret: SECRET, dpop: { origin: ORIGIN, replayStore: down } }).authenticate(request(token, await proof()), undefined);
+    const result = await createAuthenticator({ secret: SECRET, dpop: { origin: ORIGIN, replayStore: down } }).authenticate(
+      request(token, await proof()),
+      undefined,
+    );
     expect(result).toMatchObject({ ok: false, error: { code: 'store_unavailable', status: 503, headers: { 'Retry-After': '5' } } });
     const broken = { markUsed: () => Promise.reject(new Error('a bug')) };
-    await expect(createAuthenticator({ secret: SECRET, dpop: { origin: ORIGIN, replayStore: broken } }).authenticate(request(token, await proof()), undefined)).rejects.toThrow(
-      'a bug',
-    );
+    await expect(
+      createAuthenticator({ secret: SECRET, dpop: { origin: ORIGIN, replayStore: broken } }).authenticate(request(token, await proof()), undefined),
+    ).rejects.toThrow('a bug');
   });
 
   it('reads the DPoP scheme only with the option: without it, DPoP credentials are another scheme', async () => {

@@ -249,7 +249,12 @@ describe('a form body parameter (tokenFrom.body, RFC 6750 §2.2)', () => {
 
   it.each<[string, Lines, unknown, TokenLookup]>([
     ['reads the parameter', form(), { access_token: T, other: 'x' }, { kind: 'token', token: T, scheme: 'Bearer' }],
-    ['reads it from a body the framework parses asynchronously (Hono)', form(), Promise.resolve({ access_token: T }), { kind: 'token', token: T, scheme: 'Bearer' }],
+    [
+      'reads it from a body the framework parses asynchronously (Hono)',
+      form(),
+      Promise.resolve({ access_token: T }),
+      { kind: 'token', token: T, scheme: 'Bearer' },
+    ],
     [
       'reads a body with a charset parameter',
       [
