@@ -1,8 +1,8 @@
 import { jwtAuth } from '@jwtauth/express';
 import express, { type ErrorRequestHandler } from 'express';
-import { auth } from 'express-oauth2-jwt-bearer';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HS_SECRET, now } from './fixtures.js';
 import { listen } from './harness/listen.js';
@@ -12,6 +12,11 @@ import type { RunningServer } from './harness/types.js';
 // the same requests to both, on Express 5. Where RFC 9449 leaves no choice the two must agree on
 // whether a request passes; the cases where we refuse what it lets through are listed apart, each
 // with the RFC's reason.
+
+// Loaded without its types: they declare `Express.Request.auth` globally, which would change
+// `req.auth` for every program that compiles the tests (side-by-side-express.test.ts compiles
+// that combination on purpose, in a project of its own).
+const { auth } = createRequire(import.meta.url)('express-oauth2-jwt-bearer') as { auth: (options: Record<string, unknown>) => express.RequestHandler };
 
 const ISSUER = 'https://auth.example/';
 const AUDIENCE = 'https://api.example';
