@@ -79,7 +79,7 @@ export async function verifyDpopProof(proof: string, request: DpopProofRequest, 
   let jwk: JWK;
   try {
     const verified = await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: [...policy.algorithms], currentDate: new Date(policy.now * 1000) });
-    payload = verified.payload as Record<string, unknown>;
+    payload = verified.payload;
     jwk = verified.protectedHeader.jwk!;
   } catch (thrown) {
     return { ok: false, reason: `the DPoP proof does not verify: ${proofFailure(thrown)}` };

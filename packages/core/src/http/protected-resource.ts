@@ -105,7 +105,7 @@ export function protectedResourceFrom(
   options: unknown,
   sources: TokenSources | undefined,
   fail: (message: string) => never,
-  dpop?: DpopConfig | undefined,
+  dpop?: DpopConfig,
 ): ProtectedResource {
   if (typeof options !== 'object' || options === null)
     fail('"resource" must be an object such as { resource: "https://api.example/mcp", authorizationServers: ["https://auth.example"] }.');
