@@ -4,6 +4,8 @@ import express from 'express';
 import express4 from 'express4';
 import { createServer } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { decodeJwt } from 'jose';
+import { dpopProof, MemoryReplayMarks, proofKey } from './dpop-support.js';
 import { listen } from './harness/listen.js';
 import type { RunningServer } from './harness/types.js';
 
@@ -260,5 +262,56 @@ describe('tokenRouter()', () => {
   it.each([undefined, null, {}, { handle: 'no' }])('throws a TypeError that says what to pass for %j', (value) => {
     expect(() => tokenRouter(value as never)).toThrow(TypeError);
     expect(() => tokenRouter(value as never)).toThrow(/createTokenEndpoints\(\{ issuer, verifyCredentials \}\)/);
+  });
+});
+
+describe.each([
+  ['express 5', express],
+  ['express 4', express4 as typeof express],
+] as const)('%s: DPoP-bound tokens through tokenRouter and jwtAuth', (_, createApp) => {
+  /** The endpoints with `dpop` under /auth, and a DPoP resource server on /api. */
+  async function startDpop(): Promise<string> {
+    const issuer = createTokenIssuer({ key: SECRET, issuer: 'urn:test', audience: 'urn:api' });
+    const app = createApp();
+    app.use(createApp.json());
+    app.use(
+      '/auth',
+      tokenRouter(
+        createTokenEndpoints<express.Request>({
+          issuer,
+          verifyCredentials: (username, password) => (username === ALICE.username && password === ALICE.password ? { subject: 'alice' } : null),
+          dpop: {},
+        }),
+      ),
+    );
+    app.use('/api', jwtAuth({ ...issuer.verifierOptions, dpop: { mode: 'allowed', replayStore: new MemoryReplayMarks() } }));
+    app.get('/api/hello', (req, res) => {
+      res.json({ hello: req.auth?.payload.sub });
+    });
+    server = await listen(createServer(app));
+    return server.url;
+  }
+
+  it('binds the token to the proof of the real URL, which the API then accepts as DPoP and refuses as Bearer', async () => {
+    const base = await startDpop();
+    const key = await proofKey();
+    const login = await post(`${base}/auth/token`, ALICE, { DPoP: await dpopProof(key, 'POST', `${base}/auth/token`) });
+    expect(login.status).toBe(200);
+    expect(login.body.token_type).toBe('DPoP');
+    const token = login.body.access_token as string;
+    expect(decodeJwt(token).cnf).toEqual({ jkt: key.jkt });
+    const ok = await send(`${base}/api/hello`, { headers: { Authorization: `DPoP ${token}`, DPoP: await dpopProof(key, 'GET', `${base}/api/hello`, token) } });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toEqual({ hello: 'alice' });
+    const asBearer = await send(`${base}/api/hello`, { headers: { Authorization: `Bearer ${token}` } });
+    expect(asBearer.status).toBe(401);
+    expect(asBearer.body.code).toBe('token_bound');
+  });
+
+  it('refuses a proof of the URL below the mount (the prefix is part of htu)', async () => {
+    const base = await startDpop();
+    const login = await post(`${base}/auth/token`, ALICE, { DPoP: await dpopProof(await proofKey(), 'POST', `${base}/token`) });
+    expect(login.status).toBe(400);
+    expect(login.body).toMatchObject({ error: 'invalid_dpop_proof', code: 'invalid_dpop_proof' });
   });
 });

@@ -4,6 +4,7 @@ import { jwtAuth, tokenEndpoints } from '@jwtauth/fastify';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import fastify4 from 'fastify4';
 import { afterEach, describe, expect, it } from 'vitest';
+import { dpopProof, proofKey } from './dpop-support.js';
 import { listenFastify } from './harness/listen.js';
 import { HS_SECRET } from './fixtures.js';
 
@@ -338,5 +339,35 @@ describe.each(majors)('%s: app.register(tokenEndpoints, { endpoints, prefix })',
         'tokenEndpoints: pass the token endpoints as an option, app.register(tokenEndpoints, { endpoints: createTokenEndpoints({ issuer, verifyCredentials }), prefix: "/auth" }).',
       ),
     );
+  });
+});
+
+describe.each(majors)('%s: tokenEndpoints gives the endpoints the DPoP header and the request URL', (_, createApp) => {
+  it('accepts a proof whose htu is the real URL, and refuses one of another URL', async () => {
+    const issuer = createTokenIssuer({ key: HS_SECRET, issuer: 'urn:test' });
+    const endpoints = createTokenEndpoints<FastifyRequest>({
+      issuer,
+      verifyCredentials: (username) => (username === 'alice' ? { subject: 'alice' } : null),
+      dpop: {},
+    });
+    const app = createApp();
+    apps.push(app);
+    await app.register(tokenEndpoints, { endpoints, prefix: '/auth' });
+    const { url: base } = await listenFastify(app);
+    const key = await proofKey();
+    const send = async (htu: string) => {
+      const response = await fetch(`${base}/auth/token`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', DPoP: await dpopProof(key, 'POST', htu) },
+        body: JSON.stringify({ username: 'alice', password: 'x' }),
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    const login = await send(`${base}/auth/token`);
+    expect(login.status).toBe(200);
+    expect(login.body.token_type).toBe('DPoP');
+    const wrong = await send(`${base}/token`);
+    expect(wrong.status).toBe(400);
+    expect(wrong.body).toMatchObject({ error: 'invalid_dpop_proof', code: 'invalid_dpop_proof' });
   });
 });

@@ -4,6 +4,7 @@ import { jwtAuth, tokenApp, type JwtAuthEnv, type TokenAppOptions } from '@jwtau
 import { Hono, type Context } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HS_SECRET } from './fixtures.js';
+import { dpopProof, proofKey } from './dpop-support.js';
 import { serveFetch } from './harness/listen.js';
 import type { RunningServer } from './harness/types.js';
 
@@ -262,5 +263,45 @@ describe('tokenApp(): token endpoints as a Hono sub-app', () => {
     const create = () => tokenApp(endpoints as never, options as never);
     expect(create).toThrow(TypeError);
     expect(create).toThrow(message);
+  });
+});
+
+describe('tokenApp(): the DPoP header and the request URL reach the endpoints', () => {
+  async function startDpop(): Promise<string> {
+    const issuer = createTokenIssuer({ key: HS_SECRET, issuer: 'urn:test' });
+    const endpoints = createTokenEndpoints<Context>({
+      issuer,
+      verifyCredentials: (username) => (username === 'alice' ? { subject: 'alice' } : null),
+      dpop: {},
+    });
+    const app = new Hono();
+    app.route('/auth', tokenApp(endpoints));
+    const server = await serveFetch(app.fetch);
+    servers.push(server);
+    return server.url;
+  }
+
+  it('accepts a proof whose htu is the real URL, and refuses one of another URL', async () => {
+    const base = await startDpop();
+    const key = await proofKey();
+    const fields = JSON.stringify({ username: 'alice', password: 'x' });
+    const ok = await post(`${base}/auth/token`, fields, { ...JSON_TYPE, DPoP: await dpopProof(key, 'POST', `${base}/auth/token`) });
+    expect(ok.status).toBe(200);
+    expect(ok.json).toMatchObject({ token_type: 'DPoP' });
+    const wrong = await post(`${base}/auth/token`, fields, { ...JSON_TYPE, DPoP: await dpopProof(key, 'POST', `${base}/token`) });
+    expect(wrong.status).toBe(400);
+    expect(wrong.json).toMatchObject({ error: 'invalid_dpop_proof', code: 'invalid_dpop_proof' });
+  });
+
+  it('refuses two proofs, which Fetch joins into one header value', async () => {
+    const base = await startDpop();
+    const key = await proofKey();
+    const htu = `${base}/auth/token`;
+    const headers = new Headers(JSON_TYPE);
+    headers.append('DPoP', await dpopProof(key, 'POST', htu));
+    headers.append('DPoP', await dpopProof(key, 'POST', htu));
+    const response = await fetch(htu, { method: 'POST', headers, body: JSON.stringify({ username: 'alice', password: 'x' }) });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: 'invalid_dpop_proof', error_description: 'Send exactly one DPoP header' });
   });
 });

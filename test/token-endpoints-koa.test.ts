@@ -6,6 +6,7 @@ import Koa, { type Context, type Middleware } from 'koa';
 import koa2 from 'koa2';
 import { createServer } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { dpopProof, MemoryReplayMarks, proofKey } from './dpop-support.js';
 import { listen } from './harness/listen.js';
 import type { RunningServer } from './harness/types.js';
 
@@ -335,5 +336,47 @@ describe('tokenRoutes options', () => {
     const answer = await postJson(`${server.url}/token`, { username: 'alice', password: 'x' });
     expect(answer.status).toBe(200);
     expect(answer.headers.get('cache-control')).toBe(NO_STORE);
+  });
+});
+
+describe.each([
+  ['koa', Koa],
+  ['koa2', koa2 as typeof Koa],
+] as const)('%s: tokenRoutes gives the endpoints the DPoP header and the request URL', (_, KoaApp) => {
+  async function startDpop(): Promise<string> {
+    const issuer = createTokenIssuer({ key: SECRET, issuer: 'urn:test' });
+    const endpoints = createTokenEndpoints<Context>({
+      issuer,
+      verifyCredentials: (username) => (username === 'alice' ? { subject: 'alice' } : null),
+      dpop: {},
+    });
+    const app = new KoaApp();
+    app.use(bodyParser());
+    app.use(tokenRoutes(endpoints, { prefix: '/auth' }));
+    app.use(jwtAuth({ ...issuer.verifierOptions, dpop: { mode: 'allowed', replayStore: new MemoryReplayMarks() } }));
+    app.use((ctx) => {
+      ctx.body = { hello: (ctx.state as { user?: { sub?: string } }).user?.sub };
+    });
+    const server = await listen(createServer(app.callback()));
+    servers.push(server);
+    return server.url;
+  }
+
+  it('accepts a proof whose htu is the real URL, and refuses one of another URL', async () => {
+    const base = await startDpop();
+    const key = await proofKey();
+    const login = await postJson(`${base}/auth/token`, { username: 'alice', password: 'x' }, { DPoP: await dpopProof(key, 'POST', `${base}/auth/token`) });
+    expect(login.status).toBe(200);
+    expect(login.body).toMatchObject({ token_type: 'DPoP' });
+    // The token works at jwtAuth with DPoP, whose htu is checked against the same request URL.
+    const token = (login.body as Record<string, unknown>).access_token as string;
+    const hello = await call(`${base}/api/hello`, {
+      headers: { Authorization: `DPoP ${token}`, DPoP: await dpopProof(key, 'GET', `${base}/api/hello`, token) },
+    });
+    expect(hello.status).toBe(200);
+    expect(hello.body).toEqual({ hello: 'alice' });
+    const wrong = await postJson(`${base}/auth/token`, { username: 'alice', password: 'x' }, { DPoP: await dpopProof(key, 'POST', `${base}/token`) });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body).toMatchObject({ error: 'invalid_dpop_proof', code: 'invalid_dpop_proof' });
   });
 });

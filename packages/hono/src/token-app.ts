@@ -32,6 +32,11 @@ async function parsedBody(c: Context, contentType: string | undefined): Promise<
   return undefined;
 }
 
+/** The `DPoP` header's one value (Fetch has joined repeated lines with `, `), or none. */
+function dpopOf(value: string | null): string[] {
+  return value === null ? [] : [value];
+}
+
 /**
  * Token endpoints (`createTokenEndpoints()` of `@jwtauth/issuer`, or any {@link TokenEndpoints})
  * as a Hono sub-app: `app.route('/auth', tokenApp(endpoints))` serves `POST /auth/token`,
@@ -67,6 +72,10 @@ export function tokenApp<E extends Env = Env>(endpoints: TokenEndpoints<Context<
       contentType,
       cookie: c.req.header('cookie'),
       address: address?.(c),
+      // For a DPoP proof (RFC 9449): the DPoP header as Fetch joins it (a comma means several
+      // were sent), and the request's absolute URL.
+      dpop: dpopOf(c.req.raw.headers.get('dpop')),
+      url: c.req.url,
       request: c,
     });
     if (answer === undefined) return next();

@@ -6,10 +6,13 @@
  */
 export { createTokenIssuer } from './issuer/issuer.js';
 export type {
+  IssueOptions,
   IssuedTokenInfo,
   IssuedTokenResult,
+  RefreshOptions,
   RefreshResult,
   RevokeResult,
+  TokenConfirmation,
   TokenIssuer,
   TokenIssuerOptions,
   TokenPair,
@@ -21,5 +24,5 @@ export { clearRefreshCookie, refreshCookie, type RefreshCookieOptions } from './
 export { createTokenEndpoints } from './endpoints/endpoints.js';
 export type { EndpointAnswer, EndpointRequest, JsonValue, TokenEndpoints } from '@jwtauth/core';
 export type { EndpointErrorCode } from './endpoints/answer.js';
-export type { HashingOptions, IssuerMetadata, TokenEndpointsOptions, VerifiedUser, VerifyCredentials } from './endpoints/options.js';
+export type { HashingOptions, IssuerMetadata, TokenEndpointsDpopOptions, TokenEndpointsOptions, VerifiedUser, VerifyCredentials } from './endpoints/options.js';
 export type { LoginLimit, ThrottleOptions, ThrottleRedisClient } from './endpoints/throttle.js';

@@ -1,6 +1,13 @@
 import type { EndpointRequest, TokenEndpoints } from '@jwtauth/core';
 import type { Context, Middleware } from 'koa';
 
+/** Every value of the `DPoP` header, in order: Node's raw header list keeps each line. */
+function dpopHeaders(rawHeaders: readonly string[]): string[] {
+  const values: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) if (rawHeaders[i]!.toLowerCase() === 'dpop') values.push(rawHeaders[i + 1]!);
+  return values;
+}
+
 /** Options of {@link tokenRoutes}. */
 export interface TokenRoutesOptions {
   /**
@@ -54,6 +61,11 @@ export function tokenRoutes(endpoints: TokenEndpoints<Context>, options: TokenRo
       cookie: ctx.get('Cookie') || undefined,
       // Koa answers an empty string when it knows no address; the endpoints take undefined for that.
       address: ctx.ip || undefined,
+      // For a DPoP proof (RFC 9449): every DPoP line, and the URL as the client addressed it
+      // (scheme and host as Koa trusts its proxy, `app.proxy`; the path before koa-mount rewrote it).
+      // Not `ctx.origin`: Koa 3 made it the request's `Origin` header, which the client chooses.
+      dpop: dpopHeaders(ctx.req.rawHeaders),
+      url: `${ctx.protocol}://${ctx.host}${ctx.originalUrl}`,
       request: ctx,
     };
     const answer = await endpoints.handle(request);

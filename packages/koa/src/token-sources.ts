@@ -13,8 +13,8 @@ export function requestLike(ctx: Context): RequestLike {
     method: req.method,
     // The full original URL (koa-mount rewrites ctx.req.url): `unless` paths are matched on it.
     url: ctx.originalUrl,
-    // For a DPoP proof's htu: the scheme and host as Koa trusts its proxy (`app.proxy`).
-    // Not `ctx.origin`, which Koa 3 answers `null` for.
+    // For a DPoP proof's htu: the scheme and host as Koa trusts its proxy (`app.proxy`). Not
+    // `ctx.origin`, which Koa 3 made the request's `Origin` header (null when none is sent).
     get origin() {
       return `${ctx.protocol}://${ctx.host}`;
     },

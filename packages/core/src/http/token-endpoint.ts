@@ -41,6 +41,18 @@ export interface EndpointRequest<Request = unknown> {
   cookie?: string | undefined;
   /** The client address the framework trusts (after its proxy settings), for the per-address limit. */
   address?: string | undefined;
+  /**
+   * Every `DPoP` header value sent, in order (Node's `rawHeaders`; a Fetch request's one joined
+   * value, where a comma means several): the proof of possession of a key (RFC 9449) that binds
+   * the tokens issued. Unset or empty: none was sent.
+   */
+  dpop?: readonly string[] | undefined;
+  /**
+   * The request's absolute URL as the client addressed it (`scheme://host[:port]/path?query`, the
+   * scheme and host as the framework trusts its proxy), against which a DPoP proof's `htu` is
+   * checked. The adapters fill it; the endpoints' `dpop.origin` or `publicUrl` override its origin.
+   */
+  url?: string | undefined;
   /** The framework's own request, handed to `verifyCredentials`. */
   request: Request;
 }

@@ -1,7 +1,7 @@
 import type { AuthError, EndpointAnswer } from '@jwtauth/core';
 
 /** Error codes of the token endpoints, besides the contract's own `AuthErrorCode`s. */
-export type EndpointErrorCode = 'invalid_credentials' | 'invalid_json' | 'missing_field' | 'too_many_requests' | 'login_busy';
+export type EndpointErrorCode = 'invalid_credentials' | 'invalid_json' | 'missing_field' | 'too_many_requests' | 'login_busy' | 'invalid_dpop_proof';
 
 /** The one code→HTTP table of the endpoints' own errors (the contract's live in core). */
 const ERRORS: Record<EndpointErrorCode, { status: number; error: string }> = {
@@ -10,6 +10,8 @@ const ERRORS: Record<EndpointErrorCode, { status: number; error: string }> = {
   missing_field: { status: 400, error: 'invalid_request' },
   too_many_requests: { status: 429, error: 'too_many_requests' },
   login_busy: { status: 503, error: 'temporarily_unavailable' },
+  // RFC 9449 §5: a token endpoint answers a bad or missing proof 400 invalid_dpop_proof.
+  invalid_dpop_proof: { status: 400, error: 'invalid_dpop_proof' },
 };
 
 /** Every answer of the token endpoints, errors included, must not be cached (RFC 6749 §5.1). */

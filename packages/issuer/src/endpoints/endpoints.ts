@@ -1,4 +1,4 @@
-import { AuthError, readCookie } from '@jwtauth/core';
+import { AuthError, isStoreUnavailable, readCookie, verifyDpopProof } from '@jwtauth/core';
 import { clearRefreshCookie, refreshCookie } from '../issuer/cookies.js';
 import type { TokenPair } from '../issuer/options.js';
 import { authFailure, failure, json, missingField } from './answer.js';
@@ -11,6 +11,14 @@ import { claimedTokenType } from './token-type.js';
 
 /** Seconds a login refused for a full queue of password checks is asked to wait. */
 const LOGIN_BUSY_RETRY_AFTER = 1;
+
+/** What an issuer's store may have to remember proof `jti`s (RFC 9449 §11.1); optional, as not every store has it. */
+interface ReplayMarks {
+  markUsed?(key: string, expiresAt: number): boolean | Promise<boolean>;
+}
+
+/** "the DPoP proof …" as a sentence, as the other descriptions of the endpoints are written. */
+const sentence = (reason: string) => reason.charAt(0).toUpperCase() + reason.slice(1);
 
 const WRONG_TYPE_AT_VERIFY = 'Only access tokens are verified here; a refresh token is only ever sent to the refresh endpoint';
 
@@ -27,7 +35,7 @@ export function createTokenEndpoints<Request = unknown>(options: TokenEndpointsO
 export function createTokenEndpoints<Request = unknown>(
   options: TokenEndpointsOptions<Request>,
 ): TokenEndpoints<Request> | (TokenEndpoints<Request> & IssuerMetadata) {
-  const { issuer, verifyCredentials, cookie, throttle, concurrency, queue, metadata } = resolveOptions(options);
+  const { issuer, verifyCredentials, cookie, throttle, concurrency, queue, metadata, publicBase, dpop } = resolveOptions(options);
   const publishing = publishesKeys(issuer);
   const hashing = new Semaphore(concurrency, queue);
 
@@ -56,6 +64,63 @@ export function createTokenEndpoints<Request = unknown>(
     return { ok: true, value: { token: fromCookie, fromCookie: true } };
   }
 
+  /**
+   * The URL a proof's `htu` must name: `dpop.origin` with the request's path, else `publicUrl`
+   * with the path below the mount, else the URL the adapter gives.
+   */
+  function proofTarget(request: EndpointRequest<Request>): string {
+    if (dpop!.origin !== undefined) {
+      let pathname: string | undefined;
+      try {
+        pathname = request.url === undefined ? undefined : new URL(request.url).pathname;
+      } catch {
+        pathname = undefined;
+      }
+      // Without the adapter's URL, only the path below the mount is known: right for a mount at the root.
+      return `${dpop!.origin}${pathname ?? request.path}`;
+    }
+    if (publicBase !== undefined) return `${publicBase}${request.path}`;
+    if (typeof request.url === 'string') return request.url;
+    throw new TypeError(
+      'createTokenEndpoints: a DPoP proof needs the URL the client used, which this adapter does not give: set "dpop.origin" ("https://auth.example") or "publicUrl".',
+    );
+  }
+
+  /**
+   * The key of the request's DPoP proof (RFC 9449 §4.3, §5), verified: its `jkt`, `undefined`
+   * when no proof was sent (and none is required), or the `400 invalid_dpop_proof` answer. The
+   * proof's `jti` is remembered in the issuer's store when the store has `markUsed`.
+   */
+  async function proofKey(request: EndpointRequest<Request>): Promise<Parsed<string | undefined>> {
+    if (dpop === undefined) return { ok: true, value: undefined };
+    const lines = Array.isArray(request.dpop) ? (request.dpop as readonly unknown[]) : [];
+    const refuse = (description: string): Parsed<never> => ({ ok: false, answer: failure('invalid_dpop_proof', description) });
+    if (lines.length === 0) return dpop.required ? refuse('A DPoP proof is required') : { ok: true, value: undefined };
+    // A proof is a compact JWS, which has no comma: a comma is a Fetch request's join of several headers.
+    const proof = lines[0];
+    if (lines.length > 1 || typeof proof !== 'string' || proof.includes(',')) return refuse('Send exactly one DPoP header');
+    const now = Math.floor(Date.now() / 1000);
+    const verified = await verifyDpopProof(
+      proof.trim(),
+      { method: 'POST', url: proofTarget(request) },
+      { algorithms: dpop.algorithms, iatWindow: dpop.iatWindow, now },
+    );
+    if (!verified.ok) return refuse(sentence(verified.reason));
+    const store = issuer.store as ReplayMarks | undefined;
+    if (typeof store?.markUsed === 'function') {
+      let firstUse: boolean;
+      try {
+        // Remembered for as long as the proof's iat is accepted: after that its iat refuses it.
+        firstUse = await store.markUsed(`dpop:${verified.jkt}:${verified.jti}`, verified.iat + dpop.iatWindow + 1);
+      } catch (error) {
+        if (isStoreUnavailable(error)) return { ok: false, answer: authFailure(new AuthError('store_unavailable', { cause: error })) };
+        throw error;
+      }
+      if (!firstUse) return refuse('The DPoP proof jti was used before');
+    }
+    return { ok: true, value: verified.jkt };
+  }
+
   async function login(request: EndpointRequest<Request>, body: BodyObject): Promise<EndpointAnswer> {
     const username = requiredString(body, 'username');
     if (!username.ok) return username.answer;
@@ -68,6 +133,9 @@ export function createTokenEndpoints<Request = unknown>(
       return missingField('refresh_in', cookie === undefined ? 'must be "body" (cookie mode is off)' : 'must be "body" or "cookie"');
     }
     if (inCookie && !isJson(request.contentType)) return cookieNeedsJson();
+    // A bad proof is refused before the throttle counts an attempt or the password is hashed.
+    const jkt = await proofKey(request);
+    if (!jkt.ok) return jkt.answer;
 
     // Cheap refusals first: the throttle, then the bounded queue, and only then the password hash.
     const verdict = throttle === undefined ? undefined : await throttle.attempt(username.value, request.address);
@@ -93,14 +161,23 @@ export function createTokenEndpoints<Request = unknown>(
       // A failed reset only leaves the user's earlier failures counted: never worth failing a good login.
       await verdict.succeeded().catch(() => undefined);
     }
-    return tokenAnswer(await issuer.issue(user.subject, user.claims ?? {}), inCookie);
+    const claims = user.claims ?? {};
+    const tokens =
+      jkt.value === undefined ? await issuer.issue(user.subject, claims) : await issuer.issue(user.subject, claims, { confirmation: { jkt: jkt.value } });
+    return tokenAnswer(tokens, inCookie);
   }
 
   async function refresh(request: EndpointRequest<Request>, body: BodyObject): Promise<EndpointAnswer> {
     const source = tokenOf(request, body, 'refresh_token');
     if (!source.ok) return source.answer;
-    const result = await issuer.refresh(source.value.token);
-    return result.ok ? tokenAnswer(result.tokens, source.value.fromCookie) : authFailure(result.error);
+    const jkt = await proofKey(request);
+    if (!jkt.ok) return jkt.answer;
+    const { token } = source.value;
+    const result = jkt.value === undefined ? await issuer.refresh(token) : await issuer.refresh(token, { confirmation: { jkt: jkt.value } });
+    if (result.ok) return tokenAnswer(result.tokens, source.value.fromCookie);
+    // A refresh token bound to a key, without a proof of that key: a token endpoint's 400 (RFC 9449 §5).
+    if (result.error.code === 'dpop_binding_mismatch') return failure('invalid_dpop_proof', result.error.description);
+    return authFailure(result.error);
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { EndpointAnswer } from '@jwtauth/core';
+import { internals, type Duration, type EndpointAnswer } from '@jwtauth/core';
 import { clearRefreshCookie, type RefreshCookieOptions } from '../issuer/cookies.js';
 import type { TokenIssuer } from '../issuer/options.js';
 import { metadataOf, type Metadata } from './publish.js';
@@ -36,6 +36,29 @@ export interface HashingOptions {
   queue?: number;
 }
 
+/**
+ * DPoP (RFC 9449) at the token endpoints: a login or refresh that carries a `DPoP` proof gets
+ * tokens bound to the proof's key (`cnf.jkt`, `token_type: "DPoP"`).
+ */
+export interface TokenEndpointsDpopOptions {
+  /**
+   * Algorithms a proof may be signed with: asymmetric only. Default `ES256`, `ES384`, `ES512`,
+   * `PS256`, `PS384`, `PS512`, `RS256`, `RS384`, `RS512` and `EdDSA`. Published as the metadata's
+   * `dpop_signing_alg_values_supported`.
+   */
+  algorithms?: readonly string[];
+  /** How far a proof's `iat` may be from now, either way. Default `"60s"`. */
+  iatWindow?: Duration;
+  /** A login or refresh without a proof is refused (`400 invalid_dpop_proof`): only bound tokens are issued. Default `false`. */
+  required?: boolean;
+  /**
+   * The public origin (`https://auth.example`) a proof's `htu` is checked against, with the
+   * request's path, when the framework does not see it (a proxy it does not trust). Default:
+   * `publicUrl` when set, else the request's URL as the adapter gives it.
+   */
+  origin?: string;
+}
+
 /** Options of {@link createTokenEndpoints}. */
 export interface TokenEndpointsOptions<Request = unknown> {
   /** The token issuer (`createTokenIssuer()` of `@jwtauth/core`) that issues, refreshes, verifies and revokes. */
@@ -62,6 +85,21 @@ export interface TokenEndpointsOptions<Request = unknown> {
    * (the JWK Set is served all the same).
    */
   publicUrl?: string;
+  /**
+   * DPoP-bound tokens (RFC 9449 §5): a login or refresh with one valid `DPoP` proof header gets
+   * an access token bound to the proof's key (`cnf.jkt`, `token_type: "DPoP"`), and a login's
+   * refresh token is bound too, so that its refreshes need a proof of the same key. Without this
+   * option `DPoP` headers are ignored and every token is a Bearer token. Default: off.
+   */
+  dpop?: TokenEndpointsDpopOptions;
+}
+
+/** The `dpop` option, checked. */
+export interface ResolvedDpop {
+  algorithms: readonly string[];
+  iatWindow: number;
+  required: boolean;
+  origin: string | undefined;
 }
 
 /**
@@ -93,6 +131,57 @@ export interface ResolvedOptions<Request> {
   concurrency: number;
   queue: number;
   metadata: Metadata | undefined;
+  /** `publicUrl` without a trailing slash, when set. */
+  publicBase: string | undefined;
+  dpop: ResolvedDpop | undefined;
+}
+
+/** Asymmetric algorithms only (RFC 9449 §4.2): a proof's key is public, in its header. */
+const PROOF_ALGORITHMS = ['ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512', 'EdDSA'] as const;
+const DPOP_OPTIONS = new Set(['algorithms', 'iatWindow', 'required', 'origin']);
+
+/** Checks the `dpop` option. */
+function dpopOf(value: unknown): ResolvedDpop | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null) fail('"dpop" must be an object such as {} or { required: true }.');
+  const given = value as TokenEndpointsDpopOptions & Record<string, unknown>;
+  for (const name of Object.keys(given)) if (!DPOP_OPTIONS.has(name)) fail(`unknown option "dpop.${name}".`);
+  let algorithms: readonly string[] = PROOF_ALGORITHMS;
+  if (given.algorithms !== undefined) {
+    const list: unknown = given.algorithms;
+    if (!Array.isArray(list) || list.length === 0) fail('"dpop.algorithms" must be a non-empty array such as ["ES256", "EdDSA"].');
+    for (const alg of list as unknown[]) {
+      if (typeof alg !== 'string' || !(PROOF_ALGORITHMS as readonly string[]).includes(alg)) {
+        fail(`"dpop.algorithms" may hold only asymmetric algorithms (${PROOF_ALGORITHMS.join(', ')}), not ${JSON.stringify(alg)}.`);
+      }
+    }
+    algorithms = [...new Set(list as string[])];
+  }
+  const iatWindow = given.iatWindow === undefined ? 60 : internals.toSeconds(given.iatWindow);
+  if (iatWindow === undefined || iatWindow < 1 || iatWindow > 3600) fail('"dpop.iatWindow" must be a duration between 1 second and 1 hour, such as "60s".');
+  if (given.required !== undefined && typeof given.required !== 'boolean') fail('"dpop.required" must be true or false.');
+  let origin: string | undefined;
+  if (given.origin !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = typeof given.origin === 'string' ? new URL(given.origin) : undefined;
+    } catch {
+      url = undefined;
+    }
+    const bare =
+      url !== undefined &&
+      url.pathname === '/' &&
+      url.search === '' &&
+      url.hash === '' &&
+      url.username === '' &&
+      url.password === '' &&
+      !given.origin.includes('?');
+    if (url === undefined || !bare || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+      fail('"dpop.origin" must be an origin such as "https://auth.example", without a path.');
+    }
+    origin = url.origin;
+  }
+  return { algorithms, iatWindow, required: given.required ?? false, origin };
 }
 
 function fail(message: string): never {
@@ -129,6 +218,12 @@ export function resolveOptions<Request>(options: TokenEndpointsOptions<Request>)
   }
   const hashing = options.hashing ?? {};
   if (typeof hashing !== 'object' || hashing === null) fail('"hashing" must be { concurrency?, queue? }.');
+  const dpop = dpopOf(options.dpop);
+  let metadata = options.publicUrl === undefined ? undefined : metadataOf(options.publicUrl, issuer, fail);
+  if (metadata !== undefined && dpop !== undefined) {
+    // RFC 9449 §5.1: the authorization server's metadata names the proof algorithms it accepts.
+    metadata = { ...metadata, document: { ...metadata.document, dpop_signing_alg_values_supported: [...dpop.algorithms] } };
+  }
   return {
     issuer,
     verifyCredentials: options.verifyCredentials,
@@ -136,6 +231,8 @@ export function resolveOptions<Request>(options: TokenEndpointsOptions<Request>)
     throttle: createLoginThrottle(options.throttle),
     concurrency: count('concurrency', hashing.concurrency, 1, 1),
     queue: count('queue', hashing.queue, 100, 0),
-    metadata: options.publicUrl === undefined ? undefined : metadataOf(options.publicUrl, issuer, fail),
+    metadata,
+    publicBase: metadata === undefined ? undefined : new URL(options.publicUrl!).href.replace(/\/$/, ''),
+    dpop,
   };
 }

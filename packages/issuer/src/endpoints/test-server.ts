@@ -27,6 +27,13 @@ async function readBody(request: IncomingMessage): Promise<unknown> {
   return text === '' ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
 }
 
+/** Every `DPoP` header line, as the adapters read them from Node's raw headers. */
+function dpopLines(rawHeaders: readonly string[]): string[] {
+  const lines: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) if (rawHeaders[i]!.toLowerCase() === 'dpop') lines.push(rawHeaders[i + 1]!);
+  return lines;
+}
+
 export async function serve(endpoints: TokenEndpoints<IncomingMessage>): Promise<TestServer> {
   const server = createServer((request, response) => {
     void (async () => {
@@ -45,6 +52,8 @@ export async function serve(endpoints: TokenEndpoints<IncomingMessage>): Promise
         contentType: request.headers['content-type'],
         cookie: request.headers.cookie,
         address: typeof forwarded === 'string' ? forwarded : request.socket.remoteAddress,
+        dpop: dpopLines(request.rawHeaders),
+        url: `http://${request.headers.host}${request.url}`,
         request,
       });
       if (answer === undefined) {

@@ -1,10 +1,13 @@
 import { SignJWT, type JWTHeaderParameters, type JWTPayload } from 'jose';
 import { AuthError, internals, isStoreUnavailable, MemoryRevocationStore, type Duration, type RotateResult } from '@jwtauth/core';
 import type {
+  IssueOptions,
   IssuedTokenInfo,
   IssuedTokenResult,
+  RefreshOptions,
   RefreshResult,
   RevokeResult,
+  TokenConfirmation,
   TokenIssuer,
   TokenIssuerOptions,
   TokenPair,
@@ -24,7 +27,10 @@ const DEFAULT_REVOCATION_GRACE = 300;
 const DEFAULT_REUSE_INTERVAL = 10;
 
 /** Claims the issuer sets itself; `issue()` refuses them in `claims`. */
-const RESERVED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'sid', 'token_type', 'gen', 'auth_time'];
+const RESERVED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'sid', 'token_type', 'gen', 'auth_time', 'cnf'];
+
+/** An RFC 7638 SHA-256 JWK thumbprint, base64url without padding: 43 characters. */
+const JKT = /^[A-Za-z0-9_-]{43}$/;
 
 function fail(message: string): never {
   throw new TypeError(`createTokenIssuer: ${message}`);
@@ -35,6 +41,26 @@ function lifetime(name: string, value: Duration | undefined, fallback: number): 
   const seconds = toSeconds(value);
   if (seconds === undefined || seconds <= 0) fail(`"${name}" must be a positive duration such as "15m".`);
   return seconds;
+}
+
+/** The `jkt` of a `confirmation` option, checked; `undefined` when there is none. */
+function confirmedKey(method: string, options: IssueOptions | RefreshOptions | undefined): string | undefined {
+  if (options === undefined) return undefined;
+  if (typeof options !== 'object' || options === null) fail(`${method}(): the options must be an object such as { confirmation: { jkt } }.`);
+  const confirmation: TokenConfirmation | undefined = options.confirmation;
+  if (confirmation === undefined) return undefined;
+  if (typeof confirmation !== 'object' || confirmation === null || typeof confirmation.jkt !== 'string' || !JKT.test(confirmation.jkt)) {
+    fail(`${method}(): "confirmation.jkt" must be the RFC 7638 SHA-256 thumbprint of the DPoP key (43 base64url characters), as verifyDpopProof() gives it.`);
+  }
+  return confirmation.jkt;
+}
+
+/** The key a token is bound to: its `cnf.jkt`, `undefined` for an unbound token, `false` for a `cnf` that is not one. */
+function boundKey(payload: JWTPayload): string | undefined | false {
+  const { cnf } = payload;
+  if (cnf === undefined) return undefined;
+  if (typeof cnf !== 'object' || cnf === null || typeof (cnf as { jkt?: unknown }).jkt !== 'string') return false;
+  return (cnf as { jkt: string }).jkt;
 }
 
 function interval(name: string, value: Duration | undefined, fallback: number): number {
@@ -134,29 +160,45 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
       .sign(await keys.signing.signingKey());
   }
 
-  /** One session: its id, when it began (`auth_time`), and the claims its tokens carry. */
+  /**
+   * One session: its id, when it began (`auth_time`), the claims its tokens carry, and the DPoP
+   * key its refresh tokens are bound to (RFC 9449 §5), if any.
+   */
   interface Session {
     subject: string;
     claims: Record<string, unknown>;
     sid: string;
     authTime: number;
+    jkt?: string | undefined;
   }
 
   /** No token of a session outlives its absolute lifetime. */
   const capped = (session: Session, exp: number) => (sessionLifetime === undefined ? exp : Math.min(exp, session.authTime + sessionLifetime));
 
-  /** An access token, and a refresh token of `generation` unless the one given is kept (rotation off). */
-  async function pair(session: Session, generation: number, kept?: { token: string; exp: number }): Promise<TokenPair> {
+  /**
+   * An access token (bound to `accessJkt`, the key of this request's DPoP proof, when given), and
+   * a refresh token of `generation` (bound to the session's key) unless the one given is kept (rotation off).
+   */
+  async function pair(session: Session, generation: number, accessJkt: string | undefined, kept?: { token: string; exp: number }): Promise<TokenPair> {
     const iat = now();
     const base = { ...session.claims, sub: session.subject, sid: session.sid, auth_time: session.authTime };
     const accessExp = capped(session, iat + accessTtl);
-    const accessToken = await sign({ ...base, token_type: 'access' }, 'at+jwt', iat, accessExp);
+    const accessCnf = accessJkt === undefined ? {} : { cnf: { jkt: accessJkt } };
+    const accessToken = await sign({ ...base, ...accessCnf, token_type: 'access' }, 'at+jwt', iat, accessExp);
     let refresh = kept;
     if (refresh === undefined) {
       const exp = capped(session, iat + refreshTtl);
-      refresh = { token: await sign({ ...base, token_type: 'refresh', gen: generation }, 'JWT', iat, exp), exp };
+      const refreshCnf = session.jkt === undefined ? {} : { cnf: { jkt: session.jkt } };
+      refresh = { token: await sign({ ...base, ...refreshCnf, token_type: 'refresh', gen: generation }, 'JWT', iat, exp), exp };
     }
-    return { accessToken, refreshToken: refresh.token, tokenType: 'Bearer', expiresIn: accessExp - iat, refreshExpiresIn: refresh.exp - iat };
+    return {
+      accessToken,
+      refreshToken: refresh.token,
+      // RFC 9449 §5.1: a DPoP-bound access token is of type DPoP.
+      tokenType: accessJkt === undefined ? 'Bearer' : 'DPoP',
+      expiresIn: accessExp - iat,
+      refreshExpiresIn: refresh.exp - iat,
+    };
   }
 
   /** A token this issuer made, of either type, with every check but revocation. */
@@ -167,7 +209,14 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
     const tokenType = payload.token_type;
     const wellTyped = (tokenType === 'access' && /^(application\/)?at\+jwt$/i.test(String(header.typ))) || (tokenType === 'refresh' && header.typ === 'JWT');
     const generation = payload.gen ?? 0;
-    if (!wellTyped || typeof payload.sid !== 'string' || typeof payload.jti !== 'string' || !Number.isSafeInteger(generation) || (generation as number) < 0) {
+    if (
+      !wellTyped ||
+      boundKey(payload) === false ||
+      typeof payload.sid !== 'string' ||
+      typeof payload.jti !== 'string' ||
+      !Number.isSafeInteger(generation) ||
+      (generation as number) < 0
+    ) {
       return { ok: false, error: new AuthError('claim_invalid', { description: 'The token was not issued as an access or refresh token' }) };
     }
     return { ok: true, tokenType, header, payload } satisfies IssuedTokenInfo & { ok: true };
@@ -205,18 +254,35 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
 
   const ended = () => ({ ok: false, error: new AuthError('token_revoked') }) as const;
 
-  async function refresh(refreshToken: string): Promise<RefreshResult> {
+  async function refresh(refreshToken: string, refreshOptions?: RefreshOptions): Promise<RefreshResult> {
+    const proofJkt = confirmedKey('refresh', refreshOptions);
     const recognised = await recognise(refreshToken);
     if (!recognised.ok) return recognised;
     const { payload } = recognised;
     if (recognised.tokenType !== 'refresh') {
       return { ok: false, error: new AuthError('wrong_token_type', { description: 'An access token cannot be used as a refresh token' }) };
     }
+    // A bound refresh token is refused without a proof of its key before the rotation is looked
+    // at: a thief who holds the token but not the key must not be able to use up its generation.
+    const sessionJkt = boundKey(payload) || undefined;
+    if (sessionJkt !== undefined && proofJkt === undefined) {
+      return {
+        ok: false,
+        error: new AuthError('dpop_binding_mismatch', { description: 'The refresh token is bound to a DPoP key: refresh with a DPoP proof of that key' }),
+      };
+    }
+    if (sessionJkt !== undefined && proofJkt !== sessionJkt) {
+      return {
+        ok: false,
+        error: new AuthError('dpop_binding_mismatch', { description: 'The DPoP proof is not signed with the key the refresh token is bound to' }),
+      };
+    }
     const session: Session = {
       subject: payload.sub!,
       claims: userClaims(payload),
       sid: payload.sid as string,
       authTime: typeof payload.auth_time === 'number' ? payload.auth_time : payload.iat!,
+      jkt: sessionJkt,
     };
     return orUnavailable(async () => {
       let generation: number;
@@ -241,18 +307,22 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
         return ended();
       }
       const kept = rotate ? undefined : { token: refreshToken, exp: payload.exp! };
-      return { ok: true, tokens: await pair({ ...session, claims }, generation, kept) } as const;
+      // The access token is bound to the proof's key when there is one; an unbound session's
+      // refresh tokens stay unbound (it is bound at login or never).
+      return { ok: true, tokens: await pair({ ...session, claims }, generation, proofJkt, kept) } as const;
     });
   }
 
   return {
-    async issue(subject, claims = {}) {
+    async issue(subject, claims = {}, issueOptions) {
       if (typeof subject !== 'string' || subject === '') fail('issue(): the subject must be a non-empty string.');
       if (typeof claims !== 'object' || claims === null) fail('issue(): claims must be an object.');
       const reserved = Object.keys(claims).filter((name) => RESERVED_CLAIMS.includes(name));
       if (reserved.length > 0) fail(`issue(): ${reserved.join(', ')} ${reserved.length === 1 ? 'is' : 'are'} set by the issuer.`);
-      // A new session needs nothing stored: its first refresh token is generation 0.
-      return pair({ subject, claims, sid: crypto.randomUUID(), authTime: now() }, 0);
+      const jkt = confirmedKey('issue', issueOptions);
+      // A new session needs nothing stored: its first refresh token is generation 0. Bound to a
+      // DPoP key, both its tokens carry `cnf.jkt` (RFC 9449 §6.1, §5).
+      return pair({ subject, claims, sid: crypto.randomUUID(), authTime: now(), jkt }, 0, jkt);
     },
     refresh,
     verify,

@@ -75,14 +75,43 @@ export interface TokenIssuerOptions {
   currentDate?: () => Date;
 }
 
+/**
+ * The DPoP key (RFC 9449) tokens are bound to: the RFC 7638 SHA-256 thumbprint of a verified
+ * proof's public key, as `verifyDpopProof()` of `@jwtauth/core` returns it (`jkt`).
+ */
+export interface TokenConfirmation {
+  /** The key's thumbprint (43 base64url characters): the tokens' `cnf.jkt`. */
+  jkt: string;
+}
+
+/** Options of {@link TokenIssuer.issue}. */
+export interface IssueOptions {
+  /**
+   * Binds the session to a DPoP key, whose proof the caller verified: the access token and the
+   * refresh token carry `cnf: { jkt }`, `tokenType` is `"DPoP"`, and every refresh of the session
+   * needs a proof of the same key. Default: unbound (Bearer) tokens.
+   */
+  confirmation?: TokenConfirmation;
+}
+
+/** Options of {@link TokenIssuer.refresh}. */
+export interface RefreshOptions {
+  /**
+   * The key of the DPoP proof that came with the refresh, verified by the caller. Required for a
+   * refresh token bound to a key, and it must be that key (else `dpop_binding_mismatch`). The new
+   * access token is bound to it; the refresh token of an unbound session stays unbound.
+   */
+  confirmation?: TokenConfirmation;
+}
+
 /** An access + refresh pair, with lifetimes in seconds. */
 export interface TokenPair {
-  /** The access token (a JWT with `typ: at+jwt`), to send as `Authorization: Bearer …`. */
+  /** The access token (a JWT with `typ: at+jwt`), to send as `Authorization: Bearer …` (`Authorization: DPoP …` when bound). */
   accessToken: string;
   /** The refresh token: a new one when rotation is on, else the one that was refreshed. */
   refreshToken: string;
-  /** Always `"Bearer"`. */
-  tokenType: 'Bearer';
+  /** `"DPoP"` for an access token bound to a DPoP key (`cnf.jkt`, RFC 9449 §5.1), else `"Bearer"`. */
+  tokenType: 'Bearer' | 'DPoP';
   /** Seconds until the access token expires. */
   expiresIn: number;
   /** Seconds until the refresh token expires. */
@@ -159,10 +188,16 @@ export interface VerifierOptions {
 
 /** Issues, refreshes, verifies and revokes the tokens of an app that is its own identity provider. */
 export interface TokenIssuer {
-  /** A new session: an access token (`typ: at+jwt`, `token_type: access`) and a refresh token (`token_type: refresh`). */
-  issue(subject: string, claims?: Record<string, unknown>): Promise<TokenPair>;
-  /** Exchanges a refresh token for a new pair (rotation on) or a new access token and the same refresh token. */
-  refresh(refreshToken: string): Promise<RefreshResult>;
+  /**
+   * A new session: an access token (`typ: at+jwt`, `token_type: access`) and a refresh token
+   * (`token_type: refresh`); both bound to a DPoP key (`cnf.jkt`) with `options.confirmation`.
+   */
+  issue(subject: string, claims?: Record<string, unknown>, options?: IssueOptions): Promise<TokenPair>;
+  /**
+   * Exchanges a refresh token for a new pair (rotation on) or a new access token and the same
+   * refresh token. A refresh token bound to a DPoP key needs `options.confirmation` with that key.
+   */
+  refresh(refreshToken: string, options?: RefreshOptions): Promise<RefreshResult>;
   /** Verifies a token this issuer made (either type) and that it is not revoked. */
   verify(token: string): Promise<IssuedTokenResult>;
   /**

@@ -1,0 +1,35 @@
+// DPoP (RFC 9449) for the token endpoint tests: a client's proof key and the proofs it signs,
+// and a replay store for resource servers (proof jti's remembered in memory).
+import { accessTokenHash, type DpopReplayStore } from '@jwtauth/core';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+
+/** A client's proof key: the private key it signs with, its public JWK and its thumbprint (`cnf.jkt`). */
+export interface ProofKey {
+  privateKey: CryptoKey;
+  publicJwk: JWK;
+  jkt: string;
+}
+
+export async function proofKey(): Promise<ProofKey> {
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+  const publicJwk = await exportJWK(publicKey);
+  return { privateKey, publicJwk, jkt: await calculateJwkThumbprint(publicJwk) };
+}
+
+/** A DPoP proof for `htm` `htu`, with `ath` when an access token is sent with it. */
+export async function dpopProof(key: ProofKey, htm: string, htu: string, accessToken?: string): Promise<string> {
+  const ath = accessToken === undefined ? {} : { ath: await accessTokenHash(accessToken) };
+  return new SignJWT({ htm, htu, iat: Math.floor(Date.now() / 1000), jti: crypto.randomUUID(), ...ath })
+    .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: key.publicJwk })
+    .sign(key.privateKey);
+}
+
+/** Proof jti's remembered in memory until they expire: a resource server's `dpop.replayStore`. */
+export class MemoryReplayMarks implements DpopReplayStore {
+  readonly #used = new Map<string, number>();
+  markUsed(key: string, expiresAt: number): boolean {
+    if ((this.#used.get(key) ?? 0) > Date.now() / 1000) return false;
+    this.#used.set(key, expiresAt);
+    return true;
+  }
+}
