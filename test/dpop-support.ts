@@ -1,6 +1,5 @@
-// DPoP (RFC 9449) for the token endpoint tests: a client's proof key and the proofs it signs,
-// and a replay store for resource servers (proof jti's remembered in memory).
-import { accessTokenHash, type DpopReplayStore } from '@jwtauth/core';
+// DPoP (RFC 9449) for the token endpoint tests: a client's proof key and the proofs it signs.
+import { accessTokenHash } from '@jwtauth/core';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 
 /** A client's proof key: the private key it signs with, its public JWK and its thumbprint (`cnf.jkt`). */
@@ -22,14 +21,4 @@ export async function dpopProof(key: ProofKey, htm: string, htu: string, accessT
   return new SignJWT({ htm, htu, iat: Math.floor(Date.now() / 1000), jti: crypto.randomUUID(), ...ath })
     .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: key.publicJwk })
     .sign(key.privateKey);
-}
-
-/** Proof jti's remembered in memory until they expire: a resource server's `dpop.replayStore`. */
-export class MemoryReplayMarks implements DpopReplayStore {
-  readonly #used = new Map<string, number>();
-  markUsed(key: string, expiresAt: number): boolean {
-    if ((this.#used.get(key) ?? 0) > Date.now() / 1000) return false;
-    this.#used.set(key, expiresAt);
-    return true;
-  }
 }

@@ -5,7 +5,7 @@ import express4 from 'express4';
 import { createServer } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeJwt } from 'jose';
-import { dpopProof, MemoryReplayMarks, proofKey } from './dpop-support.js';
+import { dpopProof, proofKey } from './dpop-support.js';
 import { listen } from './harness/listen.js';
 import type { RunningServer } from './harness/types.js';
 
@@ -284,7 +284,7 @@ describe.each([
         }),
       ),
     );
-    app.use('/api', jwtAuth({ ...issuer.verifierOptions, dpop: { mode: 'allowed', replayStore: new MemoryReplayMarks() } }));
+    app.use('/api', jwtAuth({ ...issuer.verifierOptions, dpop: { mode: 'allowed' } }));
     app.get('/api/hello', (req, res) => {
       res.json({ hello: req.auth?.payload.sub });
     });

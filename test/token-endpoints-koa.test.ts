@@ -6,7 +6,7 @@ import Koa, { type Context, type Middleware } from 'koa';
 import koa2 from 'koa2';
 import { createServer } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { dpopProof, MemoryReplayMarks, proofKey } from './dpop-support.js';
+import { dpopProof, proofKey } from './dpop-support.js';
 import { listen } from './harness/listen.js';
 import type { RunningServer } from './harness/types.js';
 
@@ -353,7 +353,7 @@ describe.each([
     const app = new KoaApp();
     app.use(bodyParser());
     app.use(tokenRoutes(endpoints, { prefix: '/auth' }));
-    app.use(jwtAuth({ ...issuer.verifierOptions, dpop: { mode: 'allowed', replayStore: new MemoryReplayMarks() } }));
+    app.use(jwtAuth({ ...issuer.verifierOptions, dpop: { mode: 'allowed' } }));
     app.use((ctx) => {
       ctx.body = { hello: (ctx.state as { user?: { sub?: string } }).user?.sub };
     });

@@ -12,11 +12,6 @@ import { claimedTokenType } from './token-type.js';
 /** Seconds a login refused for a full queue of password checks is asked to wait. */
 const LOGIN_BUSY_RETRY_AFTER = 1;
 
-/** What an issuer's store may have to remember proof `jti`s (RFC 9449 §11.1); optional, as not every store has it. */
-interface ReplayMarks {
-  markUsed?(key: string, expiresAt: number): boolean | Promise<boolean>;
-}
-
 /** "the DPoP proof …" as a sentence, as the other descriptions of the endpoints are written. */
 const sentence = (reason: string) => reason.charAt(0).toUpperCase() + reason.slice(1);
 
@@ -36,6 +31,14 @@ export function createTokenEndpoints<Request = unknown>(
   options: TokenEndpointsOptions<Request>,
 ): TokenEndpoints<Request> | (TokenEndpoints<Request> & IssuerMetadata) {
   const { issuer, verifyCredentials, cookie, throttle, concurrency, queue, metadata, publicBase, dpop } = resolveOptions(options);
+  // Proof jti's are remembered in the issuer's store (RFC 9449 §11.1): a store that cannot would
+  // accept a replayed proof, so it is refused here rather than found out in production.
+  const replayMarks = dpop === undefined ? undefined : issuer.store;
+  if (replayMarks !== undefined && typeof replayMarks.markUsed !== 'function') {
+    throw new TypeError(
+      'createTokenEndpoints: "dpop" needs an issuer store with markUsed(key, expiresAt), as MemoryRevocationStore and @jwtauth/redis\'s store have, to refuse replayed proofs.',
+    );
+  }
   const publishing = publishesKeys(issuer);
   const hashing = new Semaphore(concurrency, queue);
 
@@ -89,7 +92,7 @@ export function createTokenEndpoints<Request = unknown>(
   /**
    * The key of the request's DPoP proof (RFC 9449 §4.3, §5), verified: its `jkt`, `undefined`
    * when no proof was sent (and none is required), or the `400 invalid_dpop_proof` answer. The
-   * proof's `jti` is remembered in the issuer's store when the store has `markUsed`.
+   * proof's `jti` is remembered in the issuer's store (`markUsed`).
    */
   async function proofKey(request: EndpointRequest<Request>): Promise<Parsed<string | undefined>> {
     if (dpop === undefined) return { ok: true, value: undefined };
@@ -106,18 +109,15 @@ export function createTokenEndpoints<Request = unknown>(
       { algorithms: dpop.algorithms, iatWindow: dpop.iatWindow, now },
     );
     if (!verified.ok) return refuse(sentence(verified.reason));
-    const store = issuer.store as ReplayMarks | undefined;
-    if (typeof store?.markUsed === 'function') {
-      let firstUse: boolean;
-      try {
-        // Remembered for as long as the proof's iat is accepted: after that its iat refuses it.
-        firstUse = await store.markUsed(`dpop:${verified.jkt}:${verified.jti}`, verified.iat + dpop.iatWindow + 1);
-      } catch (error) {
-        if (isStoreUnavailable(error)) return { ok: false, answer: authFailure(new AuthError('store_unavailable', { cause: error })) };
-        throw error;
-      }
-      if (!firstUse) return refuse('The DPoP proof jti was used before');
+    let firstUse: boolean;
+    try {
+      // Remembered for as long as the proof's iat is accepted: after that its iat refuses it.
+      firstUse = await replayMarks!.markUsed!(`dpop:${verified.jkt}:${verified.jti}`, verified.iat + dpop.iatWindow + 1);
+    } catch (error) {
+      if (isStoreUnavailable(error)) return { ok: false, answer: authFailure(new AuthError('store_unavailable', { cause: error })) };
+      throw error;
     }
+    if (!firstUse) return refuse('The DPoP proof jti was used before');
     return { ok: true, value: verified.jkt };
   }
 
