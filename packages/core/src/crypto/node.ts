@@ -19,7 +19,7 @@ export interface NodeCrypto {
     signature: Uint8Array,
   ): boolean;
   timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean;
-  hash(algorithm: 'sha256', data: string, encoding: 'base64'): string;
+  hash(algorithm: 'sha256', data: string, encoding: 'base64' | 'base64url'): string;
   KeyObject: { from(key: CryptoKey): NodeKeyObject };
   constants: { RSA_PKCS1_PSS_PADDING: number };
 }

@@ -1,3 +1,4 @@
+import { base64url } from 'jose';
 import { loadNodeCrypto, nodeSignatureCheck } from './node.js';
 import type { SignatureCheck } from './signature.js';
 import { webCrypto } from './web.js';
@@ -28,3 +29,12 @@ export const runtimeSignatureCheck: SignatureCheck = nodeCrypto === undefined ? 
  * but no time.
  */
 export const tokenFingerprint: (token: string) => string = nodeCrypto === undefined ? (token) => token : (token) => nodeCrypto.hash('sha256', token, 'base64');
+
+/**
+ * base64url of the SHA-256 of a string's UTF-8: synchronous `node:crypto` on Node, Web Crypto
+ * elsewhere (a DPoP proof's `ath`, a JWK thumbprint).
+ */
+export const sha256Base64url: (text: string) => string | Promise<string> =
+  nodeCrypto === undefined
+    ? async (text) => base64url.encode(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))))
+    : (text) => nodeCrypto.hash('sha256', text, 'base64url');

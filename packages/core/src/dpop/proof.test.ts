@@ -110,6 +110,14 @@ describe('verifyDpopProof', () => {
     expect(await verifyDpopProof('a'.repeat(8193), request, policy)).toEqual({ ok: false, reason: 'the DPoP proof is too long' });
   });
 
+  it('refuses a proof that names crit or b64: no extension is understood here', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('ES256');
+    const jwk = await exportJWK(publicKey);
+    const claims = { jti: 'j1', htm: 'GET', htu: 'https://api.example/r', iat: now };
+    const withCrit = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk, crit: ['b64'], b64: true }).sign(privateKey);
+    expect(await verifyDpopProof(withCrit, request, policy)).toMatchObject({ ok: false, reason: expect.stringContaining('crit') });
+  });
+
   it('refuses garbage without throwing', async () => {
     for (const garbage of ['', 'a.b.c', '...', 'eyJhbGciOiJub25lIn0.e30.', `${'e30.'.repeat(2)}`]) {
       expect(await verifyDpopProof(garbage, request, policy)).toMatchObject({ ok: false });
