@@ -29,14 +29,17 @@ describe.each(Object.entries(EXPORTS))('@jwtauth/%s build', (name, names) => {
 });
 
 describe('@jwtauth/core without issuing', () => {
-  // Apps that only verify install core alone: no issuer, no signing code, in either build.
+  // Apps that only verify install core alone: no issuer, no signing code, in either build. The
+  // one MAC core computes is the HMAC of its DPoP server nonces (createDpopNonces), never a token.
   it.each(['index.js', 'index.cjs'])('%s has no token issuer and does not sign', async (file) => {
     const { readFile } = await import('node:fs/promises');
     const built = await readFile(dist('core', file), 'utf8');
     const loaded = (file.endsWith('.cjs') ? require(dist('core', file)) : await import(dist('core', file))) as Record<string, unknown>;
     expect(loaded.createTokenIssuer).toBeUndefined();
     expect(loaded.refreshCookie).toBeUndefined();
-    expect(built).not.toMatch(/SignJWT|\.sign\(/);
+    expect(built).not.toMatch(/SignJWT|CompactSign|FlattenedSign|GeneralSign/);
+    expect(built.match(/\.sign\(/g)).toEqual(['.sign(']);
+    expect(built).toMatch(/crypto\.subtle\.sign\("HMAC", await key, encoder\.encode\(`dpop-nonce:/);
   });
 });
 
