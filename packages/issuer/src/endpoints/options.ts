@@ -3,6 +3,7 @@ import { clearRefreshCookie, type RefreshCookieOptions } from '../issuer/cookies
 import type { TokenIssuer } from '../issuer/options.js';
 import { metadataOf, type Metadata } from './publish.js';
 import { createLoginThrottle, type LoginThrottle, type ThrottleOptions } from './throttle.js';
+import { resolveAuthorization, type AuthorizationOptions, type ResolvedAuthorization } from './authorization-options.js';
 
 /** Who a username and password belong to: the token's `sub`, and claims for its tokens (`scope`, roles…). */
 export interface VerifiedUser {
@@ -62,6 +63,12 @@ export interface TokenEndpointsOptions<Request = unknown> {
    * (the JWK Set is served all the same).
    */
   publicUrl?: string;
+  /**
+   * The authorization code grant with PKCE (OAuth 2.1, RFC 7636) for public clients such as MCP
+   * clients and browser apps: `GET`/`POST <mount>/authorize` and `grant_type=authorization_code`
+   * at `<mount>/token`. Needs an issuer with an `issuer` URL and a store with `markUsed`. Default: off.
+   */
+  authorization?: AuthorizationOptions;
 }
 
 /**
@@ -93,6 +100,7 @@ export interface ResolvedOptions<Request> {
   concurrency: number;
   queue: number;
   metadata: Metadata | undefined;
+  authorization: ResolvedAuthorization | undefined;
 }
 
 function fail(message: string): never {
@@ -136,6 +144,7 @@ export function resolveOptions<Request>(options: TokenEndpointsOptions<Request>)
     throttle: createLoginThrottle(options.throttle),
     concurrency: count('concurrency', hashing.concurrency, 1, 1),
     queue: count('queue', hashing.queue, 100, 0),
-    metadata: options.publicUrl === undefined ? undefined : metadataOf(options.publicUrl, issuer, fail),
+    metadata: options.publicUrl === undefined ? undefined : metadataOf(options.publicUrl, issuer, fail, options.authorization !== undefined),
+    authorization: options.authorization === undefined ? undefined : resolveAuthorization(options.authorization, issuer, fail),
   };
 }

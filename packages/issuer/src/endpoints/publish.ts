@@ -1,5 +1,6 @@
 import type { EndpointAnswer } from '@jwtauth/core';
 import type { TokenIssuer } from '../issuer/options.js';
+import { authorizationCodeMetadata } from './authorization-options.js';
 
 /** Where the JWK Set is served, below the mount point. */
 export const JWKS_PATH = '/.well-known/jwks.json';
@@ -49,7 +50,7 @@ export interface Metadata {
  * to fix. The absolute URLs come from this configuration only, never from a request's `Host`
  * header: a forged `Host` could otherwise make a shared cache hand out another `jwks_uri`.
  */
-export function metadataOf(publicUrl: unknown, issuer: TokenIssuer, fail: (message: string) => never): Metadata {
+export function metadataOf(publicUrl: unknown, issuer: TokenIssuer, fail: (message: string) => never, authorizationCode = false): Metadata {
   let url: URL;
   try {
     url = new URL(publicUrl as string);
@@ -106,6 +107,8 @@ export function metadataOf(publicUrl: unknown, issuer: TokenIssuer, fail: (messa
       // Public clients: no client authentication at the token or revocation endpoint.
       token_endpoint_auth_methods_supported: ['none'],
       revocation_endpoint_auth_methods_supported: ['none'],
+      // With `authorization`: the authorization code grant with PKCE (RFC 8414 §2, RFC 9207).
+      ...(authorizationCode ? authorizationCodeMetadata(base) : {}),
     },
   };
 }
