@@ -4,6 +4,7 @@ import express from 'express';
 import express4 from 'express4';
 import { createServer } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { authorizationEndpoints, runAuthorizationCodeFlow } from './authz-flow.js';
 import { listen } from './harness/listen.js';
 import type { RunningServer } from './harness/types.js';
 
@@ -261,4 +262,21 @@ describe('tokenRouter()', () => {
     expect(() => tokenRouter(value as never)).toThrow(TypeError);
     expect(() => tokenRouter(value as never)).toThrow(/createTokenEndpoints\(\{ issuer, verifyCredentials \}\)/);
   });
+});
+
+describe('tokenRouter: the authorization code grant', () => {
+  for (const [name, createApp] of [
+    ['Express 5', express],
+    ['Express 4', express4 as unknown as typeof express],
+  ] as const) {
+    it(`${name}: GET /authorize, the urlencoded sign-in and the code exchange go through the mount`, async () => {
+      const { issuer, endpoints } = authorizationEndpoints<express.Request>();
+      const app = createApp();
+      app.use(createApp.json());
+      app.use(createApp.urlencoded({ extended: false }));
+      app.use('/auth', tokenRouter(endpoints));
+      server = await listen(createServer(app));
+      await runAuthorizationCodeFlow(`${server.url}/auth`, issuer);
+    });
+  }
 });

@@ -4,6 +4,7 @@ import { jwtAuth, tokenApp, type JwtAuthEnv, type TokenAppOptions } from '@jwtau
 import { Hono, type Context } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HS_SECRET } from './fixtures.js';
+import { authorizationEndpoints, runAuthorizationCodeFlow } from './authz-flow.js';
 import { serveFetch } from './harness/listen.js';
 import type { RunningServer } from './harness/types.js';
 
@@ -262,5 +263,16 @@ describe('tokenApp(): token endpoints as a Hono sub-app', () => {
     const create = () => tokenApp(endpoints as never, options as never);
     expect(create).toThrow(TypeError);
     expect(create).toThrow(message);
+  });
+});
+
+describe('tokenApp: the authorization code grant', () => {
+  it('serves GET /authorize, the urlencoded sign-in and the code exchange', async () => {
+    const { issuer, endpoints } = authorizationEndpoints<Context>();
+    const app = new Hono();
+    app.route('/auth', tokenApp(endpoints));
+    const server = await serveFetch(app.fetch);
+    servers.push(server);
+    await runAuthorizationCodeFlow(`${server.url}/auth`, issuer);
   });
 });

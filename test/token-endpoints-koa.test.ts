@@ -6,6 +6,7 @@ import Koa, { type Context, type Middleware } from 'koa';
 import koa2 from 'koa2';
 import { createServer } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { authorizationEndpoints, runAuthorizationCodeFlow } from './authz-flow.js';
 import { listen } from './harness/listen.js';
 import type { RunningServer } from './harness/types.js';
 
@@ -335,5 +336,20 @@ describe('tokenRoutes options', () => {
     const answer = await postJson(`${server.url}/token`, { username: 'alice', password: 'x' });
     expect(answer.status).toBe(200);
     expect(answer.headers.get('cache-control')).toBe(NO_STORE);
+  });
+});
+
+describe.each([
+  ['koa', Koa],
+  ['koa2', koa2 as typeof Koa],
+] as const)('%s: tokenRoutes and the authorization code grant', (_, KoaApp) => {
+  it('serves GET /authorize, the urlencoded sign-in (after bodyParser) and the code exchange', async () => {
+    const { issuer, endpoints } = authorizationEndpoints<Context>();
+    const app = new KoaApp();
+    app.use(bodyParser());
+    app.use(tokenRoutes(endpoints, { prefix: '/auth' }));
+    const server = await listen(createServer(app.callback()));
+    servers.push(server);
+    await runAuthorizationCodeFlow(`${server.url}/auth`, issuer);
   });
 });
