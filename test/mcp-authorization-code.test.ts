@@ -64,8 +64,13 @@ class MemoryProvider implements OAuthClientProvider {
 
 /** One Express app on loopback: the issuer at its origin (endpoints under /auth) and an MCP-like resource at /mcp. */
 async function start(): Promise<{ origin: string; resource: string }> {
-  let app: express.Express | undefined;
-  server = await listen(createServer((req: IncomingMessage, res: ServerResponse) => app!(req, res)));
+  // Listening first: the issuer's URL (its iss, and the resource's) needs the port.
+  const holder: { app?: express.Express } = {};
+  server = await listen(
+    createServer((req: IncomingMessage, res: ServerResponse) => {
+      holder.app!(req, res);
+    }),
+  );
   const origin = server.url;
   const resource = `${origin}/mcp`;
   const issuer = createTokenIssuer({ key: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, issuer: origin });
@@ -76,7 +81,8 @@ async function start(): Promise<{ origin: string; resource: string }> {
     publicUrl: `${origin}/auth`,
     authorization: { clients: [{ clientId: 'mcp-client', redirectUris: [REDIRECT], name: 'SDK test' }], resources: [resource] },
   });
-  app = express();
+  const app = express();
+  holder.app = app;
   app.use(express.json());
   app.use(express.urlencoded({ extended: false }));
   app.use('/auth', tokenRouter(endpoints));

@@ -267,7 +267,7 @@ describe('tokenRouter()', () => {
 describe('tokenRouter: the authorization code grant', () => {
   for (const [name, createApp] of [
     ['Express 5', express],
-    ['Express 4', express4 as unknown as typeof express],
+    ['Express 4', express4 as typeof express],
   ] as const) {
     it(`${name}: GET /authorize, the urlencoded sign-in and the code exchange go through the mount`, async () => {
       const { issuer, endpoints } = authorizationEndpoints<express.Request>();

@@ -4,7 +4,7 @@ import type { TokenPair } from '../issuer/options.js';
 import { authFailure, failure, json, missingField } from './answer.js';
 import type { EndpointAnswer, EndpointRequest, TokenEndpoints } from '@jwtauth/core';
 import { isBodyObject, isJson, optionalString, requiredString, type BodyObject, type Parsed } from './body.js';
-import { resolveOptions, type IssuerMetadata, type TokenEndpointsOptions, type VerifiedUser } from './options.js';
+import { resolveOptions, type IssuerMetadata, type TokenEndpointsOptions } from './options.js';
 import { JWKS_PATH, jwksAnswer, metadataAnswer, publishesKeys } from './publish.js';
 import { Semaphore } from './semaphore.js';
 import { claimedTokenType } from './token-type.js';
