@@ -124,6 +124,16 @@ describe('authorization code with PKCE', () => {
     expect(params.get('iss')).toBe(ISSUER);
     const code = params.get('code')!;
     expect(decodeProtectedHeader(code).typ).toBe('authz-code+jwt');
+    // A code is never an access token: typed, its audience the issuer, without sub or scope.
+    expect(decodeJwt(code)).toMatchObject({ iss: ISSUER, aud: ISSUER, user: 'alice', client_id: 'mcp-client', granted_scope: 'read write', resource: API });
+    expect(decodeJwt(code)).not.toHaveProperty('sub');
+    expect(decodeJwt(code)).not.toHaveProperty('scope');
+    const asAccess = await createAuthenticator({ secret: KEY, issuer: ISSUER, audience: API }).authenticate(
+      { headers: { authorization: `Bearer ${code}` } },
+      {},
+    );
+    expect(asAccess.ok).toBe(false);
+    expect(decodeJwt(request)).toMatchObject({ aud: ISSUER, client_id: 'mcp-client', state: 'xyz' });
 
     const tokens = await exchange(url, code, { resource: API });
     expect(tokens.status).toBe(200);

@@ -40,7 +40,7 @@ export function tokenGrant<Request>(
   if (grant.value === undefined || grant.value === 'password') return grants.login(request, body);
   if (grant.value === 'refresh_token') return grants.refresh(request, body);
   if (grant.value === 'authorization_code' && grants.code !== undefined) return grants.code(request, body);
-  return Promise.resolve(grantError('unsupported_grant_type', `The grant type ${JSON.stringify(grant.value)} is not supported here`));
+  return Promise.resolve(grantError('unsupported_grant_type', 'The grant_type is not supported here'));
 }
 
 /** base64url(SHA-256(verifier)), the S256 challenge of a code verifier (RFC 7636 §4.2). */
@@ -160,7 +160,7 @@ export function createAuthorizationEndpoint<Request>(options: AuthorizationEndpo
       ...(typeof scope === 'string' && scope !== '' ? { scope } : {}),
       ...(typeof resource === 'string' ? { resource } : {}),
     };
-    const token = await internals.signTyped({ ...signed }, REQUEST_TYP, internals.now() + REQUEST_TTL);
+    const token = await internals.signTyped({ ...signed, aud: iss }, REQUEST_TYP, internals.now() + REQUEST_TTL);
     return form(200, token, client);
   }
 
@@ -193,13 +193,16 @@ export function createAuthorizationEndpoint<Request>(options: AuthorizationEndpo
     delete claims.scope;
     const code = await internals.signTyped(
       {
-        sub: user.subject,
+        // Never usable as an access token, even by a verifier that does not check `typ`: its
+        // audience is the issuer itself, and it has no `sub` or `scope` (the user is `user`).
+        aud: iss,
+        user: user.subject,
         client_id: signed.client_id,
         redirect_uri: signed.redirect_uri,
         code_challenge: signed.code_challenge,
-        ...(granted === undefined ? {} : { scope: granted.join(' ') }),
+        ...(granted === undefined ? {} : { granted_scope: granted.join(' ') }),
         ...(signed.resource === undefined ? {} : { resource: signed.resource }),
-        claims,
+        user_claims: claims,
       },
       CODE_TYP,
       internals.now() + authorization.codeTtl,
@@ -230,7 +233,7 @@ export function createAuthorizationEndpoint<Request>(options: AuthorizationEndpo
     if (resource.value !== undefined && resource.value !== payload.resource) {
       return grantError('invalid_target', 'The resource differs from the authorization request');
     }
-    if (typeof payload.jti !== 'string' || typeof payload.sub !== 'string' || typeof payload.exp !== 'number') {
+    if (typeof payload.jti !== 'string' || typeof payload.user !== 'string' || typeof payload.exp !== 'number' || payload.aud !== iss) {
       return grantError('invalid_grant', 'The code is invalid or has expired');
     }
     let first: boolean;
@@ -241,11 +244,13 @@ export function createAuthorizationEndpoint<Request>(options: AuthorizationEndpo
       throw error;
     }
     if (!first) return grantError('invalid_grant', 'The code has already been used');
-    const claims = typeof payload.claims === 'object' && payload.claims !== null ? { ...(payload.claims as Record<string, unknown>) } : {};
-    if (typeof payload.scope === 'string') claims.scope = payload.scope;
-    const tokens = await internals.issueFor(payload.sub, claims, typeof payload.resource === 'string' ? payload.resource : undefined);
+    const claims = typeof payload.user_claims === 'object' && payload.user_claims !== null ? { ...(payload.user_claims as Record<string, unknown>) } : {};
+    const scope = typeof payload.granted_scope === 'string' ? payload.granted_scope : undefined;
+    if (scope !== undefined) claims.scope = scope;
+    const tokens = await internals.issueFor(payload.user, claims, typeof payload.resource === 'string' ? payload.resource : undefined);
     const answer = tokenAnswer(tokens, false);
-    if (typeof payload.scope === 'string' && typeof answer.body === 'object') answer.body = { ...answer.body, scope: payload.scope };
+    // RFC 6749 §5.1: the granted scope, which may be narrower than the request's.
+    if (scope !== undefined && typeof answer.body === 'object') answer.body = { ...answer.body, scope };
     return answer;
   }
 
