@@ -1,4 +1,4 @@
-import type { EndpointAnswer } from '@jwtauth/core';
+import type { EndpointAnswer, JsonValue } from '@jwtauth/core';
 import { clearRefreshCookie, type RefreshCookieOptions } from '../issuer/cookies.js';
 import type { TokenIssuer } from '../issuer/options.js';
 import { metadataOf, type Metadata } from './publish.js';
@@ -88,8 +88,14 @@ export interface IssuerMetadata {
    * The answer to `GET` (and `HEAD`) at `metadataPath`: 200, `Content-Type: application/json`,
    * `Cache-Control: public, max-age=300`, and `{ issuer, jwks_uri, token_endpoint, revocation_endpoint, … }`.
    */
-  metadata(): EndpointAnswer;
+  metadata(): JsonEndpointAnswer;
 }
+
+/** An {@link EndpointAnswer} whose body is a JSON object (never a string): the published documents. */
+export type JsonEndpointAnswer = EndpointAnswer & {
+  /** The JSON body. */
+  body: { [name: string]: JsonValue | undefined };
+};
 
 /** The options, checked, with defaults filled in. */
 export interface ResolvedOptions<Request> {
