@@ -23,13 +23,15 @@ interface Start {
   options?: Partial<TokenEndpointsOptions<IncomingMessage>>;
   store?: RevocationStore;
   clock?: { now: number };
+  /** The issuer's `audience`; `null` for none. */
+  audience?: string | null;
 }
 
-async function start({ options = {}, store = new MemoryRevocationStore(), clock }: Start = {}) {
+async function start({ options = {}, store = new MemoryRevocationStore(), clock, audience = 'https://default.example' }: Start = {}) {
   const issuer = createTokenIssuer({
     key: KEY,
     issuer: ISSUER,
-    audience: 'https://default.example',
+    ...(audience === null ? {} : { audience }),
     store,
     ...(clock === undefined ? {} : { currentDate: () => new Date(clock.now) }),
   });
@@ -166,6 +168,20 @@ describe('authorization code with PKCE', () => {
     const tokens = await exchange(url, params.get('code')!);
     expect(tokens.status).toBe(200);
     expect(decodeJwt(tokens.body.access_token as string)).toMatchObject({ aud: 'https://default.example', scope: 'read write admin' });
+  });
+
+  it('keeps the resource through refreshes when the issuer has no audience of its own', async () => {
+    const { url, issuer } = await start({ audience: null });
+    const tokens = await exchange(url, (await codeFor(url)).get('code')!);
+    expect(tokens.status).toBe(200);
+    expect(decodeJwt(tokens.body.refresh_token as string).aud).toBe(API);
+    const refreshed = await post(`${url}/token/refresh`, { refresh_token: tokens.body.refresh_token });
+    expect(refreshed.status).toBe(200);
+    expect(decodeJwt(refreshed.body.access_token as string)).toMatchObject({ aud: API, sub: 'alice' });
+    // A password login of the same issuer still has no aud.
+    const login = await post(`${url}/token`, { username: 'alice', password: 'alice-password' });
+    expect(decodeJwt(login.body.access_token as string)).not.toHaveProperty('aud');
+    expect((await issuer.verify(refreshed.body.access_token as string)).ok).toBe(true);
   });
 
   it('answers an unknown client_id or redirect_uri with a 400 page, never a redirect', async () => {
