@@ -113,6 +113,19 @@ interface Probe {
 
 const PROBES: { readme: string; contains: string; probes: Probe[] }[] = [
   {
+    readme: 'packages/issuer/README.md',
+    contains: "clientId: 'my-mcp-client'",
+    probes: [
+      {
+        path: '/.well-known/oauth-authorization-server',
+        status: 200,
+        body: { authorization_endpoint: 'https://auth.example/auth/authorize', response_types_supported: ['code'], code_challenge_methods_supported: ['S256'] },
+      },
+      { path: '/auth/authorize?client_id=nobody&redirect_uri=https%3A%2F%2Fevil.example%2F', status: 400 },
+      { path: '/auth/authorize?client_id=my-mcp-client&redirect_uri=http%3A%2F%2F127.0.0.1%3A33418%2Fcallback&response_type=code', status: 302 },
+    ],
+  },
+  {
     readme: 'packages/core/README.md',
     contains: 'export default { fetch: handle }',
     probes: [

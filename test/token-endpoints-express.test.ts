@@ -6,6 +6,7 @@ import { createServer } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeJwt } from 'jose';
 import { dpopProof, proofKey } from './dpop-support.js';
+import { authorizationEndpoints, runAuthorizationCodeFlow } from './authz-flow.js';
 import { listen } from './harness/listen.js';
 import type { RunningServer } from './harness/types.js';
 
@@ -314,4 +315,21 @@ describe.each([
     expect(login.status).toBe(400);
     expect(login.body).toMatchObject({ error: 'invalid_dpop_proof', code: 'invalid_dpop_proof' });
   });
+});
+
+describe('tokenRouter: the authorization code grant', () => {
+  for (const [name, createApp] of [
+    ['Express 5', express],
+    ['Express 4', express4 as typeof express],
+  ] as const) {
+    it(`${name}: GET /authorize, the urlencoded sign-in and the code exchange go through the mount`, async () => {
+      const { issuer, endpoints } = authorizationEndpoints<express.Request>();
+      const app = createApp();
+      app.use(createApp.json());
+      app.use(createApp.urlencoded({ extended: false }));
+      app.use('/auth', tokenRouter(endpoints));
+      server = await listen(createServer(app));
+      await runAuthorizationCodeFlow(`${server.url}/auth`, issuer);
+    });
+  }
 });

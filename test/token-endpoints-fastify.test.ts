@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import fastify4 from 'fastify4';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dpopProof, proofKey } from './dpop-support.js';
+import { authorizationEndpoints, runAuthorizationCodeFlow } from './authz-flow.js';
 import { listenFastify } from './harness/listen.js';
 import { HS_SECRET } from './fixtures.js';
 
@@ -369,5 +370,21 @@ describe.each(majors)('%s: tokenEndpoints gives the endpoints the DPoP header an
     const wrong = await send(`${base}/token`);
     expect(wrong.status).toBe(400);
     expect(wrong.body).toMatchObject({ error: 'invalid_dpop_proof', code: 'invalid_dpop_proof' });
+  });
+});
+
+describe.each(majors)('%s: tokenEndpoints and the authorization code grant', (name, createApp) => {
+  it('serves GET /authorize, the urlencoded sign-in and the code exchange', async () => {
+    const { issuer, endpoints } = authorizationEndpoints<FastifyRequest>();
+    const app = createApp();
+    apps.push(app);
+    if (name === 'fastify') await app.register(fastifyFormbody);
+    else
+      app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, text, done) =>
+        done(null, Object.fromEntries(new URLSearchParams(text as string))),
+      );
+    await app.register(tokenEndpoints, { endpoints, prefix: '/auth' });
+    const { url } = await listenFastify(app);
+    await runAuthorizationCodeFlow(`${url}/auth`, issuer);
   });
 });

@@ -5,6 +5,7 @@ import { Hono, type Context } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HS_SECRET } from './fixtures.js';
 import { dpopProof, proofKey } from './dpop-support.js';
+import { authorizationEndpoints, runAuthorizationCodeFlow } from './authz-flow.js';
 import { serveFetch } from './harness/listen.js';
 import type { RunningServer } from './harness/types.js';
 
@@ -303,5 +304,16 @@ describe('tokenApp(): the DPoP header and the request URL reach the endpoints', 
     const response = await fetch(htu, { method: 'POST', headers, body: JSON.stringify({ username: 'alice', password: 'x' }) });
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ code: 'invalid_dpop_proof', error_description: 'Send exactly one DPoP header' });
+  });
+});
+
+describe('tokenApp: the authorization code grant', () => {
+  it('serves GET /authorize, the urlencoded sign-in and the code exchange', async () => {
+    const { issuer, endpoints } = authorizationEndpoints<Context>();
+    const app = new Hono();
+    app.route('/auth', tokenApp(endpoints));
+    const server = await serveFetch(app.fetch);
+    servers.push(server);
+    await runAuthorizationCodeFlow(`${server.url}/auth`, issuer);
   });
 });

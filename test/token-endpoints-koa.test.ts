@@ -7,6 +7,7 @@ import koa2 from 'koa2';
 import { createServer } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dpopProof, proofKey } from './dpop-support.js';
+import { authorizationEndpoints, runAuthorizationCodeFlow } from './authz-flow.js';
 import { listen } from './harness/listen.js';
 import type { RunningServer } from './harness/types.js';
 
@@ -378,5 +379,20 @@ describe.each([
     const wrong = await postJson(`${base}/auth/token`, { username: 'alice', password: 'x' }, { DPoP: await dpopProof(key, 'POST', `${base}/token`) });
     expect(wrong.status).toBe(400);
     expect(wrong.body).toMatchObject({ error: 'invalid_dpop_proof', code: 'invalid_dpop_proof' });
+  });
+});
+
+describe.each([
+  ['koa', Koa],
+  ['koa2', koa2 as typeof Koa],
+] as const)('%s: tokenRoutes and the authorization code grant', (_, KoaApp) => {
+  it('serves GET /authorize, the urlencoded sign-in (after bodyParser) and the code exchange', async () => {
+    const { issuer, endpoints } = authorizationEndpoints<Context>();
+    const app = new KoaApp();
+    app.use(bodyParser());
+    app.use(tokenRoutes(endpoints, { prefix: '/auth' }));
+    const server = await listen(createServer(app.callback()));
+    servers.push(server);
+    await runAuthorizationCodeFlow(`${server.url}/auth`, issuer);
   });
 });

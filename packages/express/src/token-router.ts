@@ -24,6 +24,12 @@ function parsedBody(req: Request): unknown {
   return req.body as unknown;
 }
 
+/** The query string of a request URL, without the `?`. */
+function rawQuery(url: string): string {
+  const mark = url.indexOf('?');
+  return mark === -1 ? '' : url.slice(mark + 1);
+}
+
 /** body-parser's error for a body it could not parse (bad JSON), in Express 4 and 5 alike. */
 function isParseFailure(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { type?: unknown }).type === 'entity.parse.failed';
@@ -52,6 +58,8 @@ export function tokenRouter(endpoints: TokenEndpoints<Request>): [RequestHandler
       method: req.method,
       // Below the mount point: Express removed the prefix given to app.use() from req.url.
       path: req.path,
+      // The raw query string (GET /authorize reads its parameters from it).
+      query: rawQuery(req.originalUrl),
       body,
       contentType: req.headers['content-type'],
       cookie: req.headers.cookie,
@@ -75,7 +83,7 @@ export function tokenRouter(endpoints: TokenEndpoints<Request>): [RequestHandler
         // writeHead, not res.set()/res.json(): Express would append a charset to the Content-Type,
         // which every other adapter sends exactly as the endpoints give it. Node sends no body for
         // HEAD. Content-Length framing, as res.json() would give, rather than chunked.
-        const text = JSON.stringify(answer.body);
+        const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
         res.writeHead(answer.status, { ...answer.headers, 'Content-Length': String(Buffer.byteLength(text)) }).end(text);
       })
       .catch(next);

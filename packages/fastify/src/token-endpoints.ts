@@ -34,6 +34,8 @@ function isBodyParseError(error: FastifyError): boolean {
  * appending `; charset=utf-8` to it, and still runs the `preSerialization` and `onSend` hooks.
  */
 function send(reply: FastifyReply, answer: EndpointAnswer): FastifyReply {
+  // A string body (HTML) is sent as is, with the answer's Content-Type; an object is serialised as JSON.
+  if (typeof answer.body === 'string') return reply.code(answer.status).headers(answer.headers).send(answer.body);
   return reply.code(answer.status).headers(answer.headers).serializer(JSON.stringify).send(answer.body);
 }
 
@@ -54,6 +56,7 @@ const plugin: FastifyPluginAsync<TokenEndpointsPluginOptions> = async (fastify, 
       method: request.method,
       // Below the prefix, as the client wrote it: find-my-way's '*' parameter is percent-decoded.
       path: request.url.split('?', 1)[0]!.slice(prefix.length),
+      query: request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '',
       body,
       contentType: request.headers['content-type'],
       cookie: request.headers.cookie,

@@ -67,6 +67,7 @@ export function tokenApp<E extends Env = Env>(endpoints: TokenEndpoints<Context<
       method,
       // The path below wherever the app is mounted, mount-point parameters (`/t/:tenant/auth`) included.
       path: c.req.path.slice(basePath(c).replace(/\/$/, '').length),
+      query: new URL(c.req.url).search.slice(1),
       // GET and HEAD carry no body the endpoints read.
       body: method === 'GET' || method === 'HEAD' ? undefined : await parsedBody(c, contentType),
       contentType,
@@ -79,6 +80,8 @@ export function tokenApp<E extends Env = Env>(endpoints: TokenEndpoints<Context<
       request: c,
     });
     if (answer === undefined) return next();
+    // A string body (HTML) is sent as is, with the answer's Content-Type.
+    if (typeof answer.body === 'string') return c.body(answer.body, answer.status as 200, answer.headers);
     return c.json(answer.body, answer.status as 200, answer.headers);
   });
 }

@@ -24,5 +24,14 @@ export { clearRefreshCookie, refreshCookie, type RefreshCookieOptions } from './
 export { createTokenEndpoints } from './endpoints/endpoints.js';
 export type { EndpointAnswer, EndpointRequest, JsonValue, TokenEndpoints } from '@jwtauth/core';
 export type { EndpointErrorCode } from './endpoints/answer.js';
-export type { HashingOptions, IssuerMetadata, TokenEndpointsDpopOptions, TokenEndpointsOptions, VerifiedUser, VerifyCredentials } from './endpoints/options.js';
+export type {
+  HashingOptions,
+  IssuerMetadata,
+  JsonEndpointAnswer,
+  TokenEndpointsDpopOptions,
+  TokenEndpointsOptions,
+  VerifiedUser,
+  VerifyCredentials,
+} from './endpoints/options.js';
+export type { AuthorizationClient, AuthorizationOptions } from './endpoints/authorization-options.js';
 export type { LoginLimit, ThrottleOptions, ThrottleRedisClient } from './endpoints/throttle.js';

@@ -47,6 +47,7 @@ export function tokenRoutes(endpoints: TokenEndpoints<Context>, options: TokenRo
     const request: EndpointRequest<Context> = {
       method: ctx.method,
       path: ctx.path.slice(prefix.length),
+      query: ctx.querystring,
       // A getter, because handle() reads the body only for a POST endpoint's path: a GET (the JWK
       // Set) or an unknown path without a parsed body still works or goes on to Koa's 404
       // (@koa/bodyparser parses POST, PUT and PATCH only).
@@ -78,6 +79,6 @@ export function tokenRoutes(endpoints: TokenEndpoints<Context>, options: TokenRo
     // body, whereas for an object Koa 2 sets `application/json; charset=utf-8` over ours (the JWK
     // Set's `application/jwk-set+json` included). Koa sends no body for HEAD.
     ctx.set(answer.headers);
-    ctx.body = JSON.stringify(answer.body);
+    ctx.body = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
   };
 }

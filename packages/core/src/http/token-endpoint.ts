@@ -17,8 +17,11 @@ export interface EndpointAnswer {
   status: number;
   /** Response headers, to send exactly as given. */
   headers: Record<string, string>;
-  /** The JSON body (not sent for `HEAD`). */
-  body: { [name: string]: JsonValue | undefined };
+  /**
+   * The JSON body (not sent for `HEAD`), or a string sent as is with the answer's `Content-Type`
+   * (the HTML of the authorization endpoint).
+   */
+  body: { [name: string]: JsonValue | undefined } | string;
 }
 
 /** A request to the token endpoints, as any framework sees it. */
@@ -30,6 +33,8 @@ export interface EndpointRequest<Request = unknown> {
    * `/token/revoke`, and the published `/.well-known/jwks.json` (and RFC 8414 metadata, for a mount at the origin's root).
    */
   path: string;
+  /** The raw query string, without the `?` (`GET /authorize` reads its parameters from it). */
+  query?: string | undefined;
   /** The body as the framework parsed it: a JSON object, or a urlencoded form as an object. Not read for `GET` and `HEAD`. */
   body: unknown;
   /**

@@ -4,13 +4,12 @@ import type { TokenPair } from '../issuer/options.js';
 import { authFailure, failure, json, missingField } from './answer.js';
 import type { EndpointAnswer, EndpointRequest, TokenEndpoints } from '@jwtauth/core';
 import { isBodyObject, isJson, optionalString, requiredString, type BodyObject, type Parsed } from './body.js';
-import { resolveOptions, type IssuerMetadata, type TokenEndpointsOptions, type VerifiedUser } from './options.js';
+import { resolveOptions, type IssuerMetadata, type TokenEndpointsOptions } from './options.js';
 import { JWKS_PATH, jwksAnswer, metadataAnswer, publishesKeys } from './publish.js';
 import { Semaphore } from './semaphore.js';
 import { claimedTokenType } from './token-type.js';
-
-/** Seconds a login refused for a full queue of password checks is asked to wait. */
-const LOGIN_BUSY_RETRY_AFTER = 1;
+import { credentialChecker } from './credentials.js';
+import { AUTHORIZE_PATH, createAuthorizationEndpoint, tokenGrant } from './authorization.js';
 
 /** "the DPoP proof …" as a sentence, as the other descriptions of the endpoints are written. */
 const sentence = (reason: string) => reason.charAt(0).toUpperCase() + reason.slice(1);
@@ -30,7 +29,7 @@ export function createTokenEndpoints<Request = unknown>(options: TokenEndpointsO
 export function createTokenEndpoints<Request = unknown>(
   options: TokenEndpointsOptions<Request>,
 ): TokenEndpoints<Request> | (TokenEndpoints<Request> & IssuerMetadata) {
-  const { issuer, verifyCredentials, cookie, throttle, concurrency, queue, metadata, publicBase, dpop } = resolveOptions(options);
+  const { issuer, verifyCredentials, cookie, throttle, concurrency, queue, metadata, publicBase, dpop, authorization } = resolveOptions(options);
   // Proof jti's are remembered in the issuer's store (RFC 9449 §11.1): a store that cannot would
   // accept a replayed proof, so it is refused here rather than found out in production.
   const replayMarks = dpop === undefined ? undefined : issuer.store;
@@ -41,6 +40,7 @@ export function createTokenEndpoints<Request = unknown>(
   }
   const publishing = publishesKeys(issuer);
   const hashing = new Semaphore(concurrency, queue);
+  const checkCredentials = credentialChecker(verifyCredentials, throttle, hashing);
 
   /** The token response (RFC 6749 §5.1); in cookie mode the refresh token travels in the cookie only. */
   function tokenAnswer(tokens: TokenPair, inCookie: boolean): EndpointAnswer {
@@ -138,32 +138,10 @@ export function createTokenEndpoints<Request = unknown>(
     if (!jkt.ok) return jkt.answer;
 
     // Cheap refusals first: the throttle, then the bounded queue, and only then the password hash.
-    const verdict = throttle === undefined ? undefined : await throttle.attempt(username.value, request.address);
-    if (verdict !== undefined && !verdict.ok) {
-      return failure('too_many_requests', 'Too many login attempts; try again later', { 'Retry-After': String(verdict.retryAfter) });
-    }
-    const slot = hashing.acquire();
-    if (slot === undefined) {
-      return failure('login_busy', 'Too many logins are being checked at once; try again shortly', { 'Retry-After': String(LOGIN_BUSY_RETRY_AFTER) });
-    }
-    const release = await slot;
-    let user: VerifiedUser | null | undefined;
-    try {
-      user = await verifyCredentials(username.value, password.value, request.request);
-    } finally {
-      release();
-    }
-    if (user === null || user === undefined) return failure('invalid_credentials', 'The username or password is incorrect');
-    if (typeof user !== 'object' || typeof user.subject !== 'string' || user.subject === '') {
-      throw new TypeError('createTokenEndpoints: "verifyCredentials" must return { subject, claims? } with a non-empty subject, or null.');
-    }
-    if (verdict !== undefined) {
-      // A failed reset only leaves the user's earlier failures counted: never worth failing a good login.
-      await verdict.succeeded().catch(() => undefined);
-    }
-    const claims = user.claims ?? {};
-    const tokens =
-      jkt.value === undefined ? await issuer.issue(user.subject, claims) : await issuer.issue(user.subject, claims, { confirmation: { jkt: jkt.value } });
+    const checked = await checkCredentials(username.value, password.value, request.address, request.request);
+    if (!checked.ok) return checked.answer;
+    const { subject, claims = {} } = checked.user;
+    const tokens = jkt.value === undefined ? await issuer.issue(subject, claims) : await issuer.issue(subject, claims, { confirmation: { jkt: jkt.value } });
     return tokenAnswer(tokens, inCookie);
   }
 
@@ -207,8 +185,10 @@ export function createTokenEndpoints<Request = unknown>(
     return json(200, { revoked: true }, headers);
   }
 
+  // The authorization code grant (with `authorization`): GET/POST /authorize, and its grant at /token.
+  const authorize = authorization && createAuthorizationEndpoint({ issuer, authorization, checkCredentials, tokenAnswer, proofKey });
   const routes = new Map([
-    ['/token', login],
+    ['/token', (request: EndpointRequest<Request>, body: BodyObject) => tokenGrant(request, body, { login, refresh, code: authorize?.exchange })],
     ['/token/refresh', refresh],
     ['/token/verify', verify],
     ['/token/revoke', revoke],
@@ -225,6 +205,7 @@ export function createTokenEndpoints<Request = unknown>(
     async handle(request) {
       if (typeof request !== 'object' || request === null || typeof request.method !== 'string' || typeof request.path !== 'string') return undefined;
       const method = request.method.toUpperCase();
+      if (authorize !== undefined && request.path === AUTHORIZE_PATH) return authorize.handle(request);
       if (method === 'GET' || method === 'HEAD') return document(request.path);
       const endpoint = routes.get(request.path);
       if (endpoint === undefined || method !== 'POST') return undefined;

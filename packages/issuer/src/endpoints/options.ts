@@ -1,8 +1,9 @@
-import { internals, type Duration, type EndpointAnswer } from '@jwtauth/core';
+import { internals, type Duration, type EndpointAnswer, type JsonValue } from '@jwtauth/core';
 import { clearRefreshCookie, type RefreshCookieOptions } from '../issuer/cookies.js';
 import type { TokenIssuer } from '../issuer/options.js';
 import { metadataOf, type Metadata } from './publish.js';
 import { createLoginThrottle, type LoginThrottle, type ThrottleOptions } from './throttle.js';
+import { resolveAuthorization, type AuthorizationOptions, type ResolvedAuthorization } from './authorization-options.js';
 
 /** Who a username and password belong to: the token's `sub`, and claims for its tokens (`scope`, roles…). */
 export interface VerifiedUser {
@@ -92,6 +93,12 @@ export interface TokenEndpointsOptions<Request = unknown> {
    * option `DPoP` headers are ignored and every token is a Bearer token. Default: off.
    */
   dpop?: TokenEndpointsDpopOptions;
+  /**
+   * The authorization code grant with PKCE (OAuth 2.1, RFC 7636) for public clients such as MCP
+   * clients and browser apps: `GET`/`POST <mount>/authorize` and `grant_type=authorization_code`
+   * at `<mount>/token`. Needs an issuer with an `issuer` URL and a store with `markUsed`. Default: off.
+   */
+  authorization?: AuthorizationOptions;
 }
 
 /** The `dpop` option, checked. */
@@ -119,8 +126,14 @@ export interface IssuerMetadata {
    * The answer to `GET` (and `HEAD`) at `metadataPath`: 200, `Content-Type: application/json`,
    * `Cache-Control: public, max-age=300`, and `{ issuer, jwks_uri, token_endpoint, revocation_endpoint, … }`.
    */
-  metadata(): EndpointAnswer;
+  metadata(): JsonEndpointAnswer;
 }
+
+/** An {@link EndpointAnswer} whose body is a JSON object (never a string): the published documents. */
+export type JsonEndpointAnswer = Omit<EndpointAnswer, 'body'> & {
+  /** The JSON body. */
+  body: { [name: string]: JsonValue | undefined };
+};
 
 /** The options, checked, with defaults filled in. */
 export interface ResolvedOptions<Request> {
@@ -134,6 +147,7 @@ export interface ResolvedOptions<Request> {
   /** `publicUrl` without a trailing slash, when set. */
   publicBase: string | undefined;
   dpop: ResolvedDpop | undefined;
+  authorization: ResolvedAuthorization | undefined;
 }
 
 /** Asymmetric algorithms only (RFC 9449 §4.2): a proof's key is public, in its header. */
@@ -219,7 +233,7 @@ export function resolveOptions<Request>(options: TokenEndpointsOptions<Request>)
   const hashing = options.hashing ?? {};
   if (typeof hashing !== 'object' || hashing === null) fail('"hashing" must be { concurrency?, queue? }.');
   const dpop = dpopOf(options.dpop);
-  let metadata = options.publicUrl === undefined ? undefined : metadataOf(options.publicUrl, issuer, fail);
+  let metadata = options.publicUrl === undefined ? undefined : metadataOf(options.publicUrl, issuer, fail, options.authorization !== undefined);
   if (metadata !== undefined && dpop !== undefined) {
     // RFC 9449 §5.1: the authorization server's metadata names the proof algorithms it accepts.
     metadata = { ...metadata, document: { ...metadata.document, dpop_signing_alg_values_supported: [...dpop.algorithms] } };
@@ -234,5 +248,6 @@ export function resolveOptions<Request>(options: TokenEndpointsOptions<Request>)
     metadata,
     publicBase: metadata === undefined ? undefined : new URL(options.publicUrl!).href.replace(/\/$/, ''),
     dpop,
+    authorization: options.authorization === undefined ? undefined : resolveAuthorization(options.authorization, issuer, fail),
   };
 }

@@ -1,5 +1,7 @@
 import type { EndpointAnswer } from '@jwtauth/core';
 import type { TokenIssuer } from '../issuer/options.js';
+import { authorizationCodeMetadata } from './authorization-options.js';
+import type { JsonEndpointAnswer } from './options.js';
 
 /** Where the JWK Set is served, below the mount point. */
 export const JWKS_PATH = '/.well-known/jwks.json';
@@ -15,7 +17,7 @@ const METADATA_SEGMENT = '/.well-known/oauth-authorization-server';
 const PUBLISHED_CACHE_CONTROL = 'public, max-age=300';
 
 /** A public document: 200 with a JSON body that caches may keep briefly (unlike the token answers' `no-store`). */
-function published(contentType: string, body: EndpointAnswer['body']): EndpointAnswer {
+function published(contentType: string, body: JsonEndpointAnswer['body']): JsonEndpointAnswer {
   return { status: 200, headers: { 'Content-Type': contentType, 'Cache-Control': PUBLISHED_CACHE_CONTROL }, body };
 }
 
@@ -41,7 +43,7 @@ export interface Metadata {
   path: string;
   /** The path below the mount point where the mount serves it, when the mount is at the issuer's origin root. */
   mountPath: string | undefined;
-  document: EndpointAnswer['body'];
+  document: JsonEndpointAnswer['body'];
 }
 
 /**
@@ -49,7 +51,7 @@ export interface Metadata {
  * to fix. The absolute URLs come from this configuration only, never from a request's `Host`
  * header: a forged `Host` could otherwise make a shared cache hand out another `jwks_uri`.
  */
-export function metadataOf(publicUrl: unknown, issuer: TokenIssuer, fail: (message: string) => never): Metadata {
+export function metadataOf(publicUrl: unknown, issuer: TokenIssuer, fail: (message: string) => never, authorizationCode = false): Metadata {
   let url: URL;
   try {
     url = new URL(publicUrl as string);
@@ -106,11 +108,13 @@ export function metadataOf(publicUrl: unknown, issuer: TokenIssuer, fail: (messa
       // Public clients: no client authentication at the token or revocation endpoint.
       token_endpoint_auth_methods_supported: ['none'],
       revocation_endpoint_auth_methods_supported: ['none'],
+      // With `authorization`: the authorization code grant with PKCE (RFC 8414 §2, RFC 9207).
+      ...(authorizationCode ? authorizationCodeMetadata(base) : {}),
     },
   };
 }
 
 /** The answer to `GET` at the metadata's path (RFC 8414 §3.2: `application/json`). */
-export function metadataAnswer(metadata: Metadata): EndpointAnswer {
+export function metadataAnswer(metadata: Metadata): JsonEndpointAnswer {
   return published('application/json', structuredClone(metadata.document));
 }

@@ -47,7 +47,8 @@ export async function serve(endpoints: TokenEndpoints<IncomingMessage>): Promise
       const forwarded = request.headers['x-forwarded-for'];
       const answer = await endpoints.handle({
         method: request.method ?? 'GET',
-        path: (request.url ?? '/').replace(/^\/api/, ''),
+        path: (request.url ?? '/').split('?', 1)[0]!.replace(/^\/api/, ''),
+        query: (request.url ?? '').includes('?') ? (request.url ?? '').slice((request.url ?? '').indexOf('?') + 1) : '',
         body,
         contentType: request.headers['content-type'],
         cookie: request.headers.cookie,
@@ -60,7 +61,7 @@ export async function serve(endpoints: TokenEndpoints<IncomingMessage>): Promise
         response.writeHead(404, { 'Content-Type': 'application/json' }).end('{"error":"not_found","code":"not_found"}');
         return;
       }
-      response.writeHead(answer.status, answer.headers).end(JSON.stringify(answer.body));
+      response.writeHead(answer.status, answer.headers).end(typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body));
     })().catch((error: unknown) => {
       response.writeHead(500, { 'Content-Type': 'text/plain' }).end(String(error));
     });

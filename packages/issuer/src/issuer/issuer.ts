@@ -14,6 +14,8 @@ import type {
   VerifierOptions,
 } from './options.js';
 import { createKeyRing } from './key-ring.js';
+import { registerInternals } from './internal.js';
+import { audienceOf, sessionAudience, typedVerifier } from './audience.js';
 
 const { markRevocationGrace, resolveConfig, toSeconds, verifyError, verifyToken } = internals;
 
@@ -149,9 +151,10 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
     const kid = await keys.kid();
     const header: JWTHeaderParameters = { alg: keys.signing.alg, typ, ...(kid === undefined ? {} : { kid }) };
     return new SignJWT({
+      // An `aud` in `claims` (a session's RFC 8707 resource) stands in for the issuer's audience.
+      ...(options.audience === undefined ? {} : { aud: options.audience }),
       ...claims,
       ...(options.issuer === undefined ? {} : { iss: options.issuer }),
-      ...(options.audience === undefined ? {} : { aud: options.audience }),
       iat,
       exp,
       jti: crypto.randomUUID(),
@@ -170,6 +173,8 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
     sid: string;
     authTime: number;
     jkt?: string | undefined;
+    /** The RFC 8707 resource its access tokens name as `aud` instead of the issuer's audience (authorization code grant). */
+    audience?: string | undefined;
   }
 
   /** No token of a session outlives its absolute lifetime. */
@@ -184,12 +189,13 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
     const base = { ...session.claims, sub: session.subject, sid: session.sid, auth_time: session.authTime };
     const accessExp = capped(session, iat + accessTtl);
     const accessCnf = accessJkt === undefined ? {} : { cnf: { jkt: accessJkt } };
-    const accessToken = await sign({ ...base, ...accessCnf, token_type: 'access' }, 'at+jwt', iat, accessExp);
+    const accessToken = await sign({ ...base, ...accessCnf, token_type: 'access', ...audienceOf(session.audience, undefined) }, 'at+jwt', iat, accessExp);
     let refresh = kept;
     if (refresh === undefined) {
       const exp = capped(session, iat + refreshTtl);
       const refreshCnf = session.jkt === undefined ? {} : { cnf: { jkt: session.jkt } };
-      refresh = { token: await sign({ ...base, ...refreshCnf, token_type: 'refresh', gen: generation }, 'JWT', iat, exp), exp };
+      const aud = audienceOf(session.audience, options.audience);
+      refresh = { token: await sign({ ...base, ...refreshCnf, token_type: 'refresh', gen: generation, ...aud }, 'JWT', iat, exp), exp };
     }
     return {
       accessToken,
@@ -283,6 +289,7 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
       sid: payload.sid as string,
       authTime: typeof payload.auth_time === 'number' ? payload.auth_time : payload.iat!,
       jkt: sessionJkt,
+      audience: sessionAudience(payload.aud, options.audience),
     };
     return orUnavailable(async () => {
       let generation: number;
@@ -313,16 +320,19 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
     });
   }
 
-  return {
+  async function issueSession(subject: string, claims: Record<string, unknown>, audience: string | undefined, jkt?: string): Promise<TokenPair> {
+    if (typeof subject !== 'string' || subject === '') fail('issue(): the subject must be a non-empty string.');
+    if (typeof claims !== 'object' || claims === null) fail('issue(): claims must be an object.');
+    const reserved = Object.keys(claims).filter((name) => RESERVED_CLAIMS.includes(name));
+    if (reserved.length > 0) fail(`issue(): ${reserved.join(', ')} ${reserved.length === 1 ? 'is' : 'are'} set by the issuer.`);
+    // A new session needs nothing stored: its first refresh token is generation 0. Bound to a
+    // DPoP key, both its tokens carry `cnf.jkt` (RFC 9449 §6.1, §5).
+    return pair({ subject, claims, sid: crypto.randomUUID(), authTime: now(), audience, jkt }, 0, jkt);
+  }
+
+  const tokenIssuer: TokenIssuer = {
     async issue(subject, claims = {}, issueOptions) {
-      if (typeof subject !== 'string' || subject === '') fail('issue(): the subject must be a non-empty string.');
-      if (typeof claims !== 'object' || claims === null) fail('issue(): claims must be an object.');
-      const reserved = Object.keys(claims).filter((name) => RESERVED_CLAIMS.includes(name));
-      if (reserved.length > 0) fail(`issue(): ${reserved.join(', ')} ${reserved.length === 1 ? 'is' : 'are'} set by the issuer.`);
-      const jkt = confirmedKey('issue', issueOptions);
-      // A new session needs nothing stored: its first refresh token is generation 0. Bound to a
-      // DPoP key, both its tokens carry `cnf.jkt` (RFC 9449 §6.1, §5).
-      return pair({ subject, claims, sid: crypto.randomUUID(), authTime: now(), jkt }, 0, jkt);
+      return issueSession(subject, claims, undefined, confirmedKey('issue', issueOptions));
     },
     refresh,
     verify,
@@ -355,4 +365,12 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
     verifierOptions,
     store,
   };
+  const verifyTyped = typedVerifier(verifierOptions, currentDate);
+  registerInternals(tokenIssuer, {
+    now,
+    signTyped: (claims, typ, exp) => sign(claims, typ, now(), exp),
+    verifyTyped,
+    issueFor: issueSession,
+  });
+  return tokenIssuer;
 }
