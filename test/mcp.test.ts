@@ -1,7 +1,13 @@
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { discoverOAuthProtectedResourceMetadata, extractResourceMetadataUrl } from '@modelcontextprotocol/sdk/client/auth.js';
+import {
+  discoverOAuthProtectedResourceMetadata,
+  extractResourceMetadataUrl,
+  UnauthorizedError,
+  type OAuthClientProvider,
+} from '@modelcontextprotocol/sdk/client/auth.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanUp, freePort, root, send, startScript, stop, type App } from './e2e-support.js';
 
@@ -9,7 +15,66 @@ import { cleanUp, freePort, root, send, startScript, stop, type App } from './e2
 // @jwtauth on Express and on Hono, and behind the SDK's own requireBearerAuth with a @jwtauth
 // verifier; the authorization server is the auth service of examples/two-services, issuing tokens
 // for the MCP server's resource. An MCP client of the same SDK finds the authorization server from
-// the 401 (RFC 9728), logs in there and calls a tool.
+// the 401 (RFC 9728), logs in there and calls a tool; and the SDK client's own OAuth flow
+// (authorization code with PKCE, the auth service's OAUTH_CLIENTS) does the same by itself.
+
+/** The MCP client's redirect URI, registered with the auth service (nothing listens there: the test reads the redirect). */
+const REDIRECT = 'http://127.0.0.1:33418/callback';
+const OAUTH_CLIENTS = JSON.stringify([{ clientId: 'mcp-inspector', redirectUris: [REDIRECT], name: 'MCP test client' }]);
+
+/** What an MCP client app keeps for the SDK: a pre-registered public client, its tokens and PKCE verifier, in memory. */
+class TestClientProvider implements OAuthClientProvider {
+  saved: OAuthTokens | undefined;
+  verifier: string | undefined;
+  authorizationUrl: URL | undefined;
+  readonly redirectUrl = REDIRECT;
+  get clientMetadata(): OAuthClientMetadata {
+    return {
+      client_name: 'MCP test client',
+      redirect_uris: [REDIRECT],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    };
+  }
+  clientInformation(): OAuthClientInformationMixed {
+    return { client_id: 'mcp-inspector' };
+  }
+  tokens(): OAuthTokens | undefined {
+    return this.saved;
+  }
+  saveTokens(tokens: OAuthTokens): void {
+    this.saved = tokens;
+  }
+  redirectToAuthorization(url: URL): void {
+    this.authorizationUrl = url;
+  }
+  saveCodeVerifier(verifier: string): void {
+    this.verifier = verifier;
+  }
+  codeVerifier(): string {
+    if (this.verifier === undefined) throw new Error('no code verifier saved');
+    return this.verifier;
+  }
+}
+
+/** The user at the sign-in page the SDK sent them to: the form, their credentials, and the code of the redirect. */
+async function signIn(authorizationUrl: URL): Promise<string> {
+  const page = await fetch(authorizationUrl, { redirect: 'manual' });
+  expect(page.status).toBe(200);
+  const request = /name="request" value="([^"]+)"/.exec(await page.text())?.[1];
+  expect(request).toBeDefined();
+  const signedIn = await fetch(new URL('/authorize', authorizationUrl), {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ request: request!, username: 'alice', password: 'alice-password' }).toString(),
+  });
+  expect(signedIn.status).toBe(302);
+  const location = new URL(signedIn.headers.get('location')!);
+  expect(`${location.origin}${location.pathname}`).toBe(REDIRECT);
+  return location.searchParams.get('code')!;
+}
 
 const INITIALIZE = {
   jsonrpc: '2.0',
@@ -30,7 +95,7 @@ async function startPair(script: string): Promise<{ auth: App; mcp: App; resourc
   const resource = `http://127.0.0.1:${mcpPort}/mcp`;
   const auth = await startScript(
     join(root, 'examples', 'two-services', 'dist', 'auth-service.js'),
-    { PORT: String(authPort), AUDIENCE: resource, LOG_LEVEL: 'warn' },
+    { PORT: String(authPort), AUDIENCE: resource, OAUTH_CLIENTS, LOG_LEVEL: 'warn' },
     `${script}: auth service`,
   );
   started.push(auth);
@@ -76,6 +141,34 @@ describe.each(['express-server', 'hono-server', 'sdk-bearer-server'])('examples/
       expect((await client.listTools()).tools.map((tool) => tool.name)).toEqual(['whoami']);
       const result = await client.callTool({ name: 'whoami', arguments: {} });
       expect(result.content).toEqual([{ type: 'text', text: JSON.stringify({ sub: 'alice', clientId: 'alice', scopes: ['read'] }) }]);
+    } finally {
+      await client.close();
+    }
+  }, 30_000);
+
+  it("lets the SDK's MCP client get its token by itself: the 401, the metadata, the authorization code with PKCE, then the tool", async () => {
+    const provider = new TestClientProvider();
+    const first = new StreamableHTTPClientTransport(new URL(pair.resource), { authProvider: provider });
+    // No token yet: the SDK reads the 401's resource_metadata, the auth service's RFC 8414
+    // metadata, and sends the user to its authorization endpoint.
+    await expect(new Client({ name: 'jwtauth-test', version: '1.0.0' }).connect(first)).rejects.toThrow(UnauthorizedError);
+    const authorizationUrl = provider.authorizationUrl!;
+    expect(`${authorizationUrl.origin}${authorizationUrl.pathname}`).toBe(`${pair.auth.url}/authorize`);
+    expect(Object.fromEntries(authorizationUrl.searchParams)).toMatchObject({
+      response_type: 'code',
+      client_id: 'mcp-inspector',
+      code_challenge_method: 'S256',
+      redirect_uri: REDIRECT,
+      resource: pair.resource,
+    });
+    await first.finishAuth(await signIn(authorizationUrl));
+    expect(provider.saved).toMatchObject({ token_type: 'Bearer', access_token: expect.any(String), refresh_token: expect.any(String) });
+
+    const client = new Client({ name: 'jwtauth-test', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(pair.resource), { authProvider: provider }));
+    try {
+      const result = await client.callTool({ name: 'whoami', arguments: {} });
+      expect(result.content).toEqual([{ type: 'text', text: expect.stringContaining('"sub":"alice"') as string }]);
     } finally {
       await client.close();
     }

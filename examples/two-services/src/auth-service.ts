@@ -14,6 +14,7 @@ import {
   type Logger,
   type OpenedStore,
 } from '@jwtauth/example-shared';
+import formbody from '@fastify/formbody';
 import { tokenEndpoints } from '@jwtauth/fastify';
 import { createTokenEndpoints, createTokenIssuer } from '@jwtauth/issuer';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -22,6 +23,11 @@ import { loadAuthServiceSettings, type AuthServiceSettings } from './settings.js
 
 /** The largest request body, in bytes: a login's JSON is far smaller. */
 const BODY_LIMIT = 16 * 1024;
+
+/** AUDIENCE as the one resource clients may ask tokens for, when it is a URL (RFC 8707 resources are). */
+function resourcesOf(audience: string): string[] | undefined {
+  return /^https?:\/\//.test(audience) ? [audience] : undefined;
+}
 
 /** Sends an error in the examples' JSON shape, `{"error","error_description","code"}`. */
 function fail(reply: FastifyReply, status: number, error: string, code: string, description: string): FastifyReply {
@@ -51,6 +57,9 @@ export function createAuthService(config: Config, settings: AuthServiceSettings,
     ...loginOptions(config, opened.redis),
     refreshCookie: { path: '/token' },
     publicUrl: settings.publicUrl,
+    // OAUTH_CLIENTS: the authorization code grant with PKCE, which MCP clients use: GET/POST
+    // /authorize, and tokens for the resource (RFC 8707) a client asks for, when it is AUDIENCE.
+    ...(settings.oauthClients.length === 0 ? {} : { authorization: { clients: settings.oauthClients, resources: resourcesOf(settings.audience) } }),
   });
 
   const app = Fastify({
@@ -82,6 +91,8 @@ export function createAuthService(config: Config, settings: AuthServiceSettings,
   });
   // POST /token, /token/refresh, /token/verify, /token/revoke; GET /.well-known/jwks.json and,
   // because PUBLIC_URL is this mount's root, /.well-known/oauth-authorization-server.
+  // The sign-in form of /authorize posts application/x-www-form-urlencoded.
+  if (settings.oauthClients.length > 0) app.register(formbody);
   app.register(tokenEndpoints, { endpoints });
   return app;
 }

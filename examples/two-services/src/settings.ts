@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigError, urlFor, type Config } from '@jwtauth/example-shared';
-import type { PreviousKey } from '@jwtauth/issuer';
+import type { AuthorizationClient, PreviousKey } from '@jwtauth/issuer';
 
 /** `aud` of the tokens the auth service issues, and what the API requires: the API they are for (RFC 9068 §2.2). */
 export const DEFAULT_AUDIENCE = 'urn:jwtauth:example:api';
@@ -20,6 +20,8 @@ export interface AuthServiceSettings {
   publicUrl: string;
   keys: SigningKeys;
   audience: string;
+  /** The public OAuth clients of the authorization code grant (MCP clients, browser apps); none: the grant is off. */
+  oauthClients: AuthorizationClient[];
 }
 
 /** What the API service reads beyond the settings every example shares. */
@@ -37,6 +39,8 @@ export interface ApiServiceSettings {
  *   at a time). Without it, a throwaway Ed25519 key for this process (refused with `WORKERS` > 1
  *   and in production: each process would sign with a key the others do not publish).
  * - `AUDIENCE` (default `urn:jwtauth:example:api`)
+ * - `OAUTH_CLIENTS`: a JSON array `[{"clientId": "…", "redirectUris": ["…"], "name": "…"}]` of the
+ *   public clients of the authorization code grant with PKCE (default none: the grant is off)
  */
 export function loadAuthServiceSettings(
   config: Config,
@@ -45,7 +49,12 @@ export function loadAuthServiceSettings(
 ): AuthServiceSettings {
   const publicUrl = env.PUBLIC_URL || (config.port === 0 ? undefined : urlFor(config.host, config.port));
   if (publicUrl === undefined) throw new ConfigError('PORT=0 needs PUBLIC_URL: the tokens name this service by its URL before it listens.');
-  return { publicUrl: parseUrl('PUBLIC_URL', publicUrl), keys: loadKeys(config, env, warn), audience: env.AUDIENCE || DEFAULT_AUDIENCE };
+  return {
+    publicUrl: parseUrl('PUBLIC_URL', publicUrl),
+    keys: loadKeys(config, env, warn),
+    audience: env.AUDIENCE || DEFAULT_AUDIENCE,
+    oauthClients: parseClients(env.OAUTH_CLIENTS),
+  };
 }
 
 /**
@@ -56,6 +65,25 @@ export function loadAuthServiceSettings(
 export function loadApiServiceSettings(env: NodeJS.ProcessEnv = process.env): ApiServiceSettings {
   if (!env.AUTH_ISSUER) throw new ConfigError("AUTH_ISSUER must be set to the auth service's URL, such as http://127.0.0.1:4000.");
   return { authIssuer: parseUrl('AUTH_ISSUER', env.AUTH_ISSUER), audience: env.AUDIENCE || DEFAULT_AUDIENCE };
+}
+
+/** `OAUTH_CLIENTS`, read as JSON; the issuer checks each redirect URI when it starts. */
+function parseClients(value: string | undefined): AuthorizationClient[] {
+  if (value === undefined || value === '') return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new ConfigError('OAUTH_CLIENTS must be JSON: [{"clientId": "my-app", "redirectUris": ["http://127.0.0.1:8765/callback"]}].');
+  }
+  const valid = (client: unknown) => {
+    const { clientId, redirectUris } = (client ?? {}) as Partial<AuthorizationClient>;
+    return typeof clientId === 'string' && Array.isArray(redirectUris) && redirectUris.every((uri) => typeof uri === 'string');
+  };
+  if (!Array.isArray(parsed) || !parsed.every(valid)) {
+    throw new ConfigError('OAUTH_CLIENTS must be an array of { "clientId": string, "redirectUris": [string], "name"?: string }.');
+  }
+  return parsed as AuthorizationClient[];
 }
 
 function parseUrl(name: string, value: string): string {

@@ -16,3 +16,4 @@ export { cryptoKeyStrengthProblem, hmacAlgorithmsForLength, rsaSizeProblem } fro
 export { secretBytesProblem, secretTextProblem } from './keys/key-text.js';
 export { cryptoKeyAlgorithm, isCryptoKey, isKeyObject, jwkFamily, keyObjectFamily, prepareKey } from './keys/keys.js';
 export { armour, readPem } from './keys/pem.js';
+export { headerValues } from './http/request.js';

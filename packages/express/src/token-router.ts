@@ -1,13 +1,6 @@
-import type { EndpointRequest, TokenEndpoints } from '@jwtauth/core';
+import { internals, type EndpointRequest, type TokenEndpoints } from '@jwtauth/core';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import { isExpress4, requestLike } from './token-sources.js';
-
-/** Every value of the `DPoP` header, in order: Node's raw header list keeps each line. */
-function dpopHeaders(rawHeaders: readonly string[]): string[] {
-  const values: string[] = [];
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) if (rawHeaders[i]!.toLowerCase() === 'dpop') values.push(rawHeaders[i + 1]!);
-  return values;
-}
 
 /** What body-parser 1 (Express 4) marks on a request whose body it parsed. */
 interface BodyParser1Request {
@@ -67,7 +60,7 @@ export function tokenRouter(endpoints: TokenEndpoints<Request>): [RequestHandler
       address: req.ip,
       // For a DPoP proof (RFC 9449): every DPoP line, and the URL as the client addressed it
       // (scheme and host as Express trusts its proxy, the path before any mount removed its prefix).
-      dpop: dpopHeaders(req.rawHeaders),
+      dpop: internals.headerValues(req, 'dpop'),
       get url() {
         const { origin } = requestLike(req);
         return origin === undefined ? undefined : `${origin}${req.originalUrl}`;

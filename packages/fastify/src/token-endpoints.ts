@@ -1,12 +1,5 @@
-import type { EndpointAnswer, TokenEndpoints } from '@jwtauth/core';
+import { internals, type EndpointAnswer, type TokenEndpoints } from '@jwtauth/core';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-
-/** Every value of the `DPoP` header, in order: Node's raw header list keeps each line. */
-function dpopHeaders(rawHeaders: readonly string[]): string[] {
-  const values: string[] = [];
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) if (rawHeaders[i]!.toLowerCase() === 'dpop') values.push(rawHeaders[i + 1]!);
-  return values;
-}
 
 /** Options of the {@link tokenEndpoints} plugin, next to Fastify's own (`prefix`). */
 export interface TokenEndpointsPluginOptions {
@@ -64,7 +57,7 @@ const plugin: FastifyPluginAsync<TokenEndpointsPluginOptions> = async (fastify, 
       address: request.ip,
       // For a DPoP proof (RFC 9449): every DPoP line, and the URL as the client addressed it (scheme
       // and host as Fastify trusts its proxy, `trustProxy`; Fastify 4 has only `hostname`, with the port).
-      dpop: dpopHeaders(request.raw.rawHeaders),
+      dpop: internals.headerValues(request.raw, 'dpop'),
       url: `${request.protocol}://${(request as { host?: string }).host ?? request.hostname}${request.raw.url ?? request.url}`,
       request,
     });

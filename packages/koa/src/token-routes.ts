@@ -1,12 +1,5 @@
-import type { EndpointRequest, TokenEndpoints } from '@jwtauth/core';
+import { internals, type EndpointRequest, type TokenEndpoints } from '@jwtauth/core';
 import type { Context, Middleware } from 'koa';
-
-/** Every value of the `DPoP` header, in order: Node's raw header list keeps each line. */
-function dpopHeaders(rawHeaders: readonly string[]): string[] {
-  const values: string[] = [];
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) if (rawHeaders[i]!.toLowerCase() === 'dpop') values.push(rawHeaders[i + 1]!);
-  return values;
-}
 
 /** Options of {@link tokenRoutes}. */
 export interface TokenRoutesOptions {
@@ -65,7 +58,7 @@ export function tokenRoutes(endpoints: TokenEndpoints<Context>, options: TokenRo
       // For a DPoP proof (RFC 9449): every DPoP line, and the URL as the client addressed it
       // (scheme and host as Koa trusts its proxy, `app.proxy`; the path before koa-mount rewrote it).
       // Not `ctx.origin`: Koa 3 made it the request's `Origin` header, which the client chooses.
-      dpop: dpopHeaders(ctx.req.rawHeaders),
+      dpop: internals.headerValues(ctx.req, 'dpop'),
       url: `${ctx.protocol}://${ctx.host}${ctx.originalUrl}`,
       request: ctx,
     };
