@@ -17,3 +17,4 @@ export { secretBytesProblem, secretTextProblem } from './keys/key-text.js';
 export { cryptoKeyAlgorithm, isCryptoKey, isKeyObject, jwkFamily, keyObjectFamily, prepareKey } from './keys/keys.js';
 export { armour, readPem } from './keys/pem.js';
 export { headerValues } from './http/request.js';
+export { proofOptions, proofOrigin } from './dpop/config.js';

@@ -38,13 +38,14 @@ function originOf(value: unknown): string | undefined {
   }
 }
 
-/** Checks the `dpop` option; `resourceUrl` (the `resource` option's) gives the default origin. */
-export function dpopFrom(value: unknown, resourceUrl: string | undefined, fail: (message: string) => never): DpopConfig | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'object' || value === null) fail('"dpop" must be an object such as { mode: "allowed" } or { mode: "required" }.');
-  const given = value as DpopOptions & Record<string, unknown>;
-  for (const name of Object.keys(given)) if (!DPOP_OPTIONS.has(name)) fail(`unknown option "dpop.${name}".`);
-  if (given.mode !== undefined && given.mode !== 'allowed' && given.mode !== 'required') fail('"dpop.mode" must be "allowed" or "required".');
+/**
+ * The proof checks the resource server and the token endpoints share: `algorithms` (asymmetric
+ * only, default {@link DEFAULT_PROOF_ALGORITHMS}) and `iatWindow` (1 s to 1 h, default 60 s).
+ */
+export function proofOptions(
+  given: { algorithms?: unknown; iatWindow?: unknown },
+  fail: (message: string) => never,
+): { algorithms: readonly string[]; iatWindow: number } {
   let algorithms: readonly string[] = DEFAULT_PROOF_ALGORITHMS;
   if (given.algorithms !== undefined) {
     const list: unknown = given.algorithms;
@@ -56,8 +57,27 @@ export function dpopFrom(value: unknown, resourceUrl: string | undefined, fail: 
     }
     algorithms = [...new Set(list as string[])];
   }
-  const iatWindow = given.iatWindow === undefined ? 60 : toSeconds(given.iatWindow);
+  const iatWindow =
+    given.iatWindow === undefined ? 60 : typeof given.iatWindow === 'number' || typeof given.iatWindow === 'string' ? toSeconds(given.iatWindow) : undefined;
   if (iatWindow === undefined || iatWindow < 1 || iatWindow > 3600) fail('"dpop.iatWindow" must be a duration between 1 second and 1 hour, such as "60s".');
+  return { algorithms, iatWindow };
+}
+
+/** `dpop.origin`: `scheme://host[:port]` with nothing after it. */
+export function proofOrigin(value: unknown, fail: (message: string) => never): string {
+  const origin = originOf(value);
+  if (origin === undefined || !isChallengeSafe(origin)) fail('"dpop.origin" must be an origin such as "https://api.example", without a path.');
+  return origin;
+}
+
+/** Checks the `dpop` option; `resourceUrl` (the `resource` option's) gives the default origin. */
+export function dpopFrom(value: unknown, resourceUrl: string | undefined, fail: (message: string) => never): DpopConfig | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null) fail('"dpop" must be an object such as { mode: "allowed" } or { mode: "required" }.');
+  const given = value as DpopOptions & Record<string, unknown>;
+  for (const name of Object.keys(given)) if (!DPOP_OPTIONS.has(name)) fail(`unknown option "dpop.${name}".`);
+  if (given.mode !== undefined && given.mode !== 'allowed' && given.mode !== 'required') fail('"dpop.mode" must be "allowed" or "required".');
+  const { algorithms, iatWindow } = proofOptions(given, fail);
   const { nonces, replayStore } = given;
   if (nonces !== undefined && (typeof nonces !== 'object' || nonces === null || typeof nonces.current !== 'function' || typeof nonces.isValid !== 'function')) {
     fail('"dpop.nonces" must come from createDpopNonces({ secret }).');
@@ -65,13 +85,7 @@ export function dpopFrom(value: unknown, resourceUrl: string | undefined, fail: 
   if (replayStore !== undefined && (typeof replayStore !== 'object' || replayStore === null || typeof replayStore.markUsed !== 'function')) {
     fail('"dpop.replayStore" must have markUsed(key, expiresAt), as MemoryRevocationStore and @jwtauth/redis\'s store do.');
   }
-  let origin: string | undefined;
-  if (given.origin !== undefined) {
-    origin = originOf(given.origin);
-    if (origin === undefined || !isChallengeSafe(origin)) fail('"dpop.origin" must be an origin such as "https://api.example", without a path.');
-  } else if (resourceUrl !== undefined) {
-    origin = new URL(resourceUrl).origin;
-  }
+  const origin = given.origin === undefined ? (resourceUrl === undefined ? undefined : new URL(resourceUrl).origin) : proofOrigin(given.origin, fail);
   return {
     required: given.mode === 'required',
     algorithms,

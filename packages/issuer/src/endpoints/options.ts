@@ -150,51 +150,17 @@ export interface ResolvedOptions<Request> {
   authorization: ResolvedAuthorization | undefined;
 }
 
-/** Asymmetric algorithms only (RFC 9449 §4.2): a proof's key is public, in its header. */
-const PROOF_ALGORITHMS = ['ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512', 'EdDSA'] as const;
 const DPOP_OPTIONS = new Set(['algorithms', 'iatWindow', 'required', 'origin']);
 
-/** Checks the `dpop` option. */
+/** Checks the `dpop` option; algorithms, window and origin as `jwtAuth`'s `dpop` checks them. */
 function dpopOf(value: unknown): ResolvedDpop | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'object' || value === null) fail('"dpop" must be an object such as {} or { required: true }.');
   const given = value as TokenEndpointsDpopOptions & Record<string, unknown>;
   for (const name of Object.keys(given)) if (!DPOP_OPTIONS.has(name)) fail(`unknown option "dpop.${name}".`);
-  let algorithms: readonly string[] = PROOF_ALGORITHMS;
-  if (given.algorithms !== undefined) {
-    const list: unknown = given.algorithms;
-    if (!Array.isArray(list) || list.length === 0) fail('"dpop.algorithms" must be a non-empty array such as ["ES256", "EdDSA"].');
-    for (const alg of list as unknown[]) {
-      if (typeof alg !== 'string' || !(PROOF_ALGORITHMS as readonly string[]).includes(alg)) {
-        fail(`"dpop.algorithms" may hold only asymmetric algorithms (${PROOF_ALGORITHMS.join(', ')}), not ${JSON.stringify(alg)}.`);
-      }
-    }
-    algorithms = [...new Set(list as string[])];
-  }
-  const iatWindow = given.iatWindow === undefined ? 60 : internals.toSeconds(given.iatWindow);
-  if (iatWindow === undefined || iatWindow < 1 || iatWindow > 3600) fail('"dpop.iatWindow" must be a duration between 1 second and 1 hour, such as "60s".');
+  const { algorithms, iatWindow } = internals.proofOptions(given, fail);
   if (given.required !== undefined && typeof given.required !== 'boolean') fail('"dpop.required" must be true or false.');
-  let origin: string | undefined;
-  if (given.origin !== undefined) {
-    let url: URL | undefined;
-    try {
-      url = typeof given.origin === 'string' ? new URL(given.origin) : undefined;
-    } catch {
-      url = undefined;
-    }
-    const bare =
-      url !== undefined &&
-      url.pathname === '/' &&
-      url.search === '' &&
-      url.hash === '' &&
-      url.username === '' &&
-      url.password === '' &&
-      !given.origin.includes('?');
-    if (url === undefined || !bare || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
-      fail('"dpop.origin" must be an origin such as "https://auth.example", without a path.');
-    }
-    origin = url.origin;
-  }
+  const origin = given.origin === undefined ? undefined : internals.proofOrigin(given.origin, fail);
   return { algorithms, iatWindow, required: given.required ?? false, origin };
 }
 
