@@ -1,13 +1,13 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { auth, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
-import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
+import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
 import { jwtAuth, tokenRouter } from '@jwtauth/express';
 import { createTokenEndpoints, createTokenIssuer } from '@jwtauth/issuer';
 import express from 'express';
 import { decodeJwt } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listen } from './harness/listen.js';
+import { MCP_REDIRECT, MemoryClientProvider } from './mcp-client-provider.js';
 import type { RunningServer } from './harness/types.js';
 
 // The official MCP SDK's own OAuth client (auth() of @modelcontextprotocol/sdk) against the
@@ -15,52 +15,13 @@ import type { RunningServer } from './harness/types.js';
 // issuer's RFC 8414 metadata, builds the authorization URL (PKCE S256, state, resource), and after
 // the sign-in (which the test submits, as the user would) exchanges the code and later refreshes.
 
-const REDIRECT = 'http://127.0.0.1:33418/callback';
+const REDIRECT = MCP_REDIRECT;
 
 let server: RunningServer | undefined;
 afterEach(async () => {
   await server?.close();
   server = undefined;
 });
-
-/** An in-memory OAuthClientProvider for a pre-registered public client. */
-class MemoryProvider implements OAuthClientProvider {
-  saved: OAuthTokens | undefined;
-  verifier: string | undefined;
-  authorizationUrl: URL | undefined;
-  readonly redirectUrl = REDIRECT;
-  get clientMetadata(): OAuthClientMetadata {
-    return {
-      client_name: 'SDK test',
-      redirect_uris: [REDIRECT],
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'none',
-    };
-  }
-  state(): string {
-    return 'sdk-state';
-  }
-  clientInformation(): OAuthClientInformationMixed {
-    return { client_id: 'mcp-client' };
-  }
-  tokens(): OAuthTokens | undefined {
-    return this.saved;
-  }
-  saveTokens(tokens: OAuthTokens): void {
-    this.saved = tokens;
-  }
-  redirectToAuthorization(url: URL): void {
-    this.authorizationUrl = url;
-  }
-  saveCodeVerifier(verifier: string): void {
-    this.verifier = verifier;
-  }
-  codeVerifier(): string {
-    if (this.verifier === undefined) throw new Error('no code verifier saved');
-    return this.verifier;
-  }
-}
 
 /** One Express app on loopback: the issuer at its origin (endpoints under /auth) and an MCP-like resource at /mcp. */
 async function start(): Promise<{ origin: string; resource: string }> {
@@ -120,7 +81,7 @@ async function signIn(authorizationUrl: URL): Promise<URL> {
 describe('the MCP SDK client against the authorization code grant', () => {
   it('discovers the metadata, authorizes with PKCE, exchanges the code and refreshes', async () => {
     const { origin, resource } = await start();
-    const provider = new MemoryProvider();
+    const provider = new MemoryClientProvider('mcp-client', 'sdk-state');
 
     expect(await auth(provider, { serverUrl: resource })).toBe('REDIRECT');
     const authorizationUrl = provider.authorizationUrl!;
@@ -160,7 +121,7 @@ describe('the MCP SDK client against the authorization code grant', () => {
     expect(decodeJwt(second.access_token)).toMatchObject({ aud: resource, sub: 'alice' });
 
     // The code was used once: the SDK gets invalid_grant for a replay.
-    const replay = new MemoryProvider();
+    const replay = new MemoryClientProvider('mcp-client', 'sdk-state');
     replay.verifier = provider.verifier;
     await expect(auth(replay, { serverUrl: resource, authorizationCode: code })).rejects.toThrow(/already been used/);
   });

@@ -1,15 +1,10 @@
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import {
-  discoverOAuthProtectedResourceMetadata,
-  extractResourceMetadataUrl,
-  UnauthorizedError,
-  type OAuthClientProvider,
-} from '@modelcontextprotocol/sdk/client/auth.js';
+import { discoverOAuthProtectedResourceMetadata, extractResourceMetadataUrl, UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanUp, freePort, root, send, startScript, stop, type App } from './e2e-support.js';
+import { MCP_REDIRECT, MemoryClientProvider } from './mcp-client-provider.js';
 
 // examples/mcp, run as a user runs it: an MCP server (the official SDK, Streamable HTTP) behind
 // @jwtauth on Express and on Hono, and behind the SDK's own requireBearerAuth with a @jwtauth
@@ -18,45 +13,8 @@ import { cleanUp, freePort, root, send, startScript, stop, type App } from './e2
 // the 401 (RFC 9728), logs in there and calls a tool; and the SDK client's own OAuth flow
 // (authorization code with PKCE, the auth service's OAUTH_CLIENTS) does the same by itself.
 
-/** The MCP client's redirect URI, registered with the auth service (nothing listens there: the test reads the redirect). */
-const REDIRECT = 'http://127.0.0.1:33418/callback';
+const REDIRECT = MCP_REDIRECT;
 const OAUTH_CLIENTS = JSON.stringify([{ clientId: 'mcp-inspector', redirectUris: [REDIRECT], name: 'MCP test client' }]);
-
-/** What an MCP client app keeps for the SDK: a pre-registered public client, its tokens and PKCE verifier, in memory. */
-class TestClientProvider implements OAuthClientProvider {
-  saved: OAuthTokens | undefined;
-  verifier: string | undefined;
-  authorizationUrl: URL | undefined;
-  readonly redirectUrl = REDIRECT;
-  get clientMetadata(): OAuthClientMetadata {
-    return {
-      client_name: 'MCP test client',
-      redirect_uris: [REDIRECT],
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'none',
-    };
-  }
-  clientInformation(): OAuthClientInformationMixed {
-    return { client_id: 'mcp-inspector' };
-  }
-  tokens(): OAuthTokens | undefined {
-    return this.saved;
-  }
-  saveTokens(tokens: OAuthTokens): void {
-    this.saved = tokens;
-  }
-  redirectToAuthorization(url: URL): void {
-    this.authorizationUrl = url;
-  }
-  saveCodeVerifier(verifier: string): void {
-    this.verifier = verifier;
-  }
-  codeVerifier(): string {
-    if (this.verifier === undefined) throw new Error('no code verifier saved');
-    return this.verifier;
-  }
-}
 
 /** The user at the sign-in page the SDK sent them to: the form, their credentials, and the code of the redirect. */
 async function signIn(authorizationUrl: URL): Promise<string> {
@@ -147,7 +105,7 @@ describe.each(['express-server', 'hono-server', 'sdk-bearer-server'])('examples/
   }, 30_000);
 
   it("lets the SDK's MCP client get its token by itself: the 401, the metadata, the authorization code with PKCE, then the tool", async () => {
-    const provider = new TestClientProvider();
+    const provider = new MemoryClientProvider('mcp-inspector');
     const first = new StreamableHTTPClientTransport(new URL(pair.resource), { authProvider: provider });
     // No token yet: the SDK reads the 401's resource_metadata, the auth service's RFC 8414
     // metadata, and sends the user to its authorization endpoint.
