@@ -24,7 +24,7 @@ interface Start {
   store?: RevocationStore;
   clock?: { now: number };
   /** The issuer's `audience`; `null` for none. */
-  audience?: string | null;
+  audience?: string | string[] | null;
 }
 
 async function start({ options = {}, store = new MemoryRevocationStore(), clock, audience = 'https://default.example' }: Start = {}) {
@@ -184,6 +184,30 @@ describe('authorization code with PKCE', () => {
     expect((await issuer.verify(refreshed.body.access_token as string)).ok).toBe(true);
   });
 
+  it('keeps a session to its resource through refreshes when the issuer audience names it and others (RFC 8707)', async () => {
+    // The resource is one of the issuer's audiences: its refresh tokens name them all, and a refresh
+    // must not hand out tokens for the others, which the client was never granted.
+    const { url, issuer } = await start({ audience: [API, 'https://other-api.example'] });
+    const tokens = await exchange(url, (await codeFor(url)).get('code')!);
+    expect(decodeJwt(tokens.body.access_token as string).aud).toBe(API);
+    const refreshed = await post(`${url}/token/refresh`, { refresh_token: tokens.body.refresh_token });
+    expect(refreshed.status).toBe(200);
+    expect(decodeJwt(refreshed.body.access_token as string).aud).toBe(API);
+    const again = await post(`${url}/token/refresh`, { refresh_token: refreshed.body.refresh_token });
+    expect(decodeJwt(again.body.access_token as string).aud).toBe(API);
+    expect((await issuer.verify(again.body.access_token as string)).ok).toBe(true);
+  });
+
+  it('ends the session when the client logs out with its resource-bound access token', async () => {
+    const { url } = await start();
+    const tokens = await exchange(url, (await codeFor(url)).get('code')!);
+    expect(decodeJwt(tokens.body.access_token as string).aud).toBe(API);
+    expect((await post(`${url}/token/revoke`, { token: tokens.body.access_token })).status).toBe(200);
+    const refreshed = await post(`${url}/token/refresh`, { refresh_token: tokens.body.refresh_token });
+    expect(refreshed.status).toBe(401);
+    expect(refreshed.body).toMatchObject({ code: 'token_revoked' });
+  });
+
   it('answers an unknown client_id or redirect_uri with a 400 page, never a redirect', async () => {
     const { url } = await start();
     for (const query of [
@@ -231,7 +255,10 @@ describe('authorization code with PKCE', () => {
     const { url } = await start();
     const answer = await getForm(url, authorizeQuery({ state: '"><script>alert(1)</script>' }));
     expect(answer.status).toBe(200);
-    expect(answer.headers.get('content-security-policy')).toBe("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'");
+    // The redirect that answers the form's post goes to the client: form-action must allow its origin.
+    expect(answer.headers.get('content-security-policy')).toBe(
+      "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http://127.0.0.1:8976; frame-ancestors 'none'",
+    );
     expect(answer.headers.get('x-frame-options')).toBe('DENY');
     expect(answer.headers.get('cache-control')).toBe('no-store');
     expect(answer.headers.get('referrer-policy')).toBe('no-referrer');

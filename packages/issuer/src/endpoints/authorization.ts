@@ -1,4 +1,4 @@
-import { AuthError, isStoreUnavailable, type EndpointAnswer, type EndpointRequest } from '@jwtauth/core';
+import { AuthError, isStoreUnavailable, type EndpointAnswer, type EndpointRequest, type VerifiedDpopProof } from '@jwtauth/core';
 import type { TokenIssuer, TokenPair } from '../issuer/options.js';
 import { authFailure, json, missingField } from './answer.js';
 import type { ResolvedAuthorization } from './authorization-options.js';
@@ -92,8 +92,10 @@ export interface AuthorizationEndpointOptions<Request> {
   authorization: ResolvedAuthorization;
   checkCredentials: (username: string, password: string, address: string | undefined, request: Request) => Promise<CredentialCheck>;
   tokenAnswer: (tokens: TokenPair, inCookie: boolean) => EndpointAnswer;
-  /** The key of the request's DPoP proof (with the `dpop` option), or the `400 invalid_dpop_proof` answer. */
-  proofKey: (request: EndpointRequest<Request>) => Promise<{ ok: true; value: string | undefined } | { ok: false; answer: EndpointAnswer }>;
+  /** The request's DPoP proof, verified (with the `dpop` option), or the `400 invalid_dpop_proof` answer. */
+  proofKey: (request: EndpointRequest<Request>) => Promise<{ ok: true; value: VerifiedDpopProof | undefined } | { ok: false; answer: EndpointAnswer }>;
+  /** Marks a verified proof used, once the request is accepted: `undefined`, or the answer to a replay. */
+  spendProof: (proof: VerifiedDpopProof | undefined) => Promise<EndpointAnswer | undefined>;
 }
 
 /** Scopes as a list, without duplicates. */
@@ -109,7 +111,7 @@ export function createAuthorizationEndpoint<Request>(options: AuthorizationEndpo
   handle(request: EndpointRequest<Request>): Promise<EndpointAnswer | undefined>;
   exchange: Handler<Request>;
 } {
-  const { authorization, checkCredentials, tokenAnswer, proofKey } = options;
+  const { authorization, checkCredentials, tokenAnswer, proofKey, spendProof } = options;
   const { clients, internals, issuer: iss } = authorization;
 
   /** The client and redirect URI, checked first: when either is wrong nothing is ever redirected (RFC 6749 §4.1.2.1). */
@@ -122,8 +124,15 @@ export function createAuthorizationEndpoint<Request>(options: AuthorizationEndpo
     return client;
   }
 
-  async function form(status: number, request: string, client: { name: string }, message?: string, headers?: Record<string, string>) {
-    return html(status, signInPage({ clientName: client.name, request, ...(message === undefined ? {} : { message }) }), headers);
+  /**
+   * The sign-in form. Its CSP lets the form post here and lets the redirect that answers the post
+   * go to the client's registered `redirect_uri`: Chromium and WebKit check `form-action` against
+   * that redirect too (w3c/webappsec-csp#8), and would stop the sign-in at the 302 otherwise.
+   */
+  async function form(status: number, request: string, client: { name: string }, redirectUri: string, message?: string, headers?: Record<string, string>) {
+    const csp = `default-src 'none'; style-src 'unsafe-inline'; form-action 'self' ${new URL(redirectUri).origin}; frame-ancestors 'none'`;
+    const page = signInPage({ clientName: client.name, request, ...(message === undefined ? {} : { message }) });
+    return html(status, page, { 'Content-Security-Policy': csp, ...headers });
   }
 
   async function start(query: string): Promise<EndpointAnswer> {
@@ -163,7 +172,7 @@ export function createAuthorizationEndpoint<Request>(options: AuthorizationEndpo
       ...(typeof resource === 'string' ? { resource } : {}),
     };
     const token = await internals.signTyped({ ...signed, aud: iss }, REQUEST_TYP, internals.now() + REQUEST_TTL);
-    return form(200, token, client);
+    return form(200, token, client, redirectUri!);
   }
 
   async function signIn(request: EndpointRequest<Request>): Promise<EndpointAnswer> {
@@ -178,12 +187,12 @@ export function createAuthorizationEndpoint<Request>(options: AuthorizationEndpo
     if (typeof client === 'string') return html(400, errorPage(client));
     const username = requiredString(body, 'username');
     const password = requiredString(body, 'password');
-    if (!username.ok || !password.ok) return form(400, token.value, client, 'Enter your username and password.');
+    if (!username.ok || !password.ok) return form(400, token.value, client, signed.redirect_uri, 'Enter your username and password.');
     const checked = await checkCredentials(username.value, password.value, request.address, request.request);
     if (!checked.ok) {
-      if (checked.reason === 'invalid') return form(401, token.value, client, 'The username or password is incorrect.');
+      if (checked.reason === 'invalid') return form(401, token.value, client, signed.redirect_uri, 'The username or password is incorrect.');
       const message = checked.reason === 'throttled' ? 'Too many sign-in attempts; try again later.' : 'The server is busy; try again shortly.';
-      return form(checked.reason === 'throttled' ? 429 : 503, token.value, client, message, { 'Retry-After': String(checked.retryAfter) });
+      return form(checked.reason === 'throttled' ? 429 : 503, token.value, client, signed.redirect_uri, message, { 'Retry-After': String(checked.retryAfter) });
     }
     const { user } = checked;
     const claims: Record<string, unknown> = { ...(user.claims ?? {}) };
@@ -193,6 +202,8 @@ export function createAuthorizationEndpoint<Request>(options: AuthorizationEndpo
     const allowed = Object.hasOwn(claims, 'scope') ? scopesOf(claims.scope) : undefined;
     const granted = allowed === undefined ? undefined : asked.length === 0 ? allowed : asked.filter((scope) => allowed.includes(scope));
     delete claims.scope;
+    // `scp` (read as scopes when there is no `scope`) must not carry the user's full set past the narrowing.
+    delete claims.scp;
     const code = await internals.signTyped(
       {
         // Never usable as an access token, even by a verifier that does not check `typ`: its
@@ -240,8 +251,8 @@ export function createAuthorizationEndpoint<Request>(options: AuthorizationEndpo
     }
     // With `dpop`, a proof binds the tokens to its key (RFC 9449 §5); a bad one is refused before
     // the code is spent, so that the client can retry with a good proof.
-    const jkt = await proofKey(request);
-    if (!jkt.ok) return jkt.answer;
+    const proof = await proofKey(request);
+    if (!proof.ok) return proof.answer;
     let first: boolean;
     try {
       first = await authorization.markUsed(`authz-code:${payload.jti}`, payload.exp);
@@ -250,10 +261,12 @@ export function createAuthorizationEndpoint<Request>(options: AuthorizationEndpo
       throw error;
     }
     if (!first) return grantError('invalid_grant', 'The code has already been used');
+    const replayed = await spendProof(proof.value);
+    if (replayed !== undefined) return replayed;
     const claims = typeof payload.user_claims === 'object' && payload.user_claims !== null ? { ...(payload.user_claims as Record<string, unknown>) } : {};
     const scope = typeof payload.granted_scope === 'string' ? payload.granted_scope : undefined;
     if (scope !== undefined) claims.scope = scope;
-    const tokens = await internals.issueFor(payload.user, claims, typeof payload.resource === 'string' ? payload.resource : undefined, jkt.value);
+    const tokens = await internals.issueFor(payload.user, claims, typeof payload.resource === 'string' ? payload.resource : undefined, proof.value?.jkt);
     const answer = tokenAnswer(tokens, false);
     // RFC 6749 §5.1: the granted scope, which may be narrower than the request's.
     if (scope !== undefined && typeof answer.body === 'object') answer.body = { ...answer.body, scope };

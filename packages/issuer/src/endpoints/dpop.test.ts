@@ -261,6 +261,16 @@ describe('refresh of a DPoP-bound session', () => {
 });
 
 describe('proof replay at the token endpoints', () => {
+  it('spends a proof only on a login that succeeds: a wrong password leaves it good, so that made-up proofs cannot fill the store', async () => {
+    const store = new MemoryRevocationStore();
+    const { api } = await start({ dpop: {} }, issuerOf(store));
+    const once = await proof(`${api}/token`);
+    expect((await post(`${api}/token`, { username: 'alice', password: 'wrong' }, { DPoP: once })).status).toBe(401);
+    expect(store.size).toBe(0);
+    expect((await post(`${api}/token`, ALICE, { DPoP: once })).status).toBe(200);
+    expectInvalidProof(await post(`${api}/token`, ALICE, { DPoP: once }), /used before/);
+  });
+
   it('refuses a proof used before (the issuer store marks its jti)', async () => {
     const { api } = await start({ dpop: {} }, issuerOf());
     const once = await proof(`${api}/token`);

@@ -2,7 +2,7 @@ import { AuthError, isStoreUnavailable, readCookie, verifyDpopProof } from '@jwt
 import { clearRefreshCookie, refreshCookie } from '../issuer/cookies.js';
 import type { TokenPair } from '../issuer/options.js';
 import { authFailure, failure, json, missingField } from './answer.js';
-import type { EndpointAnswer, EndpointRequest, TokenEndpoints } from '@jwtauth/core';
+import type { EndpointAnswer, EndpointRequest, TokenEndpoints, VerifiedDpopProof } from '@jwtauth/core';
 import { isBodyObject, isJson, optionalString, requiredString, type BodyObject, type Parsed } from './body.js';
 import { resolveOptions, type IssuerMetadata, type TokenEndpointsOptions } from './options.js';
 import { JWKS_PATH, jwksAnswer, metadataAnswer, publishesKeys } from './publish.js';
@@ -91,10 +91,11 @@ export function createTokenEndpoints<Request = unknown>(
 
   /**
    * The key of the request's DPoP proof (RFC 9449 §4.3, §5), verified: its `jkt`, `undefined`
-   * when no proof was sent (and none is required), or the `400 invalid_dpop_proof` answer. The
-   * proof's `jti` is remembered in the issuer's store (`markUsed`).
+   * when no proof was sent (and none is required), or the `400 invalid_dpop_proof` answer. Its
+   * `jti` is not remembered yet: {@link spendProof} does that once the request is otherwise
+   * accepted, so that proofs made up by anyone cannot fill the issuer's store.
    */
-  async function proofKey(request: EndpointRequest<Request>): Promise<Parsed<string | undefined>> {
+  async function proofKey(request: EndpointRequest<Request>): Promise<Parsed<VerifiedDpopProof | undefined>> {
     if (dpop === undefined) return { ok: true, value: undefined };
     const lines = Array.isArray(request.dpop) ? (request.dpop as readonly unknown[]) : [];
     const refuse = (description: string): Parsed<never> => ({ ok: false, answer: failure('invalid_dpop_proof', description) });
@@ -109,16 +110,23 @@ export function createTokenEndpoints<Request = unknown>(
       { algorithms: dpop.algorithms, iatWindow: dpop.iatWindow, now },
     );
     if (!verified.ok) return refuse(sentence(verified.reason));
+    return { ok: true, value: verified };
+  }
+
+  /**
+   * Marks a verified proof's `jti` used in the issuer's store (RFC 9449 §11.1), for as long as its
+   * `iat` is accepted: `undefined` on its first use, else the answer (a replay, or the store down).
+   */
+  async function spendProof(proof: VerifiedDpopProof | undefined): Promise<EndpointAnswer | undefined> {
+    if (proof === undefined) return undefined;
     let firstUse: boolean;
     try {
-      // Remembered for as long as the proof's iat is accepted: after that its iat refuses it.
-      firstUse = await replayMarks!.markUsed!(`dpop:${verified.jkt}:${verified.jti}`, verified.iat + dpop.iatWindow + 1);
+      firstUse = await replayMarks!.markUsed!(`dpop:${proof.jkt}:${proof.jti}`, proof.iat + dpop!.iatWindow + 1);
     } catch (error) {
-      if (isStoreUnavailable(error)) return { ok: false, answer: authFailure(new AuthError('store_unavailable', { cause: error })) };
+      if (isStoreUnavailable(error)) return authFailure(new AuthError('store_unavailable', { cause: error }));
       throw error;
     }
-    if (!firstUse) return refuse('The DPoP proof jti was used before');
-    return { ok: true, value: verified.jkt };
+    return firstUse ? undefined : failure('invalid_dpop_proof', 'The DPoP proof jti was used before');
   }
 
   async function login(request: EndpointRequest<Request>, body: BodyObject): Promise<EndpointAnswer> {
@@ -134,25 +142,34 @@ export function createTokenEndpoints<Request = unknown>(
     }
     if (inCookie && !isJson(request.contentType)) return cookieNeedsJson();
     // A bad proof is refused before the throttle counts an attempt or the password is hashed.
-    const jkt = await proofKey(request);
-    if (!jkt.ok) return jkt.answer;
+    const proof = await proofKey(request);
+    if (!proof.ok) return proof.answer;
 
     // Cheap refusals first: the throttle, then the bounded queue, and only then the password hash.
     const checked = await checkCredentials(username.value, password.value, request.address, request.request);
     if (!checked.ok) return checked.answer;
+    const replayed = await spendProof(proof.value);
+    if (replayed !== undefined) return replayed;
     const { subject, claims = {} } = checked.user;
-    const tokens = jkt.value === undefined ? await issuer.issue(subject, claims) : await issuer.issue(subject, claims, { confirmation: { jkt: jkt.value } });
+    const jkt = proof.value?.jkt;
+    const tokens = jkt === undefined ? await issuer.issue(subject, claims) : await issuer.issue(subject, claims, { confirmation: { jkt } });
     return tokenAnswer(tokens, inCookie);
   }
 
   async function refresh(request: EndpointRequest<Request>, body: BodyObject): Promise<EndpointAnswer> {
     const source = tokenOf(request, body, 'refresh_token');
     if (!source.ok) return source.answer;
-    const jkt = await proofKey(request);
-    if (!jkt.ok) return jkt.answer;
+    const proof = await proofKey(request);
+    if (!proof.ok) return proof.answer;
     const { token } = source.value;
-    const result = jkt.value === undefined ? await issuer.refresh(token) : await issuer.refresh(token, { confirmation: { jkt: jkt.value } });
-    if (result.ok) return tokenAnswer(result.tokens, source.value.fromCookie);
+    const jkt = proof.value?.jkt;
+    const result = jkt === undefined ? await issuer.refresh(token) : await issuer.refresh(token, { confirmation: { jkt } });
+    if (result.ok) {
+      // Spent once the refresh token was good: a replayed proof then loses the new tokens, and
+      // the session has moved on, which its holder's next refresh reports as a replay.
+      const replayed = await spendProof(proof.value);
+      return replayed ?? tokenAnswer(result.tokens, source.value.fromCookie);
+    }
     // A refresh token bound to a key, without a proof of that key: a token endpoint's 400 (RFC 9449 §5).
     if (result.error.code === 'dpop_binding_mismatch') return failure('invalid_dpop_proof', result.error.description);
     return authFailure(result.error);
@@ -186,7 +203,7 @@ export function createTokenEndpoints<Request = unknown>(
   }
 
   // The authorization code grant (with `authorization`): GET/POST /authorize, and its grant at /token.
-  const authorize = authorization && createAuthorizationEndpoint({ issuer, authorization, checkCredentials, tokenAnswer, proofKey });
+  const authorize = authorization && createAuthorizationEndpoint({ issuer, authorization, checkCredentials, tokenAnswer, proofKey, spendProof });
   const routes = new Map([
     ['/token', (request: EndpointRequest<Request>, body: BodyObject) => tokenGrant(request, body, { login, refresh, code: authorize?.exchange })],
     ['/token/refresh', refresh],

@@ -20,12 +20,6 @@ export function audienceOf(resource: string | undefined, fallback: string | stri
   return { aud: audience.length === 1 ? audience[0]! : audience };
 }
 
-/** The resource of a session, from its refresh token's `aud`: the member that is not the issuer's audience. */
-export function sessionAudience(aud: JWTPayload['aud'], fallback: string | string[] | undefined): string | undefined {
-  const defaults = list(fallback);
-  return list(aud).find((value) => !defaults.includes(value));
-}
-
 /** Verifies the issuer's own short-lived tokens of one `typ` (signature, `typ`, `iss`, `exp`), on the issuer's clock. */
 export function typedVerifier(
   verifierOptions: VerifierOptions,

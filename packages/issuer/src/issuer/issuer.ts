@@ -15,7 +15,7 @@ import type {
 } from './options.js';
 import { createKeyRing } from './key-ring.js';
 import { registerInternals } from './internal.js';
-import { audienceOf, sessionAudience, typedVerifier } from './audience.js';
+import { audienceOf, typedVerifier } from './audience.js';
 
 const { markRevocationGrace, resolveConfig, toSeconds, verifyError, verifyToken } = internals;
 
@@ -29,7 +29,7 @@ const DEFAULT_REVOCATION_GRACE = 300;
 const DEFAULT_REUSE_INTERVAL = 10;
 
 /** Claims the issuer sets itself; `issue()` refuses them in `claims`. */
-const RESERVED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'sid', 'token_type', 'gen', 'auth_time', 'cnf'];
+const RESERVED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'sid', 'token_type', 'gen', 'auth_time', 'cnf', 'rsc'];
 
 /** An RFC 7638 SHA-256 JWK thumbprint, base64url without padding: 43 characters. */
 const JKT = /^[A-Za-z0-9_-]{43}$/;
@@ -146,6 +146,11 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
    * recognised as one (its signature, `iss` and `aud` verified), so that it can end its session.
    */
   const anyTime = { ...config, clockTolerance: Number.MAX_SAFE_INTEGER };
+  /**
+   * What a revocation checks: `anyTime` for a token of any audience this issuer gives, its own or
+   * a session's RFC 8707 resource: the signature, `iss`, `sid` and type say it is one of ours.
+   */
+  const revocable = { ...anyTime, audience: undefined };
 
   async function sign(claims: JWTPayload, typ: string, iat: number, exp: number): Promise<string> {
     const kid = await keys.kid();
@@ -195,7 +200,10 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
       const exp = capped(session, iat + refreshTtl);
       const refreshCnf = session.jkt === undefined ? {} : { cnf: { jkt: session.jkt } };
       const aud = audienceOf(session.audience, options.audience);
-      refresh = { token: await sign({ ...base, ...refreshCnf, token_type: 'refresh', gen: generation, ...aud }, 'JWT', iat, exp), exp };
+      // The session's resource, by name: its refreshes issue access tokens for it alone, never for
+      // the rest of the issuer's audience (RFC 8707; RFC 6749 §6: no wider than the grant).
+      const rsc = session.audience === undefined ? {} : { rsc: session.audience };
+      refresh = { token: await sign({ ...base, ...refreshCnf, token_type: 'refresh', gen: generation, ...aud, ...rsc }, 'JWT', iat, exp), exp };
     }
     return {
       accessToken,
@@ -289,7 +297,7 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
       sid: payload.sid as string,
       authTime: typeof payload.auth_time === 'number' ? payload.auth_time : payload.iat!,
       jkt: sessionJkt,
-      audience: sessionAudience(payload.aud, options.audience),
+      audience: typeof payload.rsc === 'string' ? payload.rsc : undefined,
     };
     return orUnavailable(async () => {
       let generation: number;
@@ -341,7 +349,7 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
       // refresh token working (RFC 7009 §2.1 allows revoking related tokens). A token already
       // revoked (a refresh token rotated, perhaps by a thief) or expired still ends the session
       // it belongs to, and the answer is success whatever the token was (RFC 7009 §2.2).
-      const verified = await verifyToken(token, anyTime);
+      const verified = await verifyToken(token, revocable);
       const { payload } = verified.ok ? verified : { payload: undefined };
       if (payload === undefined || typeof payload.sid !== 'string' || !['access', 'refresh'].includes(payload.token_type as string)) return { ok: true };
       const authTime = typeof payload.auth_time === 'number' ? payload.auth_time : (payload.iat ?? now());
