@@ -98,9 +98,10 @@ describe('login with a DPoP proof', () => {
     expect(access.cnf).toEqual({ jkt: alicesKey.jkt });
     expect(access).toMatchObject({ sub: 'alice', scope: 'read', token_type: 'access' });
     expect(decodeJwt(answer.body.refresh_token as string).cnf).toEqual({ jkt: alicesKey.jkt });
-    // /token/verify (issuer.verify) knows a bound token as well as a Bearer one.
+    // /token/verify (issuer.verify) knows a bound token as well as a Bearer one, and says it is
+    // bound: a service that asks here must then want a proof of that key.
     const verified = await post(`${api}/token/verify`, { token: answer.body.access_token });
-    expect(verified.body).toMatchObject({ valid: true, token_type: 'access', sub: 'alice' });
+    expect(verified.body).toMatchObject({ valid: true, token_type: 'access', sub: 'alice', cnf: { jkt: alicesKey.jkt } });
   });
 
   it('gives a token a DPoP resource server accepts with a proof of the key, and refuses as a Bearer token', async () => {

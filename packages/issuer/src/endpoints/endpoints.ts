@@ -187,7 +187,10 @@ export function createTokenEndpoints<Request = unknown>(
     const result = await issuer.verify(token.value);
     if (!result.ok) return authFailure(result.error);
     if (result.tokenType !== 'access') return authFailure(new AuthError('wrong_token_type', { description: WRONG_TYPE_AT_VERIFY }));
-    return json(200, { valid: true, token_type: result.tokenType, sub: result.payload.sub, exp: result.payload.exp });
+    // A DPoP-bound token says so (`cnf`): whoever asks must want a proof of that key (RFC 9449 §6).
+    const { cnf } = result.payload as { cnf?: { jkt?: string } };
+    const bound = typeof cnf?.jkt === 'string' ? { cnf: { jkt: cnf.jkt } } : {};
+    return json(200, { valid: true, token_type: result.tokenType, sub: result.payload.sub, exp: result.payload.exp, ...bound });
   }
 
   async function revoke(request: EndpointRequest<Request>, body: BodyObject): Promise<EndpointAnswer> {
