@@ -1,7 +1,6 @@
-import { base64url } from 'jose';
 import { loadNodeCrypto, nodeSignatureCheck } from './node.js';
 import type { SignatureCheck } from './signature.js';
-import { webCrypto } from './web.js';
+import { webCrypto, webSha256Base64url } from './web.js';
 
 /**
  * Whether this is Node itself. Bun, Deno and Cloudflare Workers (with `nodejs_compat`) also
@@ -35,6 +34,4 @@ export const tokenFingerprint: (token: string) => string = nodeCrypto === undefi
  * elsewhere (a DPoP proof's `ath`, a JWK thumbprint).
  */
 export const sha256Base64url: (text: string) => string | Promise<string> =
-  nodeCrypto === undefined
-    ? async (text) => base64url.encode(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))))
-    : (text) => nodeCrypto.hash('sha256', text, 'base64url');
+  nodeCrypto === undefined ? webSha256Base64url : (text) => nodeCrypto.hash('sha256', text, 'base64url');

@@ -1,3 +1,4 @@
+import { base64url } from 'jose';
 import { cryptoKeyAlgorithm, isCryptoKey, isKeyObject, type KeyObjectLike, type VerifyKey } from '../keys/keys.js';
 import { hashOf, type SignatureCheck } from './signature.js';
 
@@ -83,3 +84,8 @@ async function verifyAsync(alg: string, key: VerifyKey, signingInput: string, si
 
 /** Signature checks with Web Crypto (`crypto.subtle`), the same on every runtime that has it. */
 export const webCrypto: SignatureCheck = { name: 'web-crypto', verify: verifyAsync };
+
+/** base64url of the SHA-256 of a string's UTF-8, with Web Crypto (asynchronous). */
+export async function webSha256Base64url(text: string): Promise<string> {
+  return base64url.encode(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))));
+}
