@@ -8,16 +8,16 @@ import express from 'express';
 import express4 from 'express4';
 import fastify from 'fastify';
 import fastify4 from 'fastify4';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import Koa from 'koa';
 import koa2 from 'koa2';
-import { createClient } from 'redis';
+import type { RedisClientType } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HS_SECRET, now, sign } from './fixtures.js';
 import { harnesses, type RunningServer } from './harness/index.js';
 import { listen, listenFastify } from './harness/listen.js';
-import { startRedis, type RedisServer } from './redis-server.js';
+import { connectBothClients, startRedis, type RedisServer } from './redis-server.js';
 
 // DPoP (RFC 9449) where the conformance cases cannot reach: the URL each framework derives for
 // `htu` by itself (behind a proxy it trusts, or not), and replay detection shared by two
@@ -153,26 +153,23 @@ describe.each(PROXIED)('%s behind a proxy', (_name, start) => {
 describe.each(harnesses.map((h) => [h.name, h] as const))('%s: two instances share proof replay detection through Redis', (_name, harness) => {
   const ORIGIN = 'https://api.example';
   let redis: RedisServer;
-  let nodeRedis: ReturnType<typeof createClient>;
+  let clients: Awaited<ReturnType<typeof connectBothClients>>;
+  let nodeRedis: RedisClientType;
   let ioredis: Redis;
   let instanceA: RunningServer;
   let instanceB: RunningServer;
 
   beforeAll(async () => {
     redis = await startRedis();
-    nodeRedis = createClient({ url: redis.url, socket: { reconnectStrategy: (retries) => Math.min(50 * retries, 300) } });
-    nodeRedis.on('error', () => {});
-    await nodeRedis.connect();
-    ioredis = new Redis(redis.url, { retryStrategy: (times) => Math.min(50 * times, 300) });
-    ioredis.on('error', () => {});
+    clients = await connectBothClients(redis.url);
+    ({ nodeRedis, ioredis } = clients);
     instanceA = await harness.start({ secret: HS_SECRET, dpop: { origin: ORIGIN, replayStore: createRedisStore({ client: nodeRedis }) } });
     instanceB = await harness.start({ secret: HS_SECRET, dpop: { origin: ORIGIN, replayStore: createRedisStore({ client: ioredis }) } });
   });
   afterAll(async () => {
     await instanceA?.close();
     await instanceB?.close();
-    nodeRedis?.destroy();
-    ioredis?.disconnect();
+    clients?.close();
     await redis?.close();
   });
 

@@ -1,10 +1,10 @@
 import { createTokenIssuer, type TokenIssuer } from '@jwtauth/issuer';
 import { createRedisStore } from '@jwtauth/redis';
-import Redis from 'ioredis';
-import { createClient } from 'redis';
+import type Redis from 'ioredis';
+import type { RedisClientType } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { harnesses, type RunningServer } from './harness/index.js';
-import { startRedis, type RedisServer } from './redis-server.js';
+import { connectBothClients, startRedis, type RedisServer } from './redis-server.js';
 
 // Over real HTTP, through every adapter: the app's servers are several instances sharing one Redis.
 // Instance A logs users in and out (its issuer over node-redis); the server under test verifies
@@ -29,7 +29,8 @@ async function eventually(check: () => Promise<boolean>, ms: number, what: strin
 
 describe.each(harnesses.map((h) => [h.name, h] as const))('%s with the Redis store shared by two instances', (_name, harness) => {
   let redis: RedisServer;
-  let nodeRedis: ReturnType<typeof createClient>;
+  let clients: Awaited<ReturnType<typeof connectBothClients>>;
+  let nodeRedis: RedisClientType;
   let ioredis: Redis;
   let instanceA: TokenIssuer;
   let instanceB: TokenIssuer;
@@ -39,11 +40,8 @@ describe.each(harnesses.map((h) => [h.name, h] as const))('%s with the Redis sto
 
   beforeAll(async () => {
     redis = await startRedis();
-    nodeRedis = createClient({ url: redis.url, socket: { reconnectStrategy: (retries) => Math.min(50 * retries, 300) } });
-    nodeRedis.on('error', () => {});
-    await nodeRedis.connect();
-    ioredis = new Redis(redis.url, { retryStrategy: (times) => Math.min(50 * times, 300) });
-    ioredis.on('error', () => {});
+    clients = await connectBothClients(redis.url);
+    ({ nodeRedis, ioredis } = clients);
     instanceA = createTokenIssuer({ key: KEY, store: createRedisStore({ client: nodeRedis }) });
     instanceB = createTokenIssuer({ key: KEY, store: createRedisStore({ client: ioredis }) });
     failOpenB = createTokenIssuer({ key: KEY, store: createRedisStore({ client: ioredis, failOpen: true }) });
@@ -53,8 +51,7 @@ describe.each(harnesses.map((h) => [h.name, h] as const))('%s with the Redis sto
   afterAll(async () => {
     await server?.close();
     await failOpenServer?.close();
-    nodeRedis?.destroy();
-    ioredis?.disconnect();
+    clients?.close();
     await redis?.close();
   });
 

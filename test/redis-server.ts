@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Redis from 'ioredis';
+import { createClient, type RedisClientType } from 'redis';
 
 /**
  * A real redis-server on 127.0.0.1 for tests: its own free port and data directory (append-only
@@ -115,6 +117,27 @@ export async function startRedis(): Promise<RedisServer> {
     async close() {
       await stop();
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Two instances' clients of one Redis, one per library the store supports: node-redis and ioredis,
+ * both reconnecting within 300 ms (tests stop and restart the server) and with their connection
+ * errors silenced (a stopped server is the point of those tests).
+ */
+export async function connectBothClients(url: string): Promise<{ nodeRedis: RedisClientType; ioredis: Redis; close(): void }> {
+  const nodeRedis: RedisClientType = createClient({ url, socket: { reconnectStrategy: (retries) => Math.min(50 * retries, 300) } });
+  nodeRedis.on('error', () => {});
+  await nodeRedis.connect();
+  const ioredis = new Redis(url, { retryStrategy: (times) => Math.min(50 * times, 300) });
+  ioredis.on('error', () => {});
+  return {
+    nodeRedis,
+    ioredis,
+    close() {
+      nodeRedis.destroy();
+      ioredis.disconnect();
     },
   };
 }

@@ -18,3 +18,4 @@ export { cryptoKeyAlgorithm, isCryptoKey, isKeyObject, jwkFamily, keyObjectFamil
 export { armour, readPem } from './keys/pem.js';
 export { headerValues } from './http/request.js';
 export { proofOptions, proofOrigin } from './dpop/config.js';
+export { sha256Base64url } from './crypto/runtime.js';

@@ -1,10 +1,12 @@
-import { AuthError, isStoreUnavailable, type EndpointAnswer, type EndpointRequest, type VerifiedDpopProof } from '@jwtauth/core';
+import { AuthError, internals as coreInternals, isStoreUnavailable, type EndpointAnswer, type EndpointRequest, type VerifiedDpopProof } from '@jwtauth/core';
 import type { TokenIssuer, TokenPair } from '../issuer/options.js';
 import { authFailure, json, missingField } from './answer.js';
 import type { ResolvedAuthorization } from './authorization-options.js';
 import { isBodyObject, optionalString, requiredString, type BodyObject } from './body.js';
 import type { CredentialCheck } from './credentials.js';
 import { errorPage, signInPage } from './authorize-page.js';
+
+const { sha256Base64url } = coreInternals;
 
 /** Where the authorization endpoint is, below the mount point. */
 export const AUTHORIZE_PATH = '/authorize';
@@ -41,15 +43,6 @@ export function tokenGrant<Request>(
   if (grant.value === 'refresh_token') return grants.refresh(request, body);
   if (grant.value === 'authorization_code' && grants.code !== undefined) return grants.code(request, body);
   return Promise.resolve(grantError('unsupported_grant_type', 'The grant_type is not supported here'));
-}
-
-/** base64url(SHA-256(verifier)), the S256 challenge of a code verifier (RFC 7636 §4.2). */
-async function s256(verifier: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)));
-  return btoa(String.fromCharCode(...digest))
-    .replace(/\+/g, '-')
-    .replace(/\//g, '_')
-    .replace(/=+$/, '');
 }
 
 /** The headers of every HTML answer of the authorization endpoint. */
@@ -242,7 +235,9 @@ export function createAuthorizationEndpoint<Request>(options: AuthorizationEndpo
     const payload = verified.payload;
     if (payload.client_id !== clientId.value) return grantError('invalid_grant', 'The code was issued to another client');
     if (payload.redirect_uri !== redirectUri.value) return grantError('invalid_grant', 'The redirect_uri differs from the authorization request');
-    if ((await s256(verifier.value)) !== payload.code_challenge) return grantError('invalid_grant', 'The code_verifier does not match the code_challenge');
+    // The S256 challenge is base64url(SHA-256(ASCII(verifier))) (RFC 7636 §4.2); the verifier is ASCII, checked above.
+    if ((await sha256Base64url(verifier.value)) !== payload.code_challenge)
+      return grantError('invalid_grant', 'The code_verifier does not match the code_challenge');
     if (resource.value !== undefined && resource.value !== payload.resource) {
       return grantError('invalid_target', 'The resource differs from the authorization request');
     }
